@@ -1,0 +1,80 @@
+"""The executor contract.
+
+An executor starts the process described by a :class:`~sweeplab.trial.TrialLaunch`, enforces
+its timeout and memory grant, and hands back a :class:`Job`. It never writes sweep state: the
+coordinator turns finished jobs into journal rows. All methods are called from the
+coordinator's single thread.
+
+Lifecycle: ``submit`` → poll with ``wait`` → ``job.result()`` once ``job.done()``;
+``cancel`` ends a running job (status ``cancelled``); ``shutdown`` releases everything.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..trial import TrialLaunch, TrialResult
+
+__all__ = ["Capacity", "Executor", "Job"]
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """What an executor can run at once: trial slots, RAM in bytes, CPU threads."""
+
+    slots: int
+    memory_bytes: int
+    cpus: int
+
+
+class Job(ABC):
+    """A handle on one submitted attempt (Future-like)."""
+
+    launch: TrialLaunch
+
+    @abstractmethod
+    def done(self) -> bool:
+        """True once the attempt has ended, whatever the outcome."""
+
+    @abstractmethod
+    def result(self) -> TrialResult:
+        """The attempt's outcome; only valid once :meth:`done` is true."""
+
+    @abstractmethod
+    def cancel(self) -> None:
+        """Terminate the attempt (its whole process group); its result becomes ``cancelled``."""
+
+    @property
+    def pgid(self) -> int | None:
+        """Process group of the attempt on the coordinator's host, when it runs there."""
+        return None
+
+
+class Executor(ABC):
+    """Where trials run. See the module docstring for the contract."""
+
+    name: str = "executor"
+
+    @property
+    @abstractmethod
+    def capacity(self) -> Capacity:
+        """Slots and resources this executor offers."""
+
+    @abstractmethod
+    def submit(self, launch: TrialLaunch) -> Job:
+        """Start one attempt and return its handle without waiting for it."""
+
+    @abstractmethod
+    def wait(self, jobs: Iterable[Job], timeout: float | None) -> list[Job]:
+        """Block until at least one of ``jobs`` is done or ``timeout`` passes; return the done ones."""
+
+    def shutdown(self, cancel: bool = True) -> None:
+        """Release resources; with ``cancel``, terminate what still runs."""
+
+    def __enter__(self) -> "Executor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown(cancel=True)

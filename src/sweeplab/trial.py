@@ -1,0 +1,94 @@
+"""What a trial is, what an executor runs for it, and what comes back.
+
+These three records are the contracts between plan, scheduler, executor and journal. All of
+them are plain frozen dataclasses that pickle, so a trial can travel to a Dask worker.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Trial", "TrialLaunch", "TrialResult", "TrialStatus", "FINAL_STATUSES", "RETRYABLE_STATUSES"]
+
+
+class TrialStatus(str, enum.Enum):
+    """The state of a trial (or of one attempt at it)."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    CRASHED = "crashed"
+    CANCELLED = "cancelled"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: statuses an attempt can end in
+FINAL_STATUSES = frozenset({TrialStatus.COMPLETED, TrialStatus.FAILED, TrialStatus.TIMEOUT,
+                            TrialStatus.CRASHED, TrialStatus.CANCELLED})
+#: statuses worth another attempt (an invalid config, exit code 2, is failed but not retried)
+RETRYABLE_STATUSES = frozenset({TrialStatus.FAILED, TrialStatus.TIMEOUT, TrialStatus.CRASHED})
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One point of the plan: the base config with ``params`` applied, for replicate ``repeat``.
+
+    ``key`` is a short hash of the canonical parameters, the replicate and the base config's
+    hash: the same trial has the same key in every run and on every machine.
+    """
+
+    index: int
+    key: str
+    experiment_id: str
+    params: dict[str, Any]
+    repeat: int = 0
+    seed: int = 0
+    label: str | None = None  # replicate label (experiment_id_suffix), if any
+
+
+@dataclass(frozen=True)
+class TrialLaunch:
+    """Everything needed to run one attempt of a trial as a process, anywhere.
+
+    ``argv`` is run without a shell; ``env`` is added to the worker's environment.
+    ``attempt_dir`` is this attempt's own folder (stdout, stderr, metrics.json), so two
+    attempts never share files. ``memory_bytes`` and ``cpu_threads`` are the trial's grant.
+    """
+
+    sweep_id: str
+    key: str
+    experiment_id: str
+    attempt: int
+    argv: tuple[str, ...]
+    attempt_dir: str
+    cwd: str
+    env: dict[str, str] = field(default_factory=dict)
+    timeout: float | None = None
+    grace: float = 10.0
+    memory_bytes: int | None = None
+    cpu_threads: int = 1
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """How one attempt ended. ``metrics`` holds every number the trial reported."""
+
+    key: str
+    attempt: int
+    status: TrialStatus
+    metrics: dict[str, float] = field(default_factory=dict)
+    start_time: str = ""
+    end_time: str = ""
+    duration: float = 0.0
+    exit_code: int | None = None
+    error: str = ""
+    host: str = ""
+    attempt_dir: str = ""
+    pid: int | None = None
+    invalid_config: bool = False  # exit code 2: retrying cannot help
