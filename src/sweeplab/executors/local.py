@@ -1,0 +1,239 @@
+"""Run trials as child processes of the coordinator on this machine.
+
+Each attempt is one process started directly (no wrapper, no shell) in its own process group.
+The executor keeps one selector over the attempts' pidfds, so :meth:`LocalExecutor.wait`
+wakes the moment a process exits; it sleeps between events only until the next deadline
+(a timeout, the SIGKILL after a grace period, or the RSS watchdog of a memory-limited trial).
+
+Example::
+
+    with LocalExecutor(slots=2) as executor:
+        job = executor.submit(launch)
+        executor.wait([job], timeout=None)
+        print(job.result().status)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import selectors
+import signal
+import time
+from collections.abc import Iterable
+
+import psutil
+
+from ..errors import ExecutorError
+from ..trial import TrialLaunch, TrialResult
+from .base import Capacity, Executor, Job
+from .outcome import AttemptProcess, EndReason, signal_group, start_failure_result
+
+__all__ = ["LocalExecutor", "LocalJob", "terminate_process_group"]
+
+logger = logging.getLogger(__name__)
+
+
+class LocalJob(Job):
+    """A handle on one attempt running as a local process group."""
+
+    def __init__(self, executor: LocalExecutor, launch: TrialLaunch, attempt: AttemptProcess | None,
+                 result: TrialResult | None = None) -> None:
+        self.launch = launch
+        self._executor = executor
+        self._attempt = attempt
+        self._result = result
+
+    @property
+    def pid(self) -> int | None:
+        """Pid of the attempt's main process (None if it never started)."""
+        return self._attempt.pid if self._attempt else None
+
+    @property
+    def pgid(self) -> int | None:
+        """The attempt's process group on this host (None if it never started)."""
+        return self._attempt.pgid if self._attempt else None
+
+    def done(self) -> bool:
+        """True once the attempt has ended; also lets the executor act on passed deadlines."""
+        if self._result is None:
+            self._executor.wait([self], timeout=0)
+        return self._result is not None
+
+    def result(self) -> TrialResult:
+        """The attempt's outcome, waiting for it to end if it is still running."""
+        if self._result is None:
+            self._executor.wait([self], timeout=None)
+        if self._result is None:  # only if the executor lost track of it
+            raise ExecutorError(f"attempt {self.launch.attempt} of trial {self.launch.key} has no result")
+        return self._result
+
+    def cancel(self) -> None:
+        """SIGTERM the attempt's group now and SIGKILL it after the grace period; result ``cancelled``.
+
+        Returns at once; the end is noticed by the next :meth:`LocalExecutor.wait`.
+        Cancelling a finished attempt does nothing.
+        """
+        if self._result is None and self._attempt is not None:
+            self._attempt.terminate(EndReason.CANCEL)
+
+    def _finish(self) -> None:
+        assert self._attempt is not None  # noqa: S101 - internal invariant, not input validation
+        self._result = self._attempt.finish()
+
+    def __repr__(self) -> str:
+        state = self._result.status.value if self._result else "running"
+        return f"<LocalJob {self.launch.experiment_id} attempt={self.launch.attempt} pid={self.pid} {state}>"
+
+
+class LocalExecutor(Executor):
+    """Run attempts as local processes.
+
+    ``slots`` is how many trials the scheduler may run at once; ``memory_bytes`` and ``cpus``
+    default to the machine's total RAM and CPU count. The executor itself does not queue: the
+    scheduler submits only what fits the capacity. Use from one thread.
+    """
+
+    name = "local"
+
+    def __init__(self, slots: int, memory_bytes: int | None = None, cpus: int | None = None) -> None:
+        if slots < 1:
+            raise ExecutorError(f"slots must be at least 1, got {slots}")
+        self._capacity = Capacity(
+            slots=slots,
+            memory_bytes=memory_bytes or psutil.virtual_memory().total,
+            cpus=cpus or os.cpu_count() or 1,
+        )
+        self._selector = selectors.DefaultSelector()
+        self._running: dict[int, LocalJob] = {}  # pidfd -> job
+        self._closed = False
+
+    @property
+    def capacity(self) -> Capacity:
+        """Slots, RAM (bytes) and CPU threads this executor offers."""
+        return self._capacity
+
+    @property
+    def running(self) -> list[LocalJob]:
+        """Jobs whose process has not been reaped yet."""
+        return list(self._running.values())
+
+    def submit(self, launch: TrialLaunch) -> LocalJob:
+        """Start ``launch`` now and return its job; a program that cannot start gives a ``failed`` job."""
+        if self._closed:
+            raise ExecutorError("this LocalExecutor has been shut down; create a new one")
+        try:
+            attempt = AttemptProcess(launch)
+        except OSError as exc:
+            logger.warning("could not start trial %s: %s", launch.key, exc)
+            return LocalJob(self, launch, None, start_failure_result(launch, exc))
+        job = LocalJob(self, launch, attempt)
+        self._running[attempt.fileno()] = job
+        self._selector.register(attempt.fileno(), selectors.EVENT_READ)
+        logger.debug("started trial %s attempt %d as pid %d", launch.key, launch.attempt, attempt.pid)
+        return job
+
+    def wait(self, jobs: Iterable[Job], timeout: float | None) -> list[Job]:
+        """Block until one of ``jobs`` is done or ``timeout`` seconds pass; return the done ones.
+
+        While waiting, every running attempt of this executor is served: exits are reaped and
+        timeouts enforced, whichever jobs were asked about.
+        """
+        wanted = list(jobs)
+        for job in wanted:
+            if not isinstance(job, LocalJob) or job._executor is not self:
+                raise ExecutorError(f"{job!r} was not submitted to this executor")
+        finished = [job for job in wanted if job._result is not None]
+        if finished or not wanted:
+            return finished
+        end = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self._serve(None if end is None else max(0.0, end - time.monotonic()))
+            finished = [job for job in wanted if job._result is not None]
+            if finished or (end is not None and time.monotonic() >= end):
+                return finished
+
+    def _serve(self, timeout: float | None) -> None:
+        """One round: wait for an exit (at most until the next deadline), reap, act on deadlines."""
+        deadlines = [d for job in self._running.values()
+                     if job._attempt is not None and (d := job._attempt.next_deadline()) is not None]
+        if deadlines:
+            until_deadline = max(0.0, min(deadlines) - time.monotonic())
+            timeout = until_deadline if timeout is None else min(timeout, until_deadline)
+        if not self._running:
+            if timeout is None:
+                return
+            ready = []
+            time.sleep(timeout)  # nothing can finish; honour the caller's timeout
+        else:
+            ready = self._selector.select(timeout)
+        for key, _ in ready:
+            self._reap(key.fd)
+        now = time.monotonic()
+        for job in list(self._running.values()):
+            if job._attempt is not None:
+                job._attempt.service(now)
+
+    def _reap(self, pidfd: int) -> None:
+        job = self._running.pop(pidfd)
+        self._selector.unregister(pidfd)
+        job._finish()
+        result = job.result()
+        logger.debug("trial %s attempt %d ended %s", result.key, result.attempt, result.status.value)
+
+    def shutdown(self, cancel: bool = True) -> None:
+        """Stop accepting work; with ``cancel``, terminate running attempts, else wait for them."""
+        self._closed = True
+        if cancel:
+            for job in self._running.values():
+                job.cancel()
+        while self._running:
+            self._serve(None)
+        self._selector.close()
+
+
+def _group_members(pgid: int) -> list[psutil.Process]:
+    members = []
+    for process in psutil.process_iter():
+        try:
+            if os.getpgid(process.pid) == pgid:
+                members.append(process)
+        except (ProcessLookupError, psutil.Error):
+            continue
+    return members
+
+
+def terminate_process_group(pgid: int, grace: float, attempt_dir: str | None = None) -> bool:
+    """End what is left of a process group, e.g. a dead coordinator's attempt found on resume.
+
+    Sends SIGTERM, waits up to ``grace`` seconds for the group to disappear, then SIGKILL.
+    With ``attempt_dir``, the group is only touched if one of its processes carries
+    ``SWEEPLAB_ATTEMPT_DIR=attempt_dir`` in its environment — protection against a pgid that
+    was reused by an unrelated program. Returns True if a live group was signalled.
+    """
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    if attempt_dir is not None and not _group_runs_attempt(pgid, attempt_dir):
+        logger.warning("process group %d does not run attempt %s; leaving it alone", pgid, attempt_dir)
+        return False
+    if not signal_group(pgid, signal.SIGTERM):
+        return False
+    members = _group_members(pgid)
+    if grace > 0 and members:
+        _, alive = psutil.wait_procs(members, timeout=grace)
+        if not alive and not _group_members(pgid):
+            return True
+    signal_group(pgid, signal.SIGKILL)
+    return True
+
+
+def _group_runs_attempt(pgid: int, attempt_dir: str) -> bool:
+    for process in _group_members(pgid):
+        try:
+            if process.environ().get("SWEEPLAB_ATTEMPT_DIR") == attempt_dir:
+                return True
+        except psutil.Error:
+            continue
+    return False
