@@ -1,0 +1,189 @@
+"""The executor contract, run against every executor through the ``executor`` fixture.
+
+To add a backend, add its name to ``EXECUTORS`` and a factory to ``_FACTORIES``; every case
+below then runs against it. Trials are real processes (``tests/helpers/trial_script.py``).
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from sweeplab.executors import Capacity, Executor
+from sweeplab.executors.local import LocalExecutor
+from sweeplab.trial import TrialLaunch, TrialStatus
+
+TRIAL_SCRIPT = Path(__file__).parent / "helpers" / "trial_script.py"
+MB = 1024 * 1024
+
+_FACTORIES: dict[str, Callable[[], Executor]] = {
+    "local": lambda: LocalExecutor(slots=2),
+}
+EXECUTORS = ["local"]
+
+LaunchFactory = Callable[..., TrialLaunch]
+
+
+@pytest.fixture(params=EXECUTORS)
+def executor(request: pytest.FixtureRequest) -> Iterator[Executor]:
+    """A fresh executor with two slots, shut down (cancelling leftovers) after the test."""
+    created = _FACTORIES[request.param]()
+    yield created
+    created.shutdown(cancel=True)
+
+
+@pytest.fixture
+def make_launch(tmp_path: Path) -> LaunchFactory:
+    """``make_launch(mode, *args, **launch_fields)``: a launch of the helper trial script."""
+    counter = iter(range(1, 1000))
+
+    def make(mode: str, *args: str, **fields: object) -> TrialLaunch:
+        number = next(counter)
+        return TrialLaunch(sweep_id="contract", key=f"{mode}-{number}", experiment_id=f"contract_exp{number:04d}",
+                           attempt=1, argv=(sys.executable, str(TRIAL_SCRIPT), mode, *args),
+                           attempt_dir=str(tmp_path / f"trial{number}" / "attempt1"), cwd=str(tmp_path),
+                           **fields)  # type: ignore[arg-type]
+
+    return make
+
+
+def wait_done(executor: Executor, job, timeout: float = 20.0):  # noqa: ANN001, ANN201 - any Job
+    """Wait on the executor until ``job`` is done; fail the test if it takes longer than ``timeout``."""
+    end = time.monotonic() + timeout
+    while not job.done():
+        left = end - time.monotonic()
+        assert left > 0, f"{job!r} not done after {timeout}s"
+        executor.wait([job], timeout=left)
+    return job.result()
+
+
+def wait_for_file(path: Path, timeout: float = 10.0) -> None:
+    """Block until ``path`` exists (the trial reached a known point)."""
+    end = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < end, f"{path} did not appear within {timeout}s"
+        time.sleep(0.01)
+
+
+def _utc(stamp: str) -> datetime:
+    parsed = datetime.fromisoformat(stamp)
+    assert parsed.tzinfo is not None and parsed.utcoffset() == timezone.utc.utcoffset(None)
+    return parsed
+
+
+def test_completed_with_metrics_from_metrics_json(executor: Executor, make_launch: LaunchFactory) -> None:
+    launch = make_launch("metrics-file")
+    job = executor.submit(launch)
+    result = wait_done(executor, job)
+    assert result.status is TrialStatus.COMPLETED
+    assert result.metrics == {"loss": 0.25, "steps": 10, "ok": 1}  # strings and nested values dropped
+    assert (result.key, result.attempt, result.exit_code, result.error) == (launch.key, 1, 0, "")
+    assert result.attempt_dir == launch.attempt_dir
+    assert result.host == socket.gethostname()
+    assert 0 < result.duration < 10
+    assert _utc(result.start_time) <= _utc(result.end_time)
+    assert (Path(launch.attempt_dir) / "stdout.txt").read_text() == "training ...\n"
+
+
+def test_metrics_from_last_json_line_of_stdout(executor: Executor, make_launch: LaunchFactory) -> None:
+    result = wait_done(executor, executor.submit(make_launch("stdout-json")))
+    assert result.status is TrialStatus.COMPLETED
+    assert result.metrics == {"acc": 0.9, "n": 3}
+
+
+def test_failure_reports_the_stderr_tail(executor: Executor, make_launch: LaunchFactory) -> None:
+    result = wait_done(executor, executor.submit(make_launch("fail")))
+    assert result.status is TrialStatus.FAILED
+    assert result.exit_code == 3
+    assert result.error.splitlines() == [f"stderr line {n}" for n in range(10, 30)]
+    assert not result.invalid_config
+
+
+def test_exit_code_2_is_an_invalid_config(executor: Executor, make_launch: LaunchFactory) -> None:
+    result = wait_done(executor, executor.submit(make_launch("invalid")))
+    assert result.status is TrialStatus.FAILED
+    assert result.invalid_config
+    assert result.exit_code == 2
+    assert result.error == "invalid config: config key 'model.depth' must be positive"
+
+
+def test_timeout_ends_the_trial(executor: Executor, make_launch: LaunchFactory) -> None:
+    started = time.monotonic()
+    result = wait_done(executor, executor.submit(make_launch("hang", timeout=0.5, grace=0.5)))
+    elapsed = time.monotonic() - started
+    assert result.status is TrialStatus.TIMEOUT
+    assert result.error == "exceeded the timeout of 0.5 s"
+    assert 0.5 <= result.duration < 1.5
+    assert elapsed < 5
+
+
+def test_timeout_escalates_to_sigkill_after_grace(executor: Executor, make_launch: LaunchFactory) -> None:
+    result = wait_done(executor, executor.submit(make_launch("hang", "ignore-term", timeout=0.3, grace=0.5)))
+    assert result.status is TrialStatus.TIMEOUT
+    assert result.exit_code == -9
+    assert 0.8 <= result.duration < 2.0
+
+
+def test_cancel_a_running_trial(executor: Executor, make_launch: LaunchFactory) -> None:
+    launch = make_launch("hang", timeout=60, grace=0.5)
+    job = executor.submit(launch)
+    wait_for_file(Path(launch.attempt_dir) / "ready")
+    assert not job.done()
+    job.cancel()
+    result = wait_done(executor, job, timeout=10)
+    assert result.status is TrialStatus.CANCELLED
+    assert result.duration < 10
+
+
+def test_exceeding_the_memory_grant_is_a_crash(executor: Executor, make_launch: LaunchFactory) -> None:
+    result = wait_done(executor, executor.submit(make_launch("memhog", "400", memory_bytes=200 * MB)))
+    assert result.status is TrialStatus.CRASHED
+    assert result.error.startswith("exceeded its memory limit of 0.195 GB")
+    assert "allocated_mb" not in result.metrics
+
+
+def test_memory_grant_leaves_room_for_a_small_trial(executor: Executor, make_launch: LaunchFactory) -> None:
+    result = wait_done(executor, executor.submit(make_launch("memhog", "50", memory_bytes=400 * MB)))
+    assert result.status is TrialStatus.COMPLETED
+    assert result.metrics == {"allocated_mb": 50}
+
+
+def test_capacity(executor: Executor) -> None:
+    capacity = executor.capacity
+    assert isinstance(capacity, Capacity)
+    assert capacity.slots == 2
+    assert capacity.memory_bytes > 0 and capacity.cpus >= 1
+
+
+def test_wait_returns_a_finished_job_promptly(executor: Executor, make_launch: LaunchFactory) -> None:
+    slow = executor.submit(make_launch("hang", timeout=30, grace=0.5))
+    quick = executor.submit(make_launch("stdout-json"))
+    started = time.monotonic()
+    done = executor.wait([slow, quick], timeout=20)
+    assert done == [quick]
+    assert time.monotonic() - started < 2.0
+    assert not slow.done()
+    slow.cancel()
+    assert wait_done(executor, slow).status is TrialStatus.CANCELLED
+
+
+def test_wait_honours_its_timeout(executor: Executor, make_launch: LaunchFactory) -> None:
+    job = executor.submit(make_launch("hang", timeout=30, grace=0.5))
+    started = time.monotonic()
+    assert executor.wait([job], timeout=0.3) == []
+    assert 0.3 <= time.monotonic() - started < 2.0
+    job.cancel()
+    wait_done(executor, job)
+
+
+def test_cancel_after_the_end_changes_nothing(executor: Executor, make_launch: LaunchFactory) -> None:
+    job = executor.submit(make_launch("stdout-json"))
+    before = wait_done(executor, job)
+    job.cancel()
+    assert job.result() == before
