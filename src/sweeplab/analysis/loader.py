@@ -1,0 +1,262 @@
+"""Find a sweep on disk and read its journal into memory, one query per table.
+
+The analysis never writes: the database is opened read-only, so a sweep that is still
+running can be analysed while its coordinator keeps writing (SQLite WAL allows it).
+
+Reading costs one query for the ``sweeps`` row, one for all of the sweep's ``trials`` and,
+when the experiment tables exist, one for all of their ``self_reports``; never one query
+per trial.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import JournalError, SweepNotFoundError
+from .exceptions import AnalysisInputError
+
+__all__ = [
+    "SweepData",
+    "TRIAL_COLUMNS",
+    "locate_sweep",
+    "list_sweeps",
+    "read_sweep_config",
+    "resolve_db_path",
+    "load_sweep",
+    "load_self_reports",
+    "hashable_value",
+]
+
+log = logging.getLogger(__name__)
+
+#: columns every trial row has, besides its parameters and metrics
+TRIAL_COLUMNS = (
+    "experiment_id", "key", "index", "repeat", "label", "status", "attempts",
+    "duration", "start_time", "end_time", "error_message",
+)
+
+#: the self-report columns the analysis relies on
+SELF_REPORT_COLUMNS = ("experiment_id", "cycle_number", "question", "response")
+
+
+@dataclass
+class SweepData:
+    """Everything read from disk about one sweep.
+
+    ``trials`` has one row per started trial: the columns of :data:`TRIAL_COLUMNS`, one
+    column per parameter (named by its dot path) and one per reported metric. A metric
+    whose name collides with a parameter or a trial column is stored as ``metric:<name>``.
+    """
+
+    sweep_id: str
+    folder: Path
+    config: dict[str, Any]
+    db_path: Path
+    status: str
+    total_planned: int
+    trials: pd.DataFrame
+    parameters: list[str]
+    metrics: list[str]
+    has_self_reports: bool
+    #: parameter path -> its values in the order the sweep spec lists them
+    spec_values: dict[str, list[Any]] = field(default_factory=dict)
+
+
+def hashable_value(value: Any) -> Any:
+    """Return a parameter value usable as a group key: lists and mappings become canonical JSON."""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, sort_keys=True)
+    return value
+
+
+def list_sweeps(sweep_dir: Path) -> list[str]:
+    """The ids of the sweeps under ``sweep_dir`` (folders holding a ``sweep_config.json``)."""
+    if not sweep_dir.is_dir():
+        return []
+    return sorted(p.name for p in sweep_dir.iterdir() if (p / "sweep_config.json").is_file())
+
+
+def locate_sweep(sweep_id: str, sweep_dir: str | Path) -> Path:
+    """Return the folder of ``sweep_id`` or raise a :class:`SweepNotFoundError` that lists the others."""
+    root = Path(sweep_dir)
+    folder = root / sweep_id
+    if (folder / "sweep_config.json").is_file():
+        return folder
+    existing = list_sweeps(root)
+    where = f"in {root.resolve()}" if root.is_dir() else f"({root.resolve()} does not exist)"
+    if existing:
+        shown = ", ".join(existing[:30]) + (f", ... ({len(existing)} in all)" if len(existing) > 30 else "")
+        hint = f"sweeps that exist there: {shown}"
+    else:
+        hint = "no sweeps exist there; pass --sweep-dir to look elsewhere"
+    raise SweepNotFoundError(f"sweep {sweep_id!r} not found {where}: {hint}")
+
+
+def read_sweep_config(folder: Path) -> dict[str, Any]:
+    """Read and check ``sweep_config.json``."""
+    path = folder / "sweep_config.json"
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise AnalysisInputError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(config, dict):
+        raise AnalysisInputError(f"{path} does not hold a JSON object")
+    return config
+
+
+def resolve_db_path(config: dict[str, Any], folder: Path) -> Path:
+    """The journal database of a sweep: ``db_path_resolved``, else ``db_path`` relative to the cwd."""
+    tried: list[str] = []
+    for key in ("db_path_resolved", "db_path"):
+        value = config.get(key)
+        if not value:
+            continue
+        candidate = Path(value)
+        tried.append(str(candidate.resolve()))
+        if candidate.is_file():
+            return candidate.resolve()
+    if not tried:
+        raise AnalysisInputError(f"{folder / 'sweep_config.json'} names no database (db_path_resolved or db_path)")
+    raise AnalysisInputError(
+        f"the database of sweep {folder.name!r} was not found (looked at {' and '.join(dict.fromkeys(tried))}); "
+        "run the analysis from the folder the sweep was started in, or move the database back"
+    )
+
+
+def _connect(db_path: Path) -> sqlite3.Connection:
+    try:
+        return sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise JournalError(f"cannot open {db_path} read-only: {exc}") from exc
+
+
+def _table_columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}  # noqa: S608 - fixed names
+
+
+def _number(value: Any) -> float | None:
+    """A metric value as a float, or None when it is not a finite-or-nan number."""
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    return None
+
+
+def _trials_frame(rows: list[tuple[Any, ...]]) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Turn the trial rows into one frame, expanding the parameter and metric JSON."""
+    records: list[dict[str, Any]] = []
+    params_seen: dict[str, None] = {}
+    metric_rows: list[dict[str, float]] = []
+    metrics_seen: dict[str, None] = {}
+    skipped: set[str] = set()
+    for (experiment_id, key, idx, repeat, label, status, attempts, metrics_json, params_json,
+         start_time, end_time, duration, error_message) in rows:
+        params = json.loads(params_json or "{}")
+        record: dict[str, Any] = {
+            "experiment_id": experiment_id, "key": key, "index": idx, "repeat": repeat, "label": label,
+            "status": status, "attempts": attempts,
+            "duration": float(duration) if duration is not None else math.nan,
+            "start_time": start_time, "end_time": end_time, "error_message": error_message,
+        }
+        for path, value in params.items():
+            params_seen.setdefault(path, None)
+            record[f"\0param:{path}"] = hashable_value(value)
+        metrics: dict[str, float] = {}
+        for name, value in json.loads(metrics_json or "{}").items():
+            number = _number(value)
+            if number is None:
+                skipped.add(name)
+                continue
+            metrics[name] = number
+            if status == "completed":
+                metrics_seen.setdefault(name, None)
+        records.append(record)
+        metric_rows.append(metrics)
+    if skipped:
+        log.info("ignored non-numeric metric values for: %s", ", ".join(sorted(skipped)))
+    parameters = list(params_seen)
+    reserved = set(TRIAL_COLUMNS) | set(parameters)
+    metric_columns = {name: (f"metric:{name}" if name in reserved else name) for name in metrics_seen}
+    frame = pd.DataFrame.from_records(records, columns=[*TRIAL_COLUMNS, *(f"\0param:{p}" for p in parameters)])
+    frame = frame.rename(columns={f"\0param:{p}": p for p in parameters})
+    for p in parameters:
+        frame[p] = frame[p].astype(object)
+    metric_frame = pd.DataFrame.from_records(metric_rows, columns=list(metrics_seen), index=frame.index)
+    metric_frame = metric_frame.astype(float).rename(columns=metric_columns)
+    frame = pd.concat([frame, metric_frame], axis=1)
+    frame["duration"] = frame["duration"].astype(float)
+    return frame, parameters, list(metric_columns.values())
+
+
+def load_sweep(sweep_id: str, sweep_dir: str | Path) -> SweepData:
+    """Read a sweep's config and all its trials (one query for the sweep, one for the trials)."""
+    folder = locate_sweep(sweep_id, sweep_dir)
+    config = read_sweep_config(folder)
+    db_path = resolve_db_path(config, folder)
+    conn = _connect(db_path)
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "trials" not in tables:
+            raise AnalysisInputError(f"{db_path} holds no sweep journal (no 'trials' table)")
+        status_row = None
+        if "sweeps" in tables:
+            status_row = conn.execute(
+                "SELECT status, total_trials FROM sweeps WHERE sweep_id = ?", (sweep_id,)).fetchone()
+        rows = conn.execute(
+            "SELECT experiment_id, key, idx, repeat, label, status, attempts, metrics_json, params_json,"
+            " start_time, end_time, duration, error_message FROM trials WHERE sweep_id = ? ORDER BY idx",
+            (sweep_id,),
+        ).fetchall()
+        has_self_reports = "self_reports" in tables and set(SELF_REPORT_COLUMNS) <= _table_columns(conn, "self_reports")
+    except sqlite3.Error as exc:
+        raise JournalError(f"cannot read the journal in {db_path}: {exc}") from exc
+    finally:
+        conn.close()
+    trials, parameters, metrics = _trials_frame(rows)
+    spec_values = {p: [hashable_value(v) for v in vs] for p, vs in (config.get("sweep_params") or {}).items()
+                   if isinstance(vs, list)}
+    # Parameters named in the spec come first, in spec order, even before any trial reported them.
+    ordered = [p for p in spec_values if p in parameters] + [p for p in parameters if p not in spec_values]
+    if "duration" not in metrics and trials["duration"].notna().any():
+        metrics.append("duration")
+    total = config.get("total_experiments")
+    if status_row is not None and status_row[1] is not None:
+        total = status_row[1] if total is None else total
+    return SweepData(
+        sweep_id=sweep_id, folder=folder, config=config, db_path=db_path,
+        status=str(status_row[0]) if status_row else "unknown",
+        total_planned=int(total) if total is not None else len(trials),
+        trials=trials, parameters=ordered, metrics=metrics,
+        has_self_reports=has_self_reports, spec_values=spec_values,
+    )
+
+
+def load_self_reports(db_path: Path, sweep_id: str) -> pd.DataFrame:
+    """All self-reports of the sweep's completed trials, in one query.
+
+    Columns: experiment_id, cycle_number, question, response (None becomes "").
+    """
+    conn = _connect(db_path)
+    try:
+        rows = conn.execute(
+            "SELECT experiment_id, cycle_number, question, response FROM self_reports"
+            " WHERE experiment_id IN (SELECT experiment_id FROM trials WHERE sweep_id = ? AND status = 'completed')",
+            (sweep_id,),
+        ).fetchall()
+    except sqlite3.Error as exc:
+        raise JournalError(f"cannot read self_reports in {db_path}: {exc}") from exc
+    finally:
+        conn.close()
+    frame = pd.DataFrame.from_records(rows, columns=list(SELF_REPORT_COLUMNS))
+    frame["question"] = frame["question"].fillna("").astype(str)
+    frame["response"] = frame["response"].fillna("").astype(str)
+    return frame
