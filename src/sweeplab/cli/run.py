@@ -1,0 +1,187 @@
+"""``sweeplab run`` and ``sweeplab resume``: build the spec from YAML and flags, then plan or run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import SpecError
+from ..spec import SweepSpec, load_spec, spec_from_mapping
+
+__all__ = ["run_main", "resume_main", "build_spec", "run_parser"]
+
+
+def _parallel(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {text!r}")
+    return value
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def cli_value(token: str) -> Any:
+    """Type a command-line value like a YAML scalar: 10 → int, 1.0 → float, true, null, text."""
+    try:
+        value = yaml.safe_load(token)
+    except yaml.YAMLError:
+        return token
+    return value if isinstance(value, (int, float, str, bool, type(None))) else token
+
+
+def add_execution_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags shared by ``run`` and ``resume``."""
+    parser.add_argument("--parallel", type=_parallel, metavar="N|auto",
+                        help="trials at once: a number, or 'auto' to size from RAM and cores")
+    parser.add_argument("--jetson", action="store_true", default=None,
+                        help="apply the NVIDIA Jetson Orin profile even if not detected")
+    parser.add_argument("--timeout", type=_positive, metavar="SECONDS", help="time limit per trial")
+    parser.add_argument("--max-retries", type=int, metavar="N", help="extra attempts for failed trials (default 2)")
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation of a large sweep")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print only the final summary")
+    parser.add_argument("--allow-drift", action="store_true",
+                        help="resume even though the base config or parameter values changed")
+
+
+def run_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sweeplab run",
+        description="Run a parameter sweep from a YAML file, from flags, or both (flags win).",
+        epilog="Example: sweeplab run --base experiments/examples/unstable_memory_moderate.json "
+               "--param interventions.0.parameters.corruption_rate 0.0 0.5 1.0 --param max_cycles 10 20 --parallel 2",
+    )
+    parser.add_argument("config_file", nargs="?", metavar="CONFIG.yaml", help="the sweep YAML file")
+    parser.add_argument("--config", metavar="CONFIG.yaml", help="the sweep YAML file (same as the positional)")
+    parser.add_argument("--base", metavar="BASE.json", help="the base experiment config (JSON)")
+    parser.add_argument("--param", nargs="+", action="append", metavar=("PATH", "VALUE"),
+                        help="a swept parameter: its dot path, then its values (repeat the flag for more)")
+    parser.add_argument("--zip", action="append", metavar="PATH,PATH",
+                        help="comma-separated parameters that vary together instead of crossing")
+    parser.add_argument("--repeats", type=int, metavar="N", help="replicates of every grid point")
+    parser.add_argument("--seed", type=int, help="base seed; trial seeds derive from it")
+    parser.add_argument("--runner", help="which runner executes a trial (default: chosen from the base config)")
+    parser.add_argument("--command", metavar="'PROG ARGS'",
+                        help="command runner: the trial's command, with {config} {trial_dir} {db} {seed} {experiment_id}")
+    parser.add_argument("--function", metavar="MODULE:FUNCTION", help="python runner: the function to call")
+    parser.add_argument("--sweep-id", help="the sweep's id (default: sweep_<base name>_<timestamp>)")
+    parser.add_argument("--output", metavar="DIR", help="folder of the sweep folders (default logs/sweeps)")
+    parser.add_argument("--db", metavar="PATH", help="the SQLite database (default logs/experiments.db)")
+    parser.add_argument("--description", help="what the sweep is for")
+    parser.add_argument("--tag", action="append", metavar="TAG", help="a tag (repeatable)")
+    parser.add_argument("--resume", action="store_true", default=None, help="continue an existing sweep of this id")
+    parser.add_argument("--dry-run", action="store_true", help="show the plan and write nothing")
+    parser.add_argument("--list", action="store_true", help="with --dry-run: print every trial")
+    add_execution_flags(parser)
+    return parser
+
+
+def build_spec(args: argparse.Namespace) -> tuple[SweepSpec, Path | None]:
+    """Merge the YAML file (if any) with the flags into one validated spec."""
+    if args.config_file and args.config and args.config_file != args.config:
+        raise SpecError(f"two sweep files given ('{args.config_file}' and --config '{args.config}'): give one")
+    config_path = args.config_file or args.config
+    data: dict[str, Any] = {}
+    spec_dir: Path | None = None
+    where = "the command line"
+    if config_path:
+        data = load_spec(config_path).model_dump(exclude_unset=True)
+        spec_dir = Path(config_path).resolve().parent
+        where = f"'{config_path}' with the command line"
+    if args.base:
+        data["base_config"] = args.base
+    if args.param:
+        sweep = dict(data.get("sweep", {}))
+        for entry in args.param:
+            path, *values = entry
+            if not values:
+                raise SpecError(f"--param {path} has no values: write --param {path} VALUE [VALUE ...]")
+            sweep[path] = [cli_value(v) for v in values] if len(values) > 1 else cli_value(values[0])
+        data["sweep"] = sweep
+    if args.zip:
+        data["zip"] = list(data.get("zip", [])) + [[p.strip() for p in group.split(",") if p.strip()]
+                                                   for group in args.zip]
+    flags = {
+        "repeats": args.repeats, "seed": args.seed, "runner": args.runner, "command": args.command,
+        "function": args.function, "sweep_id": args.sweep_id, "output_dir": args.output, "db_path": args.db,
+        "description": args.description, "tags": args.tag, "resume": args.resume, "parallel": args.parallel,
+        "jetson_optimized": args.jetson, "timeout": args.timeout, "max_retries": args.max_retries,
+    }
+    data.update({k: v for k, v in flags.items() if v is not None})
+    if "base_config" not in data:
+        raise SpecError("no base config: give a sweep YAML file (sweeplab run sweeps/x.yaml) or "
+                        "--base BASE.json with one or more --param PATH VALUE ...")
+    if not data.get("sweep") and not data.get("zip"):
+        raise SpecError("no parameters to sweep: add --param PATH VALUE [VALUE ...] or a 'sweep:' mapping in the YAML")
+    return spec_from_mapping(data, where=where), spec_dir
+
+
+def run_main(argv: list[str]) -> int:
+    """``sweeplab run``."""
+    args = run_parser().parse_args(argv)
+    if args.list and not args.dry_run:
+        raise SpecError("--list only goes with --dry-run: add --dry-run to print every trial without running")
+    spec, spec_dir = build_spec(args)
+    from ..resolve import resolve
+    resolved = resolve(spec, spec_dir=spec_dir)
+    from .views import Screen
+    screen = Screen(quiet=args.quiet)
+    if args.dry_run:
+        from ..plan import Plan
+        from ..sweep import decide_for
+        plan = Plan(resolved)
+        screen.plan_summary(resolved, plan, decide_for(resolved, plan), dry_run=True)
+        if args.list:
+            screen.trial_list(plan)
+        return 0
+    from .execute import execute
+    return execute(resolved, screen, yes=args.yes, allow_drift=args.allow_drift)
+
+
+def resume_main(argv: list[str]) -> int:
+    """``sweeplab resume SWEEP_ID``: continue from the spec stored with the sweep."""
+    parser = argparse.ArgumentParser(prog="sweeplab resume",
+                                     description="Resume a sweep from the spec stored in its folder: "
+                                                 "completed trials are skipped, the rest run.")
+    parser.add_argument("sweep_id")
+    parser.add_argument("--sweep-dir", "--output", dest="sweep_dir", default="logs/sweeps", metavar="DIR",
+                        help="folder of the sweep folders (default logs/sweeps)")
+    add_execution_flags(parser)
+    args = parser.parse_args(argv)
+    from ..store import load_stored_spec
+    spec, spec_dir = load_stored_spec(args.sweep_id, Path(args.sweep_dir))
+    overrides = {"resume": True}
+    if args.parallel is not None:
+        overrides["parallel"] = args.parallel
+    if args.jetson:
+        overrides["jetson_optimized"] = True
+    if args.timeout is not None:
+        overrides["timeout"] = args.timeout
+    if args.max_retries is not None:
+        overrides["max_retries"] = args.max_retries
+    spec = spec.model_copy(update=overrides)
+    from ..resolve import resolve
+    resolved = resolve(spec, spec_dir=spec_dir)
+    from .views import Screen
+    from .execute import execute
+    return execute(resolved, Screen(quiet=args.quiet), yes=True, allow_drift=args.allow_drift)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run_main(sys.argv[1:]))

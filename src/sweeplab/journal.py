@@ -1,0 +1,250 @@
+"""The journal: the single writer of sweep state, in SQLite.
+
+Contract (the rest of the engine relies on it):
+
+* One writer per sweep (the coordinator); readers may open the database at any time (WAL).
+* Every change goes through :meth:`Journal.transaction`, one ``BEGIN IMMEDIATE`` … ``COMMIT``
+  that rolls back on any error and wraps driver errors in :class:`~sweeplab.errors.JournalError`.
+* Exactly once: a completed attempt's experiment rows (merged from its own database) and the
+  ``completed`` mark of its trial are committed in the same transaction. A trial may run
+  again after a coordinator crash; it is never recorded twice.
+* The journal is the source of truth; the JSON files in the sweep folder are views of it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .errors import JournalError
+from .journal_schema import DDL
+from .trial import Trial, TrialResult, TrialStatus
+
+__all__ = ["Journal", "utc_now", "connect"]
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> str:
+    """The current time as UTC ISO 8601."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def connect(db_path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open the database with the settings every sweeplab connection uses."""
+    try:
+        if readonly:
+            conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30, isolation_level=None)
+        else:
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(db_path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+    except sqlite3.Error as exc:
+        raise JournalError(f"cannot open the database '{db_path}': {exc}") from exc
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+class Journal:
+    """Sweep state in the SQLite database at ``db_path`` (created on first use)."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = Path(db_path)
+        self.conn = connect(self.db_path)
+        with self.transaction() as conn:
+            for statement in DDL.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: commit on success, roll back on any error."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot write to the database '{self.db_path}': {exc}") from exc
+        try:
+            yield self.conn
+        except sqlite3.Error as exc:
+            self.conn.execute("ROLLBACK")
+            raise JournalError(f"writing to the database '{self.db_path}' failed: {exc}") from exc
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # --- sweeps -------------------------------------------------------------------------
+    def sweep(self, sweep_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT * FROM sweeps WHERE sweep_id = ?", (sweep_id,)).fetchone()
+        return dict(row) if row else None
+
+    def save_sweep(self, sweep_id: str, *, description: str, tags: list[str], spec: dict[str, Any],
+                   base_config: dict[str, Any], base_hash: str, sweep_dir: str, total_trials: int) -> None:
+        now = utc_now()
+        with self.transaction() as conn:
+            conn.execute(
+                """INSERT INTO sweeps (sweep_id, description, tags_json, spec_json, base_config_json, base_hash,
+                                       sweep_dir, total_trials, status, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)
+                   ON CONFLICT(sweep_id) DO UPDATE SET description=excluded.description,
+                       tags_json=excluded.tags_json, spec_json=excluded.spec_json,
+                       base_config_json=excluded.base_config_json, base_hash=excluded.base_hash,
+                       sweep_dir=excluded.sweep_dir, total_trials=excluded.total_trials,
+                       status='running', updated_at=excluded.updated_at""",
+                (sweep_id, description, _dumps(tags), _dumps(spec), _dumps(base_config), base_hash, sweep_dir,
+                 total_trials, now, now),
+            )
+
+    def set_sweep_status(self, sweep_id: str, status: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE sweeps SET status = ?, updated_at = ? WHERE sweep_id = ?",
+                         (status, utc_now(), sweep_id))
+
+    # --- reading trials -----------------------------------------------------------------
+    def completed_keys(self, sweep_id: str) -> set[str]:
+        rows = self.conn.execute("SELECT key FROM trials WHERE sweep_id = ? AND status = 'completed'", (sweep_id,))
+        return {row[0] for row in rows}
+
+    def trial_states(self, sweep_id: str) -> dict[str, tuple[str, int, str, str]]:
+        """key → (status, attempts so far, experiment_id, params_json) for every started trial."""
+        rows = self.conn.execute(
+            "SELECT key, status, attempts, experiment_id, params_json FROM trials WHERE sweep_id = ?", (sweep_id,))
+        return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
+
+    def counts(self, sweep_id: str) -> dict[str, int]:
+        rows = self.conn.execute("SELECT status, COUNT(*) FROM trials WHERE sweep_id = ? GROUP BY status", (sweep_id,))
+        return {row[0]: row[1] for row in rows}
+
+    def duration_hints(self, sweep_id: str, base_hash: str) -> dict[str, float]:
+        """Observed durations of finished attempts: by trial key (this sweep) and by params (same base).
+
+        Keys of the result are trial keys, or ``"params:" + params_json`` for history of other
+        sweeps of the same base config.
+        """
+        hints: dict[str, float] = {}
+        rows = self.conn.execute(
+            """SELECT t.sweep_id, t.key, t.params_json, MAX(a.duration)
+               FROM attempts a JOIN trials t ON t.sweep_id = a.sweep_id AND t.key = a.key
+               JOIN sweeps s ON s.sweep_id = t.sweep_id
+               WHERE s.base_hash = ? AND a.duration IS NOT NULL AND a.status IN ('completed', 'failed', 'crashed')
+               GROUP BY t.sweep_id, t.key""", (base_hash,))
+        for row in rows:
+            if row[0] == sweep_id:
+                hints[row[1]] = row[3]
+            hints.setdefault("params:" + row[2], row[3])
+        return hints
+
+    def running_attempts(self, sweep_id: str) -> list[dict[str, Any]]:
+        """Attempts still marked running (their coordinator died)."""
+        rows = self.conn.execute("SELECT * FROM attempts WHERE sweep_id = ? AND status = 'running'", (sweep_id,))
+        return [dict(row) for row in rows]
+
+    # --- writing attempts -----------------------------------------------------------------
+    def start_attempt(self, sweep_id: str, trial: Trial, attempt: int, attempt_dir: str, host: str) -> str:
+        """Record that an attempt is about to start; returns its start time."""
+        now = utc_now()
+        with self.transaction() as conn:
+            conn.execute(
+                """INSERT INTO trials (sweep_id, key, idx, experiment_id, params_json, repeat, label, seed, status,
+                                       attempts, start_time)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)
+                   ON CONFLICT(sweep_id, key) DO UPDATE SET status='running', attempts=excluded.attempts,
+                       start_time=excluded.start_time, end_time=NULL, error_message=NULL""",
+                (sweep_id, trial.key, trial.index, trial.experiment_id, _dumps(trial.params), trial.repeat,
+                 trial.label, trial.seed, attempt, now),
+            )
+            conn.execute(
+                """INSERT OR REPLACE INTO attempts (sweep_id, key, attempt, status, start_time, host, attempt_dir)
+                   VALUES (?, ?, ?, 'running', ?, ?, ?)""",
+                (sweep_id, trial.key, attempt, now, host, attempt_dir),
+            )
+        return now
+
+    def set_attempt_process(self, sweep_id: str, key: str, attempt: int, pid: int | None, pgid: int | None) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE attempts SET pid = ?, pgid = ? WHERE sweep_id = ? AND key = ? AND attempt = ?",
+                         (pid, pgid, sweep_id, key, attempt))
+
+    def finish_attempt(self, sweep_id: str, result: TrialResult, *, final: bool, merge_db: Path | None = None) -> None:
+        """Record how an attempt ended, merging its experiment rows when it completed — atomically.
+
+        ``final`` says whether the trial's status becomes the attempt's (no retry follows);
+        otherwise the trial goes back to ``pending``.
+        """
+        attach = merge_db is not None and result.status is TrialStatus.COMPLETED and merge_db.is_file()
+        if attach:
+            self.conn.execute("ATTACH DATABASE ? AS attempt_db", (str(merge_db),))
+        try:
+            with self.transaction() as conn:
+                if attach:
+                    _merge_attempt_rows(conn)
+                conn.execute(
+                    """UPDATE attempts SET status=?, end_time=?, duration=?, exit_code=?, error_tail=?, host=?,
+                           metrics_json=? WHERE sweep_id=? AND key=? AND attempt=?""",
+                    (result.status.value, result.end_time, result.duration, result.exit_code, result.error or None,
+                     result.host, _dumps(result.metrics), sweep_id, result.key, result.attempt),
+                )
+                status = result.status.value if final else TrialStatus.PENDING.value
+                conn.execute(
+                    """UPDATE trials SET status=?, metrics_json=?, end_time=?, duration=?, error_message=?
+                       WHERE sweep_id=? AND key=?""",
+                    (status, _dumps(result.metrics), result.end_time, result.duration, result.error or None,
+                     sweep_id, result.key),
+                )
+        finally:
+            if attach:
+                self.conn.execute("DETACH DATABASE attempt_db")
+
+    def abandon_attempt(self, sweep_id: str, key: str, attempt: int, reason: str) -> None:
+        """Mark an attempt of a dead coordinator as cancelled, its trial ready to run again."""
+        now = utc_now()
+        with self.transaction() as conn:
+            conn.execute("""UPDATE attempts SET status='cancelled', end_time=?, error_tail=?
+                            WHERE sweep_id=? AND key=? AND attempt=? AND status='running'""",
+                         (now, reason, sweep_id, key, attempt))
+            conn.execute("""UPDATE trials SET status='cancelled', end_time=?, error_message=?
+                            WHERE sweep_id=? AND key=? AND status='running'""", (now, reason, sweep_id, key))
+
+
+def _merge_attempt_rows(conn: sqlite3.Connection) -> None:
+    """Copy every table of the attached attempt database into the main one.
+
+    A leading ``id INTEGER PRIMARY KEY`` column is left out so the main database gives fresh
+    ids; tables are created with the attempt database's own SQL when missing.
+    """
+    tables = conn.execute(
+        "SELECT name, sql FROM attempt_db.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").fetchall()
+    for name, sql in tables:
+        if name in ("sweeps", "trials", "attempts"):
+            continue
+        conn.execute(sql.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1)
+                     if "IF NOT EXISTS" not in sql.upper() else sql)
+        columns = conn.execute(f'PRAGMA attempt_db.table_info("{name}")').fetchall()
+        main_columns = {row[1] for row in conn.execute(f'PRAGMA main.table_info("{name}")')}
+        keep = [row[1] for row in columns
+                if not (row[5] == 1 and row[1] == "id" and row[2].upper() == "INTEGER") and row[1] in main_columns]
+        listed = ", ".join(f'"{c}"' for c in keep)
+        conn.execute(f'INSERT INTO main."{name}" ({listed}) SELECT {listed} FROM attempt_db."{name}"')
+    indexes = conn.execute(
+        "SELECT sql FROM attempt_db.sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall()
+    for (sql,) in indexes:
+        if "IF NOT EXISTS" not in sql.upper():
+            sql = sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1).replace(
+                "CREATE UNIQUE INDEX", "CREATE UNIQUE INDEX IF NOT EXISTS", 1)
+        conn.execute(sql)

@@ -1,0 +1,300 @@
+"""Resolve a :class:`~sweeplab.spec.SweepSpec` against its base config.
+
+This is where a spec meets the world: the base config file is read, the runner is chosen,
+every dot path is checked against the base config (and the runner's schema), every value
+against the type found there, and zip groups and replicates are put in their final shape.
+The result, :class:`ResolvedSweep`, is all a :class:`~sweeplab.plan.Plan` needs. Nothing is
+written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from collections.abc import Iterator
+from typing import Any
+
+from .errors import ConfigError, PathError, SpecError
+from .paths import get_path, set_path
+from .runners.base import Runner, get_runner, runner_for_base
+from .spec import REPLICATE_KEY, SweepSpec, check_sweep_id
+from .values import expand_values
+
+__all__ = ["Axis", "ResolvedSweep", "resolve", "canonical_json", "read_base_config", "probe_configs"]
+
+
+def canonical_json(value: Any) -> str:
+    """The one JSON spelling used for hashing and comparing (sorted keys, no spaces)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One dimension of the grid: a single parameter, or a zip group varying together.
+
+    ``rows[i]`` holds the values of ``paths`` at position ``i``.
+    """
+
+    paths: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    @property
+    def zipped(self) -> bool:
+        return len(self.paths) > 1
+
+    def values_of(self, path: str) -> list[Any]:
+        column = self.paths.index(path)
+        return [row[column] for row in self.rows]
+
+
+@dataclass
+class ResolvedSweep:
+    """A validated sweep, ready to be expanded into trials."""
+
+    spec: SweepSpec
+    sweep_id: str
+    base_path: Path
+    base_config: dict[str, Any]
+    base_hash: str
+    runner_name: str
+    runner: Runner
+    axes: list[Axis]
+    labels: list[str | None]           # one entry per replicate
+    sweep_dir: Path
+    db_path: Path
+    spec_dir: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def replicates(self) -> int:
+        return len(self.labels)
+
+    @property
+    def paths(self) -> list[str]:
+        return [p for axis in self.axes for p in axis.paths]
+
+    def sweep_params(self) -> dict[str, list[Any]]:
+        """Every parameter with its values, in declaration order (zip members included)."""
+        return {path: axis.values_of(path) for axis in self.axes for path in axis.paths}
+
+
+def read_base_config(spec_value: str, spec_dir: Path | None) -> tuple[Path, dict[str, Any]]:
+    """Find and parse the base config JSON.
+
+    A relative path is looked up from the current folder first (as the original tool, run
+    from the repository root), then from the spec file's folder and its parent.
+    """
+    candidates = [Path(spec_value)]
+    if not Path(spec_value).is_absolute() and spec_dir is not None:
+        candidates += [spec_dir / spec_value, spec_dir.parent / spec_value]
+    found = next((c for c in candidates if c.is_file()), None)
+    if found is None:
+        looked = ", ".join(f"'{c}'" for c in dict.fromkeys(str(c) for c in candidates))
+        raise SpecError(f"base config file '{spec_value}' does not exist (looked at {looked}): "
+                        "give the path of the experiment's JSON config")
+    try:
+        data = json.loads(found.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"base config file '{found}' is not valid JSON: {exc.msg} at line {exc.lineno}, "
+                        f"column {exc.colno}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"base config file '{found}' cannot be read: {exc}") from None
+    if not isinstance(data, dict):
+        raise SpecError(f"base config file '{found}' must hold a JSON object, got a {type(data).__name__}")
+    return found.resolve(), data
+
+
+def _choose_runner(spec: SweepSpec, base: dict[str, Any], base_path: Path) -> tuple[str, Runner]:
+    name = spec.runner
+    if name is None:
+        if spec.command is not None:
+            name = "command"
+        elif spec.function is not None:
+            name = "python"
+        else:
+            name = runner_for_base(base)
+    if name is None:
+        raise SpecError(
+            f"cannot tell which runner executes the trials of base config '{base_path.name}': set "
+            "'runner: command' with 'command: [prog, --config, \"{config}\"]', or 'runner: python' with "
+            "'function: package.module:function' (on the CLI: --command '...' or --function ...)"
+        )
+    if spec.command is not None and name != "command":
+        raise SpecError(f"'command' is only used by the command runner, but the runner is '{name}': "
+                        "remove 'command' or set 'runner: command'")
+    if spec.function is not None and name != "python":
+        raise SpecError(f"'function' is only used by the python runner, but the runner is '{name}': "
+                        "remove 'function' or set 'runner: python'")
+    options: dict[str, Any] = {}
+    if spec.command is not None:
+        options["command"] = spec.command
+    if spec.function is not None:
+        options["function"] = spec.function
+    return name, get_runner(name)(options)
+
+
+def _check_type(path: str, value: Any, base_value: Any) -> None:
+    if base_value is None:
+        return
+    def is_number(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+    if isinstance(base_value, bool):
+        ok, expected = isinstance(value, bool), "true or false"
+    elif isinstance(base_value, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        expected = "an integer"
+        if is_number(value) and not ok:
+            expected += (f" (the base config has {base_value!r}; write it as {float(base_value)!r} "
+                         "if fractional values are meant)")
+    elif isinstance(base_value, float):
+        ok, expected = is_number(value), "a number"
+    elif isinstance(base_value, str):
+        ok, expected = isinstance(value, str), "a string"
+    elif isinstance(base_value, list):
+        ok, expected = isinstance(value, list), "a list"
+    elif isinstance(base_value, dict):
+        ok, expected = isinstance(value, dict), "a mapping"
+    else:
+        ok, expected = True, ""
+    if not ok:
+        raise SpecError(f"sweep parameter '{path}': the value {value!r} is {type(value).__name__}, but the base "
+                        f"config has {base_value!r} there: expected {expected}")
+
+
+def _zip_groups(spec: SweepSpec, sweep_values: dict[str, list[Any]]) -> tuple[list[tuple[str, ...]], list[Axis]]:
+    """Return (names-form groups, mapping-form axes)."""
+    named: list[tuple[str, ...]] = []
+    inline: list[Axis] = []
+    seen: set[str] = set()
+    for number, group in enumerate(spec.zip, start=1):
+        if isinstance(group, list) and all(isinstance(p, str) for p in group):
+            paths = tuple(group)
+            for path in paths:
+                if path not in sweep_values:
+                    raise SpecError(f"zip group {number} names '{path}', which is not a parameter under 'sweep': "
+                                    "list its values under 'sweep', or give the group as a mapping path → values")
+            columns = [sweep_values[p] for p in paths]
+        elif isinstance(group, dict) and group:
+            paths = tuple(str(p) for p in group)
+            for path in paths:
+                if path in sweep_values:
+                    raise SpecError(f"parameter '{path}' appears both under 'sweep' and in zip group {number}: "
+                                    "give its values in one place only")
+            columns = [expand_values(p, group[p]) for p in paths]
+        else:
+            raise SpecError(f"zip group {number} must be a list of parameter paths (e.g. [a, b]) or a mapping "
+                            f"path → values, got {group!r}")
+        if len(paths) < 2:
+            raise SpecError(f"zip group {number} has one parameter ({paths[0] if paths else 'none'}): "
+                            "a zip group needs at least two parameters that vary together")
+        for path in paths:
+            if path in seen:
+                raise SpecError(f"parameter '{path}' appears in more than one zip group: put it in one group only")
+            seen.add(path)
+        lengths = {p: len(c) for p, c in zip(paths, columns)}
+        if len(set(lengths.values())) > 1:
+            shown = ", ".join(f"{p} has {n}" for p, n in lengths.items())
+            raise SpecError(f"zip group {number} has value lists of unequal length ({shown}): "
+                            "parameters that vary together need the same number of values")
+        if isinstance(group, list):
+            named.append(paths)
+        else:
+            inline.append(Axis(paths, tuple(zip(*columns))))
+    return named, inline
+
+
+def _axes(spec: SweepSpec) -> tuple[list[Axis], list[str | None]]:
+    sweep_values: dict[str, list[Any]] = {}
+    labels: list[str | None] | None = None
+    for path, raw in spec.sweep.items():
+        if path == REPLICATE_KEY:
+            values = expand_values(path, raw)
+            labels = [str(v) for v in values]
+            continue
+        sweep_values[path] = expand_values(path, raw)
+    named, inline = _zip_groups(spec, sweep_values)
+    in_group = {p: g for g in named for p in g}
+    axes: list[Axis] = []
+    for path, values in sweep_values.items():
+        group = in_group.get(path)
+        if group is None:
+            axes.append(Axis((path,), tuple((v,) for v in values)))
+        elif group[0] == path:
+            axes.append(Axis(group, tuple(zip(*(sweep_values[p] for p in group)))))
+    axes.extend(inline)
+    if labels is not None and spec.repeats != 1:
+        raise SpecError(f"both 'repeats: {spec.repeats}' and 'sweep.{REPLICATE_KEY}' ask for replicates: "
+                        "use one of them ('repeats: N' is the short form of N labels)")
+    if labels is None:
+        labels = [None] if spec.repeats == 1 else [f"rep{r + 1}" for r in range(spec.repeats)]
+    return axes, labels
+
+
+def _check_paths(axes: list[Axis], base: dict[str, Any], runner: Runner) -> None:
+    for axis in axes:
+        for column, path in enumerate(axis.paths):
+            try:
+                base_value = get_path(base, path)
+            except PathError:
+                # A new key is fine where the runner's schema allows it; set_path says why not.
+                set_path(base, path, axis.rows[0][column], new_keys=runner.allows_new_key, policy_name=runner.name)
+                continue
+            for row in axis.rows:
+                _check_type(path, row[column], base_value)
+
+
+def probe_configs(axes: list[Axis], base: dict[str, Any], runner: Runner,
+                  seed: int) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Yield (overrides, config) for every value of every axis, the other axes at their first value.
+
+    These few configs stand for the whole plan when checking validity and resource needs:
+    every value the plan can use appears in one of them.
+    """
+    first = {p: axis.rows[0][i] for axis in axes for i, p in enumerate(axis.paths)}
+    def build(overrides: dict[str, Any]) -> dict[str, Any]:
+        config = base
+        for path, value in {**first, **overrides}.items():
+            config = set_path(config, path, value, new_keys=runner.allows_new_key, policy_name=runner.name)
+        return runner.prepare(config, seed)
+    if not axes:
+        yield {}, runner.prepare(base, seed)
+    for axis in axes:
+        for row in axis.rows:
+            overrides = dict(zip(axis.paths, row))
+            yield overrides, build(overrides)
+
+
+def _validate_with_runner(axes: list[Axis], base: dict[str, Any], runner: Runner, seed: int) -> None:
+    """Ask the runner to validate the base config and every probe config."""
+    try:
+        runner.validate(runner.prepare(base, seed))
+    except ConfigError as exc:
+        raise ConfigError(f"the base config is invalid for the {runner.name} runner: {exc}") from None
+    for overrides, config in probe_configs(axes, base, runner, seed):
+        try:
+            runner.validate(config)
+        except ConfigError as exc:
+            shown = ", ".join(f"{p}={v!r}" for p, v in overrides.items())
+            raise ConfigError(f"with {shown} the experiment config is invalid: {exc}") from None
+
+
+def resolve(spec: SweepSpec, *, spec_dir: Path | None = None, now: float | None = None) -> ResolvedSweep:
+    """Validate ``spec`` against its base config and return the resolved sweep."""
+    base_path, base = read_base_config(spec.base_config, spec_dir)
+    base_hash = hashlib.sha256(canonical_json(base).encode()).hexdigest()[:16]
+    runner_name, runner = _choose_runner(spec, base, base_path)
+    axes, labels = _axes(spec)
+    _check_paths(axes, base, runner)
+    _validate_with_runner(axes, base, runner, spec.seed)
+    sweep_id = spec.sweep_id
+    if sweep_id is None:
+        stamp = time.strftime("%Y%m%d_%H%M%S", time.localtime(now))
+        sweep_id = check_sweep_id(f"sweep_{base_path.stem}_{stamp}")
+    return ResolvedSweep(
+        spec=spec, sweep_id=sweep_id, base_path=base_path, base_config=base, base_hash=base_hash,
+        runner_name=runner_name, runner=runner, axes=axes, labels=labels,
+        sweep_dir=Path(spec.output_dir) / sweep_id, db_path=Path(spec.db_path), spec_dir=spec_dir,
+    )

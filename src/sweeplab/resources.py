@@ -1,0 +1,114 @@
+"""The machine's resources and the parallelism decision (``parallel: N | auto``, Jetson boards).
+
+The decision is a :class:`Budget`: trial slots plus RAM and CPU budgets. The scheduler admits
+a trial only when all three have room; a trial larger than the whole budget runs alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+__all__ = ["Machine", "Budget", "detect_machine", "detect_jetson", "decide_budget", "GIB",
+           "AUTO_MEMORY_FRACTION", "JETSON_MAX_PARALLEL"]
+
+log = logging.getLogger(__name__)
+
+GIB = 1024 ** 3
+#: share of total RAM that auto mode hands to trials (the rest stays for the system)
+AUTO_MEMORY_FRACTION = 0.70
+#: the original tool's cap on a Jetson Orin: more parallel trials thrash its unified memory
+JETSON_MAX_PARALLEL = 4
+
+
+@dataclass(frozen=True)
+class Machine:
+    """What this host offers."""
+
+    total_memory: int
+    cpus: int
+    jetson_model: str | None = None
+
+    @property
+    def is_jetson(self) -> bool:
+        return self.jetson_model is not None
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much may run at once, and why."""
+
+    slots: int
+    memory_bytes: int
+    cpus: int | None            # None: not limited by CPU (an explicit parallel count)
+    jetson: bool
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+def detect_jetson(root: Path = Path("/")) -> str | None:
+    """The board's name when this is an NVIDIA Jetson (Tegra), else None."""
+    model_file = root / "proc/device-tree/model"
+    release_file = root / "etc/nv_tegra_release"
+    model = ""
+    try:
+        model = model_file.read_bytes().decode(errors="replace").strip("\x00 \n")
+    except OSError:
+        pass
+    if "jetson" in model.lower() or "orin" in model.lower():
+        return model
+    if release_file.is_file():
+        return model or "NVIDIA Jetson (from /etc/nv_tegra_release)"
+    return None
+
+
+def detect_machine(root: Path = Path("/")) -> Machine:
+    """Read total RAM, usable cores and the Jetson model, if any."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return Machine(total_memory=psutil.virtual_memory().total, cpus=cpus, jetson_model=detect_jetson(root))
+
+
+def _gb(n: float) -> str:
+    return f"{n / GIB:.1f} GB"
+
+
+def decide_budget(parallel: int | str, machine: Machine, *, jetson_forced: bool = False,
+                  trial_memory_gb: float | None = None, trial_cpus: int = 1) -> Budget:
+    """Turn ``parallel`` (a count or ``auto``) into slots and resource budgets.
+
+    ``trial_memory_gb`` / ``trial_cpus`` describe a typical trial (the largest declared in the
+    plan) and only shape the explanation and the auto slot count; admission is per trial.
+    """
+    jetson = jetson_forced or machine.is_jetson
+    memory = int(machine.total_memory * AUTO_MEMORY_FRACTION)
+    reasons = [f"RAM budget {_gb(memory)} ({AUTO_MEMORY_FRACTION:.0%} of {_gb(machine.total_memory)})"]
+    if jetson:
+        why = "forced by --jetson / jetson_optimized" if jetson_forced and not machine.is_jetson \
+            else f"detected {machine.jetson_model}"
+        reasons.append(f"Jetson profile ({why}): memory is shared with the GPU, at most "
+                       f"{JETSON_MAX_PARALLEL} trials at once")
+    if parallel == "auto":
+        per_cpu = max(1, machine.cpus // max(1, trial_cpus))
+        slots = per_cpu
+        reasons.append(f"{machine.cpus} cores / {trial_cpus} thread(s) per trial → {per_cpu} slot(s)")
+        if trial_memory_gb:
+            per_memory = max(1, int(memory // (trial_memory_gb * GIB)))
+            if per_memory < slots:
+                reasons.append(f"{_gb(memory)} / {trial_memory_gb:g} GB per trial → {per_memory} slot(s)")
+            slots = min(slots, per_memory)
+        if jetson:
+            slots = min(slots, JETSON_MAX_PARALLEL)
+        return Budget(slots=slots, memory_bytes=memory, cpus=machine.cpus, jetson=jetson, reasons=tuple(reasons))
+    slots = int(parallel)
+    if jetson and slots > JETSON_MAX_PARALLEL:
+        reasons.append(f"asked for {slots}, capped at {JETSON_MAX_PARALLEL} by the Jetson profile")
+        slots = JETSON_MAX_PARALLEL
+    else:
+        reasons.append(f"{slots} slot(s) as asked")
+    return Budget(slots=slots, memory_bytes=memory, cpus=None, jetson=jetson, reasons=tuple(reasons))

@@ -1,0 +1,139 @@
+"""The sweep specification: one validated model for YAML files, CLI flags and Python calls.
+
+:func:`load_spec` reads a YAML file; :func:`spec_from_mapping` validates any mapping of the
+same keys. Nothing here writes to disk. Resolving the spec against its base config (paths,
+types, runner) happens in :mod:`sweeplab.resolve`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import SpecError
+
+__all__ = ["SweepSpec", "Limits", "load_spec", "spec_from_mapping", "check_sweep_id", "REPLICATE_KEY"]
+
+#: the original format's replication key: a label list under ``sweep``, not a config path
+REPLICATE_KEY = "experiment_id_suffix"
+_SWEEP_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+class Limits(BaseModel):
+    """Resource limits for generic runners, whose configs do not declare any."""
+
+    model_config = ConfigDict(extra="forbid")
+    memory_gb: float | None = Field(default=None, gt=0)
+    cpu_threads: int | None = Field(default=None, ge=1)
+
+
+class SweepSpec(BaseModel):
+    """Every key a sweep YAML may hold. See ``sweeps/README.md`` for the user guide."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sweep_id: str | None = None
+    base_config: str
+    description: str = ""
+    sweep: dict[str, Any] = Field(default_factory=dict)
+    zip: list[Any] = Field(default_factory=list)
+    repeats: int = Field(default=1, ge=1)
+    seed: int = 0
+    runner: str | None = None
+    command: list[str] | str | None = None
+    function: str | None = None
+    parallel: int | Literal["auto"] = 1
+    jetson_optimized: bool = False
+    timeout: float | None = Field(default=None, gt=0)
+    grace_period: float = Field(default=10.0, ge=0)
+    db_path: str = "logs/experiments.db"
+    output_dir: str = "logs/sweeps"
+    resume: bool = False
+    max_retries: int = Field(default=2, ge=0)
+    tags: list[str] = Field(default_factory=list)
+    limits: Limits | None = None
+
+    @field_validator("sweep_id")
+    @classmethod
+    def _check_id(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_sweep_id(value)
+        return value
+
+    @field_validator("parallel", mode="before")
+    @classmethod
+    def _check_parallel(cls, value: Any) -> Any:
+        if isinstance(value, bool) or (isinstance(value, int) and value < 1):
+            raise ValueError("must be a positive integer or 'auto'")
+        return value
+
+
+def check_sweep_id(value: str) -> str:
+    """Reject sweep ids that are not safe folder names."""
+    if not value or not _SWEEP_ID.match(value) or value in (".", "..") or ".." in value:
+        raise SpecError(
+            f"sweep_id {value!r} is not valid: use only letters, digits, '-', '_' and '.', "
+            "with no path separators and no '..'"
+        )
+    return value
+
+
+_FIELDS = tuple(SweepSpec.model_fields)
+
+
+def _unknown_key_message(key: str, where: str, choices: tuple[str, ...]) -> str:
+    hint = difflib.get_close_matches(key, choices, n=1, cutoff=0.5)
+    suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+    return f"unknown key '{key}' in {where}{suggestion} Valid keys: {', '.join(choices)}"
+
+
+def _explain(error: ValidationError, where: str) -> str:
+    first = error.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    value = first.get("input")
+    if first["type"] == "missing":
+        return f"{where}: the required key '{loc}' is missing"
+    if first["type"] == "extra_forbidden":
+        choices = tuple(Limits.model_fields) if loc.startswith("limits.") else _FIELDS
+        return _unknown_key_message(loc.split(".")[-1], f"{where}{' (' + loc + ')' if '.' in loc else ''}", choices)
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{where}: key '{loc}' has the value {value!r}, which is not valid: {message}"
+
+
+def spec_from_mapping(data: Any, where: str = "the sweep spec") -> SweepSpec:
+    """Validate a mapping of sweep keys into a :class:`SweepSpec` (errors name ``where``)."""
+    if not isinstance(data, dict):
+        raise SpecError(f"{where} must be a mapping of keys (sweep_id, base_config, sweep, ...), got {type(data).__name__}")
+    for key in data:
+        if key not in _FIELDS:
+            raise SpecError(_unknown_key_message(str(key), where, _FIELDS))
+    if "sweep" in data and not isinstance(data["sweep"], dict):
+        raise SpecError(f"{where}: 'sweep' must map dot paths to lists of values, got {data['sweep']!r}")
+    try:
+        return SweepSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(_explain(exc, where)) from None
+
+
+def load_spec(path: str | Path) -> SweepSpec:
+    """Read and validate a sweep YAML file (``yaml.safe_load`` only)."""
+    file = Path(path)
+    if not file.is_file():
+        raise SpecError(f"sweep config file '{file}' does not exist: give the path of a YAML sweep file")
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecError(f"sweep config file '{file}' is not valid YAML{where}: {problem}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"sweep config file '{file}' cannot be read: {exc}") from None
+    if data is None:
+        raise SpecError(f"sweep config file '{file}' is empty: it needs at least 'base_config' and 'sweep'")
+    return spec_from_mapping(data, where=f"'{file}'")
