@@ -347,10 +347,11 @@ class AttemptProcess:
     def terminate(self, reason: EndReason, grace: float | None = None) -> None:
         """End the attempt: SIGTERM to its group now, SIGKILL after ``grace`` (default: the launch's).
 
-        The first reason given is the one the result reports.
+        The first reason given is the one the result reports. An attempt whose process has
+        already exited is left alone.
         """
-        if self.result is not None:
-            return
+        if self.exited():
+            return  # it ended on its own first: report that, not our reason
         if self.ended_by is None:
             self.ended_by = reason
         self._term_at = None

@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         returned = function(config, context)
     except ConfigError as exc:
-        print(f"sweeplab: invalid config: {exc}", file=sys.stderr)
+        print(exc, file=sys.stderr)  # the executor prefixes "invalid config: "
         return 2
     except Exception:  # noqa: BLE001 - any failure of user code is the trial's failure
         traceback.print_exc()
