@@ -78,7 +78,8 @@ class LocalJob(Job):
             self._attempt.terminate(EndReason.CANCEL)
 
     def _finish(self) -> None:
-        assert self._attempt is not None  # noqa: S101 - internal invariant, not input validation
+        if self._attempt is None:
+            raise ExecutorError(f"attempt {self.launch.attempt} of trial {self.launch.key} never started")
         self._result = self._attempt.finish()
 
     def __repr__(self) -> str:

@@ -35,6 +35,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..errors import ExecutorError
 from ..trial import TrialLaunch, TrialResult, TrialStatus
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "AttemptProcess",
     "build_result",
     "child_env",
+    "classify",
     "numeric_metrics",
     "read_metrics",
     "run_attempt",
@@ -50,6 +52,7 @@ __all__ = [
     "start_process",
     "stderr_tail",
     "tree_rss",
+    "utc_iso",
 ]
 
 logger = logging.getLogger(__name__)
@@ -316,7 +319,12 @@ class AttemptProcess:
         self._started_mono = time.monotonic()
         self.process = start_process(launch)
         self.pid = self.process.pid
-        self._pidfd = os.pidfd_open(self.pid)
+        try:
+            self._pidfd = os.pidfd_open(self.pid)
+        except OSError as exc:  # kernel without pidfds (< 5.3): do not leave the process behind
+            signal_group(self.pid, signal.SIGKILL)
+            self.process.wait()
+            raise ExecutorError(f"cannot track pid {self.pid} of trial {launch.key}: {exc}") from exc
         self.ended_by: EndReason | None = None
         self._term_at = None if launch.timeout is None else self._started_mono + launch.timeout
         self._kill_at: float | None = None
