@@ -1,0 +1,134 @@
+"""The plot data JSON (``plot_data.json``): everything the figures show, in plain JSON.
+
+Structure (``format`` ``sweeplab-plot-data/1``)::
+
+    {
+      "format": "sweeplab-plot-data/1", "sweep_id": ..., "status": ..., "partial": bool,
+      "completed_trials": int, "total_planned": int,
+      "parameters": {dot path: {"label": last segment, "values": [levels], "numeric": bool}},
+      "metrics": [names],
+      "by_parameter": {dot path: {metric: {
+          "values": [levels], "counts": [...], "means": [...], "stds": [...], "medians": [...],
+          "mins": [...], "maxs": [...], "ci_low": [...], "ci_high": [...],
+          "omnibus_p": float | null, "omnibus_test": "Kruskal-Wallis" | reason,
+          "thresholds": [{"before": level, "after": level, "change": float | null, "from_zero": bool}],
+          "change_point": null | {"before", "after", "interval_low", "interval_high",
+                                  "support", "step_share", "supported"}}}},
+      "interactions": [{"rows": dot path, "columns": dot path, "metric": name,
+                        "row_values": [...], "column_values": [...],
+                        "means": [[float | null]], "counts": [[int]]}],
+      "optimal": {metric: {"minimize": {"parameters": {...}, "value": float},
+                           "maximize": {...}}}
+    }
+
+Not-a-number and infinite values become ``null`` (JSON has neither).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .names import short_name
+from .thresholds import relative_change_thresholds
+
+if TYPE_CHECKING:
+    from .analyzer import SweepAnalyzer
+
+__all__ = ["PLOT_DATA_FORMAT", "MAX_HEATMAP_PARAMETERS", "build_plot_data", "write_plot_data", "clean_json"]
+
+PLOT_DATA_FORMAT = "sweeplab-plot-data/1"
+#: heatmaps are made for every pair of parameters when there are at most this many
+MAX_HEATMAP_PARAMETERS = 4
+
+
+def clean_json(value: Any) -> Any:
+    """Turn NumPy scalars into Python ones and non-finite floats into None, recursively."""
+    if isinstance(value, dict):
+        return {str(k): clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_json(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _metric_entry(analyzer: SweepAnalyzer, path: str, metric: str) -> dict[str, Any]:
+    effect = analyzer.parameter_effect(path, metric)
+    s = effect.summaries
+    means = [x.mean for x in s]
+    cp = effect.change_point
+    om = effect.omnibus
+    return {
+        "values": effect.levels, "counts": [x.count for x in s], "means": means, "stds": [x.std for x in s],
+        "medians": [x.median for x in s], "mins": [x.min for x in s], "maxs": [x.max for x in s],
+        "ci_low": [x.ci_low for x in s], "ci_high": [x.ci_high for x in s],
+        "omnibus_p": om.p_value, "omnibus_test": "Kruskal-Wallis" if om.tested else om.note,
+        "thresholds": [{"before": b, "after": a, "change": c, "from_zero": math.isinf(c)}
+                       for b, a, c in relative_change_thresholds(effect.levels, means, 0.5)],
+        "change_point": None if cp is None else {
+            "before": cp.before, "after": cp.after, "interval_low": cp.interval_low,
+            "interval_high": cp.interval_high, "support": cp.support, "step_share": cp.step_share,
+            "supported": cp.supported},
+    }
+
+
+def _interaction(analyzer: SweepAnalyzer, rows: str, columns: str, metric: str) -> dict[str, Any]:
+    means = analyzer.interaction_table(rows, columns, metric)
+    counts = analyzer.interaction_table(rows, columns, metric, statistic="count")
+    return {
+        "rows": rows, "columns": columns, "metric": metric,
+        "row_values": list(means.index), "column_values": list(means.columns),
+        "means": means.to_numpy(dtype=float).tolist(),
+        "counts": np.nan_to_num(counts.to_numpy(dtype=float)).astype(int).tolist(),
+    }
+
+
+def build_plot_data(analyzer: SweepAnalyzer) -> dict[str, Any]:
+    """Everything the figures need, computed from the analyzer."""
+    counts = analyzer.status_counts
+    data: dict[str, Any] = {
+        "format": PLOT_DATA_FORMAT, "sweep_id": analyzer.sweep_id, "status": analyzer.status,
+        "partial": analyzer.is_partial, "completed_trials": counts.get("completed", 0),
+        "total_planned": analyzer.total_planned,
+        "parameters": {}, "metrics": list(analyzer.metrics), "by_parameter": {}, "interactions": [], "optimal": {},
+    }
+    for path in analyzer.parameters:
+        levels = analyzer.levels(path)
+        data["parameters"][path] = {
+            "label": short_name(path), "values": levels,
+            "numeric": bool(levels) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in levels),
+        }
+        data["by_parameter"][path] = {m: _metric_entry(analyzer, path, m) for m in analyzer.metrics}
+    if 2 <= len(analyzer.parameters) <= MAX_HEATMAP_PARAMETERS:
+        for rows, columns in itertools.combinations(analyzer.parameters, 2):
+            data["interactions"] += [_interaction(analyzer, rows, columns, m) for m in analyzer.metrics]
+    for metric in analyzer.metrics:
+        entry = {}
+        for goal, minimize in (("minimize", True), ("maximize", False)):
+            best = analyzer.rank_configurations(metric, minimize=minimize, top=1)[0]
+            entry[goal] = {"parameters": best.parameters, "value": best.mean, "std": best.std, "count": best.count}
+        data["optimal"][metric] = entry
+    return clean_json(data)
+
+
+def write_plot_data(data: dict[str, Any], path: Path) -> None:
+    """Write the JSON atomically (temporary file, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".plot_data.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=1, allow_nan=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
