@@ -164,7 +164,7 @@ def resume_main(argv: list[str]) -> int:
                         help="folder of the sweep folders (default logs/sweeps)")
     add_execution_flags(parser)
     args = parser.parse_args(argv)
-    from ..store import load_stored_spec
+    from ..sweep_folder import load_stored_spec
     spec, spec_dir = load_stored_spec(args.sweep_id, Path(args.sweep_dir))
     overrides = {"resume": True}
     if args.parallel is not None:

@@ -9,11 +9,9 @@ can register through the ``sweeplab.runners`` entry-point group.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -101,6 +99,8 @@ def register_runner(name: str, target: str | type[Runner]) -> None:
 
 
 def _table() -> dict[str, str | type[Runner]]:
+    # imported here: trial processes import this module, and these two cost ~75 ms at start-up
+    from importlib.metadata import entry_points
     table: dict[str, str | type[Runner]] = dict(_BUILTIN)
     for ep in entry_points(group="sweeplab.runners"):
         table.setdefault(ep.name, ep.value)
@@ -124,6 +124,7 @@ def get_runner(name: str) -> type[Runner]:
     """Return the runner class registered as ``name``; unknown names list the known ones."""
     table = _table()
     if name not in table:
+        import difflib
         hint = difflib.get_close_matches(name, table, n=1)
         suggestion = f" Did you mean '{hint[0]}'?" if hint else ""
         raise SpecError(f"runner '{name}' is unknown: expected one of {', '.join(sorted(table))}.{suggestion}")

@@ -1,0 +1,372 @@
+"""The coordinator: owns one sweep while it runs.
+
+It checks the sweep may run (new, or resumed without drift), takes the sweep's lock,
+recovers attempts left running by a dead coordinator, then loops: ask the scheduler what to
+start, hand it to the executor, and record every finished attempt in the journal (the only
+writer). Views and events are refreshed as it goes. Interrupts: the first stops launching,
+the second (or SIGTERM) cancels what runs; either way the sweep resumes cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import signal
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import DriftError, SweepExistsError
+from .executors.base import Executor, Job
+from .journal import Journal, connect
+from .plan import Plan
+from .resolve import ResolvedSweep, canonical_json
+from .resources import Budget
+from .runners.base import RunContext, TrialResources
+from .scheduler import MAX_SORTED, Scheduler, Ticket, order_by_hints
+from .sweep_folder import EventLog, SweepLock, config_file_name, write_json_atomic, write_views
+from .trial import RETRYABLE_STATUSES, Trial, TrialLaunch, TrialResult, TrialStatus
+
+__all__ = ["Coordinator", "SweepOutcome", "Observer", "check_resumable", "stored_sweep_config"]
+
+log = logging.getLogger(__name__)
+
+#: views are rewritten at most this often while a sweep runs (seconds)
+VIEW_INTERVAL = 1.0
+
+
+class Observer:
+    """Hooks the coordinator calls as a sweep runs. The default does nothing; the CLI draws."""
+
+    def started(self, total: int, done: int, budget: Budget) -> None: ...
+    def trial_started(self, trial: Trial, attempt: int) -> None: ...
+    def trial_finished(self, trial: Trial, result: TrialResult, retry_in: float | None) -> None: ...
+    def stopping(self, force: bool, running: int) -> None: ...
+    def tick(self) -> None: ...
+    def finished(self, outcome: "SweepOutcome") -> None: ...
+
+
+@dataclass
+class SweepOutcome:
+    """How a run of the coordinator ended."""
+
+    sweep_id: str
+    counts: dict[str, int]
+    total: int
+    interrupted: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def completed(self) -> int:
+        return self.counts.get("completed", 0)
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return 130
+        return 0 if self.completed == self.total else 1
+
+
+def stored_sweep_config(sweep: ResolvedSweep, total: int) -> dict[str, Any]:
+    """The ``sweep_config.json`` record: the original fields plus the spec needed to resume."""
+    spec = sweep.spec.model_dump(mode="json")
+    spec.update(sweep_id=sweep.sweep_id, base_config=str(sweep.base_path),
+                db_path=str(sweep.db_path.resolve()), output_dir=str(sweep.sweep_dir.parent.resolve()),
+                resume=True)
+    return {
+        "sweep_id": sweep.sweep_id,
+        "description": sweep.spec.description,
+        "base_config": sweep.spec.base_config,
+        "base_config_path": str(sweep.base_path),
+        "base_config_hash": sweep.base_hash,
+        "sweep_params": sweep.sweep_params(),
+        "zip": [list(axis.paths) for axis in sweep.axes if axis.zipped],
+        "replicates": [label for label in sweep.labels],
+        "repeats": sweep.replicates,
+        "seed": sweep.spec.seed,
+        "runner": sweep.runner_name,
+        "parallel_jobs": sweep.spec.parallel,
+        "jetson_optimized": sweep.spec.jetson_optimized,
+        "timeout_seconds": sweep.spec.timeout,
+        "max_retries": sweep.spec.max_retries,
+        "db_path": sweep.spec.db_path,
+        "db_path_resolved": str(sweep.db_path.resolve()),
+        "output_dir": sweep.spec.output_dir,
+        "tags": list(sweep.spec.tags),
+        "total_experiments": total,
+        "spec": spec,
+    }
+
+
+def _existing_sweep(sweep: ResolvedSweep) -> dict[str, Any] | None:
+    """The journal row of this sweep id, read without writing anything."""
+    if not sweep.db_path.is_file():
+        return None
+    conn = connect(sweep.db_path, readonly=True)
+    try:
+        row = conn.execute("SELECT * FROM sweeps WHERE sweep_id = ?", (sweep.sweep_id,)).fetchone()
+        return dict(row) if row else None
+    except sqlite3.OperationalError:  # no journal tables yet
+        return None
+    finally:
+        conn.close()
+
+
+def check_resumable(sweep: ResolvedSweep, allow_drift: bool) -> list[str]:
+    """Refuse to start over an existing sweep without resume, or to resume across drift.
+
+    Returns warnings (drift allowed). Writes nothing.
+    """
+    row = _existing_sweep(sweep)
+    folder_used = (sweep.sweep_dir / "sweep_config.json").is_file()
+    if row is None and not folder_used:
+        return []
+    if not sweep.spec.resume:
+        where = f"'{sweep.sweep_dir}'" if folder_used else f"the database '{sweep.db_path}'"
+        raise SweepExistsError(f"sweep '{sweep.sweep_id}' already exists in {where}: resume it with --resume "
+                               f"(or 'sweeplab resume {sweep.sweep_id}'), or choose another --sweep-id")
+    if row is None:
+        return []
+    differences: list[str] = []
+    if row["base_hash"] != sweep.base_hash:
+        old = json.loads(row["base_config_json"])
+        changed = sorted(k for k in set(old) | set(sweep.base_config) if old.get(k) != sweep.base_config.get(k))
+        differences.append(f"the base config changed (top-level keys differing: {', '.join(changed)})")
+    old_spec = json.loads(row["spec_json"])
+    old_params = {p: v if isinstance(v, list) else [v] for p, v in old_spec.get("_resolved_params", {}).items()}
+    new_params = sweep.sweep_params()
+    for path, old_values in old_params.items():
+        if path not in new_params:
+            differences.append(f"parameter '{path}' was swept and is now gone")
+            continue
+        old_set = {canonical_json(v) for v in old_values}
+        new_set = {canonical_json(v) for v in new_params[path]}
+        if not old_set <= new_set:
+            lost = [v for v in old_values if canonical_json(v) not in new_set]
+            differences.append(f"parameter '{path}': values {lost} were swept and are now gone")
+    for path in new_params:
+        if old_params and path not in old_params:
+            differences.append(f"parameter '{path}' is new (every existing trial would change identity)")
+    if old_spec.get("seed", 0) != sweep.spec.seed:
+        differences.append(f"seed changed from {old_spec.get('seed', 0)} to {sweep.spec.seed}")
+    if not differences:
+        return []
+    message = (f"resuming sweep '{sweep.sweep_id}' would mix results of a different experiment: "
+               + "; ".join(differences))
+    if not allow_drift:
+        raise DriftError(message + ". Start a new sweep id, restore the old values, or pass --allow-drift")
+    return [message + " (allowed by --allow-drift)"]
+
+
+class Coordinator:
+    """Runs one resolved sweep to the end (or to an interrupt)."""
+
+    def __init__(self, sweep: ResolvedSweep, budget: Budget, executor: Executor,
+                 observer: Observer | None = None, allow_drift: bool = False) -> None:
+        self.sweep = sweep
+        self.budget = budget
+        self.executor = executor
+        self.observer = observer or Observer()
+        self.allow_drift = allow_drift
+        self.plan = Plan(sweep)
+        self.host = socket.gethostname()
+        self._stop_requests = 0
+        self._configs: dict[str, dict[str, Any]] = {}
+        self._demands: dict[str, TrialResources] = {}
+        self._retries: dict[str, int] = {}
+
+    # --- interrupts -----------------------------------------------------------------------
+    def request_stop(self, force: bool = False) -> None:
+        """First call: stop launching. Second call, or ``force``: cancel what runs."""
+        self._stop_requests = max(self._stop_requests + 1, 2 if force else 1)
+
+    def _install_signals(self) -> Callable[[], None]:
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        signal.signal(signal.SIGINT, lambda *_: self.request_stop())
+        signal.signal(signal.SIGTERM, lambda *_: self.request_stop(force=True))
+        def restore() -> None:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        return restore
+
+    # --- trials ---------------------------------------------------------------------------
+    def _config(self, trial: Trial) -> dict[str, Any]:
+        config = self._configs.get(trial.key)
+        if config is None:
+            config = self._configs[trial.key] = self.plan.config_for(trial)
+        return config
+
+    def _demand(self, trial: Trial) -> TrialResources:
+        need = self._demands.get(trial.key)
+        if need is None:
+            need = self.sweep.runner.resources(self._config(trial))
+            limits = self.sweep.spec.limits
+            if limits is not None:
+                need = TrialResources(memory_gb=limits.memory_gb or need.memory_gb,
+                                      cpu_threads=limits.cpu_threads or need.cpu_threads)
+            self._demands[trial.key] = need
+        return need
+
+    def _launch(self, journal: Journal, ticket: Ticket) -> Job:
+        sweep, trial = self.sweep, ticket.trial
+        trial_dir = sweep.sweep_dir / "trials" / trial.key
+        attempt_dir = trial_dir / f"attempt-{ticket.attempt}"
+        config = self._config(trial)
+        self._configs.pop(trial.key, None)  # keep memory flat on huge plans; a retry recomputes it
+        self._demands.pop(trial.key, None)
+        write_json_atomic(trial_dir / "config.json", config)
+        write_json_atomic(sweep.sweep_dir / config_file_name(sweep.sweep_id, trial.experiment_id), config)
+        journal.start_attempt(sweep.sweep_id, trial, ticket.attempt, str(attempt_dir), self.host)
+        if attempt_dir.exists():  # left by an attempt whose start was never journaled
+            shutil.rmtree(attempt_dir, ignore_errors=True)
+        attempt_dir.mkdir(parents=True)
+        context = RunContext(sweep_id=sweep.sweep_id, experiment_id=trial.experiment_id, key=trial.key,
+                             seed=trial.seed, attempt=ticket.attempt, config_path=(trial_dir / "config.json").resolve(),
+                             attempt_dir=attempt_dir.resolve(), db_path=(attempt_dir / "experiment.db").resolve(),
+                             cpu_threads=ticket.resources.cpu_threads)
+        argv, env = sweep.runner.command(context)
+        memory = ticket.resources.memory_gb
+        launch = TrialLaunch(
+            sweep_id=sweep.sweep_id, key=trial.key, experiment_id=trial.experiment_id, attempt=ticket.attempt,
+            argv=tuple(argv), attempt_dir=str(attempt_dir.resolve()), cwd=str(Path.cwd()), env=env,
+            timeout=sweep.spec.timeout, grace=sweep.spec.grace_period,
+            memory_bytes=int(memory * 1024 ** 3) if memory else None, cpu_threads=ticket.resources.cpu_threads)
+        job = self.executor.submit(launch)
+        journal.set_attempt_process(sweep.sweep_id, trial.key, ticket.attempt, getattr(job, "pid", None), job.pgid)
+        self.observer.trial_started(trial, ticket.attempt)
+        return job
+
+    def _recover(self, journal: Journal, events: EventLog) -> None:
+        """Attempts a dead coordinator left running: stop their processes, mark them cancelled."""
+        from .executors.local import terminate_process_group
+        for attempt in journal.running_attempts(self.sweep.sweep_id):
+            if attempt["pgid"] and attempt["host"] == self.host:
+                terminate_process_group(attempt["pgid"], self.sweep.spec.grace_period, attempt["attempt_dir"])
+            journal.abandon_attempt(self.sweep.sweep_id, attempt["key"], attempt["attempt"],
+                                    "its coordinator stopped while it ran")
+            events.write("recovered", key=attempt["key"], attempt=attempt["attempt"])
+
+    def _pending(self, journal: Journal) -> tuple[Any, int]:
+        """Trials still to run, as (trial, attempt number), and how many are already completed."""
+        sweep_id = self.sweep.sweep_id
+        states = journal.trial_states(sweep_id)
+        def todo():
+            for trial in self.plan:
+                state = states.get(trial.key)
+                if state is None:
+                    yield trial, 1
+                elif state[0] != "completed":
+                    # the journal's experiment id wins: the plan's index may have moved if values were added
+                    if state[2] != trial.experiment_id:
+                        trial = Trial(index=trial.index, key=trial.key, experiment_id=state[2], params=trial.params,
+                                      repeat=trial.repeat, seed=trial.seed, label=trial.label)
+                    yield trial, state[1] + 1
+        hints = journal.duration_hints(sweep_id, self.sweep.base_hash)
+        if not hints or len(self.plan) - len(states) > MAX_SORTED:
+            return todo(), len([s for s in states.values() if s[0] == "completed"])
+        def hint(trial: Trial) -> float | None:
+            return hints.get(trial.key, hints.get("params:" + json.dumps(trial.params, sort_keys=True,
+                                                                          separators=(",", ":"), default=str)))
+        return order_by_hints(list(todo()), hint), len([s for s in states.values() if s[0] == "completed"])
+
+    # --- the loop -------------------------------------------------------------------------
+    def run(self) -> SweepOutcome:
+        sweep = self.sweep
+        warnings = check_resumable(sweep, self.allow_drift)
+        total = len(self.plan)
+        lock = SweepLock(sweep.sweep_dir)
+        lock.acquire()
+        journal = Journal(sweep.db_path)
+        events = EventLog(sweep.sweep_dir / "events.jsonl")
+        restore_signals = self._install_signals()
+        try:
+            stored = stored_sweep_config(sweep, total)
+            spec_record = dict(stored["spec"], _resolved_params=stored["sweep_params"])
+            journal.save_sweep(sweep.sweep_id, description=sweep.spec.description, tags=list(sweep.spec.tags),
+                               spec=spec_record, base_config=sweep.base_config, base_hash=sweep.base_hash,
+                               sweep_dir=str(sweep.sweep_dir.resolve()), total_trials=total)
+            write_json_atomic(sweep.sweep_dir / "sweep_config.json", stored)
+            self._recover(journal, events)
+            pending, done = self._pending(journal)
+            events.write("sweep_started", sweep_id=sweep.sweep_id, total=total, already_completed=done)
+            self.observer.started(total, done, self.budget)
+            interrupted = self._loop(journal, events, pending)
+            counts = journal.counts(sweep.sweep_id)
+            status = "interrupted" if interrupted else (
+                "completed" if counts.get("completed", 0) == total else "incomplete")
+            journal.set_sweep_status(sweep.sweep_id, status)
+            write_views(journal.conn, sweep.sweep_id, sweep.sweep_dir, str(sweep.db_path))
+            events.write("sweep_finished", status=status, counts=counts)
+            outcome = SweepOutcome(sweep.sweep_id, counts, total, interrupted=interrupted, warnings=warnings)
+            self.observer.finished(outcome)
+            return outcome
+        finally:
+            restore_signals()
+            events.close()
+            journal.close()
+            lock.release()
+
+    def _loop(self, journal: Journal, events: EventLog, pending: Any) -> bool:
+        sweep_id, spec = self.sweep.sweep_id, self.sweep.spec
+        scheduler = Scheduler(self.budget, self._demand, pending)
+        running: dict[Job, Ticket] = {}
+        last_view, view_cost, dirty = 0.0, 0.0, False
+        announced = 0
+        while True:
+            now = time.monotonic()
+            if self._stop_requests and announced < self._stop_requests:
+                announced = self._stop_requests
+                scheduler.closed = True
+                force = self._stop_requests >= 2
+                self.observer.stopping(force, len(running))
+                events.write("stopping", force=force, running=len(running))
+                if force:
+                    for job in running:
+                        job.cancel()
+            if not scheduler.closed:
+                for ticket in scheduler.take(now):
+                    running[self._launch(journal, ticket)] = ticket
+                    events.write("started", key=ticket.trial.key, experiment_id=ticket.trial.experiment_id,
+                                 attempt=ticket.attempt)
+            if not running and (scheduler.closed or scheduler.exhausted(now)):
+                break
+            retry_in = scheduler.next_retry_in(now)
+            wait_for = VIEW_INTERVAL if retry_in is None else min(VIEW_INTERVAL, retry_in)
+            finished = self.executor.wait(list(running), wait_for) if running else (time.sleep(wait_for) or [])
+            for job in finished:
+                ticket = running.pop(job)
+                scheduler.release(ticket)
+                self._record(journal, events, scheduler, ticket, job.result())
+                dirty = True
+            now = time.monotonic()
+            if dirty and now - last_view >= max(VIEW_INTERVAL, 5 * view_cost):
+                started = time.monotonic()
+                write_views(journal.conn, sweep_id, self.sweep.sweep_dir, str(self.sweep.db_path))
+                view_cost, last_view, dirty = time.monotonic() - started, now, False
+            self.observer.tick()
+        return self._stop_requests > 0
+
+    def _record(self, journal: Journal, events: EventLog, scheduler: Scheduler, ticket: Ticket,
+                result: TrialResult) -> None:
+        """Journal one finished attempt (merging its rows if it completed) and queue a retry if due."""
+        key = ticket.trial.key
+        used = self._retries.get(key, 0)  # retries are counted per run: a resume gives a fresh budget
+        retry = (result.status in RETRYABLE_STATUSES and not result.invalid_config
+                 and self._stop_requests == 0 and used < self.sweep.spec.max_retries)
+        journal.finish_attempt(self.sweep.sweep_id, result, final=not retry,
+                               merge_db=Path(result.attempt_dir or ".") / "experiment.db")
+        retry_in = scheduler.retry(ticket.trial, ticket.attempt + 1, time.monotonic()) if retry else None
+        if retry:
+            self._retries[key] = used + 1
+        events.write("retried" if retry else "finished", key=key, experiment_id=ticket.trial.experiment_id,
+                     attempt=ticket.attempt, status=result.status.value, duration=round(result.duration, 3),
+                     error=result.error[-300:] if result.error else None)
+        self.observer.trial_finished(ticket.trial, result, retry_in)

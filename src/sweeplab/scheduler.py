@@ -1,0 +1,134 @@
+"""Which trial starts next: free slots, RAM and CPU budgets, retries with backoff, order.
+
+The scheduler holds no processes and writes nothing; the coordinator asks it for trials to
+launch (:meth:`Scheduler.take`) and tells it when one ends (:meth:`Scheduler.release`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from .resources import GIB, Budget
+from .runners.base import TrialResources
+from .trial import Trial
+
+__all__ = ["Scheduler", "Ticket", "order_by_hints", "RETRY_BACKOFF", "RETRY_BACKOFF_MAX"]
+
+log = logging.getLogger(__name__)
+
+#: seconds before the first retry; doubles with every further attempt, up to the max
+RETRY_BACKOFF = 0.5
+RETRY_BACKOFF_MAX = 30.0
+#: above this many pending trials, plan order is kept (sorting would build the plan in memory)
+MAX_SORTED = 200_000
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A trial admitted to run now, as its ``attempt``-th attempt, with the resources reserved."""
+
+    trial: Trial
+    attempt: int
+    resources: TrialResources
+    alone: bool = False  # larger than the whole budget: runs with nothing else
+
+
+def order_by_hints(pending: list[tuple[Trial, int]], hint: Callable[[Trial], float | None]) -> list[tuple[Trial, int]]:
+    """Longest expected duration first for trials with a known duration; the rest after, in plan order."""
+    known = [(hint(t), i, (t, a)) for i, (t, a) in enumerate(pending)]
+    hinted = sorted((x for x in known if x[0] is not None), key=lambda x: (-x[0], x[1]))
+    unknown = [x for x in known if x[0] is None]
+    return [x[2] for x in hinted] + [x[2] for x in unknown]
+
+
+class Scheduler:
+    """Admission by slots and resources; retries come back after a backoff."""
+
+    def __init__(self, budget: Budget, demand: Callable[[Trial], TrialResources],
+                 pending: Iterable[tuple[Trial, int]]) -> None:
+        self.budget = budget
+        self._demand = demand
+        self._pending: Iterator[tuple[Trial, int]] = iter(pending)
+        self._head: tuple[Trial, int] | None = None
+        self._retries: list[tuple[float, int, Trial, int]] = []
+        self._sequence = itertools.count()
+        self._running = 0
+        self._memory = 0.0
+        self._cpus = 0
+        self._warned: set[str] = set()
+        self.closed = False  # no more launches (first Ctrl-C)
+
+    @property
+    def running(self) -> int:
+        return self._running
+
+    def retry(self, trial: Trial, attempt: int, now: float) -> float:
+        """Queue ``attempt`` of ``trial`` after a backoff; returns the delay."""
+        delay = min(RETRY_BACKOFF_MAX, RETRY_BACKOFF * 2 ** max(0, attempt - 2))
+        heapq.heappush(self._retries, (now + delay, next(self._sequence), trial, attempt))
+        return delay
+
+    def _peek(self, now: float) -> tuple[Trial, int, bool] | None:
+        if self._retries and self._retries[0][0] <= now:
+            _, _, trial, attempt = self._retries[0]
+            return trial, attempt, True
+        if self._head is None:
+            self._head = next(self._pending, None)
+        if self._head is None:
+            return None
+        return self._head[0], self._head[1], False
+
+    def _fits(self, need: TrialResources) -> tuple[bool, bool]:
+        """(fits now, larger than the whole budget)."""
+        memory = need.memory_gb * GIB if need.memory_gb else 0.0
+        cpu_cap = self.budget.cpus
+        oversize = memory > self.budget.memory_bytes or (cpu_cap is not None and need.cpu_threads > cpu_cap)
+        if oversize:
+            return self._running == 0, True
+        fits = self._memory + memory <= self.budget.memory_bytes and (
+            cpu_cap is None or self._cpus + need.cpu_threads <= cpu_cap)
+        return fits, False
+
+    def take(self, now: float) -> list[Ticket]:
+        """Trials to launch now, in order, as long as slots and budgets allow."""
+        tickets: list[Ticket] = []
+        while not self.closed and self._running < self.budget.slots:
+            head = self._peek(now)
+            if head is None:
+                break
+            trial, attempt, is_retry = head
+            need = self._demand(trial)
+            fits, oversize = self._fits(need)
+            if not fits:
+                break
+            if is_retry:
+                heapq.heappop(self._retries)
+            else:
+                self._head = None
+            if oversize and trial.key not in self._warned:
+                self._warned.add(trial.key)
+                log.warning("trial %s needs more than the whole budget (%s GB RAM, %d threads); it runs alone",
+                            trial.experiment_id, need.memory_gb, need.cpu_threads)
+            self._running += 1
+            self._memory += need.memory_gb * GIB if need.memory_gb else 0.0
+            self._cpus += need.cpu_threads
+            tickets.append(Ticket(trial, attempt, need, alone=oversize))
+        return tickets
+
+    def release(self, ticket: Ticket) -> None:
+        """A launched trial ended: give its slot and resources back."""
+        self._running -= 1
+        self._memory -= ticket.resources.memory_gb * GIB if ticket.resources.memory_gb else 0.0
+        self._cpus -= ticket.resources.cpu_threads
+
+    def next_retry_in(self, now: float) -> float | None:
+        """Seconds until the earliest queued retry is due, if any."""
+        return max(0.0, self._retries[0][0] - now) if self._retries else None
+
+    def exhausted(self, now: float) -> bool:
+        """Nothing left to launch, now or later."""
+        return not self._retries and self._peek(now) is None

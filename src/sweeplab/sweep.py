@@ -1,0 +1,168 @@
+"""The Python API: :class:`ExperimentSweep` with the original signature, and its helpers."""
+
+from __future__ import annotations
+
+import logging
+import math
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .coordinator import Coordinator, Observer, SweepOutcome
+from .executors.base import Executor
+from .journal import connect
+from .plan import Plan
+from .resolve import ResolvedSweep, probe_configs, resolve
+from .resources import Budget, decide_budget, detect_machine
+from .spec import spec_from_mapping
+from .sweep_folder import sweep_results
+
+__all__ = ["ExperimentSweep", "SweepResult", "decide_for", "estimate_duration", "run_resolved"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepResult:
+    """One trial's outcome, with the original fields plus ``metrics`` and ``attempts``."""
+
+    experiment_id: str
+    parameters: dict[str, Any]
+    status: str
+    start_time: str | None = None
+    end_time: str | None = None
+    total_cycles: int = 0
+    total_crashes: int = 0
+    total_messages: int = 0
+    error_message: str | None = None
+    db_path: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+    attempts: int = 0
+    duration: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def decide_for(sweep: ResolvedSweep, plan: Plan | None = None) -> Budget:
+    """The parallelism decision for a sweep, from the machine and the trials' declared needs."""
+    memory: float | None = None
+    cpus = 1
+    limits = sweep.spec.limits
+    for _, config in probe_configs(sweep.axes, sweep.base_config, sweep.runner, sweep.spec.seed):
+        need = sweep.runner.resources(config)
+        need_memory = (limits.memory_gb if limits and limits.memory_gb else None) or need.memory_gb
+        need_cpus = (limits.cpu_threads if limits and limits.cpu_threads else None) or need.cpu_threads
+        if need_memory:
+            memory = max(memory or 0.0, need_memory)
+        cpus = max(cpus, need_cpus)
+    return decide_budget(sweep.spec.parallel, detect_machine(), jetson_forced=sweep.spec.jetson_optimized,
+                         trial_memory_gb=memory, trial_cpus=cpus)
+
+
+def estimate_duration(sweep: ResolvedSweep, plan: Plan, budget: Budget) -> tuple[float | None, str]:
+    """(seconds, what the estimate is based on) for running the whole plan."""
+    waves = math.ceil(len(plan) / max(1, budget.slots))
+    if sweep.db_path.is_file():
+        try:
+            conn = connect(sweep.db_path, readonly=True)
+            try:
+                row = conn.execute(
+                    """SELECT AVG(t.duration), COUNT(*) FROM trials t JOIN sweeps s ON s.sweep_id = t.sweep_id
+                       WHERE s.base_hash = ? AND t.status = 'completed' AND t.duration IS NOT NULL""",
+                    (sweep.base_hash,)).fetchone()
+            finally:
+                conn.close()
+            if row and row[1]:
+                return waves * row[0], (f"mean of {row[1]} earlier completed trial(s) of this base config: "
+                                        f"{row[0]:.2f}s each, {waves} wave(s) of {budget.slots}")
+        except (sqlite3.Error, Exception) as exc:  # an unreadable history only loses the estimate
+            log.debug("no duration history: %s", exc)
+    return None, f"no earlier trials of this base config in '{sweep.db_path}'"
+
+
+def run_resolved(sweep: ResolvedSweep, *, observer: Observer | None = None, allow_drift: bool = False,
+                 executor: Executor | None = None, budget: Budget | None = None) -> SweepOutcome:
+    """Run a resolved sweep on this machine (or on ``executor``) to its end."""
+    budget = budget or decide_for(sweep)
+    if executor is None:
+        from .executors.local import LocalExecutor
+        executor = LocalExecutor(slots=budget.slots, memory_bytes=budget.memory_bytes, cpus=budget.cpus)
+    with executor:
+        return Coordinator(sweep, budget, executor, observer=observer, allow_drift=allow_drift).run()
+
+
+class ExperimentSweep:
+    """A sweep over a base experiment config, runnable from Python.
+
+    >>> sweep = ExperimentSweep(                                       # doctest: +SKIP
+    ...     base_config="experiments/examples/unstable_memory_moderate.json",
+    ...     sweep_params={"interventions.0.parameters.corruption_rate": [0.0, 0.5, 1.0],
+    ...                   "max_cycles": [15, 20]},
+    ...     parallel_jobs=2)
+    >>> results = sweep.run_all()                                      # doctest: +SKIP
+
+    Extra keyword arguments are any other sweep spec keys (``repeats``, ``seed``, ``zip``,
+    ``runner``, ``command``, ``function``, ``limits`` …). Validation happens here, before
+    anything is written.
+    """
+
+    def __init__(self, base_config: str | Path, sweep_params: dict[str, Any], sweep_id: str | None = None,
+                 parallel_jobs: int | str = 1, output_dir: str | Path = "logs/sweeps",
+                 db_path: str | Path = "logs/experiments.db", resume: bool = False, jetson_optimized: bool = False,
+                 timeout_seconds: float | None = None, max_retries: int = 2, tags: list[str] | None = None,
+                 description: str = "", **spec_keys: Any) -> None:
+        data: dict[str, Any] = {
+            "base_config": str(base_config), "sweep": dict(sweep_params), "sweep_id": sweep_id,
+            "parallel": parallel_jobs, "output_dir": str(output_dir), "db_path": str(db_path), "resume": resume,
+            "jetson_optimized": jetson_optimized, "timeout": timeout_seconds, "max_retries": max_retries,
+            "tags": list(tags or []), "description": description, **spec_keys,
+        }
+        self.spec = spec_from_mapping({k: v for k, v in data.items() if v is not None}, where="ExperimentSweep")
+        self.resolved = resolve(self.spec)
+        self.plan = Plan(self.resolved)
+        self.sweep_id = self.resolved.sweep_id
+        self.sweep_dir = self.resolved.sweep_dir
+        self.outcome: SweepOutcome | None = None
+
+    def __len__(self) -> int:
+        return len(self.plan)
+
+    def run_all(self, verbose: bool = True, *, allow_drift: bool = False,
+                executor: Executor | None = None) -> list[SweepResult]:
+        """Run every trial not yet completed; return one result per trial started so far."""
+        observer = None
+        if verbose:
+            from .cli.progress import ProgressObserver
+            from .cli.views import Screen
+            observer = ProgressObserver(Screen(), self.resolved)
+        self.outcome = run_resolved(self.resolved, observer=observer, allow_drift=allow_drift, executor=executor)
+        return self.results()
+
+    def results(self) -> list[SweepResult]:
+        """The trials recorded in the journal so far, as :class:`SweepResult` records."""
+        conn = connect(self.resolved.db_path, readonly=True)
+        try:
+            records = sweep_results(conn, self.sweep_id, str(self.resolved.db_path))
+        finally:
+            conn.close()
+        fields = set(SweepResult.__dataclass_fields__)
+        return [SweepResult(**{k: v for k, v in r.items() if k in fields}) for r in records]
+
+    def estimate_time_remaining(self, avg_experiment_duration: float) -> float:
+        """Seconds left if each remaining trial takes ``avg_experiment_duration`` at this parallelism."""
+        done = 0
+        if self.resolved.db_path.is_file():
+            conn = connect(self.resolved.db_path, readonly=True)
+            try:
+                row = conn.execute("SELECT COUNT(*) FROM trials WHERE sweep_id = ? AND status = 'completed'",
+                                   (self.sweep_id,)).fetchone()
+                done = row[0] if row else 0
+            except sqlite3.Error:
+                done = 0
+            finally:
+                conn.close()
+        remaining = max(0, len(self.plan) - done)
+        slots = decide_for(self.resolved).slots
+        return math.ceil(remaining / max(1, slots)) * float(avg_experiment_duration)

@@ -1,0 +1,155 @@
+"""The sweep folder ``{output_dir}/{sweep_id}/``: ownership lock, stored spec, views, events.
+
+The JSON files here are views of the journal, rewritten atomically (temp file + rename) and
+never read back as the source of truth — except ``sweep_config.json``'s stored spec, which
+``sweeplab resume`` uses so that no YAML is needed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .errors import SpecError, SweepLockedError, SweepNotFoundError
+from .spec import SweepSpec, spec_from_mapping
+
+__all__ = ["write_json_atomic", "SweepLock", "EventLog", "write_views", "load_stored_spec", "config_file_name",
+           "sweep_results", "LOCK_NAME"]
+
+LOCK_NAME = ".coordinator.lock"
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so that readers see the old file or the new one, never a half-written one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, default=str)
+            handle.write("\n")
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def config_file_name(sweep_id: str, experiment_id: str) -> str:
+    """The original layout's per-trial file: ``exp0001_<params>_config.json``."""
+    short = experiment_id[len(sweep_id) + 1:] if experiment_id.startswith(sweep_id + "_") else experiment_id
+    return f"{short}_config.json"
+
+
+class SweepLock:
+    """One coordinator per sweep: an exclusive ``flock`` on a file holding pid and host.
+
+    The kernel drops the lock when the owner dies (even by kill -9), so a dead coordinator
+    never blocks a resume; a live one refuses a second.
+    """
+
+    def __init__(self, sweep_dir: Path) -> None:
+        self.path = sweep_dir / LOCK_NAME
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 512).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise SweepLockedError(
+                f"sweep folder '{self.path.parent}' is owned by a running coordinator ({holder}): wait for it "
+                "to finish, or stop it (Ctrl-C) and resume") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid={os.getpid()} host={socket.gethostname()} since={time.strftime('%Y-%m-%dT%H:%M:%S')}\n"
+                 .encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> "SweepLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class EventLog:
+    """``events.jsonl``: one JSON line per event, flushed at once, for ``tail -f``."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = open(path, "a", encoding="utf-8", buffering=1)
+
+    def write(self, event: str, **fields: Any) -> None:
+        from .journal import utc_now
+        self._handle.write(json.dumps({"time": utc_now(), "event": event, **fields}, default=str) + "\n")
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+_RESULT_FIELDS = ("total_cycles", "total_crashes", "total_messages")
+
+
+def sweep_results(conn: sqlite3.Connection, sweep_id: str, db_path: str) -> list[dict[str, Any]]:
+    """The original ``sweep_results.json`` records (plus metrics and attempts), from the journal."""
+    rows = conn.execute(
+        """SELECT experiment_id, params_json, status, start_time, end_time, metrics_json, error_message, attempts,
+                  duration, label FROM trials WHERE sweep_id = ? ORDER BY idx""", (sweep_id,))
+    results = []
+    for row in rows:
+        metrics = json.loads(row[5] or "{}")
+        record = {
+            "experiment_id": row[0], "parameters": json.loads(row[1]), "status": row[2],
+            "start_time": row[3], "end_time": row[4],
+            **{name: metrics.get(name, 0) for name in _RESULT_FIELDS},
+            "error_message": row[6], "db_path": db_path, "metrics": metrics, "attempts": row[7],
+            "duration": row[8],
+        }
+        if row[9] is not None:
+            record["replicate"] = row[9]
+        results.append(record)
+    return results
+
+
+def write_views(conn: sqlite3.Connection, sweep_id: str, sweep_dir: Path, db_path: str) -> None:
+    """Regenerate ``sweep_results.json`` and ``completed_experiments.json`` from the journal."""
+    results = sweep_results(conn, sweep_id, db_path)
+    write_json_atomic(sweep_dir / "sweep_results.json", results)
+    write_json_atomic(sweep_dir / "completed_experiments.json",
+                      [r["experiment_id"] for r in results if r["status"] == "completed"])
+
+
+def load_stored_spec(sweep_id: str, sweep_root: Path) -> tuple[SweepSpec, Path | None]:
+    """The spec a sweep was started with, from its ``sweep_config.json``."""
+    config = sweep_root / sweep_id / "sweep_config.json"
+    if not config.is_file():
+        existing = sorted(p.name for p in sweep_root.iterdir() if (p / "sweep_config.json").is_file()) \
+            if sweep_root.is_dir() else []
+        listing = ", ".join(existing) if existing else "none"
+        raise SweepNotFoundError(f"sweep '{sweep_id}' not found in '{sweep_root}' (sweeps there: {listing}); "
+                                 "give --sweep-dir if it lives elsewhere")
+    try:
+        stored = json.loads(config.read_text(encoding="utf-8"))
+        data = stored["spec"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise SpecError(f"'{config}' does not hold a stored sweep spec ({exc}); "
+                        "resume with 'sweeplab run CONFIG.yaml --resume' instead") from None
+    return spec_from_mapping(data, where=f"the spec stored in '{config}'"), None
