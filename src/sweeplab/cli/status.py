@@ -1,0 +1,149 @@
+"""``sweeplab status`` and ``sweeplab list``: what the journal says about sweeps, read-only."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from ..errors import SweepNotFoundError
+from ..journal import connect
+from .views import Screen, format_duration
+
+__all__ = ["status_main", "list_main"]
+
+
+def _sweep_folders(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    return sorted((p for p in root.iterdir() if (p / "sweep_config.json").is_file()),
+                  key=lambda p: (p / "sweep_config.json").stat().st_mtime)
+
+
+def _read_config(folder: Path) -> dict[str, Any]:
+    try:
+        return json.loads((folder / "sweep_config.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def _db_of(config: dict[str, Any]) -> Path:
+    return Path(config.get("db_path_resolved") or config.get("db_path") or "logs/experiments.db")
+
+
+def _summary(conn: sqlite3.Connection, sweep_id: str) -> dict[str, Any]:
+    counts = {row[0]: row[1] for row in conn.execute(
+        "SELECT status, COUNT(*) FROM trials WHERE sweep_id = ? GROUP BY status", (sweep_id,))}
+    row = conn.execute("""SELECT AVG(duration), MIN(start_time), MAX(end_time) FROM trials
+                          WHERE sweep_id = ? AND status = 'completed'""", (sweep_id,)).fetchone()
+    sweep = conn.execute("SELECT status, total_trials, updated_at FROM sweeps WHERE sweep_id = ?",
+                         (sweep_id,)).fetchone()
+    errors = conn.execute("""SELECT t.experiment_id, a.attempt, a.status, a.error_tail FROM attempts a
+                             JOIN trials t ON t.sweep_id = a.sweep_id AND t.key = a.key
+                             WHERE a.sweep_id = ? AND a.status NOT IN ('completed', 'running')
+                             ORDER BY a.end_time DESC LIMIT 5""", (sweep_id,)).fetchall()
+    return {"counts": counts, "mean_duration": row[0] if row else None,
+            "state": sweep[0] if sweep else "unknown", "total": sweep[1] if sweep else None,
+            "updated": sweep[2] if sweep else None, "errors": errors}
+
+
+def _missing(sweep_id: str, root: Path) -> SweepNotFoundError:
+    existing = ", ".join(p.name for p in _sweep_folders(root)) or "none"
+    return SweepNotFoundError(f"sweep '{sweep_id}' not found in '{root}' (sweeps there: {existing}); "
+                              "give --sweep-dir if it lives elsewhere")
+
+
+def status_main(argv: list[str]) -> int:
+    """Counts by status, mean duration, ETA and the last errors of one sweep (default: the newest)."""
+    parser = argparse.ArgumentParser(prog="sweeplab status",
+                                     description="Show how far a sweep got: counts by status, durations, ETA, "
+                                                 "last errors. Without an id, the most recent sweep.")
+    parser.add_argument("sweep_id", nargs="?")
+    parser.add_argument("--sweep-dir", "--output", dest="sweep_dir", default="logs/sweeps", metavar="DIR")
+    args = parser.parse_args(argv)
+    root = Path(args.sweep_dir)
+    if args.sweep_id:
+        folder = root / args.sweep_id
+        if not (folder / "sweep_config.json").is_file():
+            raise _missing(args.sweep_id, root)
+    else:
+        folders = _sweep_folders(root)
+        if not folders:
+            raise SweepNotFoundError(f"no sweeps in '{root}': run one with 'sweeplab run', or give --sweep-dir")
+        folder = folders[-1]
+    config = _read_config(folder)
+    sweep_id = folder.name
+    db = _db_of(config)
+    if not db.is_file():
+        raise SweepNotFoundError(f"the database of sweep '{sweep_id}' ('{db}') does not exist")
+    conn = connect(db, readonly=True)
+    try:
+        info = _summary(conn, sweep_id)
+    finally:
+        conn.close()
+    screen = Screen()
+    total = info["total"] or config.get("total_experiments") or 0
+    counts = info["counts"]
+    completed = counts.get("completed", 0)
+    never = max(0, total - sum(counts.values()))
+    table = Table(show_edge=False, box=None, padding=(0, 2))
+    table.add_column("status")
+    table.add_column("trials", justify="right")
+    for status in ("completed", "running", "pending", "failed", "timeout", "crashed", "cancelled"):
+        if counts.get(status):
+            table.add_row(status, str(counts[status]))
+    if never:
+        table.add_row("not started", str(never))
+    screen.console.print(f"Sweep {sweep_id}: {info['state']}, {completed}/{total} completed "
+                         f"(last update {info['updated']})", markup=False)
+    screen.console.print(table)
+    mean = info["mean_duration"]
+    slots = config.get("parallel_jobs")
+    slots = slots if isinstance(slots, int) else 1
+    remaining = total - completed
+    eta = math.ceil(remaining / slots) * mean if mean is not None and remaining else (0.0 if not remaining else None)
+    screen.console.print(f"  mean trial duration {format_duration(mean)}; ETA for the {remaining} remaining "
+                         f"at {slots} at once: {format_duration(eta)}", markup=False)
+    for experiment_id, attempt, status, tail in info["errors"]:
+        last = (tail or "").strip().splitlines()[-1:] or [""]
+        screen.console.print(f"  {status}: {experiment_id} attempt {attempt}: {last[0][:200]}", markup=False)
+    return 0
+
+
+def list_main(argv: list[str]) -> int:
+    """Every sweep in the sweep folder with its progress."""
+    parser = argparse.ArgumentParser(prog="sweeplab list", description="List the sweeps in a folder.")
+    parser.add_argument("--sweep-dir", "--output", dest="sweep_dir", default="logs/sweeps", metavar="DIR")
+    args = parser.parse_args(argv)
+    root = Path(args.sweep_dir)
+    folders = _sweep_folders(root)
+    screen = Screen()
+    if not folders:
+        screen.console.print(f"No sweeps in '{root}'.", markup=False)
+        return 0
+    table = Table(show_edge=False, box=None, padding=(0, 2))
+    for column in ("sweep", "state", "completed", "failed", "total", "description"):
+        table.add_column(column)
+    for folder in folders:
+        config = _read_config(folder)
+        db = _db_of(config)
+        state, completed, failed, total = "unknown", 0, 0, config.get("total_experiments", "?")
+        if db.is_file():
+            conn = connect(db, readonly=True)
+            try:
+                info = _summary(conn, folder.name)
+                state = info["state"]
+                completed = info["counts"].get("completed", 0)
+                failed = sum(v for k, v in info["counts"].items() if k not in ("completed", "running", "pending"))
+            except sqlite3.Error:
+                pass
+            finally:
+                conn.close()
+        table.add_row(folder.name, state, str(completed), str(failed), str(total), config.get("description", ""))
+    screen.console.print(table)
+    return 0
