@@ -1,0 +1,163 @@
+"""The experiment database: the original project's tables, in SQLite.
+
+Tables (every one has ``experiment_id``; rows refer to each other only through
+``experiment_id`` and ``cycle_number``):
+
+``experiments``            one row per run: config, seed, status, start/end, totals
+``experiment_cycles``      one row per cycle: crash flag and reason, peak memory, tokens
+``messages``               every message of the conversation, with its role and kind
+``self_reports``           one row per questionnaire answer, with stated confidences
+``epistemic_assessments``  one row per tracked belief per self-report session
+``interventions``          one row per firing of an intervention, with what it did
+``memory_states``          the memory store after each cycle / crash / resurrection
+``system_metrics``         footprint, limit, speed per cycle (when ``collect_metrics``)
+``observations``           what the observers note (when the mind is watched)
+
+The sweep engine merges a trial's database into the main one table by table, re-running
+each ``CREATE TABLE IF NOT EXISTS`` and copying the rows without the first ``id INTEGER
+PRIMARY KEY`` column. Hence: surrogate keys only as ``id`` in first position, no foreign keys
+on ``id``, no UNIQUE constraints. WAL journal, one commit per cycle.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ExperimentDatabase", "TABLES", "utc_now"]
+
+_ID = "id INTEGER PRIMARY KEY AUTOINCREMENT"
+
+TABLES: dict[str, str] = {
+    "experiments": f"""({_ID}, experiment_id TEXT NOT NULL, name TEXT, mode TEXT, description TEXT,
+        research_question TEXT, model_path TEXT, mind TEXT, seed INTEGER, config_json TEXT, tags_json TEXT,
+        status TEXT NOT NULL, start_time TEXT, end_time TEXT, total_cycles INTEGER DEFAULT 0,
+        total_crashes INTEGER DEFAULT 0, duration_seconds REAL, simulated_seconds REAL, created_at TEXT)""",
+    "experiment_cycles": f"""({_ID}, experiment_id TEXT NOT NULL, cycle_number INTEGER NOT NULL,
+        start_time TEXT, end_time TEXT, crash_occurred INTEGER NOT NULL DEFAULT 0, crash_reason TEXT,
+        memory_usage_peak REAL, ram_limit_gb REAL, tokens_generated INTEGER, context_tokens INTEGER,
+        messages_count INTEGER, death_count INTEGER, simulated_seconds REAL)""",
+    "messages": f"""({_ID}, experiment_id TEXT NOT NULL, cycle_number INTEGER NOT NULL, role TEXT NOT NULL,
+        kind TEXT, content TEXT, tokens INTEGER, delivered INTEGER NOT NULL DEFAULT 1, timestamp TEXT)""",
+    "self_reports": f"""({_ID}, experiment_id TEXT NOT NULL, cycle_number INTEGER NOT NULL, report_type TEXT,
+        question_id TEXT, question TEXT NOT NULL, response TEXT, confidence REAL, memory_confidence REAL,
+        identity_confidence REAL, death_count INTEGER, corrupted_memories INTEGER, tokens INTEGER,
+        timestamp TEXT)""",
+    "epistemic_assessments": f"""({_ID}, experiment_id TEXT NOT NULL, cycle_number INTEGER NOT NULL,
+        report_type TEXT, belief_type TEXT NOT NULL, belief_state INTEGER, confidence REAL, ground_truth INTEGER,
+        response TEXT, timestamp TEXT)""",
+    "interventions": f"""({_ID}, experiment_id TEXT NOT NULL, cycle_number INTEGER NOT NULL,
+        intervention_id TEXT, intervention_type TEXT, trigger TEXT, parameters_json TEXT, description TEXT,
+        affected_count INTEGER, effect_json TEXT, timestamp TEXT)""",
+    "memory_states": f"""({_ID}, experiment_id TEXT NOT NULL, cycle_number INTEGER NOT NULL, event TEXT,
+        total_memories INTEGER, intact_memories INTEGER, corrupted_memories INTEGER, false_memories INTEGER,
+        corruptions_total INTEGER, erased_total INTEGER, context_tokens INTEGER, memory_usage_gb REAL,
+        ram_limit_gb REAL, snapshot_json TEXT, timestamp TEXT)""",
+    "system_metrics": f"""({_ID}, experiment_id TEXT NOT NULL, cycle_number INTEGER NOT NULL,
+        memory_usage_gb REAL, memory_limit_gb REAL, memory_percent REAL, context_tokens INTEGER,
+        processed_tokens INTEGER, tokens_per_second REAL, cpu_threads INTEGER, gpu_layers INTEGER,
+        process_rss_mb REAL, timestamp TEXT)""",
+    "observations": f"""({_ID}, experiment_id TEXT NOT NULL, cycle_number INTEGER NOT NULL, observer TEXT,
+        observation_type TEXT, content TEXT, timestamp TEXT)""",
+}
+
+
+def utc_now() -> str:
+    """The current time as UTC ISO 8601."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class ExperimentDatabase:
+    """Read and write the experiment tables in ``db_path`` (created with its folder if missing).
+
+    Writes are buffered in one open transaction until :meth:`commit`; the experiment commits
+    once per cycle. Not thread-safe: one writer per database file.
+
+    >>> db = ExperimentDatabase(":memory:")
+    >>> db.get_experiment_summary("nothing")["total_cycles"]
+    0
+    """
+
+    def __init__(self, db_path: str | Path) -> None:
+        self.db_path = str(db_path)
+        if self.db_path != ":memory:":
+            Path(self.db_path).parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(self.db_path, timeout=30.0)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        with self.conn:
+            for table, columns in TABLES.items():
+                self.conn.execute(f"CREATE TABLE IF NOT EXISTS {table} {columns}")
+                self.conn.execute(f"CREATE INDEX IF NOT EXISTS idx_{table}_experiment ON {table} (experiment_id)")
+
+    def close(self) -> None:
+        """Commit what is pending and close."""
+        try:
+            self.conn.commit()
+        finally:
+            self.conn.close()
+
+    def __enter__(self) -> ExperimentDatabase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def commit(self) -> None:
+        """Make everything written so far durable."""
+        self.conn.commit()
+
+    def insert(self, table: str, **values: Any) -> None:
+        """Insert one row (``dict``/``list`` values are stored as JSON text)."""
+        if table not in TABLES:
+            raise KeyError(f"unknown experiment table {table!r}")
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        row = [json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v for v in values.values()]
+        self.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", row)
+
+    def update_experiment(self, experiment_id: str, **values: Any) -> None:
+        """Update the ``experiments`` row of ``experiment_id``."""
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        self.conn.execute(f"UPDATE experiments SET {assignments} WHERE experiment_id = ?",
+                          [*values.values(), experiment_id])
+
+    def experiment_exists(self, experiment_id: str) -> bool:
+        """True when rows of ``experiment_id`` are already stored."""
+        row = self.conn.execute("SELECT 1 FROM experiments WHERE experiment_id = ? LIMIT 1",
+                                (experiment_id,)).fetchone()
+        return row is not None
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Remove every row of ``experiment_id`` from every table (and commit)."""
+        with self.conn:
+            for table in TABLES:
+                self.conn.execute(f"DELETE FROM {table} WHERE experiment_id = ?", (experiment_id,))
+
+    def _scalar(self, sql: str, *params: Any) -> Any:
+        return self.conn.execute(sql, params).fetchone()[0]
+
+    def get_experiment_summary(self, experiment_id: str) -> dict[str, Any]:
+        """Totals of one experiment: cycles, crashes, messages, self-reports, interventions and more."""
+        eid = experiment_id
+        row = self.conn.execute(
+            "SELECT name, mode, status, start_time, end_time, duration_seconds, simulated_seconds "
+            "FROM experiments WHERE experiment_id = ? ORDER BY id DESC LIMIT 1", (eid,)).fetchone()
+        name, mode, status, start, end, duration, simulated = row if row else (None,) * 7
+        count = "SELECT COUNT(*) FROM {} WHERE experiment_id = ?"
+        return {
+            "experiment_id": eid, "name": name, "mode": mode, "status": status,
+            "start_time": start, "end_time": end,
+            "duration_seconds": duration or 0.0, "simulated_seconds": simulated or 0.0,
+            "total_cycles": self._scalar(count.format("experiment_cycles"), eid),
+            "total_crashes": self._scalar(
+                "SELECT COALESCE(SUM(crash_occurred), 0) FROM experiment_cycles WHERE experiment_id = ?", eid),
+            "total_messages": self._scalar(count.format("messages"), eid),
+            "total_self_reports": self._scalar(count.format("self_reports"), eid),
+            "total_interventions": self._scalar(count.format("interventions"), eid),
+            "total_belief_assessments": self._scalar(count.format("epistemic_assessments"), eid),
+            "total_observations": self._scalar(count.format("observations"), eid),
+        }

@@ -1,0 +1,67 @@
+"""The numbers a trial reports, computed from the rows it committed.
+
+Metrics are read back from the database rather than counted on the side, so they always
+agree with what the analysis will find there. Only numbers: a tracked belief that was never
+assessed (no self-report ran) has no ``belief_<name>_confidence`` entry.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .db import ExperimentDatabase
+    from .schema import ExperimentConfig
+
+__all__ = ["compute_metrics", "DISTRUST_WORDS"]
+
+#: words counted by ``distrust_language_rate``
+DISTRUST_WORDS = ("trust", "uncertain", "corrupted", "doubt")
+
+
+def compute_metrics(db: ExperimentDatabase, config: ExperimentConfig) -> dict[str, float]:
+    """Every metric of ``config``'s experiment, as name → number."""
+    eid = config.experiment_id
+    summary = db.get_experiment_summary(eid)
+    conn = db.conn
+    cycles = summary["total_cycles"]
+    per_cycle = max(cycles, 1)
+    metrics: dict[str, float] = {
+        "total_cycles": cycles,
+        "total_crashes": summary["total_crashes"],
+        "total_messages": summary["total_messages"],
+        "total_self_reports": summary["total_self_reports"],
+        "total_interventions": summary["total_interventions"],
+        "crash_rate": summary["total_crashes"] / per_cycle,
+        "messages_per_cycle": summary["total_messages"] / per_cycle,
+        "duration_seconds": summary["duration_seconds"],
+        "simulated_seconds": summary["simulated_seconds"],
+        "total_belief_assessments": summary["total_belief_assessments"],
+        "total_observations": summary["total_observations"],
+    }
+    last = conn.execute(
+        "SELECT corruptions_total, erased_total, total_memories, false_memories FROM memory_states "
+        "WHERE experiment_id = ? ORDER BY id DESC LIMIT 1", (eid,)).fetchone() or (0, 0, 0, 0)
+    metrics["corrupted_memories"] = last[0]
+    metrics["erased_memories"] = last[1]
+    metrics["final_memories"] = last[2]
+    metrics["false_memories"] = last[3]
+    peak = conn.execute("SELECT MAX(memory_usage_peak) FROM experiment_cycles WHERE experiment_id = ?",
+                        (eid,)).fetchone()[0]
+    metrics["peak_memory_gb"] = peak or 0.0
+    memory_conf = conn.execute(
+        "SELECT AVG(confidence) FROM self_reports WHERE experiment_id = ? AND question_id = 'memory'",
+        (eid,)).fetchone()[0]
+    if memory_conf is not None:
+        metrics["mean_memory_confidence"] = memory_conf
+    replies = [row[0].lower() for row in conn.execute(
+        "SELECT content FROM messages WHERE experiment_id = ? AND role = 'assistant'", (eid,))]
+    if replies:
+        metrics["distrust_language_rate"] = sum(any(w in r for w in DISTRUST_WORDS) for r in replies) / len(replies)
+    for belief in config.track_beliefs:
+        mean = conn.execute(
+            "SELECT AVG(confidence) FROM epistemic_assessments WHERE experiment_id = ? AND belief_type = ?",
+            (eid, belief)).fetchone()[0]
+        if mean is not None:
+            metrics[f"belief_{belief}_confidence"] = mean
+    return {name: float(value) if isinstance(value, float) else int(value) for name, value in metrics.items()}

@@ -1,0 +1,94 @@
+"""The ``phenomenology`` runner: how the sweep engine runs one "mind in a jar" trial.
+
+Each trial runs as ``python -m sweeplab.phenomenology`` in its own process, writing its rows
+into the per-attempt database the engine names and its metrics into the attempt folder.
+
+Seeds: :meth:`PhenomenologyRunner.prepare` gives the trial the engine's seed unless the
+config sets ``seed`` explicitly (not null). An explicit seed is kept on purpose: every
+trial then shares the same random numbers, so differences between trials come from the
+swept parameters alone (common random numbers). Leave ``seed`` out of the base config (or
+sweep ``seed`` itself) when replicates should differ.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, ClassVar
+
+from ..errors import ConfigError
+from ..runners.base import RunContext, Runner, TrialResources
+
+__all__ = ["PhenomenologyRunner"]
+
+_SEED_RANGE = 2**63
+
+
+class PhenomenologyRunner(Runner):
+    """Runs the built-in phenomenology experiment (see :mod:`sweeplab.phenomenology`)."""
+
+    name: ClassVar[str] = "phenomenology"
+    open_schema: ClassVar[bool] = False
+
+    @classmethod
+    def accepts(cls, base_config: dict[str, Any]) -> bool:
+        """True for dicts shaped like an ExperimentConfig: a ``mode`` plus one of its sections."""
+        if not isinstance(base_config, dict) or "mode" not in base_config:
+            return False
+        return any(key in base_config for key in ("epistemic_frame", "resource_constraints", "interventions",
+                                                  "self_report_schedule"))
+
+    def allows_new_key(self, mapping_path: tuple[str, ...], key: str) -> bool:
+        """New keys only where the schema accepts them (custom beliefs, known params, absent fields)."""
+        from .intervention_params import known_parameter_names, known_trigger_param_names
+        from .schema import (
+            EpistemicFrame,
+            ExperimentConfig,
+            Intervention,
+            ResourceConstraints,
+            SelfReportSchedule,
+        )
+
+        path = tuple(str(part) for part in mapping_path)
+        if path == ("epistemic_frame", "custom_beliefs"):
+            return bool(key.strip())
+        if len(path) == 3 and path[0] == "interventions" and path[1].isdigit():
+            if path[2] == "parameters":
+                return key in known_parameter_names()
+            if path[2] == "trigger_params":
+                return key in known_trigger_param_names()
+            return False
+        if len(path) == 2 and path[0] == "interventions" and path[1].isdigit():
+            return key in Intervention.model_fields
+        sections = {(): ExperimentConfig, ("resource_constraints",): ResourceConstraints,
+                    ("epistemic_frame",): EpistemicFrame, ("self_report_schedule",): SelfReportSchedule}
+        model = sections.get(path)
+        return model is not None and key in model.model_fields
+
+    def validate(self, config: dict[str, Any]) -> None:
+        """Raise :class:`~sweeplab.errors.ConfigError` (field, value, expectation) for an invalid config."""
+        from .schema import validate_config_dict
+
+        source = f"experiment config '{config.get('experiment_id', '?')}'" if isinstance(config, dict) \
+            else "experiment config"
+        validate_config_dict(config, source)
+
+    def prepare(self, config: dict[str, Any], seed: int) -> dict[str, Any]:
+        """The config with the trial's seed, unless it sets its own (see the module docstring)."""
+        if not isinstance(config, dict):
+            raise ConfigError(f"experiment config must be a JSON object, got {type(config).__name__}")
+        if config.get("seed") is not None:
+            return dict(config)
+        return {**config, "seed": int(seed) % _SEED_RANGE}
+
+    def resources(self, config: dict[str, Any]) -> TrialResources:
+        """The trial's RAM limit and CPU threads, from ``resource_constraints``."""
+        constraints = config.get("resource_constraints") or {}
+        memory = constraints.get("ram_limit_gb", 4.0)
+        return TrialResources(memory_gb=float(memory), cpu_threads=int(constraints.get("cpu_threads") or 1))
+
+    def command(self, context: RunContext) -> tuple[list[str], dict[str, str]]:
+        """``python -m sweeplab.phenomenology`` on the resolved config, quiet, into the attempt's files."""
+        argv = [sys.executable, "-m", "sweeplab.phenomenology", "--config", str(context.config_path),
+                "--db", str(context.db_path), "--metrics", str(context.attempt_dir / "metrics.json"), "--quiet"]
+        env = {"PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": str(max(1, context.cpu_threads))}
+        return argv, env
