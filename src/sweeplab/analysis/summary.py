@@ -185,10 +185,15 @@ def _interaction_blocks(a: SweepAnalyzer, metric: str) -> list[Block]:
 
 def _self_report_blocks(a: SweepAnalyzer) -> list[Block]:
     blocks: list[Block] = [Heading("Self-reports")]
+    if not a.has_self_reports:
+        runner = a.config.get("runner", "unknown")
+        blocks.append(Paragraph(f"No self-report data: the sweep's database has no self_reports table "
+                                f"(runner {runner!r} records none)."))
+        return blocks
     try:
         reports = a.self_reports()
-    except NoSelfReportDataError as exc:
-        blocks.append(Paragraph(f"No self-report data: {exc}"))
+    except NoSelfReportDataError:
+        blocks.append(Paragraph("No self-report data: no completed trial of this sweep recorded a self-report."))
         return blocks
     trials = reports["experiment_id"].nunique()
     questions = reports.groupby("question", sort=False).agg(responses=("response", "size"),
