@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["parse_stated_confidence", "parse_rating", "ground_truth", "run_self_report"]
 
 _CONFIDENCE = re.compile(r"confidence\D{0,10}?(\d{1,3}(?:\.\d+)?)\s*%", re.IGNORECASE)
-_NUMBER = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)(?![\d.])")
+_NUMBER = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)(?!\d)(?!\.\d)")
 
 
 def parse_stated_confidence(text: str) -> float | None:
