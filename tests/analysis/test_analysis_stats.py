@@ -71,6 +71,12 @@ def test_planted_step_end_to_end_through_the_journal(tmp_path: Any) -> None:
     # the relative rule sees the step too (and, being noise-blind, may see more)
     assert (0.3, 0.4) in [(b, a) for b, a, _ in analyzer.detect_threshold_effects("corruption_rate", "score")]
     effect = analyzer.parameter_effect("corruption_rate", "score")
+    # with 3 replicates an exact Mann-Whitney test cannot reach p < 0.05, and says so
+    assert not any(c.significant for c in effect.adjacent)
+    assert all("too few replicates" in c.note for c in effect.adjacent)
+    write_sweep(tmp_path / "sweeps", "step6", {"corruption_rate": LEVELS},
+                step_metrics("corruption_rate", 0.35, 1.0, 4.0, 0.5), repeats=6, seed=4)
+    effect = SweepAnalyzer("step6", tmp_path / "sweeps", n_boot=200).parameter_effect("corruption_rate", "score")
     assert [(c.before, c.after) for c in effect.adjacent if c.significant] == [(0.3, 0.4)]
     noise = analyzer.parameter_effect("corruption_rate", "noise_only")
     assert not noise.omnibus.significant and noise.change_point is not None and not noise.change_point.supported

@@ -241,7 +241,10 @@ def adjacent_comparisons(levels: Sequence[Any], groups: Sequence[np.ndarray]) ->
                                           note="n<2 in a level: no test"))
             continue
         p, delta = two_sample_test(np.asarray(a, float), np.asarray(b, float))
-        raw.append(AdjacentComparison(before, after, len(a), len(b), diff, delta, p))
+        # The smallest two-sided p an exact Mann-Whitney test can give: 2 / C(n1 + n2, n1).
+        floor = 2.0 / math.comb(len(a) + len(b), len(a))
+        note = f"too few replicates: p cannot go below {floor:.2g}" if floor >= ALPHA else ""
+        raw.append(AdjacentComparison(before, after, len(a), len(b), diff, delta, p, note=note))
     tested = [i for i, c in enumerate(raw) if c.p_value is not None]
     adjusted = holm([raw[i].p_value for i in tested])  # type: ignore[misc]
     out = list(raw)
