@@ -24,7 +24,8 @@ TOP_QUESTIONS = 10
 
 METHODS = (
     "Methods: only completed trials contribute. Per level: sample std, 95% percentile bootstrap CI of the mean "
-    "(seeded; normal approximation of the bootstrap above 200 observations). Omnibus test: Kruskal-Wallis "
+    "(seeded; normal approximation of the bootstrap above 200 observations; with fewer than about 10 "
+    "observations the bootstrap interval is too narrow and only descriptive). Omnibus test: Kruskal-Wallis "
     "(epsilon^2 = H/(n-1)); one-way ANOVA only where every level has n>=3, Shapiro-Wilk normality (Holm) and "
     "Brown-Forsythe equal variances are not rejected. Adjacent levels: two-sided Mann-Whitney U, Holm-corrected "
     f"per parameter and metric, alpha={ALPHA}; effect size Cliff's delta. Tipping point: best single-step fit "
