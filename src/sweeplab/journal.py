@@ -53,6 +53,10 @@ def connect(db_path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
+def _canonical_params(params_json: str) -> str:
+    return json.dumps(json.loads(params_json), sort_keys=True, separators=(",", ":"), default=str)
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
@@ -138,16 +142,19 @@ class Journal:
         sweeps of the same base config.
         """
         hints: dict[str, float] = {}
+        # This sweep: only trials still to run matter (completed ones are skipped anyway).
         rows = self.conn.execute(
-            """SELECT t.sweep_id, t.key, t.params_json, MAX(a.duration)
-               FROM attempts a JOIN trials t ON t.sweep_id = a.sweep_id AND t.key = a.key
-               JOIN sweeps s ON s.sweep_id = t.sweep_id
-               WHERE s.base_hash = ? AND a.duration IS NOT NULL AND a.status IN ('completed', 'failed', 'crashed')
-               GROUP BY t.sweep_id, t.key""", (base_hash,))
-        for row in rows:
-            if row[0] == sweep_id:
-                hints[row[1]] = row[3]
-            hints.setdefault("params:" + row[2], row[3])
+            """SELECT a.key, MAX(a.duration) FROM trials t JOIN attempts a ON a.sweep_id = t.sweep_id AND a.key = t.key
+               WHERE t.sweep_id = ? AND t.status != 'completed' AND a.duration IS NOT NULL
+                 AND a.status IN ('completed', 'failed', 'crashed')
+               GROUP BY a.key""", (sweep_id,))
+        hints.update((row[0], row[1]) for row in rows)
+        # Other sweeps of the same base config: the same parameters likely take as long again.
+        rows = self.conn.execute(
+            """SELECT t.params_json, MAX(t.duration) FROM sweeps s JOIN trials t ON t.sweep_id = s.sweep_id
+               WHERE s.base_hash = ? AND s.sweep_id != ? AND t.status = 'completed' AND t.duration IS NOT NULL
+               GROUP BY t.params_json""", (base_hash, sweep_id))
+        hints.update(("params:" + _canonical_params(row[0]), row[1]) for row in rows)
         return hints
 
     def running_attempts(self, sweep_id: str) -> list[dict[str, Any]]:

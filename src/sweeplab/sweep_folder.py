@@ -28,19 +28,7 @@ LOCK_NAME = ".coordinator.lock"
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON so that readers see the old file or the new one, never a half-written one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, default=str)
-            handle.write("\n")
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except FileNotFoundError:
-            pass
-        raise
+    _write_text_atomic(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
 def config_file_name(sweep_id: str, experiment_id: str) -> str:
@@ -107,34 +95,56 @@ class EventLog:
 
 _RESULT_FIELDS = ("total_cycles", "total_crashes", "total_messages")
 
+# One JSON record per trial, built by SQLite's JSON functions: the stored JSON columns are
+# spliced in as they are, so a 100,000-trial view costs a query, not 200,000 json.loads.
+_RECORD_SQL = """
+SELECT json_object(
+    'experiment_id', experiment_id, 'parameters', json(params_json), 'status', status,
+    'start_time', start_time, 'end_time', end_time,
+    {counters},
+    'error_message', error_message, 'db_path', :db_path, 'metrics', json(metrics_json),
+    'attempts', attempts, 'duration', duration, 'replicate', label)
+FROM trials WHERE sweep_id = :sweep_id ORDER BY idx
+""".format(counters=",\n    ".join(
+    f"'{name}', COALESCE(json_extract(metrics_json, '$.{name}'), 0)" for name in _RESULT_FIELDS))
+
+
+def _record_lines(conn: sqlite3.Connection, sweep_id: str, db_path: str) -> list[str]:
+    return [row[0] for row in conn.execute(_RECORD_SQL, {"sweep_id": sweep_id, "db_path": db_path})]
+
 
 def sweep_results(conn: sqlite3.Connection, sweep_id: str, db_path: str) -> list[dict[str, Any]]:
     """The original ``sweep_results.json`` records (plus metrics and attempts), from the journal."""
-    rows = conn.execute(
-        """SELECT experiment_id, params_json, status, start_time, end_time, metrics_json, error_message, attempts,
-                  duration, label FROM trials WHERE sweep_id = ? ORDER BY idx""", (sweep_id,))
-    results = []
-    for row in rows:
-        metrics = json.loads(row[5] or "{}")
-        record = {
-            "experiment_id": row[0], "parameters": json.loads(row[1]), "status": row[2],
-            "start_time": row[3], "end_time": row[4],
-            **{name: metrics.get(name, 0) for name in _RESULT_FIELDS},
-            "error_message": row[6], "db_path": db_path, "metrics": metrics, "attempts": row[7],
-            "duration": row[8],
-        }
-        if row[9] is not None:
-            record["replicate"] = row[9]
-        results.append(record)
-    return results
+    return [json.loads(line) for line in _record_lines(conn, sweep_id, db_path)]
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+        raise
 
 
 def write_views(conn: sqlite3.Connection, sweep_id: str, sweep_dir: Path, db_path: str) -> None:
-    """Regenerate ``sweep_results.json`` and ``completed_experiments.json`` from the journal."""
-    results = sweep_results(conn, sweep_id, db_path)
-    write_json_atomic(sweep_dir / "sweep_results.json", results)
-    write_json_atomic(sweep_dir / "completed_experiments.json",
-                      [r["experiment_id"] for r in results if r["status"] == "completed"])
+    """Regenerate ``sweep_results.json`` and ``completed_experiments.json`` from the journal.
+
+    One record per line, so the files stay readable and ``tail -f``-friendly at any size.
+    """
+    lines = _record_lines(conn, sweep_id, db_path)
+    _write_text_atomic(sweep_dir / "sweep_results.json", "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n")
+    completed = [row[0] for row in conn.execute(
+        "SELECT json_quote(experiment_id) FROM trials WHERE sweep_id = ? AND status = 'completed' ORDER BY idx",
+        (sweep_id,))]
+    _write_text_atomic(sweep_dir / "completed_experiments.json",
+                       "[\n" + ",\n".join(completed) + "\n]\n" if completed else "[]\n")
 
 
 def load_stored_spec(sweep_id: str, sweep_root: Path) -> tuple[SweepSpec, Path | None]:
