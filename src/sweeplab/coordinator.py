@@ -218,7 +218,8 @@ class Coordinator:
     def _launch(self, journal: Journal, ticket: Ticket) -> Job:
         sweep, trial = self.sweep, ticket.trial
         trial_dir = sweep.sweep_dir / "trials" / trial.key
-        attempt_dir = trial_dir / f"attempt-{ticket.attempt}"
+        # absolute: it is the SWEEPLAB_ATTEMPT_DIR a resume matches to find this attempt's processes
+        attempt_dir = (trial_dir / f"attempt-{ticket.attempt}").resolve()
         config = self._config(trial)
         self._configs.pop(trial.key, None)  # keep memory flat on huge plans; a retry recomputes it
         self._demands.pop(trial.key, None)
@@ -249,7 +250,11 @@ class Coordinator:
         from .executors.local import terminate_process_group
         for attempt in journal.running_attempts(self.sweep.sweep_id):
             if attempt["pgid"] and attempt["host"] == self.host:
-                terminate_process_group(attempt["pgid"], self.sweep.spec.grace_period, attempt["attempt_dir"])
+                attempt_dir = attempt["attempt_dir"]
+                if attempt_dir and not Path(attempt_dir).is_absolute():  # journaled relative by older versions
+                    attempt_dir = str((self.sweep.sweep_dir / "trials" / attempt["key"]
+                                       / f"attempt-{attempt['attempt']}").resolve())
+                terminate_process_group(attempt["pgid"], self.sweep.spec.grace_period, attempt_dir)
             journal.abandon_attempt(self.sweep.sweep_id, attempt["key"], attempt["attempt"],
                                     "its coordinator stopped while it ran")
             events.write("recovered", key=attempt["key"], attempt=attempt["attempt"])
