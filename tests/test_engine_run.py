@@ -35,7 +35,7 @@ def test_run_writes_the_sweep_folder_and_merges_each_trial_once(workspace: Works
     for record in results:
         assert ORIGINAL_FIELDS | {"metrics", "attempts"} <= set(record)
         assert record["status"] == "completed" and record["attempts"] == 1
-        assert record["db_path"] == str(workspace.db)
+        assert record["db_path"] == workspace.db_rel
         value = record["parameters"]["value"]
         # metrics.json wins over stdout; without it, the last JSON line of stdout counts
         assert record["metrics"]["value"] == value
@@ -91,7 +91,7 @@ def test_python_api_runs_the_sweep_and_returns_results(workspace: Workspace, mon
     monkeypatch.chdir(workspace.root)
     command = [sys.executable, str(TRIAL), "{config}", "{db}", "{experiment_id}", "{trial_dir}"]
     sweep = ExperimentSweep(base_config=workspace.base, sweep_params={"value": [1.0, 2.0, 3.0]}, sweep_id="api",
-                            parallel_jobs=2, output_dir=workspace.output, db_path=workspace.db, resume=False,
+                            parallel_jobs=2, output_dir=workspace.output_rel, db_path=workspace.db_rel, resume=False,
                             jetson_optimized=False, timeout_seconds=30, max_retries=0, tags=["t1"],
                             description="api test", runner="command", command=command, grace_period=1)
     assert len(sweep) == 3
@@ -104,7 +104,7 @@ def test_python_api_runs_the_sweep_and_returns_results(workspace: Workspace, mon
         assert result.metrics["value"] == result.parameters["value"]
         assert result.attempts == 1 and result.error_message is None
         assert result.start_time and result.end_time and result.start_time <= result.end_time
-        assert result.db_path == str(workspace.db)
+        assert result.db_path == workspace.db_rel
         assert (result.total_cycles, result.total_crashes, result.total_messages) == (0, 0, 0)
     assert sweep.estimate_time_remaining(10.0) == 0
     assert workspace.query("SELECT description, tags_json, status FROM sweeps WHERE sweep_id = 'api'") \

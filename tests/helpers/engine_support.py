@@ -61,8 +61,10 @@ class Workspace:
         self.root = root
         self.state = root / "state"
         self.state.mkdir()
-        self.output = root / "sweeps"
-        self.db = root / "db" / "experiments.db"
+        # relative, as a user's logs/sweeps and logs/experiments.db: sweeplab runs with cwd=root
+        self.output_rel, self.db_rel = "sweeps", "db/experiments.db"
+        self.output = root / self.output_rel
+        self.db = root / self.db_rel
         self.base = root / "base.json"
         self.write_base()
 
@@ -79,7 +81,7 @@ class Workspace:
             "sweep_id": sweep_id, "base_config": str(self.base), "sweep": sweep,
             "runner": "command",
             "command": [sys.executable, str(TRIAL), "{config}", "{db}", "{experiment_id}", "{trial_dir}"],
-            "output_dir": str(self.output), "db_path": str(self.db), "grace_period": 1,
+            "output_dir": self.output_rel, "db_path": self.db_rel, "grace_period": 1,
             **keys,
         }
         path = self.root / f"{name or sweep_id}.yaml"
@@ -103,7 +105,7 @@ class Workspace:
                                 start_new_session=True, env=clean_env())
 
     def resume(self, sweep_id: str, *flags: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        return self.run("resume", sweep_id, "--sweep-dir", self.output, *flags, timeout=timeout)
+        return self.run("resume", sweep_id, "--sweep-dir", self.output_rel, *flags, timeout=timeout)
 
     # --- what it left -----------------------------------------------------------------------
     def sweep_dir(self, sweep_id: str) -> Path:

@@ -4,7 +4,7 @@
 
 What it does comes from its resolved config (so a sweep parameter can change it per trial):
 
-``mode``        ok | flaky | fail | invalid | hang | family | memhog
+``mode``        ok | flaky | fail | invalid | hang | hang_first (attempt 1 only) | family | memhog
 ``value``       the number it records (a row in ``results`` of ``{db}``, and metric ``value``)
 ``state_dir``   where it leaves marks for the test: ``<id>.<attempt>.pid`` when it starts,
                 ``<id>.count`` (flaky), ``<id>.family.json`` (family)
@@ -67,6 +67,8 @@ def main(argv: list[str]) -> int:
             return 1
     if mode == "hang":
         _hang(ignore_term=False)
+    if mode == "hang_first" and attempt == 1:
+        _hang(ignore_term=True)  # only SIGKILL ends it
     if mode == "family":
         ready = os.path.join(state_dir, f"{experiment_id}.grandchild")
         child = subprocess.Popen([sys.executable, __file__, "--grandchild", ready])

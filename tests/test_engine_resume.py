@@ -1,0 +1,85 @@
+"""kill -9 of a real coordinator at different moments, then ``sweeplab resume``: every trial recorded
+exactly once, none lost, trials left running by the dead coordinator ended first."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from helpers.engine_support import (Workspace, finish, kill_session, pid_gone, wait_until,  # noqa: F401
+                                    workspace)
+
+TRIALS = 20
+
+
+def kill_coordinator(workspace: Workspace, sweep_id: str, event: str, count: int) -> None:
+    """Start the sweep, SIGKILL its coordinator once ``count`` ``event`` lines are in events.jsonl."""
+    process = workspace.start("run", workspace.root / f"{sweep_id}.yaml")
+    try:
+        wait_until(lambda: workspace.count_events(sweep_id, event) >= count or process.poll() is not None,
+                   f"{count} '{event}' events")
+        assert process.poll() is None, f"the sweep ended before it could be killed: {process.communicate()}"
+        os.kill(process.pid, signal.SIGKILL)
+        assert process.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        kill_session(process)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("event", "count"), [("finished", 1), ("finished", 7), ("finished", 15), ("started", 4)])
+def test_kill_9_then_resume_records_every_trial_exactly_once(workspace: Workspace, event: str, count: int) -> None:
+    sweep_id = f"killed_{event}_{count}"
+    workspace.spec(sweep_id, {"value": [float(v) for v in range(TRIALS)]}, parallel=2)
+    workspace.write_base(sleep=0.05)
+    kill_coordinator(workspace, sweep_id, event, count)
+    before = workspace.trial_rows(sweep_id)
+    assert sum(1 for status, _ in before.values() if status == "completed") >= (count if event == "finished" else 0)
+    assert any(status == "running" for status, _ in before.values())  # it died with work in flight
+
+    resumed = workspace.resume(sweep_id)
+    assert resumed.returncode == 0, resumed.stderr
+    rows = workspace.trial_rows(sweep_id)
+    assert len(rows) == TRIALS
+    assert {status for status, _ in rows.values()} == {"completed"}
+    assert workspace.result_counts(sweep_id + "_") == {experiment_id: 1 for experiment_id in rows}
+    values = sorted(v for (v,) in workspace.query("SELECT value FROM results WHERE experiment_id LIKE ?",
+                                                  sweep_id + "_%"))
+    assert values == [float(v) for v in range(TRIALS)]
+    # a trial completed before the kill was not run again
+    for experiment_id, (status, attempts) in before.items():
+        if status == "completed":
+            assert rows[experiment_id][1] == attempts
+    # the attempts the dead coordinator left running were closed, not left 'running'
+    assert workspace.query("SELECT COUNT(*) FROM attempts WHERE sweep_id = ? AND status = 'running'",
+                           sweep_id) == [(0,)]
+    recovered = workspace.count_events(sweep_id, "recovered")
+    assert recovered == sum(1 for status, _ in before.values() if status == "running")
+
+
+def test_resume_ends_the_trial_a_dead_coordinator_left_hanging(workspace: Workspace) -> None:
+    sweep_id = "orphaned"
+    workspace.spec(sweep_id, {"mode": ["ok", "hang_first"]}, parallel=2)
+    hung_id = f"{sweep_id}_exp0002_mode=hang_first"
+    process = workspace.start("run", workspace.root / f"{sweep_id}.yaml")
+    try:
+        wait_until(lambda: process.poll() is not None or (
+            workspace.count_events(sweep_id, "started", experiment_id=hung_id)
+            and (workspace.state / f"{hung_id}.1.pid").exists()), "the hanging trial to start")
+        assert process.poll() is None, process.communicate()
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        kill_session(process)
+    hung_pid = workspace.pid_of(hung_id, 1)
+    assert not pid_gone(hung_pid)  # the trial outlived its coordinator (it has its own session)
+
+    resumed = workspace.resume(sweep_id)
+    assert resumed.returncode == 0, resumed.stderr
+    assert pid_gone(hung_pid)
+    assert workspace.trial_rows(sweep_id)[hung_id] == ("completed", 2)
+    key = workspace.query("SELECT key FROM trials WHERE experiment_id = ?", hung_id)[0][0]
+    assert workspace.query("SELECT attempt, status FROM attempts WHERE key = ? ORDER BY attempt", key) \
+        == [(1, "cancelled"), (2, "completed")]
+    assert workspace.result_counts(hung_id) == {hung_id: 1}
