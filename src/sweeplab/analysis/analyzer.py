@@ -88,6 +88,7 @@ class SweepAnalyzer:
         self.n_boot = n_boot
         self._self_reports: pd.DataFrame | None = None
         self._effects: dict[tuple[str, str], ParameterEffect] = {}
+        self._codes: dict[str, tuple[list[Any], np.ndarray]] = {}
 
     # ----------------------------------------------------------------- what the sweep is
     @property
@@ -163,17 +164,37 @@ class SweepAnalyzer:
 
     def levels(self, parameter_name: str) -> list[Any]:
         """The parameter's values that have completed trials, in order."""
+        return self.level_codes(parameter_name)[0]
+
+    def level_codes(self, parameter_name: str) -> tuple[list[Any], np.ndarray]:
+        """The ordered levels and, per completed trial (in row order), the position of its level.
+
+        Computed once per parameter: every grouping by level reuses it.
+        """
         path = self.parameter(parameter_name)
-        return order_levels(self._completed[path].tolist(), self._data.spec_values.get(path))
+        cached = self._codes.get(path)
+        if cached is None:
+            codes, uniques = pd.factorize(self._completed[path], use_na_sentinel=False)
+            levels = order_levels(list(uniques), self._data.spec_values.get(path))
+            remap = np.array([levels.index(u) for u in uniques], dtype=np.intp)
+            cached = (levels, remap[codes] if len(codes) else np.zeros(0, dtype=np.intp))
+            self._codes[path] = cached
+        return cached
 
     def _rng(self, *parts: str) -> np.random.Generator:
         return np.random.default_rng([self.seed, *_stable_seed(*parts)])
 
     def _groups(self, path: str, metric: str) -> tuple[list[Any], list[np.ndarray]]:
-        frame = self._completed[[path, metric]].dropna(subset=[metric])
-        by_level = {k: g.to_numpy(dtype=float) for k, g in frame.groupby(path, sort=False, dropna=False)[metric]}
-        levels = order_levels(by_level, self._data.spec_values.get(path))
-        return levels, [by_level[lvl] for lvl in levels]
+        """The metric's values per level, for the levels where it has any."""
+        levels, codes = self.level_codes(path)
+        values = self._completed[metric].to_numpy(dtype=float)
+        present = ~np.isnan(values)
+        order = np.argsort(codes[present], kind="stable")
+        sorted_values = values[present][order]
+        bounds = np.searchsorted(codes[present][order], np.arange(len(levels) + 1))
+        groups = [(lvl, sorted_values[bounds[i]:bounds[i + 1]]) for i, lvl in enumerate(levels)]
+        kept = [(lvl, g) for lvl, g in groups if len(g)]
+        return [lvl for lvl, _ in kept], [g for _, g in kept]
 
     # -------------------------------------------------------------------- original API
     def compare_by_parameter(self, parameter_name: str, metric_name: str) -> dict[Any, list[float]]:
@@ -308,8 +329,13 @@ class SweepAnalyzer:
                 f"self_reports table (runner {runner!r} records none)")
         if self._self_reports is None:
             reports = load_self_reports(self.db_path, self.sweep_id)
-            keys = self._completed[["experiment_id", *self.parameters]]
-            self._self_reports = reports.merge(keys, on="experiment_id", how="inner")
+            position = pd.Index(self._completed["experiment_id"]).get_indexer(reports["experiment_id"])
+            reports = reports[position >= 0].reset_index(drop=True)
+            position = position[position >= 0]
+            reports["trial_position"] = position  # row of the trial among the completed trials
+            for path in self.parameters:
+                reports[path] = self._completed[path].to_numpy()[position]
+            self._self_reports = reports
         if self._self_reports.empty:
             raise NoSelfReportDataError(
                 f"sweep {self.sweep_id!r} has no self-report data: none of its {len(self._completed)} "
@@ -317,10 +343,10 @@ class SweepAnalyzer:
         return self._self_reports
 
     def _reports_by_level(self, parameter_name: str, reports: pd.DataFrame) -> dict[Any, pd.Series]:
-        path = self.parameter(parameter_name)
-        grouped = {k: g for k, g in reports.groupby(path, sort=False, dropna=False)["response"]}
-        empty = pd.Series([], dtype=object)
-        return {lvl: grouped.get(lvl, empty) for lvl in self.levels(path)}
+        levels, codes = self.level_codes(parameter_name)
+        report_codes = codes[reports["trial_position"].to_numpy()]
+        responses = reports["response"]
+        return {lvl: responses[report_codes == i] for i, lvl in enumerate(levels)}
 
     def compare_self_report_responses(self, question_text_pattern: str, parameter_name: str) -> dict[Any, list[str]]:
         """Responses to questions containing ``question_text_pattern`` (case-insensitive), per level."""

@@ -170,15 +170,19 @@ def _trials_frame(rows: list[tuple[Any, ...]]) -> tuple[pd.DataFrame, list[str],
         for path, value in params.items():
             params_seen.setdefault(path, None)
             record[f"\0param:{path}"] = hashable_value(value)
-        metrics: dict[str, float] = {}
-        for name, value in json.loads(metrics_json or "{}").items():
-            number = _number(value)
-            if number is None:
-                skipped.add(name)
-                continue
-            metrics[name] = number
-            if status == "completed":
-                metrics_seen.setdefault(name, None)
+        metrics: dict[str, float] = json.loads(metrics_json or "{}")
+        unusable: list[str] = []
+        for name, value in metrics.items():
+            if type(value) is not float and type(value) is not int:  # noqa: E721 - fast path for the usual types
+                number = _number(value)
+                if number is None:
+                    unusable.append(name)
+                metrics[name] = math.nan if number is None else number
+        skipped.update(unusable)
+        if status == "completed":
+            for name in metrics:
+                if name not in metrics_seen and name not in unusable:
+                    metrics_seen[name] = None
         records.append(record)
         metric_rows.append(metrics)
     if skipped:

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .names import level_text, short_name
 
 if TYPE_CHECKING:
@@ -143,11 +145,11 @@ def comparison_table(analyzer: SweepAnalyzer, parameter_name: str, metrics: Sequ
     path = analyzer.parameter(parameter_name)
     metrics = [analyzer.metric(m) for m in (metrics or analyzer.metrics)]
     effects = [analyzer.parameter_effect(path, m) for m in metrics]
-    levels = analyzer.levels(path)
-    counts = analyzer.to_dataframe().query("status == 'completed'")[path].value_counts(dropna=False)
+    levels, codes = analyzer.level_codes(path)
+    counts = np.bincount(codes, minlength=len(levels))
     rows = []
-    for level in levels:
-        row = [level_text(level), str(int(counts.get(level, 0)))]
+    for level, count in zip(levels, counts):
+        row = [level_text(level), str(int(count))]
         for effect in effects:
             by_level = {s.level: s for s in effect.summaries}
             row.append(fmt_num(by_level[level].mean) if level in by_level else "n/a")

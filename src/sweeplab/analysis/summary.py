@@ -6,6 +6,9 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
+import numpy as np
+import pandas as pd
+
 from .exceptions import NoSelfReportDataError
 from .names import level_text, short_name
 from .report import Block, Heading, Paragraph, Table, comparison_table, fmt_change, fmt_num, fmt_p, p_equals
@@ -205,16 +208,21 @@ def _self_report_blocks(a: SweepAnalyzer) -> list[Block]:
     rows = [[(q[:70] + "...") if len(q) > 73 else q, str(int(r.responses)), str(int(r.trials))]
             for q, r in questions.head(TOP_QUESTIONS).iterrows()]
     blocks.append(Table(["question", "responses", "trials"], rows, caption="Most asked questions"))
-    words = reports["response"].str.split().str.len()
+    # Responses repeat a lot: count the words of each distinct response once.
+    codes, distinct = pd.factorize(reports["response"])
+    words = np.array([len(r.split()) for r in distinct], dtype=float)[codes] if len(codes) else np.zeros(0)
+    trial_position = reports["trial_position"].to_numpy()
     for path in a.parameters:
-        by_level = reports.assign(words=words).groupby(path, sort=False, dropna=False).agg(
-            responses=("response", "size"), trials=("experiment_id", "nunique"), words=("words", "mean"))
+        levels, level_codes = a.level_codes(path)
+        report_codes = level_codes[trial_position]
+        responses = np.bincount(report_codes, minlength=len(levels))
+        trials = np.bincount(level_codes[np.unique(trial_position)], minlength=len(levels))
+        word_sums = np.bincount(report_codes, weights=words, minlength=len(levels))
         rows = []
-        for level in a.levels(path):
-            if level in by_level.index:
-                r = by_level.loc[level]
-                rows.append([level_text(level), str(int(r.responses)), fmt_num(r.responses / r.trials),
-                             fmt_num(float(r.words))])
+        for i, level in enumerate(levels):
+            if responses[i]:
+                rows.append([level_text(level), str(int(responses[i])), fmt_num(responses[i] / trials[i]),
+                             fmt_num(float(word_sums[i] / responses[i]))])
             else:
                 rows.append([level_text(level), "0", "n/a", "n/a"])
         blocks.append(Table([short_name(path), "responses", "per trial", "mean words"], rows,
