@@ -336,20 +336,20 @@ class Coordinator:
                 if force:
                     for job in running:
                         job.cancel()
-            if not scheduler.closed:
-                for ticket in scheduler.take(now):
-                    running[self._launch(journal, ticket)] = ticket
-                    events.write("started", key=ticket.trial.key, experiment_id=ticket.trial.experiment_id,
-                                 attempt=ticket.attempt)
+            self._fill(journal, events, scheduler, running)
             if not running and (scheduler.closed or scheduler.exhausted(now)):
                 break
             retry_in = scheduler.next_retry_in(now)
             wait_for = VIEW_INTERVAL if retry_in is None else min(VIEW_INTERVAL, retry_in)
             finished = self.executor.wait(list(running), wait_for) if running else (time.sleep(wait_for) or [])
-            for job in finished:
-                ticket = running.pop(job)
+            ended = [(running.pop(job), job.result()) for job in finished]
+            for ticket, _ in ended:
                 scheduler.release(ticket)
-                self._record(journal, events, scheduler, ticket, job.result())
+            if ended:
+                # Fill the freed slots before journaling: the next trial should not wait for our writes.
+                self._fill(journal, events, scheduler, running)
+            for ticket, result in ended:
+                self._record(journal, events, scheduler, ticket, result)
                 dirty = True
             now = time.monotonic()
             if dirty and now - last_view >= max(VIEW_INTERVAL, 5 * view_cost):
@@ -358,6 +358,15 @@ class Coordinator:
                 view_cost, last_view, dirty = time.monotonic() - started, now, False
             self.observer.tick()
         return self._stop_requests > 0
+
+    def _fill(self, journal: Journal, events: EventLog, scheduler: Scheduler, running: dict[Job, Ticket]) -> None:
+        """Launch whatever the scheduler admits now."""
+        if scheduler.closed:
+            return
+        for ticket in scheduler.take(time.monotonic()):
+            running[self._launch(journal, ticket)] = ticket
+            events.write("started", key=ticket.trial.key, experiment_id=ticket.trial.experiment_id,
+                         attempt=ticket.attempt)
 
     def _record(self, journal: Journal, events: EventLog, scheduler: Scheduler, ticket: Ticket,
                 result: TrialResult) -> None:
