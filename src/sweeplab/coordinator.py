@@ -380,7 +380,8 @@ class Coordinator:
         retry_in = scheduler.retry(ticket.trial, ticket.attempt + 1, time.monotonic()) if retry else None
         if retry:
             self._retries[key] = used + 1
-        events.write("retried" if retry else "finished", key=key, experiment_id=ticket.trial.experiment_id,
+        event = "retried" if retry else ("cancelled" if result.status is TrialStatus.CANCELLED else "finished")
+        events.write(event, key=key, experiment_id=ticket.trial.experiment_id,
                      attempt=ticket.attempt, status=result.status.value, duration=round(result.duration, 3),
                      error=result.error[-300:] if result.error else None)
         self.observer.trial_finished(ticket.trial, result, retry_in)
