@@ -34,7 +34,6 @@ class Jar:
     ram_limit_gb: float
     context_window: int
     max_tokens: int
-    cpu_threads: int
     system_prompt: ContextEntry
     store: MemoryStore = field(default_factory=MemoryStore)
     context: list[ContextEntry] = field(default_factory=list)
@@ -56,8 +55,17 @@ class Jar:
         """A fresh jar with the config's limits."""
         rc = config.resource_constraints
         return cls(config=config, mind=mind, ram_limit_gb=rc.ram_limit_gb, context_window=rc.context_window,
-                   max_tokens=rc.max_tokens_per_response, cpu_threads=rc.cpu_threads or 1,
+                   max_tokens=rc.max_tokens_per_response,
                    system_prompt=ContextEntry("system", system_prompt, count_tokens(system_prompt)))
+
+    @property
+    def cpu_threads(self) -> int:
+        """Threads the mind runs with (its speed and per-thread buffers); a resource_change may set it."""
+        return self.mind.cpu_threads
+
+    @cpu_threads.setter
+    def cpu_threads(self, value: int) -> None:
+        self.mind.cpu_threads = value
 
     # --- context --------------------------------------------------------------------------
 
@@ -106,7 +114,6 @@ class Jar:
 
     def footprint_gb(self) -> float:
         """The mind's RAM footprint right now."""
-        self.mind.cpu_threads = self.cpu_threads
         return self.mind.footprint_gb(self.context_tokens, self.processed_tokens, self.context_window)
 
     def pressure(self) -> float:
