@@ -186,7 +186,13 @@ def _anova(groups: list[np.ndarray]) -> tuple[float | None, float | None, float 
         normal_p.append(float(stats.shapiro(g).pvalue))
     if normal_p and min(holm(normal_p)) < ALPHA:
         return None, None, None, "not used: normality rejected (Shapiro-Wilk, Holm-corrected)"
-    levene_p = float(stats.levene(*groups, center="median").pvalue)
+    if any(np.ptp(g) == 0 for g in groups):
+        return None, None, None, "not used: some levels have no variation, variances cannot be compared"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        levene_p = float(stats.levene(*groups, center="median").pvalue)
+    if math.isnan(levene_p):
+        return None, None, None, "not used: variances cannot be compared"
     if levene_p < ALPHA:
         return None, None, None, f"not used: unequal variances (Brown-Forsythe p={levene_p:.3g})"
     result = stats.f_oneway(*groups)
