@@ -61,10 +61,11 @@ class SweepOutcome:
     total: int
     interrupted: bool = False
     warnings: list[str] = field(default_factory=list)
+    plan_completed: int | None = None  # completed trials of this plan, when counts may include dropped ones
 
     @property
     def completed(self) -> int:
-        return self.counts.get("completed", 0)
+        return self.counts.get("completed", 0) if self.plan_completed is None else self.plan_completed
 
     @property
     def exit_code(self) -> int:
@@ -164,6 +165,11 @@ def check_resumable(sweep: ResolvedSweep, allow_drift: bool) -> list[str]:
     return [message + " (allowed by --allow-drift)"]
 
 
+def _params_json(params: dict[str, Any]) -> str:
+    """A trial's parameters as the journal stores them (``trials.params_json``)."""
+    return json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
+
+
 class Coordinator:
     """Runs one resolved sweep to the end (or to an interrupt)."""
 
@@ -180,6 +186,8 @@ class Coordinator:
         self._configs: dict[str, dict[str, Any]] = {}
         self._demands: dict[str, TrialResources] = {}
         self._retries: dict[str, int] = {}
+        self._drifted = False  # resuming across an allowed drift
+        self._completed_now = 0  # trials completed by this run
 
     # --- interrupts -----------------------------------------------------------------------
     def request_stop(self, force: bool = False) -> None:
@@ -260,12 +268,26 @@ class Coordinator:
             events.write("recovered", key=attempt["key"], attempt=attempt["attempt"])
 
     def _pending(self, journal: Journal) -> tuple[Any, int]:
-        """Trials still to run, as (trial, attempt number), and how many are already completed."""
+        """Trials still to run, as (trial, attempt number), and how many of the plan's are already completed."""
         sweep_id = self.sweep.sweep_id
         states = journal.trial_states(sweep_id)
+        # After an allowed drift (base config or seed changed) every trial key changed: a trial of
+        # the journal is the plan's trial with the same parameters and replicate, under its old key.
+        by_params = {(state[3], state[4]): key for key, state in states.items()} if self._drifted else {}
+
+        def journaled(trial: Trial) -> tuple[Trial, tuple[Any, ...] | None]:
+            state = states.get(trial.key)
+            if state is None and by_params:
+                old_key = by_params.get((_params_json(trial.params), trial.repeat))
+                if old_key is not None:
+                    state = states[old_key]
+                    trial = Trial(index=trial.index, key=old_key, experiment_id=state[2], params=trial.params,
+                                  repeat=trial.repeat, seed=trial.seed, label=trial.label)
+            return trial, state
+
         def todo():
             for trial in self.plan:
-                state = states.get(trial.key)
+                trial, state = journaled(trial)
                 if state is None:
                     yield trial, 1
                 elif state[0] != "completed":
@@ -274,18 +296,22 @@ class Coordinator:
                         trial = Trial(index=trial.index, key=trial.key, experiment_id=state[2], params=trial.params,
                                       repeat=trial.repeat, seed=trial.seed, label=trial.label)
                     yield trial, state[1] + 1
+        if self._drifted:  # the journal may hold trials the plan no longer has
+            done = sum(1 for trial in self.plan if (state := journaled(trial)[1]) and state[0] == "completed")
+        else:
+            done = sum(1 for state in states.values() if state[0] == "completed")
         hints = journal.duration_hints(sweep_id, self.sweep.base_hash)
         if not hints or len(self.plan) - len(states) > MAX_SORTED:
-            return todo(), len([s for s in states.values() if s[0] == "completed"])
+            return todo(), done
         def hint(trial: Trial) -> float | None:
-            return hints.get(trial.key, hints.get("params:" + json.dumps(trial.params, sort_keys=True,
-                                                                          separators=(",", ":"), default=str)))
-        return order_by_hints(list(todo()), hint), len([s for s in states.values() if s[0] == "completed"])
+            return hints.get(trial.key, hints.get("params:" + _params_json(trial.params)))
+        return order_by_hints(list(todo()), hint), done
 
     # --- the loop -------------------------------------------------------------------------
     def run(self) -> SweepOutcome:
         sweep = self.sweep
         warnings = check_resumable(sweep, self.allow_drift)
+        self._drifted = bool(warnings)
         total = len(self.plan)
         lock = SweepLock(sweep.sweep_dir)
         lock.acquire()
@@ -305,12 +331,13 @@ class Coordinator:
             self.observer.started(total, done, self.budget)
             interrupted = self._loop(journal, events, pending)
             counts = journal.counts(sweep.sweep_id)
-            status = "interrupted" if interrupted else (
-                "completed" if counts.get("completed", 0) == total else "incomplete")
+            completed = done + self._completed_now  # of the plan's trials (the journal may hold dropped ones)
+            status = "interrupted" if interrupted else ("completed" if completed == total else "incomplete")
             journal.set_sweep_status(sweep.sweep_id, status)
             write_views(journal.conn, sweep.sweep_id, sweep.sweep_dir, str(sweep.db_path))
             events.write("sweep_finished", status=status, counts=counts)
-            outcome = SweepOutcome(sweep.sweep_id, counts, total, interrupted=interrupted, warnings=warnings)
+            outcome = SweepOutcome(sweep.sweep_id, counts, total, interrupted=interrupted, warnings=warnings,
+                                   plan_completed=completed)
             self.observer.finished(outcome)
             return outcome
         finally:
@@ -378,6 +405,8 @@ class Coordinator:
         journal.finish_attempt(self.sweep.sweep_id, result, final=not retry,
                                merge_db=Path(result.attempt_dir or ".") / "experiment.db")
         retry_in = scheduler.retry(ticket.trial, ticket.attempt + 1, time.monotonic()) if retry else None
+        if result.status is TrialStatus.COMPLETED:
+            self._completed_now += 1
         if retry:
             self._retries[key] = used + 1
         event = "retried" if retry else ("cancelled" if result.status is TrialStatus.CANCELLED else "finished")

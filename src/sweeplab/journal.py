@@ -125,11 +125,12 @@ class Journal:
         rows = self.conn.execute("SELECT key FROM trials WHERE sweep_id = ? AND status = 'completed'", (sweep_id,))
         return {row[0] for row in rows}
 
-    def trial_states(self, sweep_id: str) -> dict[str, tuple[str, int, str, str]]:
-        """key → (status, attempts so far, experiment_id, params_json) for every started trial."""
+    def trial_states(self, sweep_id: str) -> dict[str, tuple[str, int, str, str, int]]:
+        """key → (status, attempts so far, experiment_id, params_json, repeat) for every started trial."""
         rows = self.conn.execute(
-            "SELECT key, status, attempts, experiment_id, params_json FROM trials WHERE sweep_id = ?", (sweep_id,))
-        return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
+            "SELECT key, status, attempts, experiment_id, params_json, repeat FROM trials WHERE sweep_id = ?",
+            (sweep_id,))
+        return {row[0]: (row[1], row[2], row[3], row[4], row[5]) for row in rows}
 
     def counts(self, sweep_id: str) -> dict[str, int]:
         rows = self.conn.execute("SELECT status, COUNT(*) FROM trials WHERE sweep_id = ? GROUP BY status", (sweep_id,))
