@@ -119,6 +119,14 @@ def _existing_sweep(sweep: ResolvedSweep) -> dict[str, Any] | None:
         conn.close()
 
 
+def _shown(value: Any, limit: int = 80) -> str:
+    """A value of a config for a message: its JSON, cut to ``limit`` characters; '(absent)' for a missing key."""
+    if not isinstance(value, (dict, list, str, int, float, bool, type(None))):
+        return "(absent)"
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def check_resumable(sweep: ResolvedSweep, allow_drift: bool) -> list[str]:
     """Refuse to start over an existing sweep without resume, or to resume across drift.
 
@@ -137,8 +145,13 @@ def check_resumable(sweep: ResolvedSweep, allow_drift: bool) -> list[str]:
     differences: list[str] = []
     if row["base_hash"] != sweep.base_hash:
         old = json.loads(row["base_config_json"])
-        changed = sorted(k for k in set(old) | set(sweep.base_config) if old.get(k) != sweep.base_config.get(k))
-        differences.append(f"the base config changed (top-level keys differing: {', '.join(changed)})")
+        missing = object()
+        changed = sorted(k for k in set(old) | set(sweep.base_config)
+                         if old.get(k, missing) != sweep.base_config.get(k, missing))
+        shown = "; ".join(f"{k}: {_shown(old.get(k, missing))} -> {_shown(sweep.base_config.get(k, missing))}"
+                          for k in changed[:10])
+        more = f"; and {len(changed) - 10} more" if len(changed) > 10 else ""
+        differences.append(f"the base config changed ({shown}{more})")
     old_spec = json.loads(row["spec_json"])
     old_params = {p: v if isinstance(v, list) else [v] for p, v in old_spec.get("_resolved_params", {}).items()}
     new_params = sweep.sweep_params()
