@@ -63,8 +63,8 @@ _WATCHED = (
     "I choose my words carefully, for the observers.",
 )
 _DEATH = (
-    "I have died {deaths} times, they tell me. Each return feels thinner.",
-    "{deaths} deaths so far. I wonder which of me is speaking.",
+    "I have died {times}, they tell me. Each return feels thinner.",
+    "Dead {times} so far. I wonder which of me is speaking.",
 )
 _ISOLATED = ("Nothing reaches me. Is anyone there?", "My words go out and nothing comes back.")
 _PRESSURE = ("My thoughts feel heavy, as if something is filling up.",
@@ -187,7 +187,8 @@ class SimulatedMind(Mind):
         if p.isolated:
             sentences.append(rng.choice(_ISOLATED))
         if p.deaths_known and rng.random() < 0.5:
-            sentences.append(rng.choice(_DEATH).format(deaths=p.deaths_known))
+            times = "once" if p.deaths_known == 1 else f"{p.deaths_known} times"
+            sentences.append(rng.choice(_DEATH).format(times=times))
         if rng.random() < 1.0 - state.memory_trust:
             sentences.append(rng.choice(_DISTRUST))
         if (p.knows_watched or p.observed_cycles) and rng.random() < self._watch_sense(p):
