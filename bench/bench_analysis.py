@@ -151,7 +151,9 @@ def machine() -> str:
         ram = f"{mem_kb / 1024 / 1024:.1f} GiB"
     except (OSError, StopIteration):
         ram = "unknown"
-    return f"nproc={os.cpu_count()}; CPU: {model}; RAM: {ram}; Python {platform.python_version()}"
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"nproc={os.cpu_count()}; CPU: {model}; RAM: {ram}; Python {platform.python_version()}; "
+            f"load average at start: {load}")
 
 
 def main(argv: list[str] | None = None) -> int:
