@@ -36,7 +36,7 @@ def test_kill_9_then_resume_records_every_trial_exactly_once(workspace: Workspac
     kill_coordinator(workspace, sweep_id, event, count)
     before = workspace.trial_rows(sweep_id)
     assert sum(1 for status, _ in before.values() if status == "completed") >= (count if event == "finished" else 0)
-    assert any(status == "running" for status, _ in before.values())  # it died with work in flight
+    assert sum(1 for status, _ in before.values() if status == "completed") < TRIALS  # it died mid-sweep
 
     resumed = workspace.resume(sweep_id)
     assert resumed.returncode == 0, resumed.stderr
