@@ -149,3 +149,16 @@ def test_relative_change_rules() -> None:
     assert relative_change(-2.0, -1.0) == pytest.approx(0.5)
     found = relative_change_thresholds([1, 2, 3, 4], [0.0, 0.4, math.nan, 0.5], 0.5)
     assert found == [(1, 2, math.inf)]  # the empty level 3 is skipped: 0.4 -> 0.5 is +25 %
+
+
+def test_large_sample_mann_whitney_matches_scipy() -> None:
+    from sweeplab.analysis.stats import LARGE_SAMPLE, two_sample_test
+
+    rng = np.random.default_rng(8)
+    for _ in range(5):
+        a = rng.poisson(3.0, LARGE_SAMPLE + 40).astype(float)  # many ties
+        b = rng.poisson(3.4, LARGE_SAMPLE + 10).astype(float)
+        p, delta = two_sample_test(a, b)
+        reference = scipy_stats.mannwhitneyu(b, a, alternative="two-sided", method="asymptotic")
+        assert p == pytest.approx(reference.pvalue, rel=1e-9)
+        assert delta == pytest.approx(2 * reference.statistic / (len(a) * len(b)) - 1)

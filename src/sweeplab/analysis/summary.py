@@ -61,7 +61,7 @@ def _status_blocks(a: SweepAnalyzer) -> list[Block]:
     rows = [[short_name(p), p, str(len(a.levels(p))), ", ".join(level_text(v) for v in a.levels(p))]
             for p in a.parameters]
     if rows:
-        blocks.append(Table(["parameter", "dot path", "levels", "values"], rows, left_columns=2))
+        blocks.append(Table(["parameter", "dot path", "levels", "values"], rows, left_columns=4))
     return blocks
 
 
