@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -292,7 +293,8 @@ def resolve(spec: SweepSpec, *, spec_dir: Path | None = None, now: float | None 
     sweep_id = spec.sweep_id
     if sweep_id is None:
         stamp = time.strftime("%Y%m%d_%H%M%S", time.localtime(now))
-        sweep_id = check_sweep_id(f"sweep_{base_path.stem}_{stamp}")
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", base_path.stem).strip("-.") or "base"
+        sweep_id = check_sweep_id(f"sweep_{stem}_{stamp}")
     return ResolvedSweep(
         spec=spec, sweep_id=sweep_id, base_path=base_path, base_config=base, base_hash=base_hash,
         runner_name=runner_name, runner=runner, axes=axes, labels=labels,

@@ -16,12 +16,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import SpecError
+from .yaml_types import load_yaml
 
 __all__ = ["SweepSpec", "Limits", "load_spec", "spec_from_mapping", "check_sweep_id", "REPLICATE_KEY"]
 
 #: the original format's replication key: a label list under ``sweep``, not a config path
 REPLICATE_KEY = "experiment_id_suffix"
-_SWEEP_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+_SWEEP_ID = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 class Limits(BaseModel):
@@ -68,14 +69,22 @@ class SweepSpec(BaseModel):
     @field_validator("parallel", mode="before")
     @classmethod
     def _check_parallel(cls, value: Any) -> Any:
-        if isinstance(value, bool) or (isinstance(value, int) and value < 1):
-            raise ValueError("must be a positive integer or 'auto'")
+        if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+            return value
+        raise ValueError("expected a positive integer or 'auto'")
+
+    @field_validator("repeats", "seed", "max_retries", "timeout", "grace_period", mode="before")
+    @classmethod
+    def _no_booleans(cls, value: Any) -> Any:
+        # pydantic's lax mode reads true as 1: 'repeats: true' must be an error, not one replicate
+        if isinstance(value, bool):
+            raise ValueError("expected a number, not true/false")
         return value
 
 
 def check_sweep_id(value: str) -> str:
     """Reject sweep ids that are not safe folder names."""
-    if not value or not _SWEEP_ID.match(value) or value in (".", "..") or ".." in value:
+    if not isinstance(value, str) or not value or not _SWEEP_ID.fullmatch(value) or value in (".", "..") or ".." in value:
         raise SpecError(
             f"sweep_id {value!r} is not valid: use only letters, digits, '-', '_' and '.', "
             "with no path separators and no '..'"
@@ -84,6 +93,13 @@ def check_sweep_id(value: str) -> str:
 
 
 _FIELDS = tuple(SweepSpec.model_fields)
+# what a key expects, where pydantic's own words would name its types rather than the user's options
+_EXPECTED = {
+    "parallel": "expected a positive integer or 'auto'",
+    "command": "expected the command as a list of strings (YAML) or one string (split like a shell would)",
+    "timeout": "expected a positive number of seconds, or null for no limit",
+    "sweep_id": "use only letters, digits, '-', '_' and '.'",
+}
 
 
 def _unknown_key_message(key: str, where: str, choices: tuple[str, ...]) -> str:
@@ -94,14 +110,18 @@ def _unknown_key_message(key: str, where: str, choices: tuple[str, ...]) -> str:
 
 def _explain(error: ValidationError, where: str) -> str:
     first = error.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"])
+    parts = [str(p) for p in first["loc"]]
+    # a union's branch name ('int', 'list[str]') is pydantic's, not the user's key
+    if parts and parts[0] in _FIELDS and parts[0] not in ("limits", "sweep", "zip", "tags"):
+        parts = parts[:1]
+    loc = ".".join(parts)
     value = first.get("input")
     if first["type"] == "missing":
         return f"{where}: the required key '{loc}' is missing"
     if first["type"] == "extra_forbidden":
         choices = tuple(Limits.model_fields) if loc.startswith("limits.") else _FIELDS
         return _unknown_key_message(loc.split(".")[-1], f"{where}{' (' + loc + ')' if '.' in loc else ''}", choices)
-    message = first["msg"].removeprefix("Value error, ")
+    message = _EXPECTED.get(loc) or first["msg"].removeprefix("Value error, ")
     return f"{where}: key '{loc}' has the value {value!r}, which is not valid: {message}"
 
 
@@ -121,12 +141,12 @@ def spec_from_mapping(data: Any, where: str = "the sweep spec") -> SweepSpec:
 
 
 def load_spec(path: str | Path) -> SweepSpec:
-    """Read and validate a sweep YAML file (``yaml.safe_load`` only)."""
+    """Read and validate a sweep YAML file (safe loading, YAML 1.2 scalars: ``1e-3`` is a number)."""
     file = Path(path)
     if not file.is_file():
         raise SpecError(f"sweep config file '{file}' does not exist: give the path of a YAML sweep file")
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = load_yaml(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -52,7 +52,9 @@ def _triple(path: str, key: str, raw: Any) -> tuple[float, float, int]:
 def _even(start: float, stop: float, count: int) -> list[float]:
     if count == 1:
         return [clean_float(start)]
-    return [clean_float(start + (stop - start) * i / (count - 1)) for i in range(count)]
+    last = count - 1
+    # weights instead of start + step * i: both end points come out exact (no cancellation)
+    return [clean_float(start * (last - i) / last + stop * i / last) for i in range(count)]
 
 
 def _arange(path: str, spec: dict[str, Any]) -> list[int | float]:
@@ -89,7 +91,11 @@ def expand_values(path: str, raw: Any) -> list[Any]:
             values: list[Any] = _even(*_triple(path, "linspace", raw["linspace"]))
         elif keys == {"logspace"}:
             start, stop, count = _triple(path, "logspace", raw["logspace"])
-            values = [clean_float(10.0 ** e) for e in _even(start, stop, count)]
+            exponents = _even(start, stop, count)
+            if max(exponents) > 307 or min(exponents) < -307:
+                raise SpecError(f"sweep parameter '{path}': logspace exponents must lie within -307..307 "
+                                f"(10**x beyond that is not a finite float), got {raw['logspace']!r}")
+            values = [clean_float(10.0 ** e) for e in exponents]
         elif keys & {"start", "stop", "step"}:
             values = _arange(path, raw)
         else:

@@ -7,10 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import SpecError
 from ..spec import SweepSpec, load_spec, spec_from_mapping
+from ..yaml_types import scalar
 
 __all__ = ["run_main", "resume_main", "build_spec", "run_parser"]
 
@@ -38,12 +37,8 @@ def _positive(text: str) -> float:
 
 
 def cli_value(token: str) -> Any:
-    """Type a command-line value like a YAML scalar: 10 → int, 1.0 → float, true, null, text."""
-    try:
-        value = yaml.safe_load(token)
-    except yaml.YAMLError:
-        return token
-    return value if isinstance(value, (int, float, str, bool, type(None))) else token
+    """Type a command-line value like a YAML 1.2 scalar: 10 → int, 1.0 and 1e-3 → float, true, null, text."""
+    return scalar(token)
 
 
 def add_execution_flags(parser: argparse.ArgumentParser) -> None:
