@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import socket
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from rich.table import Table
 
 from ..errors import SweepNotFoundError
 from ..journal import connect
+from ..sweep_folder import LOCK_NAME
 from .views import Screen, format_duration
 
 __all__ = ["status_main", "list_main"]
@@ -30,6 +33,34 @@ def _read_config(folder: Path) -> dict[str, Any]:
         return json.loads((folder / "sweep_config.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return {}
+
+
+def _coordinator_gone(folder: Path) -> bool:
+    """True when the lock file names a coordinator on this host that no longer runs.
+
+    Only reads the lock file (taking the lock, even briefly, could make a starting resume fail).
+    """
+    try:
+        fields = dict(part.split("=", 1) for part in (folder / LOCK_NAME).read_text().split() if "=" in part)
+        pid = int(fields["pid"])
+    except (OSError, ValueError, KeyError):
+        return False
+    if fields.get("host") != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _state(info: dict[str, Any], folder: Path) -> str:
+    """The journal's sweep state, except that a 'running' sweep whose coordinator died is 'stopped'."""
+    if info["state"] == "running" and _coordinator_gone(folder):
+        return "stopped"
+    return info["state"]
 
 
 def _db_of(config: dict[str, Any]) -> Path:
@@ -99,8 +130,12 @@ def status_main(argv: list[str]) -> int:
             table.add_row(status, str(counts[status]))
     if never:
         table.add_row("not started", str(never))
-    screen.console.print(f"Sweep {sweep_id}: {info['state']}, {completed}/{total} completed "
+    state = _state(info, folder)
+    screen.console.print(f"Sweep {sweep_id}: {state}, {completed}/{total} completed "
                          f"(last update {info['updated']})", markup=False)
+    if state == "stopped":
+        screen.console.print(f"  its coordinator is gone: continue with 'sweeplab resume {sweep_id} "
+                             f"--sweep-dir {root}'", markup=False)
     screen.console.print(table)
     mean = info["mean_duration"]
     slots = config.get("parallel_jobs")
@@ -137,7 +172,7 @@ def list_main(argv: list[str]) -> int:
             conn = connect(db, readonly=True)
             try:
                 info = _summary(conn, folder.name)
-                state = info["state"]
+                state = _state(info, folder)
                 completed = info["counts"].get("completed", 0)
                 failed = sum(v for k, v in info["counts"].items() if k not in ("completed", "running", "pending"))
             except sqlite3.Error:
