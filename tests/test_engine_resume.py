@@ -74,6 +74,11 @@ def test_resume_ends_the_trial_a_dead_coordinator_left_hanging(workspace: Worksp
         kill_session(process)
     hung_pid = workspace.pid_of(hung_id, 1)
     assert not pid_gone(hung_pid)  # the trial outlived its coordinator (it has its own session)
+    status = workspace.run("status", sweep_id, "--sweep-dir", workspace.output_rel)
+    assert status.returncode == 0, status.stderr
+    assert f"Sweep {sweep_id}: stopped" in status.stdout and "sweeplab resume" in status.stdout
+    listing = workspace.run("list", "--sweep-dir", workspace.output_rel)
+    assert listing.stdout.splitlines()[1].split()[:2] == [sweep_id, "stopped"]
 
     resumed = workspace.resume(sweep_id)
     assert resumed.returncode == 0, resumed.stderr
