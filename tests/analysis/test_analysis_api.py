@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -252,3 +253,18 @@ def test_running_sweep_is_analysed_and_reported_as_partial(tmp_path: Any) -> Non
     assert sum(s["count"] for s in analyzer.compute_parameter_statistics("x", "m").values()) == 10
     report = analyzer.generate_summary_report()
     assert "RUNNING - PARTIAL RESULTS: 10 of 20 planned trials completed" in report
+
+
+def test_categorical_and_boolean_parameters(tmp_path: Any) -> None:
+    grid = {"mind.mode": ["calm", "anxious", "stoic"], "flag": [True, False]}
+    write_sweep(tmp_path / "sweeps", "cat", grid,
+                lambda p, r, rng: {"crashes": float(3 if p["mind.mode"] == "anxious" else 1) + (0.5 if p["flag"] else 0)},
+                repeats=2)
+    analyzer = SweepAnalyzer("cat", tmp_path / "sweeps")
+    assert analyzer.levels("mode") == ["calm", "anxious", "stoic"]  # spec order, not alphabetical
+    assert analyzer.levels("flag") == [True, False]
+    table = analyzer.interaction_table("mode", "flag", "crashes")
+    assert table.to_numpy().tolist() == [[1.5, 1.0], [3.5, 3.0], [1.5, 1.0]]
+    assert analyzer.estimate_change_point("mode", "crashes") is None  # no order, no tipping point
+    report = analyzer.generate_summary_report()
+    assert re.search(r"mode \\ flag \|\s+true \|\s+false\n", report)

@@ -287,13 +287,23 @@ class SweepAnalyzer:
         p1, p2, metric = self.parameter(first), self.parameter(second), self.metric(metric_name)
         if p1 == p2:
             raise AnalysisInputError(f"an interaction needs two different parameters, got {p1!r} twice")
-        frame = self._completed[[p1, p2, metric]].dropna(subset=[metric])
-        cells = frame.groupby([p1, p2], dropna=False)[metric].agg(statistic)
-        rows, cols = self.levels(p1), self.levels(p2)
-        table = pd.DataFrame(index=pd.Index(rows, name=p1, dtype=object),
-                             columns=pd.Index(cols, name=p2, dtype=object), dtype=float)
-        for (a, b), value in cells.items():
-            table.at[a, b] = value
+        if statistic not in ("mean", "count"):
+            raise AnalysisInputError(f"interaction statistic must be 'mean' or 'count', got {statistic!r}")
+        rows, row_codes = self.level_codes(p1)
+        cols, col_codes = self.level_codes(p2)
+        values = self._completed[metric].to_numpy(dtype=float)
+        present = ~np.isnan(values)
+        cells = (row_codes * len(cols) + col_codes)[present]
+        size = len(rows) * len(cols)
+        counts = np.bincount(cells, minlength=size).astype(float)
+        if statistic == "count":
+            grid = counts
+        else:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                grid = np.bincount(cells, weights=values[present], minlength=size) / counts
+        # Positional construction: level values such as True/False must not be taken as masks.
+        table = pd.DataFrame(grid.reshape(len(rows), len(cols)),
+                             index=pd.Index(rows, name=p1, dtype=object), columns=pd.Index(cols, name=p2, dtype=object))
         return table
 
     def generate_comparison_table(self, parameter_name: str, metrics: list[str] | None = None) -> str:

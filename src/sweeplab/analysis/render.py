@@ -77,14 +77,17 @@ def plot_metric(data: dict[str, Any], parameter: str, metric: str, out_dir: Path
     ax.fill_between(x, mins, maxs, color="tab:blue", alpha=0.12, label="min-max of trials")
     lows = [m - _nan(lo) if lo is not None else 0.0 for m, lo in zip(means, entry["ci_low"])]
     highs = [_nan(hi) - m if hi is not None else 0.0 for m, hi in zip(means, entry["ci_high"])]
-    ax.errorbar(x, means, yerr=[lows, highs], fmt="o-", color="tab:blue", capsize=4, linewidth=1.5,
-                label="mean with 95% CI (bootstrap)")
+    log_x = numeric and bool(x) and min(x) > 0 and max(x) / min(x) >= 100
+    # categories have no order: no line between them
+    ax.errorbar(x, means, yerr=[lows, highs], fmt="o-" if numeric else "o", color="tab:blue", capsize=4,
+                linewidth=1.5, label="mean with 95% CI (bootstrap)")
     position = dict(zip(map(json.dumps, values), x))
     cp = entry.get("change_point")
     if cp and cp.get("supported") and numeric:
         lo, hi = position[json.dumps(cp["interval_low"])], position[json.dumps(cp["interval_high"])]
         ax.axvspan(lo, hi, color="tab:orange", alpha=0.15, label="95% interval of tipping point")
-        mid = (position[json.dumps(cp["before"])] + position[json.dumps(cp["after"])]) / 2
+        left, right = position[json.dumps(cp["before"])], position[json.dumps(cp["after"])]
+        mid = math.sqrt(left * right) if log_x else (left + right) / 2
         ax.axvline(mid, color="tab:orange", linestyle="--", linewidth=1.5,
                    label=f"tipping point ({cp['before']} to {cp['after']})")
     marked = False
@@ -94,7 +97,7 @@ def plot_metric(data: dict[str, Any], parameter: str, metric: str, out_dir: Path
         ax.plot([xa], [ya], marker="v", markersize=11, color="tab:red", linestyle="none",
                 label=None if marked else "change >= 50% from previous level")
         marked = True
-    if numeric and x and min(x) > 0 and max(x) / min(x) >= 100:
+    if log_x:
         ax.set_xscale("log")
     if not numeric:
         ax.set_xticks(x, [str(v) for v in values], rotation=30 if len(values) > 6 else 0)

@@ -180,7 +180,8 @@ def _interaction_blocks(a: SweepAnalyzer, metric: str) -> list[Block]:
     blocks: list[Block] = [Heading(f"Interactions ({metric} mean)")]
     for first, second in itertools.combinations(params, 2):
         table = a.interaction_table(first, second, metric)
-        rows = [[level_text(idx), *(fmt_num(float(v)) for v in table.loc[idx].tolist())] for idx in table.index]
+        rows = [[level_text(idx), *(fmt_num(float(v)) for v in values)]
+                for idx, values in zip(table.index, table.to_numpy(dtype=float))]
         header = f"{short_name(first)} \\ {short_name(second)}"
         blocks.append(Table([header, *(level_text(c) for c in table.columns)], rows,
                             caption=f"{metric} mean by {short_name(first)} (rows) and {short_name(second)} (columns)"))
