@@ -199,15 +199,11 @@ def test_cli_value_typing(token: str, value: Any) -> None:
     assert type(result) is type(value)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG cli/run.py cli_value: PyYAML (YAML 1.1) reads '1e-3' and '1E5' as "
-                                       "strings, so --param lr 1e-3 fails the type check against a float in the base")
 @pytest.mark.parametrize(("token", "value"), [("1e-3", 0.001), ("1E5", 100000.0), ("5e-4", 0.0005)])
 def test_cli_value_scientific_notation(token: str, value: float) -> None:
     assert cli_value(token) == value
 
 
-@pytest.mark.xfail(strict=True, reason="BUG cli/run.py cli_value: PyYAML's YAML 1.1 rules turn 'on'/'yes'/'no' "
-                                       "into booleans, '010' into 8 (octal) and '12:30' into 750 (base 60)")
 @pytest.mark.parametrize(("token", "value"), [("010", 10), ("on", "on"), ("no", "no"), ("12:30", "12:30")])
 def test_cli_value_no_yaml11_surprises(token: str, value: Any) -> None:
     assert cli_value(token) == value
@@ -227,8 +223,6 @@ def test_cli_values_typed_then_checked(tmp_path: Path, base: Path) -> None:
     assert "typed_exp0004_lr=1.0_" in rows[3]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: '--param lr 1e-3' (and 'lr: [1e-3]' in YAML) reaches the type check "
-                                       "as the string '1e-3' and is rejected against the float base value")
 def test_scientific_notation_through_the_cli(tmp_path: Path, base: Path) -> None:
     _ok(sweeplab(["run", "--base", "base.json", "--command", COMMAND, "--param", "lr", "1e-3", "1e-2",
                   "--dry-run"], tmp_path))

@@ -177,8 +177,6 @@ def test_user_error(tmp_path: Path, case: Case) -> None:
     assert _listing(tmp_path) == before                        # nothing written at all
 
 
-@pytest.mark.xfail(strict=True, reason="BUG values.py expand_values: logspace exponents past ~308 raise "
-                                       "OverflowError, which the CLI does not catch: traceback, exit code 1")
 def test_logspace_overflow_is_a_clean_error(tmp_path: Path) -> None:
     (tmp_path / "base.json").write_text(json.dumps(BASE), encoding="utf-8")
     (tmp_path / "s.yaml").write_text(_spec("sweep: {lr: {logspace: [0, 400, 3]}}\n"), encoding="utf-8")
@@ -187,8 +185,6 @@ def test_logspace_overflow_is_a_clean_error(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG spec.py check_sweep_id: a sweep id with a trailing newline passes the "
-                                       "'^[A-Za-z0-9_.-]+$' check (re.match, '$' before a final newline)")
 def test_sweep_id_with_newline_is_rejected(tmp_path: Path) -> None:
     (tmp_path / "base.json").write_text(json.dumps(BASE), encoding="utf-8")
     done = sweeplab(["run", "--base", "base.json", *CMD, *WHERE, "--param", "lr", "0.1", "--sweep-id", "bad\n",
@@ -196,8 +192,6 @@ def test_sweep_id_with_newline_is_rejected(tmp_path: Path) -> None:
     assert done.returncode == 2
 
 
-@pytest.mark.xfail(strict=True, reason="BUG resolve.py resolve(): the automatic sweep id is built from the base "
-                                       "file's stem without sanitising it; 'my base.json' makes every run fail")
 def test_base_name_with_space_gets_an_automatic_id(tmp_path: Path) -> None:
     (tmp_path / "my base.json").write_text(json.dumps(BASE), encoding="utf-8")
     done = sweeplab(["run", "--base", "my base.json", *CMD, *WHERE, "--param", "lr", "0.1", "--dry-run"], tmp_path)

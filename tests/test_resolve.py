@@ -357,9 +357,6 @@ def test_auto_sweep_id(tmp_path: Path) -> None:
     assert re.fullmatch(r"sweep_unstable_memory_\d{8}_\d{6}", resolve(spec_from_mapping(data)).sweep_id)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG resolve.py resolve(): the auto id 'sweep_<base stem>_<time>' is checked "
-                                       "with check_sweep_id but not sanitised, so a base config named "
-                                       "'my base.json' fails with an error about a sweep_id the user never gave")
 def test_auto_sweep_id_from_base_name_with_space(tmp_path: Path) -> None:
     data = {"base_config": str(_base(tmp_path, name="my base.json")), "command": COMMAND, "sweep": {"lr": [0.1]}}
     resolved = resolve(spec_from_mapping(data), now=1_750_000_000.0)

@@ -189,9 +189,6 @@ def test_parallel_rejects_other_values(parallel: Any) -> None:
     assert "parallel" in str(info.value)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG spec.py _explain: for union-typed keys the pydantic loc leaks into the "
-                                       "message ('parallel.int', 'command.list[str]') and the expected form "
-                                       "(a positive integer or 'auto') is not named")
 @pytest.mark.parametrize("parallel", ["fast", 1.5])
 def test_parallel_error_names_the_key_and_auto(parallel: Any) -> None:
     with pytest.raises(SpecError) as info:
@@ -215,17 +212,12 @@ def test_wrong_types_name_key_and_value(key: str, value: Any) -> None:
     assert "not valid" in message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG spec.py SweepSpec: pydantic lax mode turns YAML booleans into "
-                                       "integers/floats, so 'repeats: true' means 1 replicate, 'max_retries: true' "
-                                       "1 retry, 'timeout: true' 1 second, without an error")
 @pytest.mark.parametrize("key", ["repeats", "max_retries", "seed", "timeout"])
 def test_booleans_are_not_numbers(key: str) -> None:
     with pytest.raises(SpecError):
         spec_from_mapping({**MINIMAL, key: True})
 
 
-@pytest.mark.xfail(strict=True, reason="BUG spec.py load_spec: yaml.safe_load (YAML 1.1) reads 1e-3 without a dot "
-                                       "as the string '1e-3', so 'lr: [1e-3, 1e-2]' later fails the type check")
 def test_yaml_scientific_notation_is_a_number(tmp_path: Path) -> None:
     spec = load_spec(_write(tmp_path, "base_config: b.json\nsweep:\n  lr: [1e-3, 1e-2]\n"))
     assert spec.sweep["lr"] == [0.001, 0.01]
@@ -257,8 +249,6 @@ def test_invalid_sweep_ids(sweep_id: str) -> None:
         spec_from_mapping({**MINIMAL, "sweep_id": sweep_id})
 
 
-@pytest.mark.xfail(strict=True, reason="BUG spec.py _SWEEP_ID: '^...$' with re.match lets one trailing newline "
-                                       "through ('$' matches before a final '\\n'); use fullmatch or '\\Z'")
 def test_sweep_id_with_trailing_newline_is_invalid() -> None:
     with pytest.raises(SpecError):
         check_sweep_id("abc\n")
