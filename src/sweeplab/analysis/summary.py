@@ -231,13 +231,22 @@ def _self_report_blocks(a: SweepAnalyzer) -> list[Block]:
     return blocks
 
 
+#: metrics the report optimises when none is named, in order of preference (the original's examples)
+PREFERRED_METRICS = ("crash_rate", "total_crashes", "messages_per_cycle")
+
+
+def default_metric(metrics: list[str]) -> str:
+    """The metric a report centres on when the user names none (``--metric`` chooses another)."""
+    return next((m for m in PREFERRED_METRICS if m in metrics), metrics[0])
+
+
 def summary_blocks(a: SweepAnalyzer, metric: str | None = None, minimize: bool = True) -> list[Block]:
     """Build the whole report; ``metric`` is the one optimised and shown in detail."""
     blocks = _status_blocks(a)
     if not a.metrics:
         blocks.append(Paragraph("No completed trial has reported metrics yet: nothing to analyse."))
         return blocks + _self_report_blocks(a)
-    primary = a.metric(metric) if metric else a.metrics[0]
+    primary = a.metric(metric) if metric else default_metric(a.metrics)
     blocks += _best_blocks(a, primary, minimize)
     for path in a.parameters:
         blocks += _parameter_blocks(a, path, primary)
