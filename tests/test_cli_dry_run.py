@@ -228,6 +228,21 @@ def test_scientific_notation_through_the_cli(tmp_path: Path, base: Path) -> None
                   "--dry-run"], tmp_path))
 
 
+def test_negative_values_on_the_command_line(tmp_path: Path, base: Path) -> None:
+    out = _ok(sweeplab(["run", "--base", "base.json", *["--command", COMMAND], "--param", "lr", "-0.5", "-2", "0.5",
+                        "--sweep-id", "neg", "--dry-run", "--list"], tmp_path))
+    assert "lr=-0.5" in out and "lr=-2" in out
+
+
+@pytest.mark.xfail(strict=True, reason="BUG cli/run.py run_parser: argparse only takes '-1' / '-.5' style tokens as "
+                                       "negative numbers, so '--param lr -1e-3' fails with 'unrecognized arguments: "
+                                       "-1e-3' now that 1e-3 is a number")
+def test_negative_scientific_value_on_the_command_line(tmp_path: Path, base: Path) -> None:
+    out = _ok(sweeplab(["run", "--base", "base.json", "--command", COMMAND, "--param", "lr", "-1e-3", "1e-3",
+                        "--sweep-id", "neg", "--dry-run", "--list"], tmp_path))
+    assert "lr=-0.001" in out
+
+
 # --- help ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("command", [[], ["run"], ["status"], ["list"], ["resume"]])
