@@ -234,9 +234,6 @@ def test_negative_values_on_the_command_line(tmp_path: Path, base: Path) -> None
     assert "lr=-0.5" in out and "lr=-2" in out
 
 
-@pytest.mark.xfail(strict=True, reason="BUG cli/run.py run_parser: argparse only takes '-1' / '-.5' style tokens as "
-                                       "negative numbers, so '--param lr -1e-3' fails with 'unrecognized arguments: "
-                                       "-1e-3' now that 1e-3 is a number")
 def test_negative_scientific_value_on_the_command_line(tmp_path: Path, base: Path) -> None:
     out = _ok(sweeplab(["run", "--base", "base.json", "--command", COMMAND, "--param", "lr", "-1e-3", "1e-3",
                         "--sweep-id", "neg", "--dry-run", "--list"], tmp_path))

@@ -209,8 +209,6 @@ def test_error_before_writing_even_with_existing_output_folder(tmp_path: Path) -
     assert _listing(tmp_path) == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG cli/run.py build_spec: a second '--param lr ...' silently replaces the "
-                                       "first one's values instead of being reported")
 def test_same_param_twice_on_the_command_line(tmp_path: Path) -> None:
     (tmp_path / "base.json").write_text(json.dumps(BASE), encoding="utf-8")
     done = sweeplab(["run", "--base", "base.json", *CMD, *WHERE, "--param", "lr", "0.1", "0.2", "--param", "lr", "0.3",

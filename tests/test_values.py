@@ -170,9 +170,6 @@ def test_linspace_end_points_exact_for_written_numbers(start: float, stop: float
     assert values[-1] == stop
 
 
-@pytest.mark.xfail(strict=True, reason="BUG values.py _even (weighted form): start * last / last is not exactly "
-                                       "start, and clean_float can round it the other way: linspace "
-                                       "[932068.1920375001, 0, 37] starts at 932068.192037, not 932068.192038")
 def test_linspace_first_point_is_clean_start() -> None:
     start = 932068.1920375001
     assert expand_values("p", {"linspace": [start, 0.0, 37]})[0] == clean_float(start)

@@ -50,7 +50,7 @@ def _id_text(value: Any) -> str:
         text = str(value)
     else:
         text = canonical_json(value)
-    return _UNSAFE.sub("-", text).strip("-") or "x"
+    return _UNSAFE.sub("-", text) or "x"
 
 
 class Plan(Sequence[Trial]):
@@ -67,14 +67,16 @@ class Plan(Sequence[Trial]):
         self._size = size
         names = _short_names(sweep.paths)
         # Per axis and position, the pieces that every trial at that position shares.
-        self._fragments: list[list[tuple[dict[str, Any], str, str]]] = []
+        # The key hashes "path=value" pieces sorted by path, so neither the order of the keys under
+        # 'sweep' nor grouping parameters into a zip changes a trial's identity.
+        self._fragments: list[list[tuple[dict[str, Any], list[str], str]]] = []
         for axis in sweep.axes:
-            column: list[tuple[dict[str, Any], str, str]] = []
+            column: list[tuple[dict[str, Any], list[str], str]] = []
             for row in axis.rows:
                 params = dict(zip(axis.paths, row))
-                key_part = "|".join(f"{p}={canonical_json(v)}" for p, v in params.items())
+                key_pieces = [f"{p}={canonical_json(v)}" for p, v in params.items()]
                 id_part = "_".join(f"{_id_text(names[p])}={_id_text(v)}" for p, v in params.items())
-                column.append((params, key_part, id_part))
+                column.append((params, key_pieces, id_part))
             self._fragments.append(column)
         spec = sweep.spec
         self._seeds = [derive_seed(spec.seed, r) for r in range(self._replicates)]
@@ -108,13 +110,14 @@ class Plan(Sequence[Trial]):
         for axis in range(len(self._radices) - 1, -1, -1):
             rest, picks[axis] = divmod(rest, self._radices[axis])
         params: dict[str, Any] = {}
-        key_parts = [self._key_prefix, f"rep={repeat}"]
+        key_pieces: list[str] = []
         id_parts: list[str] = []
         for axis, pick in enumerate(picks):
-            axis_params, key_part, id_part = self._fragments[axis][pick]
+            axis_params, pieces, id_part = self._fragments[axis][pick]
             params.update(axis_params)
-            key_parts.append(key_part)
+            key_pieces.extend(pieces)
             id_parts.append(id_part)
+        key_parts = [self._key_prefix, f"rep={repeat}", *sorted(key_pieces)]
         label = self.sweep.labels[repeat]
         if label is not None:
             key_parts.append(f"label={label}")

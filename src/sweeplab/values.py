@@ -53,8 +53,9 @@ def _even(start: float, stop: float, count: int) -> list[float]:
     if count == 1:
         return [clean_float(start)]
     last = count - 1
-    # weights instead of start + step * i: both end points come out exact (no cancellation)
-    return [clean_float(start * (last - i) / last + stop * i / last) for i in range(count)]
+    # weights instead of start + step * i avoid cancellation inside; the end points are set as given
+    inner = [clean_float(start * (last - i) / last + stop * i / last) for i in range(1, last)]
+    return [clean_float(start), *inner, clean_float(stop)]
 
 
 def _arange(path: str, spec: dict[str, Any]) -> list[int | float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,11 @@ def run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dry-run", action="store_true", help="show the plan and write nothing")
     parser.add_argument("--list", action="store_true", help="with --dry-run: print every trial")
     add_execution_flags(parser)
+    # argparse takes '-1e-3' for an option: widen its notion of a negative number to every float
+    # spelling, so '--param lr -1e-3 1e-3' works (the attribute is private but stable since 3.2).
+    if hasattr(parser, "_negative_number_matcher"):
+        parser._negative_number_matcher = re.compile(
+            r"^-(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$|^-(?:inf|\.inf)$", re.IGNORECASE)
     return parser
 
 
@@ -103,10 +109,14 @@ def build_spec(args: argparse.Namespace) -> tuple[SweepSpec, Path | None]:
         data["base_config"] = args.base
     if args.param:
         sweep = dict(data.get("sweep", {}))
+        seen: set[str] = set()
         for entry in args.param:
             path, *values = entry
             if not values:
                 raise SpecError(f"--param {path} has no values: write --param {path} VALUE [VALUE ...]")
+            if path in seen:
+                raise SpecError(f"--param '{path}' is given twice: list all its values after one --param {path}")
+            seen.add(path)
             sweep[path] = [cli_value(v) for v in values] if len(values) > 1 else cli_value(values[0])
         data["sweep"] = sweep
     if args.zip:
