@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import signal
 import socket
@@ -24,7 +25,7 @@ from typing import Any
 
 from .errors import DriftError, SweepExistsError
 from .executors.base import Executor, Job
-from .journal import Journal, connect
+from .journal import AttemptEnd, AttemptStart, Journal, connect, utc_now
 from .plan import Plan
 from .resolve import ResolvedSweep, canonical_json
 from .resources import Budget
@@ -199,6 +200,9 @@ class Coordinator:
         self._configs: dict[str, dict[str, Any]] = {}
         self._demands: dict[str, TrialResources] = {}
         self._retries: dict[str, int] = {}
+        self._sweep_dir = sweep.sweep_dir.resolve()
+        self._unrecorded: list[tuple[Job, Ticket]] = []  # launched, process group not journaled yet
+        self._cwd = os.getcwd()
         self._drifted = False  # resuming across an allowed drift
         self._completed_now = 0  # trials completed by this run
 
@@ -236,41 +240,82 @@ class Coordinator:
             self._demands[trial.key] = need
         return need
 
-    def _launch(self, journal: Journal, ticket: Ticket) -> Job:
+    def _launch(self, ticket: Ticket) -> tuple[Job, AttemptStart]:
+        """Write the trial's config and hand it to the executor; the caller journals the start.
+
+        Every file-system call here is paid once per trial (and some file systems charge a
+        millisecond each), so paths are built from the absolute sweep folder without resolving.
+        The start is journaled with the rest of the round, after the process exists: should the
+        coordinator die in between, a resume finds the process by its ``SWEEPLAB_ATTEMPT_DIR``.
+        """
         sweep, trial = self.sweep, ticket.trial
-        trial_dir = sweep.sweep_dir / "trials" / trial.key
+        trial_dir = self._sweep_dir / "trials" / trial.key
         # absolute: it is the SWEEPLAB_ATTEMPT_DIR a resume matches to find this attempt's processes
-        attempt_dir = (trial_dir / f"attempt-{ticket.attempt}").resolve()
+        attempt_dir = trial_dir / f"attempt-{ticket.attempt}"
         config = self._config(trial)
         self._configs.pop(trial.key, None)  # keep memory flat on huge plans; a retry recomputes it
         self._demands.pop(trial.key, None)
-        write_json_atomic(trial_dir / "config.json", config)
-        write_json_atomic(sweep.sweep_dir / config_file_name(sweep.sweep_id, trial.experiment_id), config)
-        journal.start_attempt(sweep.sweep_id, trial, ticket.attempt, str(attempt_dir), self.host)
-        if attempt_dir.exists():  # left by an attempt whose start was never journaled
+        start = AttemptStart(trial, ticket.attempt, str(attempt_dir), self.host, utc_now())
+        try:
+            os.mkdir(trial_dir)  # 'trials' exists since run(); one call, not makedirs' several
+        except FileExistsError:
+            pass
+        try:
+            os.mkdir(attempt_dir)
+        except FileExistsError:  # an attempt of this number started unjournaled just before a crash
             shutil.rmtree(attempt_dir, ignore_errors=True)
-        attempt_dir.mkdir(parents=True)
+            os.mkdir(attempt_dir)
+        # Written before the trial starts and rewritten by any rerun, so a plain write is enough;
+        # the original layout's exp…_config.json is the same file under its readable name.
+        config_path = trial_dir / "config.json"
+        config_path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        readable = self._sweep_dir / config_file_name(sweep.sweep_id, trial.experiment_id)
+        try:
+            os.link(config_path, readable)
+        except FileExistsError:
+            if not os.path.samefile(config_path, readable):  # same inode: the write above updated both
+                readable.unlink()
+                os.link(config_path, readable)
+        except OSError:  # no hard links here: write a copy
+            readable.write_text(config_path.read_text(encoding="utf-8"), encoding="utf-8")
         context = RunContext(sweep_id=sweep.sweep_id, experiment_id=trial.experiment_id, key=trial.key,
-                             seed=trial.seed, attempt=ticket.attempt, config_path=(trial_dir / "config.json").resolve(),
-                             attempt_dir=attempt_dir.resolve(), db_path=(attempt_dir / "experiment.db").resolve(),
+                             seed=trial.seed, attempt=ticket.attempt, config_path=config_path,
+                             attempt_dir=attempt_dir, db_path=attempt_dir / "experiment.db",
                              cpu_threads=ticket.resources.cpu_threads)
         argv, env = sweep.runner.command(context)
         memory = ticket.resources.memory_gb
         launch = TrialLaunch(
             sweep_id=sweep.sweep_id, key=trial.key, experiment_id=trial.experiment_id, attempt=ticket.attempt,
-            argv=tuple(argv), attempt_dir=str(attempt_dir.resolve()), cwd=str(Path.cwd()), env=env,
+            argv=tuple(argv), attempt_dir=str(attempt_dir), cwd=self._cwd, env=env,
             timeout=sweep.spec.timeout, grace=sweep.spec.grace_period,
             memory_bytes=int(memory * 1024 ** 3) if memory else None, cpu_threads=ticket.resources.cpu_threads)
         job = self.executor.submit(launch)
-        journal.set_attempt_process(sweep.sweep_id, trial.key, ticket.attempt, getattr(job, "pid", None), job.pgid)
+        self._unrecorded.append((job, ticket))
         self.observer.trial_started(trial, ticket.attempt)
-        return job
+        return job, start
+
+    def _started_processes(self, skip: list[Job]) -> list[tuple[str, int, int | None, int | None]]:
+        """Process groups to journal: attempts whose process now exists (for recovery after a crash).
+
+        Attempts in ``skip`` have already ended: their end record carries the pid instead.
+        """
+        found, waiting = [], []
+        ended = set(skip)
+        for job, ticket in self._unrecorded:
+            if job in ended:
+                continue
+            if getattr(job, "started", True):
+                found.append((ticket.trial.key, ticket.attempt, getattr(job, "pid", None), job.pgid))
+            else:
+                waiting.append((job, ticket))
+        self._unrecorded = waiting
+        return found
 
     def _recover(self, journal: Journal, events: EventLog) -> None:
         """Attempts a dead coordinator left running: stop their processes, mark them cancelled."""
-        from .executors.local import terminate_process_group
+        from .executors.local import terminate_attempts_under, terminate_process_group
         for attempt in journal.running_attempts(self.sweep.sweep_id):
-            if attempt["pgid"] and attempt["host"] == self.host:
+            if attempt["host"] == self.host and attempt["pgid"]:
                 attempt_dir = attempt["attempt_dir"]
                 if attempt_dir and not Path(attempt_dir).is_absolute():  # journaled relative by older versions
                     attempt_dir = str((self.sweep.sweep_dir / "trials" / attempt["key"]
@@ -279,6 +324,8 @@ class Coordinator:
             journal.abandon_attempt(self.sweep.sweep_id, attempt["key"], attempt["attempt"],
                                     "its coordinator stopped while it ran")
             events.write("recovered", key=attempt["key"], attempt=attempt["attempt"])
+        # Attempts started but not yet journaled when the last coordinator died, or whose group is unknown.
+        terminate_attempts_under(str(self._sweep_dir / "trials"), self.sweep.spec.grace_period)
 
     def _pending(self, journal: Journal) -> tuple[Any, int]:
         """Trials still to run, as (trial, attempt number), and how many of the plan's are already completed."""
@@ -338,6 +385,7 @@ class Coordinator:
                                spec=spec_record, base_config=sweep.base_config, base_hash=sweep.base_hash,
                                sweep_dir=str(sweep.sweep_dir.resolve()), total_trials=total)
             write_json_atomic(sweep.sweep_dir / "sweep_config.json", stored)
+            (self._sweep_dir / "trials").mkdir(exist_ok=True)
             self._recover(journal, events)
             pending, done = self._pending(journal)
             events.write("sweep_started", sweep_id=sweep.sweep_id, total=total, already_completed=done)
@@ -360,7 +408,7 @@ class Coordinator:
             lock.release()
 
     def _loop(self, journal: Journal, events: EventLog, pending: Any) -> bool:
-        sweep_id, spec = self.sweep.sweep_id, self.sweep.spec
+        sweep_id = self.sweep.sweep_id
         scheduler = Scheduler(self.budget, self._demand, pending)
         running: dict[Job, Ticket] = {}
         last_view, view_cost, dirty = 0.0, 0.0, False
@@ -376,54 +424,68 @@ class Coordinator:
                 if force:
                     for job in running:
                         job.cancel()
-            self._fill(journal, events, scheduler, running)
+            starts = self._fill(events, scheduler, running)
+            if starts:
+                journal.record(sweep_id, starts=starts)
+                events.flush()
             if not running and (scheduler.closed or scheduler.exhausted(now)):
                 break
             retry_in = scheduler.next_retry_in(now)
             wait_for = VIEW_INTERVAL if retry_in is None else min(VIEW_INTERVAL, retry_in)
             finished = self.executor.wait(list(running), wait_for) if running else (time.sleep(wait_for) or [])
+            processes = self._started_processes(skip=finished)
             ended = [(running.pop(job), job.result()) for job in finished]
             for ticket, _ in ended:
                 scheduler.release(ticket)
-            if ended:
-                # Fill the freed slots before journaling: the next trial should not wait for our writes.
-                self._fill(journal, events, scheduler, running)
-            for ticket, result in ended:
-                self._record(journal, events, scheduler, ticket, result)
+            # Fill the freed slots first: the next trial should not wait for our writes.
+            starts = self._fill(events, scheduler, running) if ended else []
+            ends = [self._decide(scheduler, ticket, result) for ticket, result in ended]
+            # One round, one transaction (plus one per completed attempt whose rows are merged).
+            journal.record(sweep_id, starts=starts, processes=processes, ends=[end for end, _ in ends])
+            for (ticket, result), (end, retry_in) in zip(ended, ends):
+                self._announce(events, ticket, result, end.final, retry_in)
                 dirty = True
             now = time.monotonic()
             if dirty and now - last_view >= max(VIEW_INTERVAL, 5 * view_cost):
                 started = time.monotonic()
                 write_views(journal.conn, sweep_id, self.sweep.sweep_dir, str(self.sweep.db_path))
                 view_cost, last_view, dirty = time.monotonic() - started, now, False
+            events.flush()
             self.observer.tick()
         return self._stop_requests > 0
 
-    def _fill(self, journal: Journal, events: EventLog, scheduler: Scheduler, running: dict[Job, Ticket]) -> None:
-        """Launch whatever the scheduler admits now."""
+    def _fill(self, events: EventLog, scheduler: Scheduler, running: dict[Job, Ticket]) -> list[AttemptStart]:
+        """Launch whatever the scheduler admits now; return their start records."""
         if scheduler.closed:
-            return
+            return []
+        starts = []
         for ticket in scheduler.take(time.monotonic()):
-            running[self._launch(journal, ticket)] = ticket
+            job, start = self._launch(ticket)
+            running[job] = ticket
+            starts.append(start)
             events.write("started", key=ticket.trial.key, experiment_id=ticket.trial.experiment_id,
                          attempt=ticket.attempt)
+        return starts
 
-    def _record(self, journal: Journal, events: EventLog, scheduler: Scheduler, ticket: Ticket,
-                result: TrialResult) -> None:
-        """Journal one finished attempt (merging its rows if it completed) and queue a retry if due."""
+    def _decide(self, scheduler: Scheduler, ticket: Ticket, result: TrialResult) -> tuple[AttemptEnd, float | None]:
+        """Whether an ended attempt is final or retried (queued after a backoff), as its journal record."""
         key = ticket.trial.key
         used = self._retries.get(key, 0)  # retries are counted per run: a resume gives a fresh budget
         retry = (result.status in RETRYABLE_STATUSES and not result.invalid_config
                  and self._stop_requests == 0 and used < self.sweep.spec.max_retries)
-        journal.finish_attempt(self.sweep.sweep_id, result, final=not retry,
-                               merge_db=Path(result.attempt_dir or ".") / "experiment.db")
         retry_in = scheduler.retry(ticket.trial, ticket.attempt + 1, time.monotonic()) if retry else None
-        if result.status is TrialStatus.COMPLETED:
-            self._completed_now += 1
         if retry:
             self._retries[key] = used + 1
-        event = "retried" if retry else ("cancelled" if result.status is TrialStatus.CANCELLED else "finished")
-        events.write(event, key=key, experiment_id=ticket.trial.experiment_id,
+        if result.status is TrialStatus.COMPLETED:
+            self._completed_now += 1
+        merge_db = Path(result.attempt_dir) / "experiment.db" if result.attempt_dir else None
+        return AttemptEnd(result, final=not retry, merge_db=merge_db), retry_in
+
+    def _announce(self, events: EventLog, ticket: Ticket, result: TrialResult, final: bool,
+                  retry_in: float | None) -> None:
+        """Tell events.jsonl and the observer how an attempt ended (after it is journaled)."""
+        event = "retried" if not final else ("cancelled" if result.status is TrialStatus.CANCELLED else "finished")
+        events.write(event, key=ticket.trial.key, experiment_id=ticket.trial.experiment_id,
                      attempt=ticket.attempt, status=result.status.value, duration=round(result.duration, 3),
                      error=result.error[-300:] if result.error else None)
         self.observer.trial_finished(ticket.trial, result, retry_in)

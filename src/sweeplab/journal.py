@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from .errors import JournalError
 from .journal_schema import DDL
 from .trial import Trial, TrialResult, TrialStatus
 
-__all__ = ["Journal", "utc_now", "connect"]
+__all__ = ["Journal", "AttemptStart", "AttemptEnd", "utc_now", "connect"]
 
 log = logging.getLogger(__name__)
 
@@ -165,29 +166,14 @@ class Journal:
 
     # --- writing attempts -----------------------------------------------------------------
     def start_attempt(self, sweep_id: str, trial: Trial, attempt: int, attempt_dir: str, host: str) -> str:
-        """Record that an attempt is about to start; returns its start time."""
-        now = utc_now()
-        with self.transaction() as conn:
-            conn.execute(
-                """INSERT INTO trials (sweep_id, key, idx, experiment_id, params_json, repeat, label, seed, status,
-                                       attempts, start_time)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)
-                   ON CONFLICT(sweep_id, key) DO UPDATE SET status='running', attempts=excluded.attempts,
-                       start_time=excluded.start_time, end_time=NULL, error_message=NULL""",
-                (sweep_id, trial.key, trial.index, trial.experiment_id, _dumps(trial.params), trial.repeat,
-                 trial.label, trial.seed, attempt, now),
-            )
-            conn.execute(
-                """INSERT OR REPLACE INTO attempts (sweep_id, key, attempt, status, start_time, host, attempt_dir)
-                   VALUES (?, ?, ?, 'running', ?, ?, ?)""",
-                (sweep_id, trial.key, attempt, now, host, attempt_dir),
-            )
-        return now
+        """Record that an attempt started; returns its start time."""
+        start = AttemptStart(trial, attempt, attempt_dir, host, utc_now())
+        self.record(sweep_id, starts=[start])
+        return start.start_time
 
     def set_attempt_process(self, sweep_id: str, key: str, attempt: int, pid: int | None, pgid: int | None) -> None:
-        with self.transaction() as conn:
-            conn.execute("UPDATE attempts SET pid = ?, pgid = ? WHERE sweep_id = ? AND key = ? AND attempt = ?",
-                         (pid, pgid, sweep_id, key, attempt))
+        """Record the process (group) an attempt runs as."""
+        self.record(sweep_id, processes=[(key, attempt, pid, pgid)])
 
     def finish_attempt(self, sweep_id: str, result: TrialResult, *, final: bool, merge_db: Path | None = None) -> None:
         """Record how an attempt ended, merging its experiment rows when it completed — atomically.
@@ -195,28 +181,36 @@ class Journal:
         ``final`` says whether the trial's status becomes the attempt's (no retry follows);
         otherwise the trial goes back to ``pending``.
         """
-        attach = merge_db is not None and result.status is TrialStatus.COMPLETED and merge_db.is_file()
-        if attach:
-            self.conn.execute("ATTACH DATABASE ? AS attempt_db", (str(merge_db),))
-        try:
+        self.record(sweep_id, ends=[AttemptEnd(result, final, merge_db)])
+
+    def record(self, sweep_id: str, *, starts: Iterable[AttemptStart] = (),
+               processes: Iterable[tuple[str, int, int | None, int | None]] = (),
+               ends: Iterable[AttemptEnd] = ()) -> None:
+        """Journal what happened in one round of the coordinator, in as few transactions as possible.
+
+        Starts, process groups and plain ends share one transaction. An end whose experiment
+        rows must be merged gets its own (its database is attached outside any transaction),
+        so its rows and its ``completed`` mark still commit together or not at all.
+        """
+        starts, processes = list(starts), list(processes)
+        plain = [end for end in ends if not end.merges]
+        merging = [end for end in ends if end.merges]
+        if starts or processes or plain:
             with self.transaction() as conn:
-                if attach:
+                for start in starts:
+                    _write_start(conn, sweep_id, start)
+                for key, attempt, pid, pgid in processes:
+                    conn.execute("UPDATE attempts SET pid = ?, pgid = ? WHERE sweep_id = ? AND key = ? AND attempt = ?",
+                                 (pid, pgid, sweep_id, key, attempt))
+                for end in plain:
+                    _write_end(conn, sweep_id, end)
+        for end in merging:
+            self.conn.execute("ATTACH DATABASE ? AS attempt_db", (str(end.merge_db),))
+            try:
+                with self.transaction() as conn:
                     _merge_attempt_rows(conn)
-                conn.execute(
-                    """UPDATE attempts SET status=?, end_time=?, duration=?, exit_code=?, error_tail=?, host=?,
-                           metrics_json=? WHERE sweep_id=? AND key=? AND attempt=?""",
-                    (result.status.value, result.end_time, result.duration, result.exit_code, result.error or None,
-                     result.host, _dumps(result.metrics), sweep_id, result.key, result.attempt),
-                )
-                status = result.status.value if final else TrialStatus.PENDING.value
-                conn.execute(
-                    """UPDATE trials SET status=?, metrics_json=?, end_time=?, duration=?, error_message=?
-                       WHERE sweep_id=? AND key=?""",
-                    (status, _dumps(result.metrics), result.end_time, result.duration, result.error or None,
-                     sweep_id, result.key),
-                )
-        finally:
-            if attach:
+                    _write_end(conn, sweep_id, end)
+            finally:
                 self.conn.execute("DETACH DATABASE attempt_db")
 
     def abandon_attempt(self, sweep_id: str, key: str, attempt: int, reason: str) -> None:
@@ -228,6 +222,67 @@ class Journal:
                          (now, reason, sweep_id, key, attempt))
             conn.execute("""UPDATE trials SET status='cancelled', end_time=?, error_message=?
                             WHERE sweep_id=? AND key=? AND status='running'""", (now, reason, sweep_id, key))
+
+
+@dataclass(frozen=True)
+class AttemptStart:
+    """An attempt that started: what the journal records about it."""
+
+    trial: Trial
+    attempt: int
+    attempt_dir: str
+    host: str
+    start_time: str
+
+
+@dataclass(frozen=True)
+class AttemptEnd:
+    """An attempt that ended; ``final`` when no retry follows; ``merge_db`` its experiment rows."""
+
+    result: TrialResult
+    final: bool
+    merge_db: Path | None = None
+
+    @property
+    def merges(self) -> bool:
+        return (self.merge_db is not None and self.result.status is TrialStatus.COMPLETED
+                and self.merge_db.is_file())
+
+
+def _write_start(conn: sqlite3.Connection, sweep_id: str, start: AttemptStart) -> None:
+    trial = start.trial
+    conn.execute(
+        """INSERT INTO trials (sweep_id, key, idx, experiment_id, params_json, repeat, label, seed, status,
+                               attempts, start_time)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)
+           ON CONFLICT(sweep_id, key) DO UPDATE SET status='running', attempts=excluded.attempts,
+               start_time=excluded.start_time, end_time=NULL, error_message=NULL""",
+        (sweep_id, trial.key, trial.index, trial.experiment_id, _dumps(trial.params), trial.repeat,
+         trial.label, trial.seed, start.attempt, start.start_time),
+    )
+    conn.execute(
+        """INSERT OR REPLACE INTO attempts (sweep_id, key, attempt, status, start_time, host, attempt_dir)
+           VALUES (?, ?, ?, 'running', ?, ?, ?)""",
+        (sweep_id, trial.key, start.attempt, start.start_time, start.host, start.attempt_dir),
+    )
+
+
+def _write_end(conn: sqlite3.Connection, sweep_id: str, end: AttemptEnd) -> None:
+    result = end.result
+    conn.execute(
+        """UPDATE attempts SET status=?, end_time=?, duration=?, exit_code=?, error_tail=?, host=?,
+               metrics_json=?, pid=COALESCE(pid, ?), pgid=COALESCE(pgid, ?)
+           WHERE sweep_id=? AND key=? AND attempt=?""",
+        (result.status.value, result.end_time, result.duration, result.exit_code, result.error or None,
+         result.host, _dumps(result.metrics), result.pid, result.pid, sweep_id, result.key, result.attempt),
+    )
+    status = result.status.value if end.final else TrialStatus.PENDING.value
+    conn.execute(
+        """UPDATE trials SET status=?, metrics_json=?, end_time=?, duration=?, error_message=?
+           WHERE sweep_id=? AND key=?""",
+        (status, _dumps(result.metrics), result.end_time, result.duration, result.error or None,
+         sweep_id, result.key),
+    )
 
 
 def _merge_attempt_rows(conn: sqlite3.Connection) -> None:

@@ -79,15 +79,22 @@ class SweepLock:
 
 
 class EventLog:
-    """``events.jsonl``: one JSON line per event, flushed at once, for ``tail -f``."""
+    """``events.jsonl``: one JSON line per event, for ``tail -f``.
+
+    Lines are buffered and written by :meth:`flush`, which the coordinator calls once per
+    round (at least every second): one write per round instead of one per event.
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle = open(path, "a", encoding="utf-8", buffering=1)
+        self._handle = open(path, "a", encoding="utf-8")
 
     def write(self, event: str, **fields: Any) -> None:
         from .journal import utc_now
         self._handle.write(json.dumps({"time": utc_now(), "event": event, **fields}, default=str) + "\n")
+
+    def flush(self) -> None:
+        self._handle.flush()
 
     def close(self) -> None:
         self._handle.close()

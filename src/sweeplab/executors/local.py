@@ -5,6 +5,12 @@ The executor keeps one selector over the attempts' pidfds, so :meth:`LocalExecut
 wakes the moment a process exits; it sleeps between events only until the next deadline
 (a timeout, the SIGKILL after a grace period, or the RSS watchdog of a memory-limited trial).
 
+Starting a process blocks its caller until the child has exec'd, which on a busy machine takes
+milliseconds; :meth:`LocalExecutor.submit` therefore starts processes on a small pool of
+threads (one per slot) and returns at once, so the coordinator keeps journaling meanwhile.
+Attempts with a memory limit start on the caller's thread: their ``setrlimit`` runs between
+fork and exec, which is only safe without other threads forking.
+
 Example::
 
     with LocalExecutor(slots=2) as executor:
@@ -21,6 +27,8 @@ import selectors
 import signal
 import time
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 
 import psutil
 
@@ -29,7 +37,7 @@ from ..trial import TrialLaunch, TrialResult
 from .base import Capacity, Executor, Job
 from .outcome import AttemptProcess, EndReason, signal_group, start_failure_result
 
-__all__ = ["LocalExecutor", "LocalJob", "terminate_process_group"]
+__all__ = ["LocalExecutor", "LocalJob", "terminate_process_group", "terminate_attempts_under"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,19 +51,35 @@ class LocalJob(Job):
         self._executor = executor
         self._attempt = attempt
         self._result = result
+        self._cancel_requested = False  # cancel() before the process existed
+        self._future: Future[AttemptProcess] | None = None  # set while a spawn thread starts it
+
+    @property
+    def started(self) -> bool:
+        """True once the process exists (or could not be started); never blocks."""
+        return self._attempt is not None or self._result is not None
+
+    def _ensure_started(self) -> None:
+        """Wait for a spawn thread still starting this attempt (milliseconds), then adopt it."""
+        if not self.started and self._future is not None:
+            wait_futures([self._future])
+            self._executor._collect_started()
 
     @property
     def pid(self) -> int | None:
-        """Pid of the attempt's main process (None if it never started)."""
+        """Pid of the attempt's main process (None if it never started); waits for the start."""
+        self._ensure_started()
         return self._attempt.pid if self._attempt else None
 
     @property
     def pgid(self) -> int | None:
-        """The attempt's process group on this host (None if it never started)."""
+        """The attempt's process group on this host (None if it never started); waits for the start."""
+        self._ensure_started()
         return self._attempt.pgid if self._attempt else None
 
     def done(self) -> bool:
         """True once the attempt has ended; also lets the executor act on passed deadlines."""
+        self._ensure_started()
         if self._result is None:
             self._executor.wait([self], timeout=0)
         return self._result is not None
@@ -74,8 +98,11 @@ class LocalJob(Job):
         Returns at once; the end is noticed by the next :meth:`LocalExecutor.wait`.
         Cancelling a finished attempt does nothing.
         """
-        if self._result is None and self._attempt is not None:
-            self._attempt.terminate(EndReason.CANCEL)
+        if self._result is None:
+            if self._attempt is not None:
+                self._attempt.terminate(EndReason.CANCEL)
+            else:
+                self._cancel_requested = True  # still starting: cancelled the moment it exists
 
     def _finish(self) -> None:
         if self._attempt is None:
@@ -83,8 +110,9 @@ class LocalJob(Job):
         self._result = self._attempt.finish()
 
     def __repr__(self) -> str:
-        state = self._result.status.value if self._result else "running"
-        return f"<LocalJob {self.launch.experiment_id} attempt={self.launch.attempt} pid={self.pid} {state}>"
+        state = self._result.status.value if self._result else ("running" if self.started else "starting")
+        pid = self._attempt.pid if self._attempt else None
+        return f"<LocalJob {self.launch.experiment_id} attempt={self.launch.attempt} pid={pid} {state}>"
 
 
 class LocalExecutor(Executor):
@@ -107,6 +135,13 @@ class LocalExecutor(Executor):
         )
         self._selector = selectors.DefaultSelector()
         self._running: dict[int, LocalJob] = {}  # pidfd -> job
+        self._starting: dict[Future[AttemptProcess], LocalJob] = {}
+        self._spawner = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="sweeplab-start")
+        # a spawn thread writes a byte here when a process has started, waking the selector
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_read, False)
+        os.set_blocking(self._wake_write, False)
+        self._selector.register(self._wake_read, selectors.EVENT_READ)
         self._closed = False
 
     @property
@@ -120,19 +155,58 @@ class LocalExecutor(Executor):
         return list(self._running.values())
 
     def submit(self, launch: TrialLaunch) -> LocalJob:
-        """Start ``launch`` now and return its job; a program that cannot start gives a ``failed`` job."""
+        """Start ``launch`` and return its job at once; a program that cannot start gives a ``failed`` job.
+
+        ``job.pid`` / ``job.pgid`` are known once the process exists (at the latest after the
+        next :meth:`wait` that sees it started).
+        """
         if self._closed:
             raise ExecutorError("this LocalExecutor has been shut down; create a new one")
+        job = LocalJob(self, launch, None)
+        if launch.memory_bytes:
+            try:
+                self._adopt(job, AttemptProcess(launch))
+            except OSError as exc:
+                self._refuse(job, exc)
+            return job
+        future = self._spawner.submit(AttemptProcess, launch)
+        job._future = future
+        self._starting[future] = job
+        future.add_done_callback(self._wake)
+        return job
+
+    def _wake(self, _: Future[AttemptProcess]) -> None:
         try:
-            attempt = AttemptProcess(launch)
-        except OSError as exc:
-            logger.warning("could not start trial %s: %s", launch.key, exc)
-            return LocalJob(self, launch, None, start_failure_result(launch, exc))
-        job = LocalJob(self, launch, attempt)
+            os.write(self._wake_write, b"\0")
+        except (BlockingIOError, OSError):  # the pipe is full (a wake-up is pending anyway) or closed
+            pass
+
+    def _refuse(self, job: LocalJob, exc: OSError) -> None:
+        logger.warning("could not start trial %s: %s", job.launch.key, exc)
+        job._result = start_failure_result(job.launch, exc)
+
+    def _adopt(self, job: LocalJob, attempt: AttemptProcess) -> None:
+        job._attempt = attempt
         self._running[attempt.fileno()] = job
         self._selector.register(attempt.fileno(), selectors.EVENT_READ)
-        logger.debug("started trial %s attempt %d as pid %d", launch.key, launch.attempt, attempt.pid)
-        return job
+        if job._cancel_requested:
+            attempt.terminate(EndReason.CANCEL)
+        logger.debug("started trial %s attempt %d as pid %d", job.launch.key, job.launch.attempt, attempt.pid)
+
+    def _collect_started(self) -> None:
+        """Take over the processes the spawn threads have started since the last look."""
+        try:
+            while os.read(self._wake_read, 4096):
+                pass
+        except BlockingIOError:
+            pass
+        for future in [f for f in self._starting if f.done()]:
+            job = self._starting.pop(future)
+            job._future = None
+            try:
+                self._adopt(job, future.result())
+            except OSError as exc:
+                self._refuse(job, exc)
 
     def wait(self, jobs: Iterable[Job], timeout: float | None) -> list[Job]:
         """Block until one of ``jobs`` is done or ``timeout`` seconds pass; return the done ones.
@@ -144,6 +218,7 @@ class LocalExecutor(Executor):
         for job in wanted:
             if not isinstance(job, LocalJob) or job._executor is not self:
                 raise ExecutorError(f"{job!r} was not submitted to this executor")
+        self._collect_started()
         finished = [job for job in wanted if job._result is not None]
         if finished or not wanted:
             return finished
@@ -156,12 +231,13 @@ class LocalExecutor(Executor):
 
     def _serve(self, timeout: float | None) -> None:
         """One round: wait for an exit (at most until the next deadline), reap, act on deadlines."""
+        self._collect_started()
         deadlines = [d for job in self._running.values()
                      if job._attempt is not None and (d := job._attempt.next_deadline()) is not None]
         if deadlines:
             until_deadline = max(0.0, min(deadlines) - time.monotonic())
             timeout = until_deadline if timeout is None else min(timeout, until_deadline)
-        if not self._running:
+        if not self._running and not self._starting:
             if timeout is None:
                 return
             ready = []
@@ -169,7 +245,10 @@ class LocalExecutor(Executor):
         else:
             ready = self._selector.select(timeout)
         for key, _ in ready:
-            self._reap(key.fd)
+            if key.fd == self._wake_read:
+                self._collect_started()
+            else:
+                self._reap(key.fd)
         now = time.monotonic()
         for job in list(self._running.values()):
             if job._attempt is not None:
@@ -184,13 +263,20 @@ class LocalExecutor(Executor):
 
     def shutdown(self, cancel: bool = True) -> None:
         """Stop accepting work; with ``cancel``, terminate running attempts, else wait for them."""
+        if self._selector is None:
+            return
         self._closed = True
+        self._spawner.shutdown(wait=True)  # every started process becomes a job we can end
+        self._collect_started()
         if cancel:
             for job in self._running.values():
                 job.cancel()
         while self._running:
             self._serve(None)
         self._selector.close()
+        self._selector = None  # type: ignore[assignment]
+        os.close(self._wake_read)
+        os.close(self._wake_write)
 
 
 def _group_members(pgid: int) -> list[psutil.Process]:
@@ -238,3 +324,25 @@ def _group_runs_attempt(pgid: int, attempt_dir: str) -> bool:
         except psutil.Error:
             continue
     return False
+
+
+def terminate_attempts_under(folder: str, grace: float) -> int:
+    """End every process group running an attempt inside ``folder`` (found by its environment).
+
+    For attempts whose start never reached the journal (their coordinator died within
+    milliseconds of starting them). Only call it while holding the sweep's lock: no live
+    coordinator can own those processes then. Returns how many groups were ended.
+    """
+    prefix = folder.rstrip(os.sep) + os.sep
+    groups: dict[int, str] = {}
+    me = os.getpid()
+    for process in psutil.process_iter():
+        try:
+            if process.pid == me:
+                continue
+            attempt_dir = process.environ().get("SWEEPLAB_ATTEMPT_DIR", "")
+            if attempt_dir.startswith(prefix):
+                groups.setdefault(os.getpgid(process.pid), attempt_dir)
+        except (ProcessLookupError, psutil.Error):
+            continue
+    return sum(terminate_process_group(pgid, grace, attempt_dir) for pgid, attempt_dir in groups.items())

@@ -201,6 +201,9 @@ def classify(launch: TrialLaunch, returncode: int, ended_by: EndReason | None,
     return TrialStatus.FAILED, tail or f"exited with code {returncode}", False
 
 
+_HOST = socket.gethostname()
+
+
 def build_result(launch: TrialLaunch, *, returncode: int, ended_by: EndReason | None,
                  started: float, ended: float, duration: float, pid: int | None) -> TrialResult:
     """The :class:`TrialResult` of a finished attempt, from its files in ``launch.attempt_dir``.
@@ -208,12 +211,14 @@ def build_result(launch: TrialLaunch, *, returncode: int, ended_by: EndReason | 
     ``started``/``ended`` are epoch seconds; ``duration`` is measured on a monotonic clock.
     """
     folder = Path(launch.attempt_dir)
-    stderr_text = _read_tail(folder / STDERR_NAME, _STDERR_SCAN_BYTES)
+    # a clean exit needs no stderr: skip the read, it is paid once per trial
+    clean = returncode == 0 and ended_by is None
+    stderr_text = "" if clean else _read_tail(folder / STDERR_NAME, _STDERR_SCAN_BYTES)
     status, error, invalid = classify(launch, returncode, ended_by, stderr_text)
     return TrialResult(
         key=launch.key, attempt=launch.attempt, status=status, metrics=read_metrics(folder),
         start_time=utc_iso(started), end_time=utc_iso(ended), duration=round(duration, 6),
-        exit_code=returncode, error=error, host=socket.gethostname(), attempt_dir=launch.attempt_dir,
+        exit_code=returncode, error=error, host=_HOST, attempt_dir=launch.attempt_dir,
         pid=pid, invalid_config=invalid,
     )
 
@@ -267,8 +272,12 @@ def start_process(launch: TrialLaunch) -> subprocess.Popen[bytes]:
     exec, which keeps the start cheap.
     """
     folder = Path(launch.attempt_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / STDOUT_NAME, "wb") as out, open(folder / STDERR_NAME, "wb") as err:
+    try:
+        out_file = open(folder / STDOUT_NAME, "wb")  # the coordinator has made the folder: no mkdir call
+    except FileNotFoundError:
+        folder.mkdir(parents=True, exist_ok=True)
+        out_file = open(folder / STDOUT_NAME, "wb")
+    with out_file as out, open(folder / STDERR_NAME, "wb") as err:
         return subprocess.Popen(
             list(launch.argv), cwd=launch.cwd, env=child_env(launch), stdin=subprocess.DEVNULL,
             stdout=out, stderr=err, start_new_session=True,

@@ -1,6 +1,6 @@
 """Run a Python function as a trial: ``runner: python`` with ``function: "module:function"``.
 
-The function runs in a fresh process (``python -m sweeplab.runners._call``) started in the
+The function runs in a fresh process (``python -m sweeplab._trial_call``) started in the
 sweep's working folder, so a module next to the sweep file imports. It is called as
 ``fn(config, context)`` with the resolved config (a dict) and a :class:`CallContext`; the
 numbers of the mapping it returns become the trial's metrics. Raising
@@ -20,28 +20,18 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
 from .base import RunContext, Runner, TrialResources
+from .._trial_call import CallContext
 from .command import declared_resources, trial_env
 
 __all__ = ["CallContext", "PythonRunner"]
 
 _DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
 _FUNCTION = re.compile(rf"^({_DOTTED}):({_DOTTED})$")
-
-
-@dataclass(frozen=True)
-class CallContext:
-    """What a trial function learns about its attempt besides the config."""
-
-    seed: int
-    trial_dir: Path
-    experiment_id: str
-    attempt: int
 
 
 class PythonRunner(Runner):
@@ -62,7 +52,7 @@ class PythonRunner(Runner):
         return declared_resources(config)
 
     def command(self, context: RunContext) -> tuple[list[str], dict[str, str]]:
-        """``python -m sweeplab.runners._call FUNCTION CONFIG TRIAL_DIR SEED EXPERIMENT_ID ATTEMPT``."""
-        argv = [sys.executable, "-m", "sweeplab.runners._call", self.function, str(context.config_path),
+        """``python -m sweeplab._trial_call FUNCTION CONFIG TRIAL_DIR SEED EXPERIMENT_ID ATTEMPT``."""
+        argv = [sys.executable, "-m", "sweeplab._trial_call", self.function, str(context.config_path),
                 str(context.attempt_dir), str(context.seed), context.experiment_id, str(context.attempt)]
         return argv, trial_env(context)

@@ -1,6 +1,9 @@
 """Entry point of a python-runner trial process (private; see :mod:`sweeplab.runners.python`).
 
-``python -m sweeplab.runners._call MODULE:FUNCTION CONFIG TRIAL_DIR SEED EXPERIMENT_ID [ATTEMPT]``
+It lives outside ``sweeplab.runners`` so that a trial imports nothing but this module and the
+error tree: every millisecond here is paid once per trial.
+
+``python -m sweeplab._trial_call MODULE:FUNCTION CONFIG TRIAL_DIR SEED EXPERIMENT_ID [ATTEMPT]``
 
 Exit codes: 0 done (metrics in ``TRIAL_DIR/metrics.json``); 1 the function raised; 2 the
 config is invalid (:class:`~sweeplab.errors.ConfigError`) or the function cannot be imported.
@@ -20,10 +23,29 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
-from .python import CallContext
+from .errors import ConfigError
 
-USAGE = "usage: python -m sweeplab.runners._call MODULE:FUNCTION CONFIG TRIAL_DIR SEED EXPERIMENT_ID [ATTEMPT]"
+
+class CallContext:
+    """What a trial function learns about its attempt besides the config."""
+
+    __slots__ = ("seed", "trial_dir", "experiment_id", "attempt")
+
+    def __init__(self, seed: int, trial_dir: Path, experiment_id: str, attempt: int) -> None:
+        self.seed = seed
+        self.trial_dir = trial_dir
+        self.experiment_id = experiment_id
+        self.attempt = attempt
+
+    def __repr__(self) -> str:
+        return (f"CallContext(seed={self.seed!r}, trial_dir={self.trial_dir!r}, "
+                f"experiment_id={self.experiment_id!r}, attempt={self.attempt!r})")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CallContext) and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+USAGE = "usage: python -m sweeplab._trial_call MODULE:FUNCTION CONFIG TRIAL_DIR SEED EXPERIMENT_ID [ATTEMPT]"
 
 
 class _Unusable(Exception):
