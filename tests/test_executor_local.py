@@ -197,3 +197,30 @@ def test_terminate_process_group_of_a_dead_coordinator(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_terminate_attempts_under_finds_unjournaled_attempts_by_environment(tmp_path):
+    """A coordinator that died before journaling a start leaves a process only its environment names."""
+    import subprocess
+    import sys
+
+    from sweeplab.executors.local import terminate_attempts_under
+
+    inside = tmp_path / "sweep" / "trials" / "k1" / "attempt-1"
+    outside = tmp_path / "other" / "trials" / "k2" / "attempt-1"
+    script = "import time; time.sleep(120)"
+    procs = {}
+    for name, folder in (("inside", inside), ("outside", outside)):
+        env = {**os.environ, "SWEEPLAB_ATTEMPT_DIR": str(folder)}
+        procs[name] = subprocess.Popen([sys.executable, "-c", script], env=env, start_new_session=True)
+    try:
+        ended = terminate_attempts_under(str(tmp_path / "sweep" / "trials"), grace=2)
+        assert ended == 1
+        procs["inside"].wait(timeout=10)  # (psutil may have reaped it already: returncode then reads 0)
+        assert not psutil.pid_exists(procs["inside"].pid) or psutil.Process(procs["inside"].pid).status() == "zombie"
+        assert procs["outside"].poll() is None  # a process of another sweep is left alone
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
