@@ -14,10 +14,8 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import json
-import multiprocessing
 import os
 import platform
-import shutil
 import signal
 import statistics
 import subprocess
@@ -108,8 +106,6 @@ def bench_dispatch(rounds: int = 5) -> None:
 
 # --- 2. 500 python-runner trials vs ProcessPoolExecutor with a fresh interpreter per task -----
 def bench_python(n: int = 500) -> None:
-    sys.path.insert(0, str(HERE))
-    from bench_functions import trivial  # noqa: E402  (a module the trials import by name too)
     with tempfile.TemporaryDirectory() as tmp:
         resolved = sweep_in(Path(tmp), {"runner": "python", "function": "bench_functions:trivial", "parallel": 2,
                                         "sweep": {"x": list(range(n))}})
@@ -119,15 +115,13 @@ def bench_python(n: int = 500) -> None:
             ours = timed_sweep(resolved)
         finally:
             os.chdir(cwd)
-    context = multiprocessing.get_context("spawn")
-    started = time.perf_counter()
-    with cf.ProcessPoolExecutor(2, mp_context=context, max_tasks_per_child=1) as pool:
-        list(pool.map(trivial, [{"x": i} for i in range(n)], [None] * n))
-    theirs = time.perf_counter() - started
+    done = subprocess.run([PY, str(HERE / "pool_reference.py"), str(n)], cwd=HERE, capture_output=True, text=True,
+                          check=True)
+    theirs = float(done.stdout.strip().splitlines()[-1])
     print(f"\n[python] {n} trivial python-runner trials, parallelism 2 (fresh interpreter per trial on both sides)")
-    print(f"  sweeplab                                   {ours:6.2f} s  = {ours / n * 2 * 1000:6.1f} ms per trial per slot")
-    print(f"  ProcessPoolExecutor(2, spawn, 1 task/child) {theirs:6.2f} s  = {theirs / n * 2 * 1000:6.1f} ms per trial per slot")
-    print(f"  ratio sweeplab/pool = {ours / theirs:.3f}x; overhead {(ours - theirs) / n * 2 * 1000:+.1f} ms per trial")
+    print(f"  sweeplab                                    {ours:6.2f} s = {ours / n * 2 * 1000:6.1f} ms per trial per slot")
+    print(f"  ProcessPoolExecutor(2, spawn, 1 task/child) {theirs:6.2f} s = {theirs / n * 2 * 1000:6.1f} ms per trial per slot")
+    print(f"  ratio sweeplab/pool = {ours / theirs:.3f}x; difference {(ours - theirs) / n * 2 * 1000:+.1f} ms per trial per slot")
 
 
 # --- 3. makespan of 16 sleep trials 0.1 … 1.6 s on 2 slots --------------------------------------
