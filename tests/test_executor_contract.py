@@ -182,6 +182,25 @@ def test_wait_honours_its_timeout(executor: Executor, make_launch: LaunchFactory
     wait_done(executor, job)
 
 
+def test_wakeup_ends_a_wait_early(executor: Executor, make_launch: LaunchFactory) -> None:
+    """What a coordinator's signal handler relies on: Ctrl-C is acted on at once, not at the next timeout."""
+    import threading
+
+    launch = make_launch("hang", timeout=60, grace=0.5)
+    job = executor.submit(launch)
+    wait_for_file(Path(launch.attempt_dir) / "ready")
+    timer = threading.Timer(0.3, executor.wakeup)
+    timer.start()
+    started = time.monotonic()
+    try:
+        assert executor.wait([job], timeout=30) == []
+        assert time.monotonic() - started < 5
+    finally:
+        timer.cancel()
+        job.cancel()
+        wait_done(executor, job)
+
+
 def test_cancel_after_the_end_changes_nothing(executor: Executor, make_launch: LaunchFactory) -> None:
     job = executor.submit(make_launch("stdout-json"))
     before = wait_done(executor, job)

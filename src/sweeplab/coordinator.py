@@ -210,6 +210,7 @@ class Coordinator:
     def request_stop(self, force: bool = False) -> None:
         """First call: stop launching. Second call, or ``force``: cancel what runs."""
         self._stop_requests = max(self._stop_requests + 1, 2 if force else 1)
+        self.executor.wakeup()  # act on it now, not when the current wait times out
 
     def _install_signals(self) -> Callable[[], None]:
         if threading.current_thread() is not threading.main_thread():

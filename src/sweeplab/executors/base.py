@@ -70,6 +70,9 @@ class Executor(ABC):
     def wait(self, jobs: Iterable[Job], timeout: float | None) -> list[Job]:
         """Block until at least one of ``jobs`` is done or ``timeout`` passes; return the done ones."""
 
+    def wakeup(self) -> None:
+        """Make a :meth:`wait` in progress return early (safe to call from a signal handler)."""
+
     def shutdown(self, cancel: bool = True) -> None:
         """Release resources; with ``cancel``, terminate what still runs."""
 

@@ -143,6 +143,7 @@ class LocalExecutor(Executor):
         os.set_blocking(self._wake_write, False)
         self._selector.register(self._wake_read, selectors.EVENT_READ)
         self._closed = False
+        self._woken = False  # wakeup() was called: the current wait returns
 
     @property
     def capacity(self) -> Capacity:
@@ -175,7 +176,12 @@ class LocalExecutor(Executor):
         future.add_done_callback(self._wake)
         return job
 
-    def _wake(self, _: Future[AttemptProcess]) -> None:
+    def wakeup(self) -> None:
+        """Make a :meth:`wait` in progress return early; safe from a signal handler."""
+        self._woken = True
+        self._wake(None)
+
+    def _wake(self, _: Future[AttemptProcess] | None) -> None:
         try:
             os.write(self._wake_write, b"\0")
         except (BlockingIOError, OSError):  # the pipe is full (a wake-up is pending anyway) or closed
@@ -226,7 +232,8 @@ class LocalExecutor(Executor):
         while True:
             self._serve(None if end is None else max(0.0, end - time.monotonic()))
             finished = [job for job in wanted if job._result is not None]
-            if finished or (end is not None and time.monotonic() >= end):
+            if finished or self._woken or (end is not None and time.monotonic() >= end):
+                self._woken = False
                 return finished
 
     def _serve(self, timeout: float | None) -> None:
