@@ -24,12 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from sweeplab.coordinator import stored_sweep_config
+from sweeplab.sweep_folder import stored_sweep_config
 from sweeplab.journal import Journal
 from sweeplab.plan import Plan
 from sweeplab.resolve import resolve
 from sweeplab.spec import spec_from_mapping
-from sweeplab.sweep import decide_for, run_resolved
+from sweeplab.sweep import run_resolved
 
 PY = sys.executable
 HERE = Path(__file__).resolve().parent
@@ -230,7 +230,7 @@ def bench_memory() -> None:
                 "--param", "y", *map(str, range(1000)), "--command", "true", "--parallel", "2",
                 "--sweep-id", "million", "--output", "sweeps", "--db", "million.db", "--yes", "--quiet"]
         first, peak = _first_launch_after_start(tmp, "million", argv)
-    print(f"\n[memory] 1,000,000-trial plan, trivial trials at parallelism 2 for ~3 s after the first launch")
+    print("\n[memory] 1,000,000-trial plan, trivial trials at parallelism 2 for ~3 s after the first launch")
     print(f"  first trial launched after {first:.2f} s; coordinator peak RSS {peak} MB (target < 250 MB)")
 
 

@@ -9,7 +9,6 @@ import pty
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 from helpers.engine_support import TRIAL, Workspace, clean_env, workspace  # noqa: F401  (fixture)
 

@@ -15,13 +15,16 @@ import sqlite3
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import SpecError, SweepLockedError, SweepNotFoundError
 from .spec import SweepSpec, spec_from_mapping
 
+if TYPE_CHECKING:
+    from .resolve import ResolvedSweep
+
 __all__ = ["write_json_atomic", "SweepLock", "EventLog", "write_views", "load_stored_spec", "config_file_name",
-           "sweep_results", "LOCK_NAME"]
+           "sweep_results", "stored_sweep_config", "LOCK_NAME"]
 
 LOCK_NAME = ".coordinator.lock"
 
@@ -170,3 +173,34 @@ def load_stored_spec(sweep_id: str, sweep_root: Path) -> tuple[SweepSpec, Path |
         raise SpecError(f"'{config}' does not hold a stored sweep spec ({exc}); "
                         "resume with 'sweeplab run CONFIG.yaml --resume' instead") from None
     return spec_from_mapping(data, where=f"the spec stored in '{config}'"), None
+
+
+def stored_sweep_config(sweep: ResolvedSweep, total: int) -> dict[str, Any]:
+    """The ``sweep_config.json`` record: the original fields plus the spec needed to resume."""
+    spec = sweep.spec.model_dump(mode="json")
+    spec.update(sweep_id=sweep.sweep_id, base_config=str(sweep.base_path),
+                db_path=str(sweep.db_path.resolve()), output_dir=str(sweep.sweep_dir.parent.resolve()),
+                resume=True)
+    return {
+        "sweep_id": sweep.sweep_id,
+        "description": sweep.spec.description,
+        "base_config": sweep.spec.base_config,
+        "base_config_path": str(sweep.base_path),
+        "base_config_hash": sweep.base_hash,
+        "sweep_params": sweep.sweep_params(),
+        "zip": [list(axis.paths) for axis in sweep.axes if axis.zipped],
+        "replicates": [label for label in sweep.labels],
+        "repeats": sweep.replicates,
+        "seed": sweep.spec.seed,
+        "runner": sweep.runner_name,
+        "parallel_jobs": sweep.spec.parallel,
+        "jetson_optimized": sweep.spec.jetson_optimized,
+        "timeout_seconds": sweep.spec.timeout,
+        "max_retries": sweep.spec.max_retries,
+        "db_path": sweep.spec.db_path,
+        "db_path_resolved": str(sweep.db_path.resolve()),
+        "output_dir": sweep.spec.output_dir,
+        "tags": list(sweep.spec.tags),
+        "total_experiments": total,
+        "spec": spec,
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..coordinator import check_resumable
+from ..drift import check_resumable
 from ..plan import Plan
 from ..sweep import decide_for, run_resolved
 from .progress import ProgressObserver
