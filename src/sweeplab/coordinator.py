@@ -102,7 +102,8 @@ class Coordinator:
         self._configs: dict[str, dict[str, Any]] = {}
         self._demands: dict[str, TrialResources] = {}
         self._retries: dict[str, int] = {}
-        self._sweep_dir = sweep.sweep_dir.resolve()
+        self._sweep_dir = str(sweep.sweep_dir.resolve())
+        self._trials_dir = os.path.join(self._sweep_dir, "trials")
         self._unrecorded: list[tuple[Job, Ticket]] = []  # launched, process group not journaled yet
         self._cwd = os.getcwd()
         self._drifted = False  # resuming across an allowed drift
@@ -152,13 +153,14 @@ class Coordinator:
         coordinator die in between, a resume finds the process by its ``SWEEPLAB_ATTEMPT_DIR``.
         """
         sweep, trial = self.sweep, ticket.trial
-        trial_dir = self._sweep_dir / "trials" / trial.key
+        join = os.path.join  # plain strings: pathlib's parsing costs more than the calls it wraps
+        trial_dir = join(self._trials_dir, trial.key)
         # absolute: it is the SWEEPLAB_ATTEMPT_DIR a resume matches to find this attempt's processes
-        attempt_dir = trial_dir / f"attempt-{ticket.attempt}"
+        attempt_dir = join(trial_dir, f"attempt-{ticket.attempt}")
         config = self._config(trial)
         self._configs.pop(trial.key, None)  # keep memory flat on huge plans; a retry recomputes it
         self._demands.pop(trial.key, None)
-        start = AttemptStart(trial, ticket.attempt, str(attempt_dir), self.host, utc_now())
+        start = AttemptStart(trial, ticket.attempt, attempt_dir, self.host, utc_now())
         try:
             os.mkdir(trial_dir)  # 'trials' exists since run(); one call, not makedirs' several
         except FileExistsError:
@@ -170,26 +172,28 @@ class Coordinator:
             os.mkdir(attempt_dir)
         # Written before the trial starts and rewritten by any rerun, so a plain write is enough;
         # the original layout's exp…_config.json is the same file under its readable name.
-        config_path = trial_dir / "config.json"
-        config_path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-        readable = self._sweep_dir / config_file_name(sweep.sweep_id, trial.experiment_id)
+        config_path = join(trial_dir, "config.json")
+        with open(config_path, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(config, indent=2) + "\n")
+        readable = join(self._sweep_dir, config_file_name(sweep.sweep_id, trial.experiment_id))
         try:
             os.link(config_path, readable)
         except FileExistsError:
             if not os.path.samefile(config_path, readable):  # same inode: the write above updated both
-                readable.unlink()
+                os.unlink(readable)
                 os.link(config_path, readable)
         except OSError:  # no hard links here: write a copy
-            readable.write_text(config_path.read_text(encoding="utf-8"), encoding="utf-8")
+            shutil.copyfile(config_path, readable)
+        attempt_path = Path(attempt_dir)
         context = RunContext(sweep_id=sweep.sweep_id, experiment_id=trial.experiment_id, key=trial.key,
-                             seed=trial.seed, attempt=ticket.attempt, config_path=config_path,
-                             attempt_dir=attempt_dir, db_path=attempt_dir / "experiment.db",
+                             seed=trial.seed, attempt=ticket.attempt, config_path=Path(config_path),
+                             attempt_dir=attempt_path, db_path=attempt_path / "experiment.db",
                              cpu_threads=ticket.resources.cpu_threads)
         argv, env = sweep.runner.command(context)
         memory = ticket.resources.memory_gb
         launch = TrialLaunch(
             sweep_id=sweep.sweep_id, key=trial.key, experiment_id=trial.experiment_id, attempt=ticket.attempt,
-            argv=tuple(argv), attempt_dir=str(attempt_dir), cwd=self._cwd, env=env,
+            argv=tuple(argv), attempt_dir=attempt_dir, cwd=self._cwd, env=env,
             timeout=sweep.spec.timeout, grace=sweep.spec.grace_period,
             memory_bytes=int(memory * 1024 ** 3) if memory else None, cpu_threads=ticket.resources.cpu_threads)
         job = self.executor.submit(launch)
@@ -228,7 +232,7 @@ class Coordinator:
                                     "its coordinator stopped while it ran")
             events.write("recovered", key=attempt["key"], attempt=attempt["attempt"])
         # Attempts started but not yet journaled when the last coordinator died, or whose group is unknown.
-        terminate_attempts_under(str(self._sweep_dir / "trials"), self.sweep.spec.grace_period)
+        terminate_attempts_under(self._trials_dir, self.sweep.spec.grace_period)
 
     def _pending(self, journal: Journal) -> tuple[Any, int]:
         """Trials still to run, as (trial, attempt number), and how many of the plan's are already completed."""
@@ -288,7 +292,7 @@ class Coordinator:
                                spec=spec_record, base_config=sweep.base_config, base_hash=sweep.base_hash,
                                sweep_dir=str(sweep.sweep_dir.resolve()), total_trials=total)
             write_json_atomic(sweep.sweep_dir / "sweep_config.json", stored)
-            (self._sweep_dir / "trials").mkdir(exist_ok=True)
+            os.makedirs(self._trials_dir, exist_ok=True)
             self._recover(journal, events)
             pending, done = self._pending(journal)
             events.write("sweep_started", sweep_id=sweep.sweep_id, total=total, already_completed=done)

@@ -144,6 +144,8 @@ class LocalExecutor(Executor):
         self._selector.register(self._wake_read, selectors.EVENT_READ)
         self._closed = False
         self._woken = False  # wakeup() was called: the current wait returns
+        # read once: copying a plain dict per trial is much cheaper than decoding os.environ
+        self._environ = dict(os.environ)
 
     @property
     def capacity(self) -> Capacity:
@@ -166,11 +168,11 @@ class LocalExecutor(Executor):
         job = LocalJob(self, launch, None)
         if launch.memory_bytes:
             try:
-                self._adopt(job, AttemptProcess(launch))
+                self._adopt(job, AttemptProcess(launch, self._environ))
             except OSError as exc:
                 self._refuse(job, exc)
             return job
-        future = self._spawner.submit(AttemptProcess, launch)
+        future = self._spawner.submit(AttemptProcess, launch, self._environ)
         job._future = future
         self._starting[future] = job
         future.add_done_callback(self._wake)

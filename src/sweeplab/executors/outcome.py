@@ -32,7 +32,6 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from ..errors import ExecutorError
@@ -105,14 +104,21 @@ def numeric_metrics(values: Mapping[str, Any]) -> dict[str, float]:
     return kept
 
 
-def _read_tail(path: Path, max_bytes: int) -> str:
+def _read_tail(path: str | os.PathLike[str], max_bytes: int) -> str:
     try:
-        with open(path, "rb") as handle:
-            size = handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, size - max_bytes))
-            return handle.read().decode("utf-8", errors="replace")
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return ""
+    try:
+        size = os.fstat(fd).st_size
+        if size > max_bytes:
+            os.lseek(fd, size - max_bytes, os.SEEK_SET)
+        chunks = []
+        while chunk := os.read(fd, max_bytes):
+            chunks.append(chunk)
+        return b"".join(chunks).decode("utf-8", errors="replace")
+    finally:
+        os.close(fd)
 
 
 def _last_json_object(text: str) -> dict[str, Any] | None:
@@ -131,24 +137,32 @@ def _last_json_object(text: str) -> dict[str, Any] | None:
 
 def read_metrics(attempt_dir: str | os.PathLike[str]) -> dict[str, float]:
     """The numbers a trial reported: ``metrics.json`` if it wrote one, else its last JSON stdout line."""
-    folder = Path(attempt_dir)
-    metrics_file = folder / METRICS_NAME
-    if metrics_file.exists():
+    folder = os.fspath(attempt_dir)
+    metrics_file = os.path.join(folder, METRICS_NAME)
+    try:
+        with open(metrics_file, encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        text = None
+    except OSError as exc:
+        logger.warning("ignoring unreadable %s: %s", metrics_file, exc)
+        text = None
+    if text is not None:
         try:
-            value = json.loads(metrics_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            value = json.loads(text)
+        except ValueError as exc:
             logger.warning("ignoring unreadable %s: %s", metrics_file, exc)
         else:
             if isinstance(value, dict):
                 return numeric_metrics(value)
             logger.warning("ignoring %s: expected a JSON object, got %s", metrics_file, type(value).__name__)
-    found = _last_json_object(_read_tail(folder / STDOUT_NAME, _STDOUT_SCAN_BYTES))
+    found = _last_json_object(_read_tail(os.path.join(folder, STDOUT_NAME), _STDOUT_SCAN_BYTES))
     return numeric_metrics(found) if found else {}
 
 
 def stderr_tail(path: str | os.PathLike[str], lines: int = 20, max_chars: int = 2000) -> str:
     """The last ``lines`` lines of a stderr file, at most ``max_chars`` characters (the end kept)."""
-    text = "\n".join(_read_tail(Path(path), _STDERR_SCAN_BYTES).rstrip().splitlines()[-lines:])
+    text = "\n".join(_read_tail(path, _STDERR_SCAN_BYTES).rstrip().splitlines()[-lines:])
     return text[-max_chars:]
 
 
@@ -210,10 +224,10 @@ def build_result(launch: TrialLaunch, *, returncode: int, ended_by: EndReason | 
 
     ``started``/``ended`` are epoch seconds; ``duration`` is measured on a monotonic clock.
     """
-    folder = Path(launch.attempt_dir)
+    folder = launch.attempt_dir
     # a clean exit needs no stderr: skip the read, it is paid once per trial
     clean = returncode == 0 and ended_by is None
-    stderr_text = "" if clean else _read_tail(folder / STDERR_NAME, _STDERR_SCAN_BYTES)
+    stderr_text = "" if clean else _read_tail(os.path.join(folder, STDERR_NAME), _STDERR_SCAN_BYTES)
     status, error, invalid = classify(launch, returncode, ended_by, stderr_text)
     return TrialResult(
         key=launch.key, attempt=launch.attempt, status=status, metrics=read_metrics(folder),
@@ -263,7 +277,7 @@ def _memory_limiter(nbytes: int) -> Callable[[], None]:
     return apply
 
 
-def start_process(launch: TrialLaunch) -> subprocess.Popen[bytes]:
+def start_process(launch: TrialLaunch, environ: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
     """Start ``launch.argv`` (no shell) in a new session, output to the attempt folder.
 
     The process is the leader of its own process group (pgid == pid), so the whole trial —
@@ -271,15 +285,15 @@ def start_process(launch: TrialLaunch) -> subprocess.Popen[bytes]:
     RLIMIT_AS and RLIMIT_DATA are set in the child; without one, nothing runs between fork and
     exec, which keeps the start cheap.
     """
-    folder = Path(launch.attempt_dir)
+    folder = launch.attempt_dir
     try:
-        out_file = open(folder / STDOUT_NAME, "wb")  # the coordinator has made the folder: no mkdir call
+        out_file = open(os.path.join(folder, STDOUT_NAME), "wb")  # the coordinator made the folder
     except FileNotFoundError:
-        folder.mkdir(parents=True, exist_ok=True)
-        out_file = open(folder / STDOUT_NAME, "wb")
-    with out_file as out, open(folder / STDERR_NAME, "wb") as err:
+        os.makedirs(folder, exist_ok=True)
+        out_file = open(os.path.join(folder, STDOUT_NAME), "wb")
+    with out_file as out, open(os.path.join(folder, STDERR_NAME), "wb") as err:
         return subprocess.Popen(
-            list(launch.argv), cwd=launch.cwd, env=child_env(launch), stdin=subprocess.DEVNULL,
+            list(launch.argv), cwd=launch.cwd, env=child_env(launch, environ), stdin=subprocess.DEVNULL,
             stdout=out, stderr=err, start_new_session=True,
             preexec_fn=_memory_limiter(launch.memory_bytes) if launch.memory_bytes else None,
         )
@@ -322,11 +336,11 @@ class AttemptProcess:
     become readable (the process exited), then call :meth:`finish` exactly once.
     """
 
-    def __init__(self, launch: TrialLaunch) -> None:
+    def __init__(self, launch: TrialLaunch, environ: Mapping[str, str] | None = None) -> None:
         self.launch = launch
         self.started = time.time()
         self._started_mono = time.monotonic()
-        self.process = start_process(launch)
+        self.process = start_process(launch, environ)
         self.pid = self.process.pid
         try:
             self._pidfd = os.pidfd_open(self.pid)
