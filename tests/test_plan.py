@@ -337,3 +337,11 @@ def test_random_grids_index_like_the_product(tmp_path: Path, sizes: list[int], z
         assert trial.repeat == repeat
         assert plan[position] == trial
         assert trial.index == position + 1
+
+
+def test_keys_match_the_trials_in_order(tmp_path: Path) -> None:
+    """Plan.keys() is the fast path a resume uses to skip completed trials: it must agree with the trials."""
+    plan = _plan(tmp_path, {"lr": [0.1, 0.2, 0.3], "max_cycles": [1, 2]}, repeats=3)
+    assert list(plan.keys()) == [(position, trial.key) for position, trial in enumerate(plan)]
+    labelled = _plan(tmp_path, {"lr": [0.1, 0.2], "experiment_id_suffix": ["a", "b"]})
+    assert [key for _, key in labelled.keys()] == [trial.key for trial in labelled]

@@ -17,7 +17,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -252,8 +252,17 @@ class Coordinator:
                                   repeat=trial.repeat, seed=trial.seed, label=trial.label)
             return trial, state
 
-        def todo():
-            for trial in self.plan:
+        def candidates() -> Iterator[Trial]:
+            if by_params:  # keys moved: match every trial by its parameters
+                yield from self.plan
+                return
+            for position, key in self.plan.keys():  # skip completed trials without building them
+                state = states.get(key)
+                if state is None or state[0] != "completed":
+                    yield self.plan[position]
+
+        def todo() -> Iterator[tuple[Trial, int]]:
+            for trial in candidates():
                 trial, state = journaled(trial)
                 if state is None:
                     yield trial, 1

@@ -9,6 +9,7 @@ indexed, sliced and iterated without building it in memory.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
@@ -103,6 +104,24 @@ class Plan(Sequence[Trial]):
         for position in range(self._size):
             yield self._trial(position)
 
+    def keys(self) -> Iterator[tuple[int, str]]:
+        """(position, key) of every trial, in order — cheaper than building the trials, for a resume
+        that must skip what the journal already holds."""
+        fragments = self._fragments
+        ranges = [range(radix) for radix in self._radices]
+        for position, picks in enumerate(itertools.product(*ranges, range(self._replicates))):
+            pieces: list[str] = []
+            for axis, pick in enumerate(picks[:-1]):
+                pieces.extend(fragments[axis][pick][1])
+            yield position, self._key(pieces, picks[-1])
+
+    def _key(self, key_pieces: list[str], repeat: int) -> str:
+        key_parts = [self._key_prefix, f"rep={repeat}", *sorted(key_pieces)]
+        label = self.sweep.labels[repeat]
+        if label is not None:
+            key_parts.append(f"label={label}")
+        return hashlib.sha256("\n".join(key_parts).encode()).hexdigest()[:12]
+
     def _trial(self, position: int) -> Trial:
         repeat = position % self._replicates
         rest = position // self._replicates
@@ -117,12 +136,10 @@ class Plan(Sequence[Trial]):
             params.update(axis_params)
             key_pieces.extend(pieces)
             id_parts.append(id_part)
-        key_parts = [self._key_prefix, f"rep={repeat}", *sorted(key_pieces)]
         label = self.sweep.labels[repeat]
         if label is not None:
-            key_parts.append(f"label={label}")
             id_parts.append(_id_text(label))
-        key = hashlib.sha256("\n".join(key_parts).encode()).hexdigest()[:12]
+        key = self._key(key_pieces, repeat)
         index = position + 1
         experiment_id = f"{self.sweep.sweep_id}_exp{index:04d}"
         if id_parts:
