@@ -237,7 +237,7 @@ class Coordinator:
     def _pending(self, journal: Journal) -> tuple[Any, int]:
         """Trials still to run, as (trial, attempt number), and how many of the plan's are already completed."""
         sweep_id = self.sweep.sweep_id
-        states = journal.trial_states(sweep_id)
+        states = journal.trial_states(sweep_id, with_params=self._drifted)
         # After an allowed drift (base config or seed changed) every trial key changed: a trial of
         # the journal is the plan's trial with the same parameters and replicate, under its old key.
         by_params = {(state[3], state[4]): key for key, state in states.items()} if self._drifted else {}

@@ -126,8 +126,17 @@ class Journal:
         rows = self.conn.execute("SELECT key FROM trials WHERE sweep_id = ? AND status = 'completed'", (sweep_id,))
         return {row[0] for row in rows}
 
-    def trial_states(self, sweep_id: str) -> dict[str, tuple[str, int, str, str, int]]:
-        """key → (status, attempts so far, experiment_id, params_json, repeat) for every started trial."""
+    def trial_states(self, sweep_id: str, *, with_params: bool = True
+                     ) -> dict[str, tuple[str, int, str, str | None, int | None]]:
+        """key → (status, attempts so far, experiment_id, params_json, repeat) for every started trial.
+
+        Without ``with_params`` the last two are None: a resume of a huge sweep then holds no
+        parameter text in memory.
+        """
+        if not with_params:
+            rows = self.conn.execute("SELECT key, status, attempts, experiment_id FROM trials WHERE sweep_id = ?",
+                                     (sweep_id,))
+            return {row[0]: (row[1], row[2], row[3], None, None) for row in rows}
         rows = self.conn.execute(
             "SELECT key, status, attempts, experiment_id, params_json, repeat FROM trials WHERE sweep_id = ?",
             (sweep_id,))

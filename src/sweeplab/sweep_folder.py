@@ -15,6 +15,7 @@ import sqlite3
 import tempfile
 import time
 from pathlib import Path
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .errors import SpecError, SweepLockedError, SweepNotFoundError
@@ -143,18 +144,39 @@ def _write_text_atomic(path: Path, text: str) -> None:
         raise
 
 
+def _write_json_lines_atomic(path: Path, lines: Iterable[str]) -> None:
+    """Write a JSON array, one element per line, streamed (a huge sweep is never one string in memory)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write("[")
+            separator = "\n"
+            for line in lines:
+                handle.write(separator)
+                handle.write(line)
+                separator = ",\n"
+            handle.write("\n]\n" if separator == ",\n" else "]\n")
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
 def write_views(conn: sqlite3.Connection, sweep_id: str, sweep_dir: Path, db_path: str) -> None:
     """Regenerate ``sweep_results.json`` and ``completed_experiments.json`` from the journal.
 
     One record per line, so the files stay readable and ``tail -f``-friendly at any size.
     """
-    lines = _record_lines(conn, sweep_id, db_path)
-    _write_text_atomic(sweep_dir / "sweep_results.json", "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n")
-    completed = [row[0] for row in conn.execute(
+    records = conn.execute(_RECORD_SQL, {"sweep_id": sweep_id, "db_path": db_path})
+    _write_json_lines_atomic(sweep_dir / "sweep_results.json", (row[0] for row in records))
+    completed = conn.execute(
         "SELECT json_quote(experiment_id) FROM trials WHERE sweep_id = ? AND status = 'completed' ORDER BY idx",
-        (sweep_id,))]
-    _write_text_atomic(sweep_dir / "completed_experiments.json",
-                       "[\n" + ",\n".join(completed) + "\n]\n" if completed else "[]\n")
+        (sweep_id,))
+    _write_json_lines_atomic(sweep_dir / "completed_experiments.json", (row[0] for row in completed))
 
 
 def load_stored_spec(sweep_id: str, sweep_root: Path) -> tuple[SweepSpec, Path | None]:
