@@ -79,7 +79,14 @@ def estimate_duration(sweep: ResolvedSweep, plan: Plan, budget: Budget) -> tuple
                                         f"{row[0]:.2f}s each, {waves} wave(s) of {budget.slots}")
         except (sqlite3.Error, Exception) as exc:  # an unreadable history only loses the estimate
             log.debug("no duration history: %s", exc)
-    return None, f"no earlier trials of this base config in '{sweep.db_path}'"
+    no_history = f"no earlier trials of this base config in '{sweep.db_path}'"
+    guesses = [sweep.runner.estimate_seconds(config)
+               for _, config in probe_configs(sweep.axes, sweep.base_config, sweep.runner, sweep.spec.seed)]
+    if guesses and all(g is not None for g in guesses):
+        mean = sum(guesses) / len(guesses)  # type: ignore[arg-type]
+        return waves * mean, (f"the {sweep.runner_name} runner's own estimate, {mean:.2f}s a trial, {waves} "
+                              f"wave(s) of {budget.slots}; {no_history}")
+    return None, no_history
 
 
 def run_resolved(sweep: ResolvedSweep, *, observer: Observer | None = None, allow_drift: bool = False,

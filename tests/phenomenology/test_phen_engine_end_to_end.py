@@ -58,3 +58,29 @@ def test_ram_limits_sweep_end_to_end(tmp_path: Path) -> None:
     assert len(results) == 12
     for record in results:
         assert record["total_cycles"] == record["metrics"]["total_cycles"]
+
+
+def test_dry_run_estimates_from_the_runner_then_from_history(tmp_path: Path) -> None:
+    db = tmp_path / "experiments.db"
+    argv = [sys.executable, "-m", "sweeplab", "run", "--base", "experiments/examples/unstable_memory_moderate.json",
+            "--param", "max_cycles", "5", "10", "--sweep-id", "estimate", "--output", str(tmp_path / "sweeps"),
+            "--db", str(db), "--yes"]
+    first = subprocess.run([*argv, "--dry-run"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert "runner's own estimate" in first.stdout and not db.exists()
+    ran = subprocess.run([*argv, "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    again = subprocess.run([*argv, "--sweep-id", "estimate2", "--dry-run"], cwd=ROOT, capture_output=True, text=True,
+                           timeout=120)
+    assert "mean of 2 earlier completed trial(s) of this base config" in again.stdout
+
+
+def test_runner_estimate_grows_with_cycles_and_knows_only_the_simulated_mind() -> None:
+    from sweeplab.phenomenology.runner import PhenomenologyRunner
+
+    base = json.loads((ROOT / "experiments/examples/unstable_memory_moderate.json").read_text())
+    runner = PhenomenologyRunner()
+    short, long = (runner.estimate_seconds({**base, "max_cycles": n}) for n in (10, 100))
+    assert short is not None and long is not None and long > short
+    assert runner.estimate_seconds({**base, "mind": "llama"}) is None
+    assert runner.estimate_seconds({**base, "max_cycles": None}) is None

@@ -79,6 +79,10 @@ class Runner(ABC):
         """RAM and CPU the trial declares. Default: nothing declared, one thread."""
         return TrialResources()
 
+    def estimate_seconds(self, config: dict[str, Any]) -> float | None:
+        """A rough duration of one trial of ``config``, for plans made before any trial ran; None: unknown."""
+        return None
+
     @abstractmethod
     def command(self, context: RunContext) -> tuple[list[str], dict[str, str]]:
         """Return the argv (no shell) and extra environment variables for one attempt."""
