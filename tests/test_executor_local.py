@@ -70,9 +70,13 @@ def test_hung_trial_and_its_grandchild_are_killed(executor: LocalExecutor, make_
     assert pids[0] == job.pid == job.pgid
     assert os.getpgid(pids[1]) == job.pgid  # the grandchild really is in the trial's group
     result = job.result()
-    elapsed = time.monotonic() - started
     assert result.status is TrialStatus.TIMEOUT
-    assert elapsed < 1.0 + 0.5 + 1.0
+    # measured from the attempt's own start: on a loaded machine the process may start late
+    assert result.duration < 1.0 + 0.5 + 1.0
+    assert time.monotonic() - started < 30
+    deadline = time.monotonic() + 2  # SIGKILL delivery to the grandchild is asynchronous
+    while not all(is_gone(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert all(is_gone(pid) for pid in pids)
 
 
