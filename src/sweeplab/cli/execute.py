@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..drift import check_resumable
 from ..plan import Plan
-from ..sweep import decide_for, run_resolved
+from ..sweep import decide_for, estimate_duration, run_resolved
 from .progress import ProgressObserver
 from .views import Screen
 
@@ -24,7 +24,8 @@ def execute(sweep: ResolvedSweep, screen: Screen, *, yes: bool, allow_drift: boo
     check_resumable(sweep, allow_drift)  # refuse before anything is shown as started
     plan = Plan(sweep)
     budget = decide_for(sweep, plan)
-    screen.plan_summary(sweep, plan, budget, dry_run=False)
+    if not screen.quiet:
+        screen.plan_summary(sweep, plan, budget, dry_run=False, estimate=estimate_duration(sweep, plan, budget))
     if len(plan) > CONFIRM_ABOVE and not yes and screen.interactive:
         answer = screen.console.input(f"Run {len(plan)} trials? [y/N] ").strip().lower()
         if answer not in ("y", "yes"):

@@ -149,9 +149,11 @@ def run_main(argv: list[str]) -> int:
     screen = Screen(quiet=args.quiet)
     if args.dry_run:
         from ..plan import Plan
-        from ..sweep import decide_for
+        from ..sweep import decide_for, estimate_duration
         plan = Plan(resolved)
-        screen.plan_summary(resolved, plan, decide_for(resolved, plan), dry_run=True)
+        budget = decide_for(resolved, plan)
+        screen.plan_summary(resolved, plan, budget, dry_run=True,
+                            estimate=estimate_duration(resolved, plan, budget))
         if args.list:
             screen.trial_list(plan)
         return 0

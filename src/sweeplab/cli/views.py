@@ -60,11 +60,13 @@ class Screen:
         self.err.print(f"warning: {text}", markup=False)
 
     def plan_summary(self, sweep: ResolvedSweep, plan: Plan, budget: Budget, *, dry_run: bool,
-                     estimate: tuple[float | None, str] | None = None) -> None:
-        """The plan: what runs, how many, where results go, parallelism and duration estimate."""
+                     estimate: tuple[float | None, str]) -> None:
+        """The plan: what runs, how many, where results go, parallelism and duration estimate.
+
+        ``estimate`` is (seconds or None, what it is based on).
+        """
         if self.quiet:
             return
-        from ..sweep import estimate_duration
         out = self.console
         out.print(f"Sweep [bold]{sweep.sweep_id}[/bold]" + (" (dry run: nothing is written)" if dry_run else ""))
         if sweep.spec.description:
@@ -90,7 +92,7 @@ class Screen:
         out.print(f"  output      : {sweep.sweep_dir}", markup=False)
         out.print(f"  database    : {sweep.db_path}", markup=False)
         out.print(f"  parallelism : {budget.slots} at once ({'; '.join(budget.reasons)})", markup=False)
-        seconds, basis = estimate if estimate is not None else estimate_duration(sweep, plan, budget)
+        seconds, basis = estimate
         out.print(f"  estimated   : {format_duration(seconds)} ({basis})", markup=False)
 
     def trial_list(self, plan: Plan) -> None:
