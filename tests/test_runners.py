@@ -166,3 +166,13 @@ def test_a_non_mapping_return_value_fails(context: RunContext) -> None:
 def test_returning_none_completes_without_metrics(context: RunContext) -> None:
     result = _call("trial_functions:nothing", context)
     assert result.status is TrialStatus.COMPLETED and result.metrics == {}
+
+
+def test_trial_resources_prefer_the_config_then_the_spec_limits() -> None:
+    from sweeplab.runners.base import trial_resources
+
+    runner = CommandRunner({"command": ["prog", "{config}"]})
+    declared = {"resource_constraints": {"ram_limit_gb": 2.0, "cpu_threads": 3}}
+    assert trial_resources(runner, declared, 8.0, 1) == TrialResources(memory_gb=2.0, cpu_threads=3)
+    assert trial_resources(runner, {"x": 1}, 0.5, 2) == TrialResources(memory_gb=0.5, cpu_threads=2)
+    assert trial_resources(runner, {"x": 1}) == TrialResources(memory_gb=None, cpu_threads=1)

@@ -28,7 +28,7 @@ from .journal import AttemptEnd, AttemptStart, Journal, utc_now
 from .plan import Plan
 from .resolve import ResolvedSweep
 from .resources import Budget
-from .runners.base import RunContext, TrialResources
+from .runners.base import RunContext, TrialResources, trial_resources
 from .scheduler import MAX_SORTED, Scheduler, Ticket, order_by_hints
 from .sweep_folder import (
     EventLog,
@@ -136,12 +136,10 @@ class Coordinator:
     def _demand(self, trial: Trial) -> TrialResources:
         need = self._demands.get(trial.key)
         if need is None:
-            need = self.sweep.runner.resources(self._config(trial))
             limits = self.sweep.spec.limits
-            if limits is not None:
-                need = TrialResources(memory_gb=limits.memory_gb or need.memory_gb,
-                                      cpu_threads=limits.cpu_threads or need.cpu_threads)
-            self._demands[trial.key] = need
+            need = self._demands[trial.key] = trial_resources(
+                self.sweep.runner, self._config(trial), limits.memory_gb if limits else None,
+                limits.cpu_threads if limits else None)
         return need
 
     def _launch(self, ticket: Ticket) -> tuple[Job, AttemptStart]:

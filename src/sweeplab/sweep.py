@@ -15,6 +15,7 @@ from .journal import connect
 from .plan import Plan
 from .resolve import ResolvedSweep, probe_configs, resolve
 from .resources import Budget, decide_budget, detect_machine
+from .runners.base import trial_resources
 from .spec import spec_from_mapping
 from .sweep_folder import sweep_results
 
@@ -51,12 +52,11 @@ def decide_for(sweep: ResolvedSweep, plan: Plan | None = None) -> Budget:
     cpus = 1
     limits = sweep.spec.limits
     for _, config in probe_configs(sweep.axes, sweep.base_config, sweep.runner, sweep.spec.seed):
-        need = sweep.runner.resources(config)
-        need_memory = (limits.memory_gb if limits and limits.memory_gb else None) or need.memory_gb
-        need_cpus = (limits.cpu_threads if limits and limits.cpu_threads else None) or need.cpu_threads
-        if need_memory:
-            memory = max(memory or 0.0, need_memory)
-        cpus = max(cpus, need_cpus)
+        need = trial_resources(sweep.runner, config, limits.memory_gb if limits else None,
+                               limits.cpu_threads if limits else None)
+        if need.memory_gb:
+            memory = max(memory or 0.0, need.memory_gb)
+        cpus = max(cpus, need.cpu_threads)
     return decide_budget(sweep.spec.parallel, detect_machine(), jetson_forced=sweep.spec.jetson_optimized,
                          trial_memory_gb=memory, trial_cpus=cpus)
 

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from ..errors import SpecError
 
 __all__ = ["Runner", "RunContext", "TrialResources", "register_runner", "get_runner", "available_runners",
-           "runner_for_base"]
+           "runner_for_base", "trial_resources"]
 
 
 @dataclass(frozen=True)
@@ -147,3 +147,14 @@ def runner_for_base(base_config: dict[str, Any]) -> str | None:
         if cls.accepts(base_config):
             return name
     return None
+
+
+def trial_resources(runner: Runner, config: dict[str, Any], memory_gb: float | None = None,
+                    cpu_threads: int | None = None) -> TrialResources:
+    """What a trial needs: what its config declares, else the sweep spec's ``limits`` (``memory_gb``,
+    ``cpu_threads``), else nothing and one thread."""
+    need = runner.resources(config)
+    constraints = config.get("resource_constraints")
+    declares_threads = isinstance(constraints, dict) and constraints.get("cpu_threads") is not None
+    return TrialResources(memory_gb=need.memory_gb or memory_gb,
+                          cpu_threads=need.cpu_threads if declares_threads or not cpu_threads else cpu_threads)
