@@ -10,19 +10,22 @@ from helpers.engine_support import Workspace, finish, kill_session, wait_until, 
 def snapshot(workspace: Workspace) -> dict[str, tuple[int, bytes]]:
     """Every file of the sweep folders and the database folder: modification time and content.
 
-    SQLite's shared-memory index (``-shm``) is left out: any reader of a WAL database may create
-    it. A write-ahead log (``-wal``) counts by its size, which stays 0 unless something was written.
+    SQLite's side files count by presence (a refused run must not create them), and a ``-wal``
+    by its size too; the ``-shm`` index of a WAL database that is already open elsewhere may be
+    touched by any reader, so its content is not compared.
     """
     files: dict[str, tuple[int, bytes]] = {}
     for root in (workspace.output, workspace.db.parent):
         for path in sorted(root.rglob("*")):
-            if not path.is_file() or path.name.endswith("-shm"):
+            if not path.is_file():
                 continue
-            if path.name.endswith("-wal"):
-                if path.stat().st_size:
-                    files[str(path.relative_to(workspace.root))] = (path.stat().st_size, b"")
-                continue
-            files[str(path.relative_to(workspace.root))] = (path.stat().st_mtime_ns, path.read_bytes())
+            name = str(path.relative_to(workspace.root))
+            if path.name.endswith("-shm"):
+                files[name] = (0, b"")
+            elif path.name.endswith("-wal"):
+                files[name] = (path.stat().st_size, b"")
+            else:
+                files[name] = (path.stat().st_mtime_ns, path.read_bytes())
     return files
 
 

@@ -27,7 +27,7 @@ from .errors import JournalError
 from .journal_schema import DDL
 from .trial import Trial, TrialResult, TrialStatus
 
-__all__ = ["Journal", "AttemptStart", "AttemptEnd", "utc_now", "connect"]
+__all__ = ["Journal", "AttemptStart", "AttemptEnd", "utc_now", "connect", "readonly_uri"]
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +37,25 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+def readonly_uri(db_path: Path) -> str:
+    """The URI that opens ``db_path`` for reading without creating anything beside it.
+
+    A read-only open of a WAL database makes SQLite create ``-wal`` and ``-shm`` files when
+    they are missing; with no ``-wal`` file no writer is active and everything is in the main
+    file, so the database can be opened as immutable, which touches nothing.
+    """
+    path = Path(db_path).resolve()
+    uri = path.as_uri() + "?mode=ro"
+    if not Path(f"{path}-wal").exists():
+        uri += "&immutable=1"
+    return uri
+
+
 def connect(db_path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """Open the database with the settings every sweeplab connection uses."""
     try:
         if readonly:
-            conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30, isolation_level=None)
+            conn = sqlite3.connect(readonly_uri(db_path), uri=True, timeout=30, isolation_level=None)
         else:
             db_path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(db_path, timeout=30, isolation_level=None)

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import JournalError, SweepNotFoundError
+from ..journal import readonly_uri
 from .exceptions import AnalysisInputError
 
 __all__ = [
@@ -133,7 +134,7 @@ def resolve_db_path(config: dict[str, Any], folder: Path) -> Path:
 
 def _connect(db_path: Path) -> sqlite3.Connection:
     try:
-        return sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True)
+        return sqlite3.connect(readonly_uri(db_path), uri=True)
     except sqlite3.Error as exc:
         raise JournalError(f"cannot open {db_path} read-only: {exc}") from exc
 
