@@ -16,7 +16,7 @@ Example::
     with LocalExecutor(slots=2) as executor:
         job = executor.submit(launch)
         executor.wait([job], timeout=None)
-        print(job.result().status)
+        status = job.result().status
 """
 
 from __future__ import annotations
