@@ -24,7 +24,7 @@ from typing import Any
 
 from .drift import check_resumable
 from .executors.base import Executor, Job
-from .journal import AttemptEnd, AttemptStart, Journal, utc_now
+from .journal import AttemptEnd, AttemptStart, Journal, stored_json, utc_now
 from .plan import Plan
 from .resolve import ResolvedSweep
 from .resources import Budget
@@ -79,11 +79,6 @@ class SweepOutcome:
         if self.interrupted:
             return 130
         return 0 if self.completed == self.total else 1
-
-
-def _params_json(params: dict[str, Any]) -> str:
-    """A trial's parameters as the journal stores them (``trials.params_json``)."""
-    return json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
 
 
 class Coordinator:
@@ -243,7 +238,7 @@ class Coordinator:
         def journaled(trial: Trial) -> tuple[Trial, tuple[Any, ...] | None]:
             state = states.get(trial.key)
             if state is None and by_params:
-                old_key = by_params.get((_params_json(trial.params), trial.repeat))
+                old_key = by_params.get((stored_json(trial.params), trial.repeat))
                 if old_key is not None:
                     state = states[old_key]
                     trial = Trial(index=trial.index, key=old_key, experiment_id=state[2], params=trial.params,
@@ -278,7 +273,7 @@ class Coordinator:
         if not hints or len(self.plan) - len(states) > MAX_SORTED:
             return todo(), done
         def hint(trial: Trial) -> float | None:
-            return hints.get(trial.key, hints.get("params:" + _params_json(trial.params)))
+            return hints.get(trial.key, hints.get("params:" + stored_json(trial.params)))
         return order_by_hints(list(todo()), hint), done
 
     # --- the loop -------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from .errors import JournalError
 from .journal_schema import DDL
 from .trial import Trial, TrialResult, TrialStatus
 
-__all__ = ["Journal", "AttemptStart", "AttemptEnd", "utc_now", "connect", "readonly_uri"]
+__all__ = ["Journal", "AttemptStart", "AttemptEnd", "utc_now", "connect", "readonly_uri", "stored_json"]
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +69,11 @@ def connect(db_path: Path, *, readonly: bool = False) -> sqlite3.Connection:
 
 
 def _canonical_params(params_json: str) -> str:
-    return json.dumps(json.loads(params_json), sort_keys=True, separators=(",", ":"), default=str)
+    return stored_json(json.loads(params_json))
 
 
-def _dumps(value: Any) -> str:
+def stored_json(value: Any) -> str:
+    """The JSON spelling of the journal's JSON columns (sorted keys, compact): compare against it."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
@@ -126,8 +127,8 @@ class Journal:
                        base_config_json=excluded.base_config_json, base_hash=excluded.base_hash,
                        sweep_dir=excluded.sweep_dir, total_trials=excluded.total_trials,
                        status='running', updated_at=excluded.updated_at""",
-                (sweep_id, description, _dumps(tags), _dumps(spec), _dumps(base_config), base_hash, sweep_dir,
-                 total_trials, now, now),
+                (sweep_id, description, stored_json(tags), stored_json(spec), stored_json(base_config), base_hash,
+                 sweep_dir, total_trials, now, now),
             )
 
     def set_sweep_status(self, sweep_id: str, status: str) -> None:
@@ -280,7 +281,7 @@ def _write_start(conn: sqlite3.Connection, sweep_id: str, start: AttemptStart) -
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)
            ON CONFLICT(sweep_id, key) DO UPDATE SET status='running', attempts=excluded.attempts,
                start_time=excluded.start_time, end_time=NULL, error_message=NULL""",
-        (sweep_id, trial.key, trial.index, trial.experiment_id, _dumps(trial.params), trial.repeat,
+        (sweep_id, trial.key, trial.index, trial.experiment_id, stored_json(trial.params), trial.repeat,
          trial.label, trial.seed, start.attempt, start.start_time),
     )
     conn.execute(
@@ -297,13 +298,13 @@ def _write_end(conn: sqlite3.Connection, sweep_id: str, end: AttemptEnd) -> None
                metrics_json=?, pid=COALESCE(pid, ?), pgid=COALESCE(pgid, ?)
            WHERE sweep_id=? AND key=? AND attempt=?""",
         (result.status.value, result.end_time, result.duration, result.exit_code, result.error or None,
-         result.host, _dumps(result.metrics), result.pid, result.pid, sweep_id, result.key, result.attempt),
+         result.host, stored_json(result.metrics), result.pid, result.pid, sweep_id, result.key, result.attempt),
     )
     status = result.status.value if end.final else TrialStatus.PENDING.value
     conn.execute(
         """UPDATE trials SET status=?, metrics_json=?, end_time=?, duration=?, error_message=?
            WHERE sweep_id=? AND key=?""",
-        (status, _dumps(result.metrics), result.end_time, result.duration, result.error or None,
+        (status, stored_json(result.metrics), result.end_time, result.duration, result.error or None,
          sweep_id, result.key),
     )
 

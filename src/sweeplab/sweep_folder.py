@@ -15,8 +15,9 @@ import sqlite3
 import tempfile
 import time
 from pathlib import Path
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .errors import SpecError, SweepLockedError, SweepNotFoundError
 from .spec import SweepSpec, spec_from_mapping
@@ -32,7 +33,8 @@ LOCK_NAME = ".coordinator.lock"
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON so that readers see the old file or the new one, never a half-written one."""
-    _write_text_atomic(path, json.dumps(data, indent=2, default=str) + "\n")
+    with _atomic_file(path) as handle:
+        handle.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
 def config_file_name(sweep_id: str, experiment_id: str) -> str:
@@ -129,12 +131,14 @@ def sweep_results(conn: sqlite3.Connection, sweep_id: str, db_path: str) -> list
     return [json.loads(line) for line in _record_lines(conn, sweep_id, db_path)]
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
+@contextmanager
+def _atomic_file(path: Path) -> Iterator[TextIO]:
+    """A text file that replaces ``path`` only once fully written (temp file + rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            yield handle
         os.replace(temp, path)
     except BaseException:
         try:
@@ -146,24 +150,14 @@ def _write_text_atomic(path: Path, text: str) -> None:
 
 def _write_json_lines_atomic(path: Path, lines: Iterable[str]) -> None:
     """Write a JSON array, one element per line, streamed (a huge sweep is never one string in memory)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write("[")
-            separator = "\n"
-            for line in lines:
-                handle.write(separator)
-                handle.write(line)
-                separator = ",\n"
-            handle.write("\n]\n" if separator == ",\n" else "]\n")
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except FileNotFoundError:
-            pass
-        raise
+    with _atomic_file(path) as handle:
+        handle.write("[")
+        separator = "\n"
+        for line in lines:
+            handle.write(separator)
+            handle.write(line)
+            separator = ",\n"
+        handle.write("\n]\n" if separator == ",\n" else "]\n")
 
 
 def write_views(conn: sqlite3.Connection, sweep_id: str, sweep_dir: Path, db_path: str) -> None:
