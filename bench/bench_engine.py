@@ -91,10 +91,11 @@ def bench_dispatch(rounds: int = 5) -> None:
             list(pool.map(lambda _: subprocess.run(TRIVIAL, capture_output=True, check=True), range(n)))
         return time.perf_counter() - started
     rows = {"sweeplab": [], "xargs -P2": [], "ThreadPool(2)+subprocess.run": []}
+    contenders = {"sweeplab": ours, "xargs -P2": xargs, "ThreadPool(2)+subprocess.run": thread_pool}
     for _ in range(rounds):  # interleaved, so drift of the machine hits all three alike
-        rows["sweeplab"].append(ours())
-        rows["xargs -P2"].append(xargs())
-        rows["ThreadPool(2)+subprocess.run"].append(thread_pool())
+        for name, run in contenders.items():
+            os.sync()  # the previous run's writeback (and deleted files) must not land on this one
+            rows[name].append(run())
     ours_median = statistics.median(rows["sweeplab"])
     print(f"\n[dispatch] {n} trivial command trials, parallelism 2, median of {rounds} interleaved rounds")
     for name, values in rows.items():

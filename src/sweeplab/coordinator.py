@@ -9,6 +9,7 @@ the second (or SIGTERM) cancels what runs; either way the sweep resumes cleanly.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -24,6 +25,7 @@ from typing import Any
 
 from .drift import check_resumable
 from .executors.base import Executor, Job
+from .executors.outcome import STDERR_NAME, STDOUT_NAME
 from .journal import AttemptEnd, AttemptStart, Journal, stored_json, utc_now
 from .plan import Plan
 from .resolve import ResolvedSweep
@@ -100,6 +102,8 @@ class Coordinator:
         self._sweep_dir = str(sweep.sweep_dir.resolve())
         self._trials_dir = os.path.join(self._sweep_dir, "trials")
         self._unrecorded: list[tuple[Job, Ticket]] = []  # launched, process group not journaled yet
+        self._staged: dict[tuple[str, int], str] = {}  # (key, attempt) -> attempt folder made ahead
+        self._staged_trials: dict[str, Trial] = {}
         self._cwd = os.getcwd()
         self._drifted = False  # resuming across an allowed drift
         self._completed_now = 0  # trials completed by this run
@@ -137,38 +141,35 @@ class Coordinator:
                 limits.cpu_threads if limits else None)
         return need
 
-    def _launch(self, ticket: Ticket) -> tuple[Job, AttemptStart]:
-        """Write the trial's config and hand it to the executor; the caller journals the start.
+    def _stage(self, trial: Trial, attempt: int) -> str:
+        """Create the attempt's folder and files ahead of its start; returns the attempt folder.
 
-        Every file-system call here is paid once per trial (and some file systems charge a
-        millisecond each), so paths are built from the absolute sweep folder without resolving.
-        The start is journaled with the rest of the round, after the process exists: should the
-        coordinator die in between, a resume finds the process by its ``SWEEPLAB_ATTEMPT_DIR``.
+        Called for the trial that will start next while others run, so that when a slot frees
+        up, only the process start stands between the old trial's exit and the new one's start
+        (each file-system call costs up to a millisecond on some disks). Paths are plain strings
+        built from the absolute sweep folder: pathlib's parsing costs more than the calls it wraps.
         """
-        sweep, trial = self.sweep, ticket.trial
-        join = os.path.join  # plain strings: pathlib's parsing costs more than the calls it wraps
+        join = os.path.join
         trial_dir = join(self._trials_dir, trial.key)
         # absolute: it is the SWEEPLAB_ATTEMPT_DIR a resume matches to find this attempt's processes
-        attempt_dir = join(trial_dir, f"attempt-{ticket.attempt}")
-        config = self._config(trial)
-        self._configs.pop(trial.key, None)  # keep memory flat on huge plans; a retry recomputes it
-        self._demands.pop(trial.key, None)
-        start = AttemptStart(trial, ticket.attempt, attempt_dir, self.host, utc_now())
+        attempt_dir = join(trial_dir, f"attempt-{attempt}")
         try:
             os.mkdir(trial_dir)  # 'trials' exists since run(); one call, not makedirs' several
         except FileExistsError:
             pass
         try:
             os.mkdir(attempt_dir)
-        except FileExistsError:  # an attempt of this number started unjournaled just before a crash
+        except FileExistsError:  # left by an attempt of this number that started unjournaled before a crash
             shutil.rmtree(attempt_dir, ignore_errors=True)
             os.mkdir(attempt_dir)
-        # Written before the trial starts and rewritten by any rerun, so a plain write is enough;
-        # the original layout's exp…_config.json is the same file under its readable name.
+        for name in (STDOUT_NAME, STDERR_NAME):  # created now, so the start only has to open them
+            os.close(os.open(join(attempt_dir, name), os.O_WRONLY | os.O_CREAT, 0o644))
+        # Rewritten by any rerun, and read only once the trial has started, so a plain write is
+        # enough; the original layout's exp…_config.json is the same file under its readable name.
         config_path = join(trial_dir, "config.json")
         with open(config_path, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(config, indent=2) + "\n")
-        readable = join(self._sweep_dir, config_file_name(sweep.sweep_id, trial.experiment_id))
+            handle.write(json.dumps(self._config(trial), indent=2) + "\n")
+        readable = join(self._sweep_dir, config_file_name(self.sweep.sweep_id, trial.experiment_id))
         try:
             os.link(config_path, readable)
         except FileExistsError:
@@ -177,9 +178,53 @@ class Coordinator:
                 os.link(config_path, readable)
         except OSError:  # no hard links here: write a copy
             shutil.copyfile(config_path, readable)
+        self._staged[(trial.key, attempt)] = attempt_dir
+        return attempt_dir
+
+    def _unstage(self) -> None:
+        """Remove what was staged for trials that did not start (the sweep stopped first)."""
+        for (key, attempt), attempt_dir in self._staged.items():
+            if attempt == 1:  # the trial never ran: no trace of it should remain
+                trial = self._staged_trials.get(key)
+                if trial is not None:
+                    readable = os.path.join(self._sweep_dir,
+                                            config_file_name(self.sweep.sweep_id, trial.experiment_id))
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(readable)
+                shutil.rmtree(os.path.dirname(attempt_dir), ignore_errors=True)
+            else:
+                shutil.rmtree(attempt_dir, ignore_errors=True)
+        self._staged.clear()
+        self._staged_trials.clear()
+
+    def _stage_next(self, scheduler: Scheduler) -> None:
+        """Prepare the trial the scheduler will most likely start next (see :meth:`_stage`)."""
+        if scheduler.closed:
+            return
+        upcoming = scheduler.peek(time.monotonic())
+        if upcoming is not None and (upcoming[0].key, upcoming[1]) not in self._staged:
+            trial, attempt = upcoming
+            self._staged_trials[trial.key] = trial
+            self._stage(trial, attempt)
+
+    def _launch(self, ticket: Ticket) -> tuple[Job, AttemptStart]:
+        """Start the ticket's attempt (staging its files first if that was not done ahead).
+
+        The start is journaled with the rest of the round, after the process exists: should the
+        coordinator die in between, a resume finds the process by its ``SWEEPLAB_ATTEMPT_DIR``.
+        """
+        sweep, trial = self.sweep, ticket.trial
+        attempt_dir = self._staged.pop((trial.key, ticket.attempt), None)
+        self._staged_trials.pop(trial.key, None)
+        if attempt_dir is None:
+            attempt_dir = self._stage(trial, ticket.attempt)
+            del self._staged[(trial.key, ticket.attempt)]
+        self._configs.pop(trial.key, None)  # keep memory flat on huge plans; a retry recomputes it
+        self._demands.pop(trial.key, None)
         attempt_path = Path(attempt_dir)
         context = RunContext(sweep_id=sweep.sweep_id, experiment_id=trial.experiment_id, key=trial.key,
-                             seed=trial.seed, attempt=ticket.attempt, config_path=Path(config_path),
+                             seed=trial.seed, attempt=ticket.attempt,
+                             config_path=Path(os.path.join(self._trials_dir, trial.key, "config.json")),
                              attempt_dir=attempt_path, db_path=attempt_path / "experiment.db",
                              cpu_threads=ticket.resources.cpu_threads)
         argv, env = sweep.runner.command(context)
@@ -190,7 +235,11 @@ class Coordinator:
             timeout=sweep.spec.timeout, grace=sweep.spec.grace_period,
             memory_bytes=int(memory * 1024 ** 3) if memory else None, cpu_threads=ticket.resources.cpu_threads)
         job = self.executor.submit(launch)
-        self._unrecorded.append((job, ticket))
+        if getattr(job, "started", True):
+            start = AttemptStart(trial, ticket.attempt, attempt_dir, self.host, utc_now(), job.pid, job.pgid)
+        else:  # a remote start: its process group is journaled once it is known
+            start = AttemptStart(trial, ticket.attempt, attempt_dir, self.host, utc_now())
+            self._unrecorded.append((job, ticket))
         self.observer.trial_started(trial, ticket.attempt)
         return job, start
 
@@ -299,7 +348,10 @@ class Coordinator:
             pending, done = self._pending(journal)
             events.write("sweep_started", sweep_id=sweep.sweep_id, total=total, already_completed=done)
             self.observer.started(total, done, self.budget)
-            interrupted = self._loop(journal, events, pending)
+            try:
+                interrupted = self._loop(journal, events, pending)
+            finally:
+                self._unstage()
             counts = journal.counts(sweep.sweep_id)
             completed = done + self._completed_now  # of the plan's trials (the journal may hold dropped ones)
             status = "interrupted" if interrupted else ("completed" if completed == total else "incomplete")
@@ -342,12 +394,14 @@ class Coordinator:
             retry_in = scheduler.next_retry_in(now)
             wait_for = VIEW_INTERVAL if retry_in is None else min(VIEW_INTERVAL, retry_in)
             finished = self.executor.wait(list(running), wait_for) if running else (time.sleep(wait_for) or [])
-            processes = self._started_processes(skip=finished)
-            ended = [(running.pop(job), job.result()) for job in finished]
-            for ticket, _ in ended:
+            tickets = [running.pop(job) for job in finished]
+            for ticket in tickets:
                 scheduler.release(ticket)
-            # Fill the freed slots first: the next trial should not wait for our writes.
-            starts = self._fill(events, scheduler, running) if ended else []
+            # Fill the freed slots first: the next trial should not wait for us to read the
+            # finished ones' files and journal them.
+            starts = self._fill(events, scheduler, running) if finished else []
+            processes = self._started_processes(skip=finished)
+            ended = [(ticket, job.result()) for job, ticket in zip(finished, tickets)]
             ends = [self._decide(scheduler, ticket, result) for ticket, result in ended]
             # One round, one transaction (plus one per completed attempt whose rows are merged).
             journal.record(sweep_id, starts=starts, processes=processes, ends=[end for end, _ in ends])
@@ -361,6 +415,7 @@ class Coordinator:
                 view_cost, last_view, dirty = time.monotonic() - started, now, False
             events.flush()
             self.observer.tick()
+            self._stage_next(scheduler)
         return self._stop_requests > 0
 
     def _fill(self, events: EventLog, scheduler: Scheduler, running: dict[Job, Ticket]) -> list[AttemptStart]:

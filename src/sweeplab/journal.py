@@ -257,6 +257,8 @@ class AttemptStart:
     attempt_dir: str
     host: str
     start_time: str
+    pid: int | None = None  # known at once when the process started locally
+    pgid: int | None = None
 
 
 @dataclass(frozen=True)
@@ -285,9 +287,9 @@ def _write_start(conn: sqlite3.Connection, sweep_id: str, start: AttemptStart) -
          trial.label, trial.seed, start.attempt, start.start_time),
     )
     conn.execute(
-        """INSERT OR REPLACE INTO attempts (sweep_id, key, attempt, status, start_time, host, attempt_dir)
-           VALUES (?, ?, ?, 'running', ?, ?, ?)""",
-        (sweep_id, trial.key, start.attempt, start.start_time, start.host, start.attempt_dir),
+        """INSERT OR REPLACE INTO attempts (sweep_id, key, attempt, status, start_time, host, attempt_dir, pid, pgid)
+           VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)""",
+        (sweep_id, trial.key, start.attempt, start.start_time, start.host, start.attempt_dir, start.pid, start.pgid),
     )
 
 

@@ -82,6 +82,11 @@ class Scheduler:
             return None
         return self._head[0], self._head[1], False
 
+    def peek(self, now: float) -> tuple[Trial, int] | None:
+        """The trial (and attempt number) :meth:`take` would consider next, without taking it."""
+        head = None if self.closed else self._peek(now)
+        return None if head is None else (head[0], head[1])
+
     def _fits(self, need: TrialResources) -> tuple[bool, bool]:
         """(fits now, larger than the whole budget)."""
         memory = need.memory_gb * GIB if need.memory_gb else 0.0

@@ -5,11 +5,9 @@ The executor keeps one selector over the attempts' pidfds, so :meth:`LocalExecut
 wakes the moment a process exits; it sleeps between events only until the next deadline
 (a timeout, the SIGKILL after a grace period, or the RSS watchdog of a memory-limited trial).
 
-Starting a process blocks its caller until the child has exec'd, which on a busy machine takes
-milliseconds; :meth:`LocalExecutor.submit` therefore starts processes on a small pool of
-threads (one per slot) and returns at once, so the coordinator keeps journaling meanwhile.
-Attempts with a memory limit start on the caller's thread: their ``setrlimit`` runs between
-fork and exec, which is only safe without other threads forking.
+When a process exits, the executor only reaps it (collects the exit code); the result is read
+from the attempt's files when the caller asks for it, so a coordinator can start the next
+trial first and keep the freed core busy.
 
 Example::
 
@@ -27,8 +25,6 @@ import selectors
 import signal
 import time
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_futures
 
 import psutil
 
@@ -51,43 +47,42 @@ class LocalJob(Job):
         self._executor = executor
         self._attempt = attempt
         self._result = result
-        self._cancel_requested = False  # cancel() before the process existed
-        self._future: Future[AttemptProcess] | None = None  # set while a spawn thread starts it
 
     @property
     def started(self) -> bool:
-        """True once the process exists (or could not be started); never blocks."""
-        return self._attempt is not None or self._result is not None
-
-    def _ensure_started(self) -> None:
-        """Wait for a spawn thread still starting this attempt (milliseconds), then adopt it."""
-        if not self.started and self._future is not None:
-            wait_futures([self._future])
-            self._executor._collect_started()
+        """True: a local attempt's process exists (or failed to start) once :meth:`LocalExecutor.submit` returns."""
+        return True
 
     @property
     def pid(self) -> int | None:
-        """Pid of the attempt's main process (None if it never started); waits for the start."""
-        self._ensure_started()
+        """Pid of the attempt's main process (None if it never started)."""
         return self._attempt.pid if self._attempt else None
 
     @property
     def pgid(self) -> int | None:
-        """The attempt's process group on this host (None if it never started); waits for the start."""
-        self._ensure_started()
+        """The attempt's process group on this host (None if it never started)."""
         return self._attempt.pgid if self._attempt else None
+
+    @property
+    def _ended(self) -> bool:
+        return self._result is not None or (self._attempt is not None and self._attempt.returncode is not None)
 
     def done(self) -> bool:
         """True once the attempt has ended; also lets the executor act on passed deadlines."""
-        self._ensure_started()
-        if self._result is None:
+        if not self._ended:
             self._executor.wait([self], timeout=0)
-        return self._result is not None
+        return self._ended
 
     def result(self) -> TrialResult:
-        """The attempt's outcome, waiting for it to end if it is still running."""
-        if self._result is None:
+        """The attempt's outcome, waiting for it to end if it is still running.
+
+        The outcome is read from the attempt's files on the first call, not when the process
+        is reaped, so the executor can start the next trial first.
+        """
+        if not self._ended:
             self._executor.wait([self], timeout=None)
+        if self._result is None and self._attempt is not None and self._attempt.returncode is not None:
+            self._result = self._attempt.finish()
         if self._result is None:  # only if the executor lost track of it
             raise ExecutorError(f"attempt {self.launch.attempt} of trial {self.launch.key} has no result")
         return self._result
@@ -98,19 +93,11 @@ class LocalJob(Job):
         Returns at once; the end is noticed by the next :meth:`LocalExecutor.wait`.
         Cancelling a finished attempt does nothing.
         """
-        if self._result is None:
-            if self._attempt is not None:
-                self._attempt.terminate(EndReason.CANCEL)
-            else:
-                self._cancel_requested = True  # still starting: cancelled the moment it exists
-
-    def _finish(self) -> None:
-        if self._attempt is None:
-            raise ExecutorError(f"attempt {self.launch.attempt} of trial {self.launch.key} never started")
-        self._result = self._attempt.finish()
+        if not self._ended and self._attempt is not None:
+            self._attempt.terminate(EndReason.CANCEL)
 
     def __repr__(self) -> str:
-        state = self._result.status.value if self._result else ("running" if self.started else "starting")
+        state = "ended" if self._ended else "running"
         pid = self._attempt.pid if self._attempt else None
         return f"<LocalJob {self.launch.experiment_id} attempt={self.launch.attempt} pid={pid} {state}>"
 
@@ -135,9 +122,7 @@ class LocalExecutor(Executor):
         )
         self._selector = selectors.DefaultSelector()
         self._running: dict[int, LocalJob] = {}  # pidfd -> job
-        self._starting: dict[Future[AttemptProcess], LocalJob] = {}
-        self._spawner = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="sweeplab-start")
-        # a spawn thread writes a byte here when a process has started, waking the selector
+        # wakeup() writes a byte here, so a wait in progress returns at once
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_read, False)
         os.set_blocking(self._wake_write, False)
@@ -158,63 +143,39 @@ class LocalExecutor(Executor):
         return list(self._running.values())
 
     def submit(self, launch: TrialLaunch) -> LocalJob:
-        """Start ``launch`` and return its job at once; a program that cannot start gives a ``failed`` job.
+        """Start ``launch`` now and return its job; a program that cannot start gives a ``failed`` job.
 
-        ``job.pid`` / ``job.pgid`` are known once the process exists (at the latest after the
-        next :meth:`wait` that sees it started).
+        The process exists when this returns (``job.pid``, ``job.pgid``). Starting costs well
+        under a millisecond of this thread's time: without a memory grant the process is
+        created by ``posix_spawn``, which runs nothing of ours between fork and exec.
         """
         if self._closed:
             raise ExecutorError("this LocalExecutor has been shut down; create a new one")
-        job = LocalJob(self, launch, None)
-        if launch.memory_bytes:
-            try:
-                self._adopt(job, AttemptProcess(launch, self._environ))
-            except OSError as exc:
-                self._refuse(job, exc)
-            return job
-        future = self._spawner.submit(AttemptProcess, launch, self._environ)
-        job._future = future
-        self._starting[future] = job
-        future.add_done_callback(self._wake)
+        try:
+            attempt = AttemptProcess(launch, self._environ)
+        except OSError as exc:
+            logger.warning("could not start trial %s: %s", launch.key, exc)
+            return LocalJob(self, launch, None, start_failure_result(launch, exc))
+        job = LocalJob(self, launch, attempt)
+        self._running[attempt.fileno()] = job
+        self._selector.register(attempt.fileno(), selectors.EVENT_READ)
+        logger.debug("started trial %s attempt %d as pid %d", launch.key, launch.attempt, attempt.pid)
         return job
 
     def wakeup(self) -> None:
         """Make a :meth:`wait` in progress return early; safe from a signal handler."""
         self._woken = True
-        self._wake(None)
-
-    def _wake(self, _: Future[AttemptProcess] | None) -> None:
         try:
             os.write(self._wake_write, b"\0")
         except (BlockingIOError, OSError):  # the pipe is full (a wake-up is pending anyway) or closed
             pass
 
-    def _refuse(self, job: LocalJob, exc: OSError) -> None:
-        logger.warning("could not start trial %s: %s", job.launch.key, exc)
-        job._result = start_failure_result(job.launch, exc)
-
-    def _adopt(self, job: LocalJob, attempt: AttemptProcess) -> None:
-        job._attempt = attempt
-        self._running[attempt.fileno()] = job
-        self._selector.register(attempt.fileno(), selectors.EVENT_READ)
-        if job._cancel_requested:
-            attempt.terminate(EndReason.CANCEL)
-        logger.debug("started trial %s attempt %d as pid %d", job.launch.key, job.launch.attempt, attempt.pid)
-
-    def _collect_started(self) -> None:
-        """Take over the processes the spawn threads have started since the last look."""
+    def _drain_wakeups(self) -> None:
         try:
             while os.read(self._wake_read, 4096):
                 pass
         except BlockingIOError:
             pass
-        for future in [f for f in self._starting if f.done()]:
-            job = self._starting.pop(future)
-            job._future = None
-            try:
-                self._adopt(job, future.result())
-            except OSError as exc:
-                self._refuse(job, exc)
 
     def wait(self, jobs: Iterable[Job], timeout: float | None) -> list[Job]:
         """Block until one of ``jobs`` is done or ``timeout`` seconds pass; return the done ones.
@@ -226,27 +187,25 @@ class LocalExecutor(Executor):
         for job in wanted:
             if not isinstance(job, LocalJob) or job._executor is not self:
                 raise ExecutorError(f"{job!r} was not submitted to this executor")
-        self._collect_started()
-        finished = [job for job in wanted if job._result is not None]
+        finished = [job for job in wanted if job._ended]
         if finished or not wanted:
             return finished
         end = None if timeout is None else time.monotonic() + timeout
         while True:
             self._serve(None if end is None else max(0.0, end - time.monotonic()))
-            finished = [job for job in wanted if job._result is not None]
+            finished = [job for job in wanted if job._ended]
             if finished or self._woken or (end is not None and time.monotonic() >= end):
                 self._woken = False
                 return finished
 
     def _serve(self, timeout: float | None) -> None:
         """One round: wait for an exit (at most until the next deadline), reap, act on deadlines."""
-        self._collect_started()
         deadlines = [d for job in self._running.values()
                      if job._attempt is not None and (d := job._attempt.next_deadline()) is not None]
         if deadlines:
             until_deadline = max(0.0, min(deadlines) - time.monotonic())
             timeout = until_deadline if timeout is None else min(timeout, until_deadline)
-        if not self._running and not self._starting:
+        if not self._running:
             if timeout is None:
                 return
             ready = []
@@ -255,28 +214,28 @@ class LocalExecutor(Executor):
             ready = self._selector.select(timeout)
         for key, _ in ready:
             if key.fd == self._wake_read:
-                self._collect_started()
+                self._drain_wakeups()
             else:
                 self._reap(key.fd)
-        now = time.monotonic()
-        for job in list(self._running.values()):
-            if job._attempt is not None:
-                job._attempt.service(now)
+        if self._running:
+            now = time.monotonic()
+            for job in list(self._running.values()):
+                if job._attempt is not None:
+                    job._attempt.service(now)
 
     def _reap(self, pidfd: int) -> None:
         job = self._running.pop(pidfd)
         self._selector.unregister(pidfd)
-        job._finish()
-        result = job.result()
-        logger.debug("trial %s attempt %d ended %s", result.key, result.attempt, result.status.value)
+        assert job._attempt is not None
+        job._attempt.reap()
+        logger.debug("trial %s attempt %d exited with %s", job.launch.key, job.launch.attempt,
+                     job._attempt.returncode)
 
     def shutdown(self, cancel: bool = True) -> None:
         """Stop accepting work; with ``cancel``, terminate running attempts, else wait for them."""
         if self._selector is None:
             return
         self._closed = True
-        self._spawner.shutdown(wait=True)  # every started process becomes a job we can end
-        self._collect_started()
         if cancel:
             for job in self._running.values():
                 job.cancel()

@@ -277,26 +277,63 @@ def _memory_limiter(nbytes: int) -> Callable[[], None]:
     return apply
 
 
-def start_process(launch: TrialLaunch, environ: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+class _Child:
+    """The started process: its pid and a way to collect its exit code (see :func:`start_process`)."""
+
+    def __init__(self, pid: int, popen: subprocess.Popen[bytes] | None = None) -> None:
+        self.pid = pid
+        self._popen = popen
+
+    def wait(self) -> int:
+        """Reap the process; the exit code as :mod:`subprocess` reports it (negative: killed by that signal)."""
+        if self._popen is not None:
+            return self._popen.wait()
+        while True:
+            try:
+                _, status = os.waitpid(self.pid, 0)
+            except ChildProcessError:  # reaped elsewhere (should not happen): no code to report
+                return -signal.SIGKILL
+            except InterruptedError:
+                continue
+            return os.waitstatus_to_exitcode(status)
+
+
+# no O_CLOEXEC: these become the child's stdout and stderr across exec
+_OUT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+
+
+def start_process(launch: TrialLaunch, environ: Mapping[str, str] | None = None) -> _Child:
     """Start ``launch.argv`` (no shell) in a new session, output to the attempt folder.
 
     The process is the leader of its own process group (pgid == pid), so the whole trial —
-    children and grandchildren included — can be signalled at once. With a memory grant,
-    RLIMIT_AS and RLIMIT_DATA are set in the child; without one, nothing runs between fork and
-    exec, which keeps the start cheap.
+    children and grandchildren included — can be signalled at once. Without a memory grant the
+    process is created by ``posix_spawn`` (a vfork that runs nothing of ours before exec, and
+    opens the output files in the child), the cheapest start there is; with one, RLIMIT_AS and
+    RLIMIT_DATA are set in the child between fork and exec, which needs :class:`subprocess.Popen`.
     """
     folder = launch.attempt_dir
-    try:
-        out_file = open(os.path.join(folder, STDOUT_NAME), "wb")  # the coordinator made the folder
-    except FileNotFoundError:
-        os.makedirs(folder, exist_ok=True)
-        out_file = open(os.path.join(folder, STDOUT_NAME), "wb")
-    with out_file as out, open(os.path.join(folder, STDERR_NAME), "wb") as err:
-        return subprocess.Popen(
-            list(launch.argv), cwd=launch.cwd, env=child_env(launch, environ), stdin=subprocess.DEVNULL,
-            stdout=out, stderr=err, start_new_session=True,
+    env = child_env(launch, environ)
+    argv = list(launch.argv)
+    if not launch.memory_bytes and (launch.cwd is None or launch.cwd == os.getcwd()):
+        try:
+            return _Child(os.posix_spawnp(argv[0], argv, env, setsid=True, file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 1, os.path.join(folder, STDOUT_NAME), _OUT_FLAGS, 0o644),
+                (os.POSIX_SPAWN_OPEN, 2, os.path.join(folder, STDERR_NAME), _OUT_FLAGS, 0o644),
+            ]))
+        except FileNotFoundError:
+            if os.path.isdir(folder):
+                raise  # the program itself is missing
+            os.makedirs(folder, exist_ok=True)  # the coordinator normally made it
+            return start_process(launch, environ)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, STDOUT_NAME), "wb") as out, open(os.path.join(folder, STDERR_NAME), "wb") as err:
+        popen = subprocess.Popen(
+            argv, cwd=launch.cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+            start_new_session=True,
             preexec_fn=_memory_limiter(launch.memory_bytes) if launch.memory_bytes else None,
         )
+    return _Child(popen.pid, popen)
 
 
 def signal_group(pgid: int, sig: int) -> bool:
@@ -352,6 +389,8 @@ class AttemptProcess:
         self._term_at = None if launch.timeout is None else self._started_mono + launch.timeout
         self._kill_at: float | None = None
         self._watch_at = self._started_mono + WATCHDOG_INTERVAL if launch.memory_bytes else None
+        self.returncode: int | None = None  # set by reap()
+        self.duration = 0.0
         self.result: TrialResult | None = None
 
     @property
@@ -365,7 +404,7 @@ class AttemptProcess:
 
     def exited(self) -> bool:
         """True once the main process has exited (it stays a zombie until :meth:`finish`)."""
-        if self.result is not None:
+        if self.returncode is not None:
             return True
         info = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
         return info is not None
@@ -401,7 +440,7 @@ class AttemptProcess:
 
     def service(self, now: float) -> None:
         """Act on deadlines that have passed: timeout, SIGKILL after grace, the RSS watchdog."""
-        if self.result is not None:
+        if self.returncode is not None:
             return
         if self._term_at is not None and now >= self._term_at:
             logger.info("trial %s attempt %d exceeded its timeout of %gs", self.launch.key,
@@ -418,18 +457,28 @@ class AttemptProcess:
                             self.launch.key, self.launch.attempt, rss, limit)
                 self.terminate(EndReason.MEMORY, grace=0)
 
-    def finish(self) -> TrialResult:
-        """Kill what is left of the group, reap the process and build the result (idempotent)."""
-        if self.result is not None:
-            return self.result
+    def reap(self) -> None:
+        """Kill what is left of the group and collect the exit code, once the process has exited.
+
+        Cheap on purpose: an executor calls it the moment the pidfd fires and starts the next
+        trial before it reads what this one left behind (:meth:`finish`). Idempotent.
+        """
+        if self.returncode is not None:
+            return
         # The leader is still a zombie here, so its pid (= the pgid) cannot have been reused.
         signal_group(self.pgid, signal.SIGKILL)
-        returncode = self.process.wait()
+        self.returncode = self.process.wait()
+        self.duration = time.monotonic() - self._started_mono
         os.close(self._pidfd)
-        duration = time.monotonic() - self._started_mono
-        self.result = build_result(self.launch, returncode=returncode, ended_by=self.ended_by,
-                                   started=self.started, ended=self.started + duration,
-                                   duration=duration, pid=self.pid)
+
+    def finish(self) -> TrialResult:
+        """Reap the process (if not done yet) and build the result from its files (idempotent)."""
+        if self.result is None:
+            self.reap()
+            assert self.returncode is not None
+            self.result = build_result(self.launch, returncode=self.returncode, ended_by=self.ended_by,
+                                       started=self.started, ended=self.started + self.duration,
+                                       duration=self.duration, pid=self.pid)
         return self.result
 
 
