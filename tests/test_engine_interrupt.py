@@ -8,6 +8,8 @@ import subprocess
 
 import pytest
 
+from sweeplab.sweep_folder import config_file_name
+
 from helpers.engine_support import Workspace, finish, kill_session, pid_gone, wait_until, workspace  # noqa: F401
 
 TRIALS = 6
@@ -56,6 +58,12 @@ def test_one_sigint_stops_launching_lets_running_trials_finish_and_resumes(works
     assert rows == {experiment_id: ("completed", 1) for experiment_id in running}  # nothing else started
     assert workspace.count_events("drain", "started") == 2
     assert workspace.query("SELECT status FROM sweeps WHERE sweep_id = 'drain'") == [("interrupted",)]
+    # the trial prepared ahead of its start (folder, config) leaves no trace when it never starts
+    folder = workspace.sweep_dir("drain")
+    started_keys = {key for (key,) in workspace.query("SELECT key FROM trials WHERE sweep_id = 'drain'")}
+    assert {p.name for p in (folder / "trials").iterdir()} == started_keys
+    assert sorted(p.name for p in folder.glob("exp*_config.json")) == sorted(
+        config_file_name("drain", experiment_id) for experiment_id in running)
     resume_completes_everything(workspace, "drain")
 
 
