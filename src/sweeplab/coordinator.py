@@ -167,8 +167,11 @@ class Coordinator:
         # Rewritten by any rerun, and read only once the trial has started, so a plain write is
         # enough; the original layout's exp…_config.json is the same file under its readable name.
         config_path = join(trial_dir, "config.json")
-        with open(config_path, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(self._config(trial), indent=2) + "\n")
+        fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        try:
+            os.write(fd, (json.dumps(self._config(trial), indent=2) + "\n").encode())
+        finally:
+            os.close(fd)
         readable = join(self._sweep_dir, config_file_name(self.sweep.sweep_id, trial.experiment_id))
         try:
             os.link(config_path, readable)
@@ -261,7 +264,11 @@ class Coordinator:
         return found
 
     def _recover(self, journal: Journal, events: EventLog) -> None:
-        """Attempts a dead coordinator left running: stop their processes, mark them cancelled."""
+        """Attempts a dead coordinator left running: stop their processes, mark them cancelled.
+
+        Only a sweep that ran before can have any: for a new one, nothing is looked up (the
+        search through every process's environment costs milliseconds on a busy machine).
+        """
         from .executors.local import terminate_attempts_under, terminate_process_group
         for attempt in journal.running_attempts(self.sweep.sweep_id):
             if attempt["host"] == self.host and attempt["pgid"]:
@@ -339,12 +346,15 @@ class Coordinator:
         try:
             stored = stored_sweep_config(sweep, total)
             spec_record = dict(stored["spec"], _resolved_params=stored["sweep_params"])
+            # a first run makes the trials folder before any trial starts
+            ran_before = journal.sweep(sweep.sweep_id) is not None or os.path.isdir(self._trials_dir)
             journal.save_sweep(sweep.sweep_id, description=sweep.spec.description, tags=list(sweep.spec.tags),
                                spec=spec_record, base_config=sweep.base_config, base_hash=sweep.base_hash,
                                sweep_dir=str(sweep.sweep_dir.resolve()), total_trials=total)
             write_json_atomic(sweep.sweep_dir / "sweep_config.json", stored)
             os.makedirs(self._trials_dir, exist_ok=True)
-            self._recover(journal, events)
+            if ran_before:
+                self._recover(journal, events)
             pending, done = self._pending(journal)
             events.write("sweep_started", sweep_id=sweep.sweep_id, total=total, already_completed=done)
             self.observer.started(total, done, self.budget)

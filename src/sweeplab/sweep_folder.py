@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .errors import SpecError, SweepLockedError, SweepNotFoundError
+from .journal import utc_now
 from .spec import SweepSpec, spec_from_mapping
 
 if TYPE_CHECKING:
@@ -84,6 +85,9 @@ class SweepLock:
         self.release()
 
 
+_EVENT_ENCODER = json.JSONEncoder(default=str)  # one instance: json.dumps(default=...) builds one per call
+
+
 class EventLog:
     """``events.jsonl``: one JSON line per event, for ``tail -f``.
 
@@ -96,8 +100,7 @@ class EventLog:
         self._handle = open(path, "a", encoding="utf-8")
 
     def write(self, event: str, **fields: Any) -> None:
-        from .journal import utc_now
-        self._handle.write(json.dumps({"time": utc_now(), "event": event, **fields}, default=str) + "\n")
+        self._handle.write(_EVENT_ENCODER.encode({"time": utc_now(), "event": event, **fields}) + "\n")
 
     def flush(self) -> None:
         self._handle.flush()

@@ -139,14 +139,19 @@ def read_metrics(attempt_dir: str | os.PathLike[str]) -> dict[str, float]:
     """The numbers a trial reported: ``metrics.json`` if it wrote one, else its last JSON stdout line."""
     folder = os.fspath(attempt_dir)
     metrics_file = os.path.join(folder, METRICS_NAME)
+    text = None
     try:
-        with open(metrics_file, encoding="utf-8") as handle:
-            text = handle.read()
+        fd = os.open(metrics_file, os.O_RDONLY | os.O_CLOEXEC)  # most trials write none: fail cheaply
     except FileNotFoundError:
-        text = None
+        pass
     except OSError as exc:
         logger.warning("ignoring unreadable %s: %s", metrics_file, exc)
-        text = None
+    else:
+        try:
+            with open(fd, encoding="utf-8", closefd=True) as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            logger.warning("ignoring unreadable %s: %s", metrics_file, exc)
     if text is not None:
         try:
             value = json.loads(text)
