@@ -16,6 +16,7 @@ import concurrent.futures as cf
 import json
 import os
 import platform
+import shutil
 import signal
 import statistics
 import subprocess
@@ -73,13 +74,20 @@ def median_of(fn, rounds: int) -> float:
 TRIVIAL = [PY, "-c", "print('{\"x\": 1}')"]
 
 
-def bench_dispatch(rounds: int = 5) -> None:
+def bench_dispatch(rounds: int = 11) -> None:
+    """sweeplab against xargs and a thread pool on 100 trivial trials.
+
+    Every sweep's folder stays until all rounds are done: deleting a round's ~700 files right
+    before the next round is measured would bill sweeplab for the file system's clean-up (on
+    an ext4 without a journal, creating a file soon after many deletions scans the recently
+    freed inodes, about half a millisecond per file here). One warm-up round is not counted.
+    """
     n = 100
+    folders = Path(tempfile.mkdtemp(prefix="sweeplab-dispatch-"))
     def ours() -> float:
-        with tempfile.TemporaryDirectory() as tmp:
-            resolved = sweep_in(Path(tmp), {"runner": "command", "command": TRIVIAL, "parallel": 2,
-                                            "sweep": {"x": list(range(n))}})
-            return timed_sweep(resolved)
+        resolved = sweep_in(Path(tempfile.mkdtemp(dir=folders)), {"runner": "command", "command": TRIVIAL,
+                                                                   "parallel": 2, "sweep": {"x": list(range(n))}})
+        return timed_sweep(resolved)
     def xargs() -> float:
         started = time.perf_counter()
         subprocess.run(["xargs", "-P2", "-I{}", PY, "-c", "print('{\"x\": 1}')"],
@@ -90,19 +98,27 @@ def bench_dispatch(rounds: int = 5) -> None:
         with cf.ThreadPoolExecutor(2) as pool:
             list(pool.map(lambda _: subprocess.run(TRIVIAL, capture_output=True, check=True), range(n)))
         return time.perf_counter() - started
-    rows = {"sweeplab": [], "xargs -P2": [], "ThreadPool(2)+subprocess.run": []}
     contenders = {"sweeplab": ours, "xargs -P2": xargs, "ThreadPool(2)+subprocess.run": thread_pool}
-    for _ in range(rounds):  # interleaved, so drift of the machine hits all three alike
-        for name, run in contenders.items():
-            os.sync()  # the previous run's writeback (and deleted files) must not land on this one
-            rows[name].append(run())
-    ours_median = statistics.median(rows["sweeplab"])
-    print(f"\n[dispatch] {n} trivial command trials, parallelism 2, median of {rounds} interleaved rounds")
+    rows: dict[str, list[float]] = {name: [] for name in contenders}
+    names = list(contenders)
+    try:
+        for run in contenders.values():  # warm-up: page cache, imports, the file system's state
+            run()
+        for round_number in range(rounds):
+            # interleaved, and the order rotates, so drift of the machine hits all three alike
+            for name in names[round_number % 3:] + names[:round_number % 3]:
+                os.sync()  # the previous run's writeback must not land on this one
+                rows[name].append(contenders[name]())
+    finally:
+        shutil.rmtree(folders, ignore_errors=True)
+    print(f"\n[dispatch] {n} trivial command trials, parallelism 2, {rounds} interleaved rounds")
+    print(f"  {'':30s} {'median':>8s} {'min':>7s}   sweeplab/this: median of per-round ratios (min … max)")
     for name, values in rows.items():
-        median = statistics.median(values)
-        print(f"  {name:30s} {median:6.3f} s   sweeplab/this = {ours_median / median:5.3f}x")
-    per_trial = (ours_median - statistics.median(rows["ThreadPool(2)+subprocess.run"])) * 2 / n * 1000
-    print(f"  extra cost per trial vs thread pool: {per_trial:.2f} ms (per slot)")
+        ratios = sorted(a / b for a, b in zip(rows["sweeplab"], values))
+        print(f"  {name:30s} {statistics.median(values):6.3f} s {min(values):6.3f} s   "
+              f"{statistics.median(ratios):5.3f}x ({ratios[0]:.3f} … {ratios[-1]:.3f})")
+    per_trial = (statistics.median(rows["sweeplab"]) - statistics.median(rows["ThreadPool(2)+subprocess.run"])) * 2 / n
+    print(f"  extra wall time per trial vs thread pool: {per_trial * 1000:.2f} ms (per slot)")
 
 
 # --- 2. 500 python-runner trials vs ProcessPoolExecutor with a fresh interpreter per task -----

@@ -224,11 +224,10 @@ class Coordinator:
             del self._staged[(trial.key, ticket.attempt)]
         self._configs.pop(trial.key, None)  # keep memory flat on huge plans; a retry recomputes it
         self._demands.pop(trial.key, None)
-        attempt_path = Path(attempt_dir)
         context = RunContext(sweep_id=sweep.sweep_id, experiment_id=trial.experiment_id, key=trial.key,
                              seed=trial.seed, attempt=ticket.attempt,
-                             config_path=Path(os.path.join(self._trials_dir, trial.key, "config.json")),
-                             attempt_dir=attempt_path, db_path=attempt_path / "experiment.db",
+                             config_path=os.path.join(self._trials_dir, trial.key, "config.json"),
+                             attempt_dir=attempt_dir, db_path=os.path.join(attempt_dir, "experiment.db"),
                              cpu_threads=ticket.resources.cpu_threads)
         argv, env = sweep.runner.command(context)
         memory = ticket.resources.memory_gb
@@ -452,7 +451,8 @@ class Coordinator:
             self._retries[key] = used + 1
         if result.status is TrialStatus.COMPLETED:
             self._completed_now += 1
-        merge_db = Path(result.attempt_dir) / "experiment.db" if result.attempt_dir else None
+        merge_db = (os.path.join(result.attempt_dir, "experiment.db")
+                    if result.attempt_dir and result.status is TrialStatus.COMPLETED else None)
         return AttemptEnd(result, final=not retry, merge_db=merge_db), retry_in
 
     def _announce(self, events: EventLog, ticket: Ticket, result: TrialResult, final: bool,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -229,7 +230,7 @@ class Journal:
                 for end in plain:
                     _write_end(conn, sweep_id, end)
         for end in merging:
-            self.conn.execute("ATTACH DATABASE ? AS attempt_db", (str(end.merge_db),))
+            self.conn.execute("ATTACH DATABASE ? AS attempt_db", (os.fspath(end.merge_db),))
             try:
                 with self.transaction() as conn:
                     _merge_attempt_rows(conn)
@@ -267,12 +268,12 @@ class AttemptEnd:
 
     result: TrialResult
     final: bool
-    merge_db: Path | None = None
+    merge_db: str | os.PathLike[str] | None = None
 
     @property
     def merges(self) -> bool:
         return (self.merge_db is not None and self.result.status is TrialStatus.COMPLETED
-                and self.merge_db.is_file())
+                and os.path.isfile(self.merge_db))
 
 
 def _write_start(conn: sqlite3.Connection, sweep_id: str, start: AttemptStart) -> None:

@@ -12,6 +12,7 @@ sweep ``seed`` itself) when replicates should differ.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, ClassVar
 
@@ -99,7 +100,7 @@ class PhenomenologyRunner(Runner):
 
     def command(self, context: RunContext) -> tuple[list[str], dict[str, str]]:
         """``python -m sweeplab.phenomenology`` on the resolved config, quiet, into the attempt's files."""
-        argv = [sys.executable, "-m", "sweeplab.phenomenology", "--config", str(context.config_path),
-                "--db", str(context.db_path), "--metrics", str(context.attempt_dir / "metrics.json"), "--quiet"]
+        argv = [sys.executable, "-m", "sweeplab.phenomenology", "--config", context.config_file,
+                "--db", context.db_file, "--metrics", os.path.join(context.attempt_folder, "metrics.json"), "--quiet"]
         env = {"PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": str(max(1, context.cpu_threads))}
         return argv, env

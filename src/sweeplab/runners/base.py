@@ -10,6 +10,7 @@ can register through the ``sweeplab.runners`` entry-point group.
 from __future__ import annotations
 
 import importlib
+import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,17 +32,43 @@ class TrialResources:
 
 @dataclass(frozen=True)
 class RunContext:
-    """Where one attempt lives, handed to :meth:`Runner.command`."""
+    """Where one attempt lives, handed to :meth:`Runner.command`.
+
+    The locations are kept as plain strings (``config_file``, ``attempt_folder``, ``db_file``),
+    which is what a command line needs; ``config_path``, ``attempt_dir`` and ``db_path`` give
+    them as :class:`~pathlib.Path`. The constructor takes either.
+    """
 
     sweep_id: str
     experiment_id: str
     key: str
     seed: int
     attempt: int
-    config_path: Path     # the resolved config, written by the engine before launch
-    attempt_dir: Path     # this attempt's own folder
-    db_path: Path         # the per-attempt database the trial should write its rows into
+    config_file: str      # the resolved config, written by the engine before launch
+    attempt_folder: str   # this attempt's own folder
+    db_file: str          # the per-attempt database the trial should write its rows into
     cpu_threads: int = 1
+
+    def __init__(self, *, sweep_id: str, experiment_id: str, key: str, seed: int, attempt: int,
+                 config_path: str | os.PathLike[str], attempt_dir: str | os.PathLike[str],
+                 db_path: str | os.PathLike[str], cpu_threads: int = 1) -> None:
+        for name, value in (("sweep_id", sweep_id), ("experiment_id", experiment_id), ("key", key),
+                            ("seed", seed), ("attempt", attempt), ("config_file", os.fspath(config_path)),
+                            ("attempt_folder", os.fspath(attempt_dir)), ("db_file", os.fspath(db_path)),
+                            ("cpu_threads", cpu_threads)):
+            object.__setattr__(self, name, value)
+
+    @property
+    def config_path(self) -> Path:
+        return Path(self.config_file)
+
+    @property
+    def attempt_dir(self) -> Path:
+        return Path(self.attempt_folder)
+
+    @property
+    def db_path(self) -> Path:
+        return Path(self.db_file)
 
 
 class Runner(ABC):

@@ -42,9 +42,9 @@ def trial_env(context: RunContext) -> dict[str, str]:
     return {
         "SWEEPLAB_SEED": str(context.seed),
         "SWEEPLAB_EXPERIMENT_ID": context.experiment_id,
-        "SWEEPLAB_CONFIG": str(context.config_path),
-        "SWEEPLAB_TRIAL_DIR": str(context.attempt_dir),
-        "SWEEPLAB_DB": str(context.db_path),
+        "SWEEPLAB_CONFIG": context.config_file,
+        "SWEEPLAB_TRIAL_DIR": context.attempt_folder,
+        "SWEEPLAB_DB": context.db_file,
     }
 
 
@@ -108,9 +108,9 @@ class CommandRunner(Runner):
     def command(self, context: RunContext) -> tuple[list[str], dict[str, str]]:
         """The argv with placeholders filled in for this attempt, and the ``SWEEPLAB_*`` variables."""
         values = {
-            "config": str(context.config_path),
-            "trial_dir": str(context.attempt_dir),
-            "db": str(context.db_path),
+            "config": context.config_file,
+            "trial_dir": context.attempt_folder,
+            "db": context.db_file,
             "seed": str(context.seed),
             "experiment_id": context.experiment_id,
         }

@@ -52,6 +52,6 @@ class PythonRunner(Runner):
 
     def command(self, context: RunContext) -> tuple[list[str], dict[str, str]]:
         """``python -m sweeplab._trial_call FUNCTION CONFIG TRIAL_DIR SEED EXPERIMENT_ID ATTEMPT``."""
-        argv = [sys.executable, "-m", "sweeplab._trial_call", self.function, str(context.config_path),
-                str(context.attempt_dir), str(context.seed), context.experiment_id, str(context.attempt)]
+        argv = [sys.executable, "-m", "sweeplab._trial_call", self.function, context.config_file,
+                context.attempt_folder, str(context.seed), context.experiment_id, str(context.attempt)]
         return argv, trial_env(context)
