@@ -6,6 +6,9 @@ below then runs against it. Trials are real processes (``tests/helpers/trial_scr
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import socket
 import sys
 import time
@@ -38,17 +41,23 @@ def executor(request: pytest.FixtureRequest) -> Iterator[Executor]:
     created.shutdown(cancel=True)
 
 
-@pytest.fixture
-def make_launch(tmp_path: Path) -> LaunchFactory:
-    """``make_launch(mode, *args, **launch_fields)``: a launch of the helper trial script."""
+@pytest.fixture(params=["cwd-elsewhere", "cwd-here"])
+def make_launch(request: pytest.FixtureRequest, tmp_path: Path) -> LaunchFactory:
+    """``make_launch(mode, *args, **launch_fields)``: a launch of the helper trial script.
+
+    Twice: with a working directory of its own, and with the caller's (the coordinator's case,
+    which the local executor starts another way).
+    """
     counter = iter(range(1, 1000))
+    cwd = str(tmp_path) if request.param == "cwd-elsewhere" else os.getcwd()
 
     def make(mode: str, *args: str, **fields: object) -> TrialLaunch:
         number = next(counter)
+        folder = tmp_path / f"trial{number}" / "attempt1"
+        folder.mkdir(parents=True)  # as the coordinator does before a start
+        fields.setdefault("argv", (sys.executable, str(TRIAL_SCRIPT), mode, *args))
         return TrialLaunch(sweep_id="contract", key=f"{mode}-{number}", experiment_id=f"contract_exp{number:04d}",
-                           attempt=1, argv=(sys.executable, str(TRIAL_SCRIPT), mode, *args),
-                           attempt_dir=str(tmp_path / f"trial{number}" / "attempt1"), cwd=str(tmp_path),
-                           **fields)  # type: ignore[arg-type]
+                           attempt=1, attempt_dir=str(folder), cwd=cwd, **fields)  # type: ignore[arg-type]
 
     return make
 
@@ -95,6 +104,25 @@ def test_metrics_from_last_json_line_of_stdout(executor: Executor, make_launch: 
     result = wait_done(executor, executor.submit(make_launch("stdout-json")))
     assert result.status is TrialStatus.COMPLETED
     assert result.metrics == {"acc": 0.9, "n": 3}
+
+
+def test_a_trial_starts_clean(executor: Executor, make_launch: LaunchFactory) -> None:
+    """Own session and group, stdin empty, no descriptor of ours, the launch's cwd."""
+    launch = make_launch("hygiene")
+    assert wait_done(executor, executor.submit(launch)).status is TrialStatus.COMPLETED
+    seen = json.loads((Path(launch.attempt_dir) / "hygiene.json").read_text())
+    assert seen == {"fds": [0, 1, 2], "stdin": "", "session_leader": True, "group_leader": True, "cwd": launch.cwd}
+
+
+def test_signals_python_ignores_are_at_their_default_in_a_trial(executor: Executor,
+                                                                 make_launch: LaunchFactory) -> None:
+    """SIGPIPE and SIGXFSZ, which Python ignores for itself, must not stay ignored in a (non-Python) trial."""
+    launch = make_launch("status", argv=("cat", "/proc/self/status"))
+    assert wait_done(executor, executor.submit(launch)).status is TrialStatus.COMPLETED
+    status = (Path(launch.attempt_dir) / "stdout.txt").read_text()
+    ignored = int(next(line for line in status.splitlines() if line.startswith("SigIgn:")).split()[1], 16)
+    for number in (signal.SIGPIPE, signal.SIGXFSZ):
+        assert not ignored & (1 << (number - 1)), f"{signal.Signals(number).name} is ignored in the trial"
 
 
 def test_failure_reports_the_stderr_tail(executor: Executor, make_launch: LaunchFactory) -> None:

@@ -64,6 +64,15 @@ def main(mode: str, arg: str | None) -> int:
                  "SWEEPLAB_ATTEMPT_DIR", "EXTRA_VAR"]
         _write("env.json", json.dumps({name: os.environ.get(name) for name in names} | {"cwd": os.getcwd()}))
         return 0
+    if mode == "hygiene":
+        # what a trial inherits from whoever started it
+        descriptors = sorted(int(fd) for fd in os.listdir("/proc/self/fd"))
+        _write("hygiene.json", json.dumps({
+            "fds": [fd for fd in descriptors if os.path.exists(f"/proc/self/fd/{fd}")],  # the listing's own fd is gone
+            "stdin": sys.stdin.read(),
+            "session_leader": os.getsid(0) == os.getpid(), "group_leader": os.getpgid(0) == os.getpid(),
+            "cwd": os.getcwd()}))
+        return 0
     if mode == "hang":
         _write("ready", str(os.getpid()))
         _hang(ignore_term=arg == "ignore-term")

@@ -296,15 +296,32 @@ class _Child:
         while True:
             try:
                 _, status = os.waitpid(self.pid, 0)
-            except ChildProcessError:  # reaped elsewhere (should not happen): no code to report
+            except ChildProcessError:  # reaped by someone else: with SIGCHLD ignored, the kernel does
+                logger.warning("the exit status of pid %d is lost (is SIGCHLD ignored in this process?); "
+                               "counting the attempt as killed", self.pid)
                 return -signal.SIGKILL
             except InterruptedError:
                 continue
             return os.waitstatus_to_exitcode(status)
 
 
+_RESET_SIGNALS = tuple(getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ") if hasattr(signal, name))
 # no O_CLOEXEC: these become the child's stdout and stderr across exec
 _OUT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+
+
+def _inheritable_descriptors() -> list[int]:
+    """Our descriptors above 2 that a child would inherit (Python makes none unless asked; others may)."""
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2:
+            try:
+                if os.get_inheritable(fd):
+                    found.append(fd)
+            except OSError:  # the listing's own descriptor, closed by now
+                continue
+    return found
 
 
 def start_process(launch: TrialLaunch, environ: Mapping[str, str] | None = None) -> _Child:
@@ -321,7 +338,10 @@ def start_process(launch: TrialLaunch, environ: Mapping[str, str] | None = None)
     argv = list(launch.argv)
     if not launch.memory_bytes and (launch.cwd is None or launch.cwd == os.getcwd()):
         try:
-            return _Child(os.posix_spawnp(argv[0], argv, env, setsid=True, file_actions=[
+            # As subprocess does: what Python ignores for itself (SIGPIPE, SIGXFSZ) is back to its
+            # default in the trial, and no descriptor of ours beyond 0-2 is passed on.
+            return _Child(os.posix_spawnp(argv[0], argv, env, setsid=True, setsigdef=_RESET_SIGNALS, file_actions=[
+                *((os.POSIX_SPAWN_CLOSE, fd) for fd in _inheritable_descriptors()),
                 (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                 (os.POSIX_SPAWN_OPEN, 1, os.path.join(folder, STDOUT_NAME), _OUT_FLAGS, 0o644),
                 (os.POSIX_SPAWN_OPEN, 2, os.path.join(folder, STDERR_NAME), _OUT_FLAGS, 0o644),
