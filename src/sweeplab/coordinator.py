@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 
 #: views are rewritten at most this often while a sweep runs (seconds)
 VIEW_INTERVAL = 1.0
+#: starts and ends are journaled together at most this long after the first of them (seconds)
+JOURNAL_INTERVAL = 0.1
 
 
 class Observer:
@@ -81,6 +83,46 @@ class SweepOutcome:
         if self.interrupted:
             return 130
         return 0 if self.completed == self.total else 1
+
+
+class _Batch:
+    """Journal records not committed yet: a group commit every ``JOURNAL_INTERVAL`` seconds at most.
+
+    Committing trial by trial costs a transaction each; with many short trials that is a large
+    share of the coordinator's time. Anything in a batch that a crash loses is safe: a started
+    attempt is found by its environment on resume, an ended one just runs again.
+    """
+
+    def __init__(self) -> None:
+        self.starts: list[AttemptStart] = []
+        self.processes: list[tuple[str, int, int | None, int | None]] = []
+        self.ends: list[AttemptEnd] = []
+        self.announcements: list[tuple[Ticket, TrialResult, bool, float | None]] = []
+        self.due: float | None = None  # when this batch must be committed (None: empty)
+
+    def _opened(self, now: float) -> None:
+        if self.due is None:
+            self.due = now + JOURNAL_INTERVAL
+
+    def add_starts(self, starts: list[AttemptStart], now: float) -> None:
+        if starts:
+            self.starts += starts
+            self._opened(now)
+
+    def add_processes(self, processes: list[tuple[str, int, int | None, int | None]], now: float) -> None:
+        if processes:
+            self.processes += processes
+            self._opened(now)
+
+    def add_end(self, end: AttemptEnd, announcement: tuple[Ticket, TrialResult, bool, float | None],
+                now: float) -> None:
+        self.ends.append(end)
+        self.announcements.append(announcement)
+        self._opened(now)
+
+    def clear(self) -> None:
+        self.starts, self.processes, self.ends, self.announcements = [], [], [], []
+        self.due = None
 
 
 class Coordinator:
@@ -381,6 +423,7 @@ class Coordinator:
         sweep_id = self.sweep.sweep_id
         scheduler = Scheduler(self.budget, self._demand, pending)
         running: dict[Job, Ticket] = {}
+        batch = _Batch()
         last_view, view_cost, dirty = 0.0, 0.0, False
         announced = 0
         while True:
@@ -391,41 +434,53 @@ class Coordinator:
                 force = self._stop_requests >= 2
                 self.observer.stopping(force, len(running))
                 events.write("stopping", force=force, running=len(running))
+                events.flush()
                 if force:
                     for job in running:
                         job.cancel()
-            starts = self._fill(events, scheduler, running)
-            if starts:
-                journal.record(sweep_id, starts=starts)
-                events.flush()
+            batch.add_starts(self._fill(events, scheduler, running), now)
             if not running and (scheduler.closed or scheduler.exhausted(now)):
                 break
             retry_in = scheduler.next_retry_in(now)
             wait_for = VIEW_INTERVAL if retry_in is None else min(VIEW_INTERVAL, retry_in)
+            if batch.due is not None:
+                wait_for = max(0.0, min(wait_for, batch.due - now))
             finished = self.executor.wait(list(running), wait_for) if running else (time.sleep(wait_for) or [])
             tickets = [running.pop(job) for job in finished]
             for ticket in tickets:
                 scheduler.release(ticket)
             # Fill the freed slots first: the next trial should not wait for us to read the
             # finished ones' files and journal them.
-            starts = self._fill(events, scheduler, running) if finished else []
-            processes = self._started_processes(skip=finished)
-            ended = [(ticket, job.result()) for job, ticket in zip(finished, tickets)]
-            ends = [self._decide(scheduler, ticket, result) for ticket, result in ended]
-            # One round, one transaction (plus one per completed attempt whose rows are merged).
-            journal.record(sweep_id, starts=starts, processes=processes, ends=[end for end, _ in ends])
-            for (ticket, result), (end, retry_in) in zip(ended, ends):
-                self._announce(events, ticket, result, end.final, retry_in)
-                dirty = True
             now = time.monotonic()
-            if dirty and now - last_view >= max(VIEW_INTERVAL, 5 * view_cost):
-                started = time.monotonic()
-                write_views(journal.conn, sweep_id, self.sweep.sweep_dir, str(self.sweep.db_path))
-                view_cost, last_view, dirty = time.monotonic() - started, now, False
-            events.flush()
+            batch.add_starts(self._fill(events, scheduler, running) if finished else [], now)
+            batch.add_processes(self._started_processes(skip=finished), now)
+            for job, ticket in zip(finished, tickets):
+                result = job.result()
+                end, retry_in = self._decide(scheduler, ticket, result)
+                batch.add_end(end, (ticket, result, end.final, retry_in), now)
+            now = time.monotonic()
+            if batch.due is not None and (now >= batch.due or not running or self._stop_requests):
+                dirty = self._commit(journal, events, batch) or dirty
+                if dirty and now - last_view >= max(VIEW_INTERVAL, 5 * view_cost):
+                    started = time.monotonic()
+                    write_views(journal.conn, sweep_id, self.sweep.sweep_dir, str(self.sweep.db_path))
+                    view_cost, last_view, dirty = time.monotonic() - started, now, False
             self.observer.tick()
             self._stage_next(scheduler)
+        self._commit(journal, events, batch)
         return self._stop_requests > 0
+
+    def _commit(self, journal: Journal, events: EventLog, batch: _Batch) -> bool:
+        """Journal what the batch holds in one go, then tell events.jsonl and the observer; True if trials ended."""
+        if batch.due is None:
+            return False
+        journal.record(self.sweep.sweep_id, starts=batch.starts, processes=batch.processes, ends=batch.ends)
+        for ticket, result, final, retry_in in batch.announcements:
+            self._announce(events, ticket, result, final, retry_in)
+        events.flush()
+        ended = bool(batch.ends)
+        batch.clear()
+        return ended
 
     def _fill(self, events: EventLog, scheduler: Scheduler, running: dict[Job, Ticket]) -> list[AttemptStart]:
         """Launch whatever the scheduler admits now; return their start records."""

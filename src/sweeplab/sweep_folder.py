@@ -91,22 +91,31 @@ _EVENT_ENCODER = json.JSONEncoder(default=str)  # one instance: json.dumps(defau
 class EventLog:
     """``events.jsonl``: one JSON line per event, for ``tail -f``.
 
-    Lines are buffered and written by :meth:`flush`, which the coordinator calls once per
-    round (at least every second): one write per round instead of one per event.
+    Lines are queued and written by :meth:`flush`, which the coordinator calls right after it
+    journals what they report: one write per journal commit instead of one per event, and a
+    line never announces what the journal does not hold yet.
     """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle = open(path, "a", encoding="utf-8")
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        self._lines: list[str] = []
 
     def write(self, event: str, **fields: Any) -> None:
-        self._handle.write(_EVENT_ENCODER.encode({"time": utc_now(), "event": event, **fields}) + "\n")
+        """Queue one event; it reaches the file with the next :meth:`flush`."""
+        self._lines.append(_EVENT_ENCODER.encode({"time": utc_now(), "event": event, **fields}) + "\n")
 
     def flush(self) -> None:
-        self._handle.flush()
+        """Append the queued lines in one write (whole lines only, so ``tail -f`` never sees half of one)."""
+        if self._lines:
+            data = "".join(self._lines).encode("utf-8")
+            self._lines.clear()
+            while data:
+                data = data[os.write(self._fd, data):]
 
     def close(self) -> None:
-        self._handle.close()
+        self.flush()
+        os.close(self._fd)
 
 
 _RESULT_FIELDS = ("total_cycles", "total_crashes", "total_messages")
