@@ -186,3 +186,27 @@ def test_status_and_list_show_counts_by_status(workspace: Workspace) -> None:
     assert unknown.returncode == 2
     assert "nope" in unknown.stderr and "counted" in unknown.stderr and "other" in unknown.stderr
     assert "Traceback" not in unknown.stderr
+
+
+def test_events_never_announce_what_the_journal_does_not_hold(workspace: Workspace) -> None:
+    """Watched while it runs: every trial events.jsonl calls finished is already completed in the journal."""
+    values = [float(v) for v in range(40)]
+    process = workspace.start("run", workspace.spec("watched", {"value": values}, parallel=2))
+    checked: set[str] = set()
+    try:
+        while True:
+            running = process.poll() is None
+            finished = {e["experiment_id"] for e in workspace.events("watched") if e["event"] == "finished"}
+            new = finished - checked
+            if new and workspace.db.exists():  # events first, then the journal: the order that could fail
+                completed = {row[0] for row in workspace.query(
+                    "SELECT experiment_id FROM trials WHERE sweep_id = 'watched' AND status = 'completed'")}
+                assert new <= completed, f"announced before being journaled: {sorted(new - completed)}"
+                checked |= new
+            if not running:
+                break
+    finally:
+        process.kill()
+        process.communicate()
+    assert process.returncode == 0
+    assert len(checked) == len(values)
