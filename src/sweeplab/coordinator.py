@@ -3,7 +3,9 @@
 It checks the sweep may run (new, or resumed without drift), takes the sweep's lock,
 recovers attempts left running by a dead coordinator, then loops: ask the scheduler what to
 start, hand it to the executor, and record every finished attempt in the journal (the only
-writer). Views and events are refreshed as it goes. Interrupts: the first stops launching,
+writer). When a trial ends, its successor starts before anything else is done; the files of
+the trial likely to start next are made while others run, and the journal is written in
+group commits (at most ``JOURNAL_INTERVAL`` late). Views and events are refreshed as it goes. Interrupts: the first stops launching,
 the second (or SIGTERM) cancels what runs; either way the sweep resumes cleanly.
 """
 

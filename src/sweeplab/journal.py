@@ -211,7 +211,7 @@ class Journal:
     def record(self, sweep_id: str, *, starts: Iterable[AttemptStart] = (),
                processes: Iterable[tuple[str, int, int | None, int | None]] = (),
                ends: Iterable[AttemptEnd] = ()) -> None:
-        """Journal what happened in one round of the coordinator, in as few transactions as possible.
+        """Journal a batch of what happened (the coordinator commits in groups), in as few transactions as possible.
 
         Starts, process groups and plain ends share one transaction. An end whose experiment
         rows must be merged gets its own (its database is attached outside any transaction),
