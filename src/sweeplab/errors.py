@@ -21,6 +21,9 @@ and without having written anything.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 __all__ = [
     "SweepError",
     "UserError",
@@ -80,3 +83,15 @@ class JournalError(SweepError):
 
 class ExecutorError(SweepError):
     """An executor failed to start, track or stop a trial."""
+
+
+def closest_match(word: str, choices: Iterable[object], cutoff: float = 0.6) -> str | None:
+    """The choice most like ``word`` (as :func:`difflib.get_close_matches` judges), or None."""
+    found = difflib.get_close_matches(word, [str(choice) for choice in choices], n=1, cutoff=cutoff)
+    return found[0] if found else None
+
+
+def did_you_mean(word: str, choices: Iterable[object], cutoff: float = 0.6) -> str:
+    """``"; did you mean 'x'?"`` for the closest choice, or ``""`` when none is close: the tail of an error."""
+    match = closest_match(word, choices, cutoff)
+    return f"; did you mean '{match}'?" if match else ""

@@ -13,11 +13,10 @@ containers along the path are copied, so the cost is proportional to the path's 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .errors import PathError
+from .errors import PathError, did_you_mean
 
 __all__ = ["split_path", "get_path", "set_path", "has_path"]
 
@@ -60,8 +59,7 @@ def _step(container: Any, segment: str, segments: tuple[str, ...], depth: int, p
     if isinstance(container, Mapping):
         if segment in container:
             return container[segment]
-        hint = difflib.get_close_matches(segment, [str(k) for k in container], n=1)
-        suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+        suggestion = did_you_mean(segment, container)
         raise PathError(
             f"parameter path '{path}' does not exist in the base config: {_where(segments, depth)} is "
             f"{_describe(container)}, and has no key '{segment}'{suggestion}"

@@ -7,7 +7,6 @@ types, runner) happens in :mod:`sweeplab.resolve`.
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -15,7 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import SpecError
+from .errors import SpecError, did_you_mean
 from .yaml_types import load_yaml
 
 __all__ = ["SweepSpec", "Limits", "load_spec", "spec_from_mapping", "check_sweep_id", "REPLICATE_KEY"]
@@ -103,8 +102,7 @@ _EXPECTED = {
 
 
 def _unknown_key_message(key: str, where: str, choices: tuple[str, ...]) -> str:
-    hint = difflib.get_close_matches(key, choices, n=1, cutoff=0.5)
-    suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+    suggestion = did_you_mean(key, choices, cutoff=0.5)
     return f"unknown key '{key}' in {where}{suggestion} Valid keys: {', '.join(choices)}"
 
 

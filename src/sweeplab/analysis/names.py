@@ -7,11 +7,11 @@ exactly one parameter ends that way.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..errors import closest_match
 from .exceptions import UnknownMetricError, UnknownParameterError
 
 __all__ = ["resolve_parameter", "resolve_metric", "short_name", "order_levels", "is_numeric_level", "level_text"]
@@ -36,8 +36,8 @@ def resolve_parameter(name: str, parameters: Sequence[str]) -> str:
     if len(matches) > 1:
         raise UnknownParameterError(
             f"parameter name {name!r} is ambiguous: it matches {_listing(matches)}; give the full dot path")
-    suggestion = difflib.get_close_matches(name, [*parameters, *map(short_name, parameters)], n=1)
-    hint = f" (did you mean {suggestion[0]!r}?)" if suggestion else ""
+    suggestion = closest_match(name, [*parameters, *map(short_name, parameters)])
+    hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
     raise UnknownParameterError(
         f"unknown parameter {name!r}{hint}; the sweep's parameters are: {_listing(parameters)}")
 
@@ -50,8 +50,8 @@ def resolve_metric(name: str, metrics: Sequence[str]) -> str:
         return f"metric:{name}"
     if not metrics:
         raise UnknownMetricError(f"unknown metric {name!r}: no completed trial has reported any metric yet")
-    suggestion = difflib.get_close_matches(name, metrics, n=1)
-    hint = f" (did you mean {suggestion[0]!r}?)" if suggestion else ""
+    suggestion = closest_match(name, metrics)
+    hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
     raise UnknownMetricError(f"unknown metric {name!r}{hint}; the trials reported: {_listing(metrics)}")
 
 

@@ -13,9 +13,10 @@ known key changes what the experiment does (see :mod:`sweeplab.phenomenology.int
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any
+
+from ..errors import did_you_mean
 
 __all__ = [
     "ParamSpec",
@@ -137,8 +138,7 @@ def _resolve(specs: dict[str, ParamSpec], given: dict[str, Any], where: str, own
     resolved: dict[str, Any] = {}
     for key, value in given.items():
         if key not in specs:
-            hint = difflib.get_close_matches(key, list(specs), n=1)
-            suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+            suggestion = did_you_mean(key, specs)
             accepted = ", ".join(specs) if specs else "no keys"
             raise ValueError(f"{where}.{key} is not accepted by {owner}: it accepts {accepted}{suggestion}")
         try:

@@ -14,7 +14,6 @@ was expected.
 
 from __future__ import annotations
 
-import difflib
 import json
 import zlib
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..errors import ConfigError
+from ..errors import ConfigError, did_you_mean
 from .intervention_params import resolve_parameters, resolve_trigger_params
 from .minds import available_minds
 from .prompts import BUILTIN_BELIEFS
@@ -146,8 +145,7 @@ class ExperimentConfig(_Strict):
     def _known_mind(cls, value: str) -> str:
         minds = available_minds()
         if value not in minds:
-            hint = difflib.get_close_matches(value, minds, n=1)
-            suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+            suggestion = did_you_mean(value, minds)
             raise ValueError(f"unknown mind {value!r}: available minds are {', '.join(minds)}{suggestion}")
         return value
 
@@ -163,8 +161,7 @@ class ExperimentConfig(_Strict):
         known = set(BUILTIN_BELIEFS) | set(self.epistemic_frame.custom_beliefs)
         for name in self.track_beliefs:
             if name not in known:
-                hint = difflib.get_close_matches(name, sorted(known), n=1)
-                suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+                suggestion = did_you_mean(name, sorted(known))
                 raise ValueError(
                     f"track_beliefs contains {name!r}, which is neither a built-in belief "
                     f"({', '.join(BUILTIN_BELIEFS)}) nor a key of epistemic_frame.custom_beliefs{suggestion}")
@@ -225,8 +222,7 @@ def format_validation_error(exc: ValidationError, source: str = "experiment conf
         given = error.get("input")
         if kind == "extra_forbidden":
             valid = _fields_at(loc[:-1] if not (len(loc) >= 2 and isinstance(loc[1], int)) else loc[:1])
-            hint = difflib.get_close_matches(str(loc[-1]), valid, n=1)
-            suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+            suggestion = did_you_mean(str(loc[-1]), valid)
             lines.append(f"unknown field '{path}': expected one of {', '.join(valid)}{suggestion}")
         elif kind == "missing":
             lines.append(f"field '{path}' is missing: it is required")

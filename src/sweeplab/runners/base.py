@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..errors import SpecError
+from ..errors import SpecError, closest_match
 
 __all__ = ["Runner", "RunContext", "TrialResources", "register_runner", "get_runner", "available_runners",
            "runner_for_base", "trial_resources"]
@@ -155,9 +155,8 @@ def get_runner(name: str) -> type[Runner]:
     """Return the runner class registered as ``name``; unknown names list the known ones."""
     table = _table()
     if name not in table:
-        import difflib
-        hint = difflib.get_close_matches(name, table, n=1)
-        suggestion = f" Did you mean '{hint[0]}'?" if hint else ""
+        match = closest_match(name, table)
+        suggestion = f" Did you mean '{match}'?" if match else ""
         raise SpecError(f"runner '{name}' is unknown: expected one of {', '.join(sorted(table))}.{suggestion}")
     return _load(table[name])
 
