@@ -287,3 +287,12 @@ def test_run_sweep_script_from_repo_root(tmp_path: Path, base: Path) -> None:
     out = _ok(done)
     assert "from_yaml" in out and re.search(r"trials\s*:\s*12\b", out)
     assert not (tmp_path / "results").exists()
+
+
+def test_dry_run_warns_about_a_new_key_that_looks_like_a_typo(tmp_path: Path, base: Path) -> None:
+    done = sweeplab(["run", "--base", str(base), "--param", "opt.lrr", "0.1", "0.2", "--command", COMMAND,
+                     "--dry-run"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "parameter 'opt.lrr' adds the key 'lrr' to 'opt', which has 'lr' instead: did you mean 'opt.lr'?" \
+        in done.stderr
+    assert "did you mean" not in done.stdout  # the plan itself stays on stdout, the warning on stderr

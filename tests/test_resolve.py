@@ -371,3 +371,19 @@ def test_resolve_does_not_change_directory(tmp_path: Path) -> None:
     cwd = os.getcwd()
     _resolve(tmp_path)
     assert os.getcwd() == cwd
+
+
+def test_a_new_key_spelled_like_an_existing_one_is_flagged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="sweeplab.resolve"):
+        resolved = _resolve(tmp_path, {"opt.lrr": [0.1, 0.2], "opt.nesterov": [True, False], "layer": [1, 2]})
+    assert resolved.notes == [
+        "parameter 'opt.lrr' adds the key 'lrr' to 'opt', which has 'lr' instead: did you mean 'opt.lr'? "
+        "The trial must read the new key, or this parameter changes nothing.",
+        "parameter 'layer' adds the key 'layer' to the top level of the base config, which has 'layers' instead: "
+        "did you mean 'layers'? The trial must read the new key, or this parameter changes nothing.",
+    ]  # 'opt.nesterov' is new but like no existing key: not flagged
+    assert [record.getMessage() for record in caplog.records] == resolved.notes
+
+
+def test_existing_keys_give_no_notes(tmp_path: Path) -> None:
+    assert _resolve(tmp_path, {"opt.lr": [0.1, 0.2], "layers.0": [8, 16]}).notes == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import time
 from dataclasses import dataclass, field
@@ -18,11 +19,13 @@ from pathlib import Path
 from collections.abc import Iterator
 from typing import Any
 
-from .errors import ConfigError, PathError, SpecError
-from .paths import get_path, set_path
+from .errors import ConfigError, PathError, SpecError, closest_match
+from .paths import get_path, set_path, split_path
 from .runners.base import Runner, get_runner, runner_for_base
 from .spec import REPLICATE_KEY, SweepSpec, check_sweep_id
 from .values import expand_values
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Axis", "ResolvedSweep", "resolve", "canonical_json", "read_base_config", "probe_configs"]
 
@@ -234,7 +237,9 @@ def _axes(spec: SweepSpec) -> tuple[list[Axis], list[str | None]]:
     return axes, labels
 
 
-def _check_paths(axes: list[Axis], base: dict[str, Any], runner: Runner) -> None:
+def _check_paths(axes: list[Axis], base: dict[str, Any], runner: Runner) -> list[str]:
+    """Check every swept path against the base config; returns notes (new keys that look like typos)."""
+    notes = []
     for axis in axes:
         for column, path in enumerate(axis.paths):
             try:
@@ -242,9 +247,27 @@ def _check_paths(axes: list[Axis], base: dict[str, Any], runner: Runner) -> None
             except PathError:
                 # A new key is fine where the runner's schema allows it; set_path says why not.
                 set_path(base, path, axis.rows[0][column], new_keys=runner.allows_new_key, policy_name=runner.name)
+                note = _typo_note(base, path)
+                if note:
+                    notes.append(note)
                 continue
             for row in axis.rows:
                 _check_type(path, row[column], base_value)
+    return notes
+
+
+def _typo_note(base: dict[str, Any], path: str) -> str | None:
+    """For a swept path that creates a new key: a warning when an existing key is spelled almost alike."""
+    segments = split_path(path)
+    parent = ".".join(segments[:-1])
+    siblings = get_path(base, parent) if parent else base
+    match = closest_match(segments[-1], siblings, cutoff=0.75) if isinstance(siblings, dict) else None
+    if match is None:
+        return None
+    where = f"'{parent}'" if parent else "the top level of the base config"
+    suggested = f"{parent}.{match}" if parent else match
+    return (f"parameter '{path}' adds the key '{segments[-1]}' to {where}, which has '{match}' instead: "
+            f"did you mean '{suggested}'? The trial must read the new key, or this parameter changes nothing.")
 
 
 def probe_configs(axes: list[Axis], base: dict[str, Any], runner: Runner,
@@ -288,7 +311,9 @@ def resolve(spec: SweepSpec, *, spec_dir: Path | None = None, now: float | None 
     base_hash = hashlib.sha256(canonical_json(base).encode()).hexdigest()[:16]
     runner_name, runner = _choose_runner(spec, base, base_path)
     axes, labels = _axes(spec)
-    _check_paths(axes, base, runner)
+    notes = _check_paths(axes, base, runner)
+    for note in notes:
+        log.warning("%s", note)
     _validate_with_runner(axes, base, runner, spec.seed)
     sweep_id = spec.sweep_id
     if sweep_id is None:
@@ -298,5 +323,5 @@ def resolve(spec: SweepSpec, *, spec_dir: Path | None = None, now: float | None 
     return ResolvedSweep(
         spec=spec, sweep_id=sweep_id, base_path=base_path, base_config=base, base_hash=base_hash,
         runner_name=runner_name, runner=runner, axes=axes, labels=labels,
-        sweep_dir=Path(spec.output_dir) / sweep_id, db_path=Path(spec.db_path), spec_dir=spec_dir,
+        sweep_dir=Path(spec.output_dir) / sweep_id, db_path=Path(spec.db_path), spec_dir=spec_dir, notes=notes,
     )
