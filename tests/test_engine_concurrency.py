@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from helpers.engine_support import Workspace, finish, kill_session, wait_until, workspace  # noqa: F401
+from helpers.engine_support import Workspace, finish, kill_session, wait_until
 
 TRIALS = 12
 

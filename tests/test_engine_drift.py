@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers.engine_support import Workspace, finish, kill_session, wait_until, workspace  # noqa: F401
+from helpers.engine_support import Workspace, finish, kill_session, wait_until
 
 
 def snapshot(workspace: Workspace) -> dict[str, tuple[int, bytes]]:

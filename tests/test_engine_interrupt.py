@@ -10,7 +10,7 @@ import pytest
 
 from sweeplab.sweep_folder import config_file_name
 
-from helpers.engine_support import Workspace, finish, kill_session, pid_gone, wait_until, workspace  # noqa: F401
+from helpers.engine_support import Workspace, finish, kill_session, pid_gone, wait_until
 
 TRIALS = 6
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from helpers.engine_support import Workspace, pid_gone, workspace  # noqa: F401  (fixture)
+from helpers.engine_support import Workspace, pid_gone
 
 
 def attempts_of(workspace: Workspace, experiment_id: str) -> list[tuple[int, str]]:

@@ -8,8 +8,7 @@ import signal
 
 import pytest
 
-from helpers.engine_support import (Workspace, finish, kill_session, pid_gone, wait_until,  # noqa: F401
-                                    workspace)
+from helpers.engine_support import Workspace, kill_session, pid_gone, wait_until
 
 TRIALS = 20
 

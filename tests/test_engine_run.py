@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 
-from helpers.engine_support import TRIAL, Workspace, clean_env, workspace  # noqa: F401  (fixture)
+from helpers.engine_support import TRIAL, Workspace, clean_env
 
 from sweeplab import ExperimentSweep
 

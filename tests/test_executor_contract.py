@@ -25,10 +25,19 @@ from sweeplab.trial import TrialLaunch, TrialStatus
 TRIAL_SCRIPT = Path(__file__).parent / "helpers" / "trial_script.py"
 MB = 1024 * 1024
 
-_FACTORIES: dict[str, Callable[[], Executor]] = {
-    "local": lambda: LocalExecutor(slots=2),
+def _dask_executor(request: pytest.FixtureRequest) -> Executor:
+    from sweeplab.executors.dask import DaskExecutor
+
+    return DaskExecutor(request.getfixturevalue("dask_scheduler"), slots=2)
+
+
+_FACTORIES: dict[str, Callable[[pytest.FixtureRequest], Executor]] = {
+    "local": lambda request: LocalExecutor(slots=2),
+    "dask": _dask_executor,
 }
-EXECUTORS = ["local"]
+EXECUTORS = ["local", "dask"]
+
+
 
 LaunchFactory = Callable[..., TrialLaunch]
 
@@ -36,7 +45,7 @@ LaunchFactory = Callable[..., TrialLaunch]
 @pytest.fixture(params=EXECUTORS)
 def executor(request: pytest.FixtureRequest) -> Iterator[Executor]:
     """A fresh executor with two slots, shut down (cancelling leftovers) after the test."""
-    created = _FACTORIES[request.param]()
+    created = _FACTORIES[request.param](request)
     yield created
     created.shutdown(cancel=True)
 

@@ -22,6 +22,7 @@ __all__ = ["SweepSpec", "Limits", "load_spec", "spec_from_mapping", "check_sweep
 #: the original format's replication key: a label list under ``sweep``, not a config path
 REPLICATE_KEY = "experiment_id_suffix"
 _SWEEP_ID = re.compile(r"[A-Za-z0-9_.-]+")
+_SCHEDULER = re.compile(r"(?:(?:tcp|tls|ws|wss|ucx)://)?[A-Za-z0-9_.\[\]:-]+:\d+")
 
 
 class Limits(BaseModel):
@@ -57,6 +58,16 @@ class SweepSpec(BaseModel):
     max_retries: int = Field(default=2, ge=0)
     tags: list[str] = Field(default_factory=list)
     limits: Limits | None = None
+    dask_scheduler: str | None = None  # run the trials on this Dask cluster instead of here
+
+    @field_validator("dask_scheduler")
+    @classmethod
+    def _check_scheduler(cls, value: str | None) -> str | None:
+        if value is None or value == "local":
+            return None
+        if not _SCHEDULER.fullmatch(value):
+            raise ValueError("expected the Dask scheduler's address, such as tcp://host:8786")
+        return value
 
     @field_validator("sweep_id")
     @classmethod
@@ -98,6 +109,7 @@ _EXPECTED = {
     "command": "expected the command as a list of strings (YAML) or one string (split like a shell would)",
     "timeout": "expected a positive number of seconds, or null for no limit",
     "sweep_id": "use only letters, digits, '-', '_' and '.'",
+    "dask_scheduler": "expected the Dask scheduler's address, such as tcp://host:8786 (or 'local' to run here)",
 }
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .coordinator import Coordinator, Observer, SweepOutcome
+from .errors import ConfigError, ExecutorError
 from .executors.base import Executor
 from .journal import connect
 from .plan import Plan
@@ -22,6 +23,9 @@ from .sweep_folder import sweep_results
 __all__ = ["ExperimentSweep", "SweepResult", "decide_for", "estimate_duration", "run_resolved"]
 
 log = logging.getLogger(__name__)
+
+#: seconds to wait for a Dask scheduler to answer before giving up
+DASK_CONNECT_TIMEOUT = 10.0
 
 
 @dataclass
@@ -46,8 +50,46 @@ class SweepResult:
         return asdict(self)
 
 
-def decide_for(sweep: ResolvedSweep, plan: Plan | None = None) -> Budget:
-    """The parallelism decision for a sweep, from the machine and the trials' declared needs."""
+def executor_for(sweep: ResolvedSweep) -> Executor | None:
+    """The executor the spec asks for: a connected Dask executor, or None to run here.
+
+    Connecting happens before anything is written, so a wrong address is a clean error.
+    """
+    address = sweep.spec.dask_scheduler
+    if not address:
+        return None
+    from .executors.dask import DaskExecutor
+    try:
+        return DaskExecutor(address, connect_timeout=DASK_CONNECT_TIMEOUT)
+    except ExecutorError as exc:
+        raise ConfigError(f"cannot run on the Dask cluster '{address}': {exc}. Start a scheduler with "
+                          f"'dask scheduler' and workers with 'dask worker ADDRESS', check the address, "
+                          f"or leave out --dask / dask_scheduler to run on this machine") from None
+
+
+def cluster_budget(sweep: ResolvedSweep, executor: Executor) -> Budget:
+    """The parallelism decision on a cluster: its worker threads, or the count asked for."""
+    capacity = executor.capacity
+    reasons = [f"Dask cluster at {sweep.spec.dask_scheduler}: {capacity.slots} worker thread(s), "
+               f"{capacity.memory_bytes / 2**30:.1f} GB of worker memory"]
+    if sweep.spec.parallel == "auto":
+        slots = capacity.slots
+        reasons.append("auto: one trial per worker thread")
+    else:
+        slots = int(sweep.spec.parallel)
+    return Budget(slots=slots, memory_bytes=capacity.memory_bytes, cpus=capacity.cpus, jetson=False,
+                  reasons=tuple(reasons))
+
+
+def decide_for(sweep: ResolvedSweep, plan: Plan | None = None, executor: Executor | None = None) -> Budget:
+    """The parallelism decision for a sweep, from the machine (or cluster) and the trials' declared needs."""
+    if sweep.spec.dask_scheduler:
+        if executor is not None:
+            return cluster_budget(sweep, executor)
+        slots = 1 if sweep.spec.parallel == "auto" else int(sweep.spec.parallel)
+        return Budget(slots=slots, memory_bytes=0, cpus=None, jetson=False, reasons=(
+            f"Dask cluster at {sweep.spec.dask_scheduler}, not contacted yet: "
+            "its worker threads decide when the sweep starts",))
     memory: float | None = None
     cpus = 1
     limits = sweep.spec.limits
@@ -91,8 +133,10 @@ def estimate_duration(sweep: ResolvedSweep, plan: Plan, budget: Budget) -> tuple
 
 def run_resolved(sweep: ResolvedSweep, *, observer: Observer | None = None, allow_drift: bool = False,
                  executor: Executor | None = None, budget: Budget | None = None) -> SweepOutcome:
-    """Run a resolved sweep on this machine (or on ``executor``) to its end."""
-    budget = budget or decide_for(sweep)
+    """Run a resolved sweep to its end: on ``executor``, on the spec's Dask cluster, or on this machine."""
+    if executor is None:
+        executor = executor_for(sweep)
+    budget = budget or decide_for(sweep, executor=executor)
     if executor is None:
         from .executors.local import LocalExecutor
         executor = LocalExecutor(slots=budget.slots, memory_bytes=budget.memory_bytes, cpus=budget.cpus)

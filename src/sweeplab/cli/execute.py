@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..drift import check_resumable
 from ..plan import Plan
-from ..sweep import decide_for, estimate_duration, run_resolved
+from ..sweep import decide_for, estimate_duration, executor_for, run_resolved
 from .progress import ProgressObserver
 from .views import Screen
 
@@ -23,13 +23,19 @@ def execute(sweep: ResolvedSweep, screen: Screen, *, yes: bool, allow_drift: boo
     """Show the plan, confirm if large and interactive, run, and return the exit code."""
     check_resumable(sweep, allow_drift)  # refuse before anything is shown as started
     plan = Plan(sweep)
-    budget = decide_for(sweep, plan)
-    if not screen.quiet:
-        screen.plan_summary(sweep, plan, budget, dry_run=False, estimate=estimate_duration(sweep, plan, budget))
-    if len(plan) > CONFIRM_ABOVE and not yes and screen.interactive:
-        answer = screen.console.input(f"Run {len(plan)} trials? [y/N] ").strip().lower()
-        if answer not in ("y", "yes"):
-            screen.say("Nothing was run.")
-            return 1
-    outcome = run_resolved(sweep, observer=ProgressObserver(screen, sweep), allow_drift=allow_drift, budget=budget)
+    executor = executor_for(sweep)  # a Dask cluster is connected (or refused) before anything is written
+    try:
+        budget = decide_for(sweep, plan, executor)
+        if not screen.quiet:
+            screen.plan_summary(sweep, plan, budget, dry_run=False, estimate=estimate_duration(sweep, plan, budget))
+        if len(plan) > CONFIRM_ABOVE and not yes and screen.interactive:
+            answer = screen.console.input(f"Run {len(plan)} trials? [y/N] ").strip().lower()
+            if answer not in ("y", "yes"):
+                screen.say("Nothing was run.")
+                return 1
+        outcome = run_resolved(sweep, observer=ProgressObserver(screen, sweep), allow_drift=allow_drift,
+                               budget=budget, executor=executor)
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel=True)  # run_resolved shuts it down already; a refusal above must too
     return outcome.exit_code

@@ -49,6 +49,9 @@ def add_execution_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jetson", action="store_true", default=None,
                         help="apply the NVIDIA Jetson Orin profile even if not detected")
     parser.add_argument("--timeout", type=_positive, metavar="SECONDS", help="time limit per trial")
+    parser.add_argument("--dask", metavar="ADDRESS",
+                        help="run the trials on the Dask cluster of this scheduler (tcp://host:8786); "
+                             "'local' runs them here. The sweep folder must be on a file system the workers share")
     parser.add_argument("--max-retries", type=int, metavar="N", help="extra attempts for failed trials (default 2)")
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation of a large sweep")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the final summary")
@@ -127,6 +130,7 @@ def build_spec(args: argparse.Namespace) -> tuple[SweepSpec, Path | None]:
         "function": args.function, "sweep_id": args.sweep_id, "output_dir": args.output, "db_path": args.db,
         "description": args.description, "tags": args.tag, "resume": args.resume, "parallel": args.parallel,
         "jetson_optimized": args.jetson, "timeout": args.timeout, "max_retries": args.max_retries,
+        "dask_scheduler": args.dask,
     }
     data.update({k: v for k, v in flags.items() if v is not None})
     if "base_config" not in data:
@@ -182,7 +186,9 @@ def resume_main(argv: list[str]) -> int:
         overrides["timeout"] = args.timeout
     if args.max_retries is not None:
         overrides["max_retries"] = args.max_retries
-    spec = spec.model_copy(update=overrides)
+    if args.dask is not None:
+        overrides["dask_scheduler"] = args.dask
+    spec = spec_from_mapping({**spec.model_dump(exclude_unset=True), **overrides}, where="sweeplab resume")
     from ..resolve import resolve
     resolved = resolve(spec, spec_dir=spec_dir)
     from .views import Screen

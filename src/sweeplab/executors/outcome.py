@@ -507,12 +507,15 @@ class AttemptProcess:
         return self.result
 
 
-def run_attempt(launch: TrialLaunch) -> TrialResult:
+def run_attempt(launch: TrialLaunch, should_cancel: Callable[[], bool] | None = None,
+                poll: float = 0.25) -> TrialResult:
     """Run ``launch`` to completion in this thread and return how it ended.
 
     Enforces the timeout (SIGTERM to the group, SIGKILL after ``launch.grace``) and the memory
-    grant (rlimits plus the RSS watchdog). Meant for remote workers; a process that cannot
-    start gives a ``failed`` result rather than an exception.
+    grant (rlimits plus the RSS watchdog). ``should_cancel``, asked every ``poll`` seconds, ends
+    the attempt as ``cancelled`` when it returns true (how a remote coordinator cancels). Meant
+    for remote workers; a process that cannot start gives a ``failed`` result rather than an
+    exception.
     """
     try:
         attempt = AttemptProcess(launch)
@@ -524,8 +527,12 @@ def run_attempt(launch: TrialLaunch) -> TrialResult:
             while True:
                 deadline = attempt.next_deadline()
                 wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+                if should_cancel is not None:
+                    wait = poll if wait is None else min(wait, poll)
                 if selector.select(wait):
                     break
+                if should_cancel is not None and attempt.ended_by is None and should_cancel():
+                    attempt.terminate(EndReason.CANCEL)
                 attempt.service(time.monotonic())
         except BaseException:
             # interrupted (KeyboardInterrupt, a worker shutting down): leave nothing running

@@ -1,0 +1,210 @@
+"""Run trials on a Dask distributed cluster (``pip install 'sweeplab[dask]'``).
+
+Each attempt is one Dask task that runs :func:`~sweeplab.executors.outcome.run_attempt` on a
+worker: the trial is a process of that worker's machine, in its own process group, with the
+same timeout, memory grant and result reading as a local trial. The worker needs the attempt
+folder the coordinator prepared, so the sweep folder must be on a file system both see (the
+usual shared home or scratch of a cluster; one machine trivially).
+
+Cancelling a running attempt sets a :class:`distributed.Event` that the task looks at every
+quarter second, which ends the trial's process group on its worker. A trial counts as one
+slot of one worker thread: start workers with ``--nthreads`` equal to the trials each machine
+should run at once.
+
+Example::
+
+    with DaskExecutor("tcp://scheduler:8786") as executor:
+        job = executor.submit(launch)
+        executor.wait([job], timeout=None)
+        status = job.result().status
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import selectors
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from ..errors import ExecutorError
+from ..trial import TrialLaunch, TrialResult, TrialStatus
+from .base import Capacity, Executor, Job
+from .outcome import run_attempt, utc_iso
+
+__all__ = ["DaskExecutor", "DaskJob"]
+
+logger = logging.getLogger(__name__)
+
+#: how often a running task asks whether its attempt was cancelled (seconds)
+CANCEL_POLL = 0.25
+
+
+def _run_on_worker(launch: TrialLaunch, cancel_event: str) -> TrialResult:
+    """The task: run the attempt on this worker, ending it if the coordinator cancels it."""
+    from distributed import Event
+
+    event = Event(cancel_event)
+    return run_attempt(launch, should_cancel=event.is_set, poll=CANCEL_POLL)
+
+
+def _unfinished_result(launch: TrialLaunch, status: TrialStatus, error: str) -> TrialResult:
+    now = utc_iso(time.time())
+    return TrialResult(key=launch.key, attempt=launch.attempt, status=status, start_time=now, end_time=now,
+                       error=error, attempt_dir=launch.attempt_dir)
+
+
+class DaskJob(Job):
+    """A handle on one attempt running as a Dask task."""
+
+    def __init__(self, executor: DaskExecutor, launch: TrialLaunch, future: Any, cancel_event: str) -> None:
+        self.launch = launch
+        self._executor = executor
+        self._future = future
+        self._cancel_event = cancel_event
+        self._cancelled = False
+        self._result: TrialResult | None = None
+
+    @property
+    def started(self) -> bool:
+        """True: the attempt is handed to the cluster (its process group lives on a worker)."""
+        return True
+
+    @property
+    def pid(self) -> int | None:
+        return None  # a worker's process: nothing the coordinator's host could signal
+
+    def done(self) -> bool:
+        return self._result is not None or self._future.done()
+
+    def result(self) -> TrialResult:
+        """The attempt's outcome, waiting for it if needed; a task the cluster lost is ``crashed``."""
+        if self._result is None:
+            try:
+                self._result = self._future.result()
+            except Exception as exc:  # noqa: BLE001 - any failure of the cluster itself
+                if self._cancelled or self._future.cancelled():
+                    self._result = _unfinished_result(self.launch, TrialStatus.CANCELLED, "cancelled")
+                else:
+                    self._result = _unfinished_result(
+                        self.launch, TrialStatus.CRASHED, f"the Dask cluster lost the attempt: {exc!r}")
+        return self._result
+
+    def cancel(self) -> None:
+        """End the attempt: not started yet, it never starts; running, its process group is terminated."""
+        if self.done():
+            return
+        self._cancelled = True
+        from distributed import Event
+
+        Event(self._cancel_event, client=self._executor.client).set()
+        if self._future.status == "pending":  # not on a worker yet: it never starts
+            self._future.cancel()
+
+    def __repr__(self) -> str:
+        return f"<DaskJob {self.launch.experiment_id} attempt={self.launch.attempt} {self._future.status}>"
+
+
+class DaskExecutor(Executor):
+    """Run attempts as tasks of a Dask cluster.
+
+    ``address`` is the scheduler's (``tcp://host:8786``); or pass a ready ``client``. ``slots``
+    defaults to the cluster's worker threads, ``memory_bytes`` and ``cpus`` to the sum over its
+    workers. Use from one thread.
+    """
+
+    name = "dask"
+
+    def __init__(self, address: str | None = None, *, client: Any = None, slots: int | None = None,
+                 memory_bytes: int | None = None, cpus: int | None = None, connect_timeout: float = 30) -> None:
+        try:
+            from distributed import Client
+        except ImportError as exc:
+            raise ExecutorError("the Dask executor needs Dask distributed: pip install 'sweeplab[dask]'") from exc
+        if client is None and address is None:
+            raise ExecutorError("DaskExecutor needs the scheduler's address (tcp://host:8786) or a client")
+        self._owns_client = client is None
+        try:
+            self.client = client or Client(address, timeout=connect_timeout, set_as_default=False)
+        except OSError as exc:
+            raise ExecutorError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+        workers = self.client.scheduler_info().get("workers", {})
+        threads = sum(int(w.get("nthreads", 1)) for w in workers.values())
+        if not workers:
+            logger.warning("the Dask cluster has no workers yet: trials wait until one joins")
+        self._capacity = Capacity(
+            slots=slots or max(1, threads),
+            memory_bytes=memory_bytes or sum(int(w.get("memory_limit") or 0) for w in workers.values()) or 1,
+            cpus=cpus or max(1, threads),
+        )
+        # a done callback (Dask's thread) or wakeup() (maybe a signal handler) writes a byte here
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_read, False)
+        os.set_blocking(self._wake_write, False)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._wake_read, selectors.EVENT_READ)
+        self._woken = False
+        self._jobs: list[DaskJob] = []
+        self._closed = False
+
+    @property
+    def capacity(self) -> Capacity:
+        return self._capacity
+
+    def submit(self, launch: TrialLaunch) -> DaskJob:
+        if self._closed:
+            raise ExecutorError("this DaskExecutor has been shut down; create a new one")
+        cancel_event = f"sweeplab-cancel-{uuid.uuid4().hex}"
+        future = self.client.submit(_run_on_worker, launch, cancel_event, pure=False,
+                                    key=f"sweeplab-{launch.key[:16]}-{launch.attempt}-{uuid.uuid4().hex[:8]}")
+        job = DaskJob(self, launch, future, cancel_event)
+        future.add_done_callback(lambda _: self._poke())
+        self._jobs.append(job)
+        return job
+
+    def _poke(self) -> None:
+        try:
+            os.write(self._wake_write, b"\0")
+        except OSError:  # full (a wake-up is pending anyway) or closed
+            pass
+
+    def wakeup(self) -> None:
+        """Make a :meth:`wait` in progress return early; safe from a signal handler."""
+        self._woken = True
+        self._poke()
+
+    def wait(self, jobs: Iterable[Job], timeout: float | None) -> list[Job]:
+        wanted = list(jobs)
+        for job in wanted:
+            if not isinstance(job, DaskJob) or job._executor is not self:
+                raise ExecutorError(f"{job!r} was not submitted to this executor")
+        end = None if timeout is None else time.monotonic() + timeout
+        while True:
+            finished = [job for job in wanted if job.done()]
+            if finished or not wanted or self._woken or (end is not None and time.monotonic() >= end):
+                self._woken = False
+                return finished
+            self._selector.select(None if end is None else max(0.0, end - time.monotonic()))
+            try:
+                while os.read(self._wake_read, 4096):
+                    pass
+            except BlockingIOError:
+                pass
+
+    def shutdown(self, cancel: bool = True) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        live = [job for job in self._jobs if not job.done()]
+        if cancel:
+            for job in live:
+                job.cancel()
+        for job in live:
+            job.result()  # a cancelled task ends within its grace period
+        self._selector.close()
+        os.close(self._wake_read)
+        os.close(self._wake_write)
+        if self._owns_client:
+            self.client.close()
