@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 
-from helpers.engine_support import TRIAL, Workspace, clean_env
+from helpers.engine_support import TRIAL, Workspace, clean_env, finish, kill_session, wait_until
 
 from sweeplab import ExperimentSweep
 
@@ -210,3 +210,26 @@ def test_events_never_announce_what_the_journal_does_not_hold(workspace: Workspa
         process.communicate()
     assert process.returncode == 0
     assert len(checked) == len(values)
+
+
+def test_views_catch_up_while_other_trials_still_run(workspace: Workspace) -> None:
+    """Two quick trials end close together while two others hang: the views show both within seconds."""
+    spec = workspace.spec("live", {"mode": ["ok", "hang"], "value": [1.0, 2.0]}, parallel=4)
+    process = workspace.start("run", spec)
+    results = workspace.sweep_dir("live") / "sweep_results.json"
+
+    def both_quick_ones_shown() -> bool:
+        assert process.poll() is None, process.communicate()
+        try:
+            records = json.loads(results.read_text())
+        except (FileNotFoundError, ValueError):  # not written yet (written atomically: never half)
+            return False
+        return sorted(r["status"] for r in records if r["parameters"]["mode"] == "ok") == ["completed"] * 2
+
+    try:
+        wait_until(both_quick_ones_shown, "sweep_results.json to show both quick trials completed")
+        process.terminate()  # SIGTERM: the hanging trials are cancelled
+        code, _, err = finish(process)
+    finally:
+        kill_session(process)
+    assert code == 130, err
