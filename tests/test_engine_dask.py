@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 
 from helpers.engine_support import Workspace
 
@@ -55,3 +56,44 @@ def test_resume_moves_a_sweep_onto_the_cluster(workspace: Workspace, dask_schedu
     assert resumed.returncode == 0, resumed.stderr
     assert f"Dask cluster at {dask_scheduler}" in resumed.stdout
     assert sorted(workspace.trial_rows("moved").values()) == [("completed", 2)] * 2
+
+
+def _leave_stale_attempt(workspace: Workspace, sweep_id: str, spec: Path) -> list[str]:
+    """Make it look as if attempt 1 of every trial started unjournaled before a crash: its folder exists."""
+    from sweeplab.plan import Plan
+    from sweeplab.resolve import resolve
+    from sweeplab.spec import load_spec
+
+    keys = [key for _, key in Plan(resolve(load_spec(spec), spec_dir=spec.parent)).keys()]
+    for key in keys:
+        folder = workspace.output / sweep_id / "trials" / key / "attempt-1"
+        folder.mkdir(parents=True)
+        (folder / "metrics.json").write_text(json.dumps({"value": -1.0}))  # what a leftover might write
+    return keys
+
+
+def test_a_rerun_on_the_cluster_never_shares_a_leftover_attempts_folder(workspace: Workspace,
+                                                                        dask_scheduler: str) -> None:
+    """A worker may still run a lost attempt, so its folder is left alone and the rerun takes the next number."""
+    spec = workspace.spec("leftover", {"value": [1.0, 2.0]}, dask_scheduler=dask_scheduler)
+    keys = _leave_stale_attempt(workspace, "leftover", spec)
+    done = workspace.run("run", spec, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert workspace.query("SELECT attempt, status FROM attempts WHERE sweep_id = 'leftover'") == [(2, "completed")] * 2
+    for key in keys:
+        trial = workspace.output / "leftover" / "trials" / key
+        assert json.loads((trial / "attempt-1" / "metrics.json").read_text()) == {"value": -1.0}  # untouched
+        assert (trial / "attempt-2" / "stdout.txt").read_text().splitlines()[-1] == "done"
+    assert sorted(m for (m,) in workspace.query(
+        "SELECT json_extract(metrics_json, '$.value') FROM trials WHERE sweep_id = 'leftover'")) == [1.0, 2.0]
+
+
+def test_a_local_rerun_reuses_the_leftover_attempts_folder_it_cleared(workspace: Workspace) -> None:
+    """Locally the recovery ends leftovers first, so the folder is emptied and its number reused."""
+    spec = workspace.spec("cleared", {"value": [1.0, 2.0]})
+    keys = _leave_stale_attempt(workspace, "cleared", spec)
+    done = workspace.run("run", spec)
+    assert done.returncode == 0, done.stderr
+    assert workspace.query("SELECT attempt, status FROM attempts WHERE sweep_id = 'cleared'") == [(1, "completed")] * 2
+    for key in keys:
+        assert not (workspace.output / "cleared" / "trials" / key / "attempt-1" / "metrics.json").exists()

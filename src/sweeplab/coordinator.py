@@ -12,6 +12,7 @@ the second (or SIGTERM) cancels what runs; either way the sweep resumes cleanly.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -146,7 +147,7 @@ class Coordinator:
         self._sweep_dir = str(sweep.sweep_dir.resolve())
         self._trials_dir = os.path.join(self._sweep_dir, "trials")
         self._unrecorded: list[tuple[Job, Ticket]] = []  # launched, process group not journaled yet
-        self._staged: dict[tuple[str, int], str] = {}  # (key, attempt) -> attempt folder made ahead
+        self._staged: dict[str, tuple[int, str]] = {}  # key -> (attempt, folder) made ahead
         self._staged_trials: dict[str, Trial] = {}
         self._cwd = os.getcwd()
         self._drifted = False  # resuming across an allowed drift
@@ -185,8 +186,14 @@ class Coordinator:
                 limits.cpu_threads if limits else None)
         return need
 
-    def _stage(self, trial: Trial, attempt: int) -> str:
-        """Create the attempt's folder and files ahead of its start; returns the attempt folder.
+    def _stage(self, trial: Trial, attempt: int) -> tuple[int, str]:
+        """Create the attempt's folder and files ahead of its start; returns (attempt number, folder).
+
+        The number is ``attempt`` unless a folder of that number exists already: left by an attempt
+        that started unjournaled just before a crash. Its processes were ended by the recovery if
+        the executor can do that (local ones); the folder is then reused. Otherwise (a remote
+        worker may still be writing there) the next free number is taken, so that two attempts
+        never share a folder.
 
         Called for the trial that will start next while others run, so that when a slot frees
         up, only the process start stands between the old trial's exit and the new one's start
@@ -195,17 +202,22 @@ class Coordinator:
         """
         join = os.path.join
         trial_dir = join(self._trials_dir, trial.key)
-        # absolute: it is the SWEEPLAB_ATTEMPT_DIR a resume matches to find this attempt's processes
-        attempt_dir = join(trial_dir, f"attempt-{attempt}")
         try:
             os.mkdir(trial_dir)  # 'trials' exists since run(); one call, not makedirs' several
         except FileExistsError:
             pass
-        try:
-            os.mkdir(attempt_dir)
-        except FileExistsError:  # left by an attempt of this number that started unjournaled before a crash
-            shutil.rmtree(attempt_dir, ignore_errors=True)
-            os.mkdir(attempt_dir)
+        while True:
+            # absolute: it is the SWEEPLAB_ATTEMPT_DIR a resume matches to find this attempt's processes
+            attempt_dir = join(trial_dir, f"attempt-{attempt}")
+            try:
+                os.mkdir(attempt_dir)
+                break
+            except FileExistsError:
+                if self.executor.ends_leftovers:
+                    shutil.rmtree(attempt_dir, ignore_errors=True)
+                    os.mkdir(attempt_dir)
+                    break
+                attempt += 1
         for name in (STDOUT_NAME, STDERR_NAME):  # created now, so the start only has to open them
             os.close(os.open(join(attempt_dir, name), os.O_WRONLY | os.O_CREAT, 0o644))
         # Rewritten by any rerun, and read only once the trial has started, so a plain write is
@@ -225,12 +237,11 @@ class Coordinator:
                 os.link(config_path, readable)
         except OSError:  # no hard links here: write a copy
             shutil.copyfile(config_path, readable)
-        self._staged[(trial.key, attempt)] = attempt_dir
-        return attempt_dir
+        return attempt, attempt_dir
 
     def _unstage(self) -> None:
         """Remove what was staged for trials that did not start (the sweep stopped first)."""
-        for (key, attempt), attempt_dir in self._staged.items():
+        for key, (attempt, attempt_dir) in self._staged.items():
             if attempt == 1:  # the trial never ran: no trace of it should remain
                 trial = self._staged_trials.get(key)
                 if trial is not None:
@@ -249,23 +260,28 @@ class Coordinator:
         if scheduler.closed:
             return
         upcoming = scheduler.peek(time.monotonic())
-        if upcoming is not None and (upcoming[0].key, upcoming[1]) not in self._staged:
+        if upcoming is not None and upcoming[0].key not in self._staged:
             trial, attempt = upcoming
             self._staged_trials[trial.key] = trial
-            self._stage(trial, attempt)
+            self._staged[trial.key] = self._stage(trial, attempt)
 
-    def _launch(self, ticket: Ticket) -> tuple[Job, AttemptStart]:
+    def _launch(self, ticket: Ticket) -> tuple[Job, AttemptStart, Ticket]:
         """Start the ticket's attempt (staging its files first if that was not done ahead).
 
+        Returns the ticket as started: its attempt number may have moved on (see :meth:`_stage`).
         The start is journaled with the rest of the round, after the process exists: should the
         coordinator die in between, a resume finds the process by its ``SWEEPLAB_ATTEMPT_DIR``.
         """
         sweep, trial = self.sweep, ticket.trial
-        attempt_dir = self._staged.pop((trial.key, ticket.attempt), None)
+        staged = self._staged.pop(trial.key, None)
         self._staged_trials.pop(trial.key, None)
-        if attempt_dir is None:
-            attempt_dir = self._stage(trial, ticket.attempt)
-            del self._staged[(trial.key, ticket.attempt)]
+        if staged is None or staged[0] < ticket.attempt:  # not staged, or staged for an earlier attempt
+            if staged is not None:
+                shutil.rmtree(staged[1], ignore_errors=True)
+            staged = self._stage(trial, ticket.attempt)
+        attempt, attempt_dir = staged
+        if attempt != ticket.attempt:
+            ticket = dataclasses.replace(ticket, attempt=attempt)
         self._configs.pop(trial.key, None)  # keep memory flat on huge plans; a retry recomputes it
         self._demands.pop(trial.key, None)
         context = RunContext(sweep_id=sweep.sweep_id, experiment_id=trial.experiment_id, key=trial.key,
@@ -287,7 +303,7 @@ class Coordinator:
             start = AttemptStart(trial, ticket.attempt, attempt_dir, self.host, utc_now())
             self._unrecorded.append((job, ticket))
         self.observer.trial_started(trial, ticket.attempt)
-        return job, start
+        return job, start, ticket
 
     def _started_processes(self, skip: list[Job]) -> list[tuple[str, int, int | None, int | None]]:
         """Process groups to journal: attempts whose process now exists (for recovery after a crash).
@@ -492,7 +508,7 @@ class Coordinator:
             return []
         starts = []
         for ticket in scheduler.take(time.monotonic()):
-            job, start = self._launch(ticket)
+            job, start, ticket = self._launch(ticket)
             running[job] = ticket
             starts.append(start)
             events.write("started", key=ticket.trial.key, experiment_id=ticket.trial.experiment_id,

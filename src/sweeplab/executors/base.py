@@ -56,6 +56,9 @@ class Executor(ABC):
     """Where trials run. See the module docstring for the contract."""
 
     name: str = "executor"
+    #: whether a resume can end attempts a dead coordinator left running here (local processes:
+    #: found by their environment); if not, a rerun never reuses a leftover attempt's folder
+    ends_leftovers: bool = False
 
     @property
     @abstractmethod

@@ -111,6 +111,7 @@ class LocalExecutor(Executor):
     """
 
     name = "local"
+    ends_leftovers = True
 
     def __init__(self, slots: int, memory_bytes: int | None = None, cpus: int | None = None) -> None:
         if slots < 1:
