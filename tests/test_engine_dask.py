@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 from pathlib import Path
 
-from helpers.engine_support import Workspace
+from helpers.engine_support import Workspace, kill_session, pid_gone, wait_until
 
 
 def test_a_sweep_runs_on_the_cluster_with_retries_and_merges(workspace: Workspace, dask_scheduler: str) -> None:
@@ -97,3 +99,34 @@ def test_a_local_rerun_reuses_the_leftover_attempts_folder_it_cleared(workspace:
     assert workspace.query("SELECT attempt, status FROM attempts WHERE sweep_id = 'cleared'") == [(1, "completed")] * 2
     for key in keys:
         assert not (workspace.output / "cleared" / "trials" / key / "attempt-1" / "metrics.json").exists()
+
+
+def test_resume_after_kill_9_ends_the_attempt_still_running_on_a_worker(workspace: Workspace,
+                                                                         dask_scheduler: str) -> None:
+    """The dead coordinator's task keeps running on its worker; the resume cancels it, then reruns the trial."""
+    spec = workspace.spec("crashed", {"mode": ["hang_first"], "value": [1.0]}, dask_scheduler=dask_scheduler,
+                          grace_period=1)
+    process = workspace.start("run", spec)
+    try:
+        pid_file = wait_until(lambda: next(workspace.state.glob("*.1.pid"), None), "the trial to start on a worker")
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        kill_session(process)
+    leftover = int(pid_file.read_text())
+    assert not pid_gone(leftover)  # the worker still runs it: nothing of the coordinator's session touched it
+    resumed = workspace.resume("crashed", timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    wait_until(lambda: pid_gone(leftover), "the leftover trial to be ended")
+    # here the worker is on this machine, so the leftover is also found by its environment; what a
+    # remote worker relies on is the task's cancel event, which the resume must have set
+    from distributed import Client, Event
+
+    from sweeplab.executors.dask import cancel_event_name
+
+    (first_attempt,) = (workspace.sweep_dir("crashed") / "trials").resolve().glob("*/attempt-1")
+    attempt_dir = str(first_attempt)  # journaled or not, depending on when the kill came
+    with Client(dask_scheduler, set_as_default=False) as client:
+        assert Event(cancel_event_name(attempt_dir), client=client).is_set()
+    statuses = workspace.query("SELECT attempt, status FROM attempts WHERE sweep_id = 'crashed' ORDER BY attempt")
+    assert statuses[-1][1] == "completed" and all(status != "running" for _, status in statuses)

@@ -329,6 +329,9 @@ class Coordinator:
         search through every process's environment costs milliseconds on a busy machine).
         """
         from .executors.local import terminate_attempts_under, terminate_process_group
+        if not self.executor.ends_leftovers:  # tasks of the dead coordinator may still run on workers
+            asked = self.executor.end_leftovers(self._leftover_folders(journal))
+            log.info("asked %d attempt(s) of the previous coordinator to end", asked)
         for attempt in journal.running_attempts(self.sweep.sweep_id):
             if attempt["host"] == self.host and attempt["pgid"]:
                 attempt_dir = attempt["attempt_dir"]
@@ -339,8 +342,24 @@ class Coordinator:
             journal.abandon_attempt(self.sweep.sweep_id, attempt["key"], attempt["attempt"],
                                     "its coordinator stopped while it ran")
             events.write("recovered", key=attempt["key"], attempt=attempt["attempt"])
-        # Attempts started but not yet journaled when the last coordinator died, or whose group is unknown.
+        # Processes on this machine of attempts never journaled (or of an earlier run here), whatever
+        # the executor now: found by their environment.
         terminate_attempts_under(self._trials_dir, self.sweep.spec.grace_period)
+
+    def _leftover_folders(self, journal: Journal) -> list[str]:
+        """Attempt folders whose attempt may still run: journaled as running, or never journaled."""
+        journaled = {(row["key"], row["attempt"]): row["status"] for row in journal.attempt_states(self.sweep.sweep_id)}
+        folders = []
+        for trial_dir in os.scandir(self._trials_dir):
+            if not trial_dir.is_dir():
+                continue
+            for entry in os.scandir(trial_dir.path):
+                name = entry.name
+                if entry.is_dir() and name.startswith("attempt-") and name[8:].isdigit():
+                    status = journaled.get((trial_dir.name, int(name[8:])))
+                    if status is None or status == "running":
+                        folders.append(entry.path)
+        return folders
 
     def _pending(self, journal: Journal) -> tuple[Any, int]:
         """Trials still to run, as (trial, attempt number), and how many of the plan's are already completed."""

@@ -184,6 +184,11 @@ class Journal:
         hints.update(("params:" + _canonical_params(row[0]), row[1]) for row in rows)
         return hints
 
+    def attempt_states(self, sweep_id: str) -> list[dict[str, Any]]:
+        """Every journaled attempt of the sweep: key, attempt number, status."""
+        rows = self.conn.execute("SELECT key, attempt, status FROM attempts WHERE sweep_id = ?", (sweep_id,))
+        return [dict(row) for row in rows]
+
     def running_attempts(self, sweep_id: str) -> list[dict[str, Any]]:
         """Attempts still marked running (their coordinator died)."""
         rows = self.conn.execute("SELECT * FROM attempts WHERE sweep_id = ? AND status = 'running'", (sweep_id,))

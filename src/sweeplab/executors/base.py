@@ -73,6 +73,14 @@ class Executor(ABC):
     def wait(self, jobs: Iterable[Job], timeout: float | None) -> list[Job]:
         """Block until at least one of ``jobs`` is done or ``timeout`` passes; return the done ones."""
 
+    def end_leftovers(self, attempt_dirs: Iterable[str]) -> int:
+        """Ask attempts a dead coordinator left on this executor (named by their folders) to end.
+
+        For executors that cannot be searched for them (``ends_leftovers`` false); returns how
+        many were asked. Default: nothing to do.
+        """
+        return 0
+
     def wakeup(self) -> None:
         """Make a :meth:`wait` in progress return early (safe to call from a signal handler)."""
 

@@ -21,6 +21,7 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import selectors
@@ -40,6 +41,15 @@ logger = logging.getLogger(__name__)
 
 #: how often a running task asks whether its attempt was cancelled (seconds)
 CANCEL_POLL = 0.25
+
+
+def cancel_event_name(attempt_dir: str) -> str:
+    """The :class:`distributed.Event` that cancels the attempt writing into ``attempt_dir``.
+
+    Derived from the folder, so that a coordinator resuming after a crash can cancel attempts
+    that its dead predecessor submitted.
+    """
+    return "sweeplab-cancel-" + hashlib.sha256(attempt_dir.encode()).hexdigest()[:32]
 
 
 def _run_on_worker(launch: TrialLaunch, cancel_event: str) -> TrialResult:
@@ -156,13 +166,30 @@ class DaskExecutor(Executor):
     def submit(self, launch: TrialLaunch) -> DaskJob:
         if self._closed:
             raise ExecutorError("this DaskExecutor has been shut down; create a new one")
-        cancel_event = f"sweeplab-cancel-{uuid.uuid4().hex}"
+        cancel_event = cancel_event_name(launch.attempt_dir)
+        from distributed import Event
+
+        Event(cancel_event, client=self.client).clear()  # a folder reused by a new sweep of the same id
         future = self.client.submit(_run_on_worker, launch, cancel_event, pure=False,
                                     key=f"sweeplab-{launch.key[:16]}-{launch.attempt}-{uuid.uuid4().hex[:8]}")
         job = DaskJob(self, launch, future, cancel_event)
         future.add_done_callback(lambda _: self._poke())
         self._jobs.append(job)
         return job
+
+    def end_leftovers(self, attempt_dirs: Iterable[str]) -> int:
+        """Cancel attempts a dead coordinator submitted (by their folders); returns how many were asked.
+
+        A task still running on a worker sees its cancel event within a quarter second and ends
+        its trial's process group; a task that is gone is not affected.
+        """
+        from distributed import Event
+
+        count = 0
+        for attempt_dir in attempt_dirs:
+            Event(cancel_event_name(attempt_dir), client=self.client).set()
+            count += 1
+        return count
 
     def _poke(self) -> None:
         try:
