@@ -130,3 +130,16 @@ def test_resume_after_kill_9_ends_the_attempt_still_running_on_a_worker(workspac
         assert Event(cancel_event_name(attempt_dir), client=client).is_set()
     statuses = workspace.query("SELECT attempt, status FROM attempts WHERE sweep_id = 'crashed' ORDER BY attempt")
     assert statuses[-1][1] == "completed" and all(status != "running" for _, status in statuses)
+
+
+def test_python_api_estimates_with_the_clusters_worker_threads(workspace: Workspace, dask_scheduler: str,
+                                                               monkeypatch) -> None:  # noqa: ANN001
+    from sweeplab import ExperimentSweep, sweep as sweep_module
+    from sweeplab.resources import Machine
+
+    monkeypatch.chdir(workspace.root)
+    # this machine as an 8-core one: sized by it, the estimate would be one wave, not three
+    monkeypatch.setattr(sweep_module, "detect_machine", lambda: Machine(total_memory=64 * 2**30, cpus=8))
+    sweep = ExperimentSweep(str(workspace.base), {"value": [1.0, 2.0, 3.0, 4.0, 5.0]}, sweep_id="estimate",
+                            parallel_jobs="auto", runner="command", command=["true"], dask_scheduler=dask_scheduler)
+    assert sweep.estimate_time_remaining(10.0) == 30.0  # 5 trials on 2 worker threads: 3 waves

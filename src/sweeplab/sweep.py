@@ -215,5 +215,10 @@ class ExperimentSweep:
             finally:
                 conn.close()
         remaining = max(0, len(self.plan) - done)
-        slots = decide_for(self.resolved).slots
+        executor = executor_for(self.resolved) if self.spec.dask_scheduler and self.spec.parallel == "auto" else None
+        try:
+            slots = decide_for(self.resolved, executor=executor).slots  # on a cluster: its worker threads
+        finally:
+            if executor is not None:
+                executor.shutdown(cancel=False)
         return math.ceil(remaining / max(1, slots)) * float(avg_experiment_duration)
