@@ -39,7 +39,7 @@ def main() -> None:
     print(machine())
     folders = Path(tempfile.mkdtemp(prefix="sweeplab-dask-bench-"))
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, worker_dashboard_address=None) as cluster, \
+                      dashboard_address=":0", worker_dashboard_address=":0") as cluster, \
             Client(cluster) as client:
         def ours() -> float:
             resolved = sweep_in(Path(tempfile.mkdtemp(dir=folders)), {

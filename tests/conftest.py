@@ -17,7 +17,7 @@ def dask_scheduler() -> Iterator[str]:
     from distributed import LocalCluster  # the test extra installs it: a missing one is a failure
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, worker_dashboard_address=None) as cluster:
+                      dashboard_address=":0", worker_dashboard_address=":0") as cluster:
         yield cluster.scheduler_address
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
+import psutil
 import pytest
 
 from sweeplab.executors import Capacity, Executor
@@ -243,3 +244,32 @@ def test_cancel_after_the_end_changes_nothing(executor: Executor, make_launch: L
     before = wait_done(executor, job)
     job.cancel()
     assert job.result() == before
+
+
+def test_shutdown_cancels_what_still_runs(executor: Executor, make_launch: LaunchFactory) -> None:
+    launch = make_launch("hang", timeout=60, grace=0.5)
+    job = executor.submit(launch)
+    wait_for_file(Path(launch.attempt_dir) / "ready")
+    pid = int((Path(launch.attempt_dir) / "ready").read_text())
+    started = time.monotonic()
+    executor.shutdown(cancel=True)
+    assert time.monotonic() - started < 10
+    assert job.done() and job.result().status is TrialStatus.CANCELLED
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_cancel_a_trial_waiting_behind_full_slots(executor: Executor, make_launch: LaunchFactory) -> None:
+    """Both slots busy with hanging trials, a third hanging one is cancelled at once: it ends ``cancelled``
+    promptly, whether it had started (local) or still waited for a worker (Dask)."""
+    hanging = [make_launch("hang", timeout=60, grace=0.5) for _ in range(2)]
+    jobs = [executor.submit(launch) for launch in hanging]
+    for launch in hanging:
+        wait_for_file(Path(launch.attempt_dir) / "ready")
+    job = executor.submit(make_launch("hang", timeout=60, grace=0.5))
+    job.cancel()
+    try:
+        assert wait_done(executor, job, timeout=10).status is TrialStatus.CANCELLED
+    finally:
+        for other in jobs:
+            other.cancel()
+            wait_done(executor, other)

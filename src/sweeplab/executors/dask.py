@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 #: how often a running task asks whether its attempt was cancelled (seconds)
 CANCEL_POLL = 0.25
+#: seconds beyond the grace period that shutdown waits for cancelled tasks to end
+SHUTDOWN_MARGIN = 10.0
 
 
 def cancel_event_name(attempt_dir: str) -> str:
@@ -57,6 +59,8 @@ def _run_on_worker(launch: TrialLaunch, cancel_event: str) -> TrialResult:
     from distributed import Event
 
     event = Event(cancel_event)
+    if event.is_set():  # cancelled while it waited for a worker: never start it
+        return _unfinished_result(launch, TrialStatus.CANCELLED, "cancelled")
     return run_attempt(launch, should_cancel=event.is_set, poll=CANCEL_POLL)
 
 
@@ -103,14 +107,23 @@ class DaskJob(Job):
         return self._result
 
     def cancel(self) -> None:
-        """End the attempt: not started yet, it never starts; running, its process group is terminated."""
+        """End the attempt: not started yet, it never starts; running, its process group is terminated.
+
+        Returns at once; the job is done when the worker has ended the trial (within a quarter
+        second plus the grace period).
+        """
         if self.done():
             return
         self._cancelled = True
         from distributed import Event
 
-        Event(self._cancel_event, client=self._executor.client).set()
-        if self._future.status == "pending":  # not on a worker yet: it never starts
+        # Running, the task sees the event and ends its trial's process group; the future is left
+        # alone, so that it is done only once the trial has ended. Still waiting for a worker, the
+        # task is cancelled outright (and, should it start meanwhile, the event stops it at once).
+        client = self._executor.client
+        Event(self._cancel_event, client=client).set()
+        executing = any(client.call_stack(keys=[self._future.key]).values())  # a worker runs it now
+        if not executing:
             self._future.cancel()
 
     def __repr__(self) -> str:
@@ -225,11 +238,25 @@ class DaskExecutor(Executor):
             return
         self._closed = True
         live = [job for job in self._jobs if not job.done()]
-        if cancel:
-            for job in live:
-                job.cancel()
+        if live:
+            deadline = None  # without cancel: wait for them to finish
+            if cancel:
+                for job in live:
+                    job.cancel()
+                # a cancelled task ends within its grace period; a cluster that does not answer is not waited for
+                deadline = time.monotonic() + max(job.launch.grace for job in live) + SHUTDOWN_MARGIN
+            waiting = list(live)
+            while waiting and (deadline is None or time.monotonic() < deadline):
+                self.wait(waiting, None if deadline is None else max(0.0, deadline - time.monotonic()))
+                waiting = [job for job in waiting if not job.done()]
+            if waiting:
+                logger.warning("the Dask cluster did not confirm the end of %d cancelled attempt(s)", len(waiting))
         for job in live:
-            job.result()  # a cancelled task ends within its grace period
+            if job.done():
+                job.result()
+            else:
+                job._result = _unfinished_result(job.launch, TrialStatus.CANCELLED,
+                                                 "cancelled (the cluster did not confirm the end)")
         self._selector.close()
         os.close(self._wake_read)
         os.close(self._wake_write)
