@@ -6,8 +6,10 @@ same timeout, memory grant and result reading as a local trial. The worker needs
 folder the coordinator prepared, so the sweep folder must be on a file system both see (the
 usual shared home or scratch of a cluster; one machine trivially).
 
-Cancelling a running attempt sets a :class:`distributed.Event` that the task looks at every
-quarter second, which ends the trial's process group on its worker. A trial counts as one
+Cancelling an attempt that still waits for a worker cancels its task; a running one is told
+through a :class:`distributed.Event` that the task looks at every quarter second, and it ends
+the trial's process group on its worker. The events are named after the attempt folders, so
+a coordinator resuming after a crash can cancel what its predecessor left. A trial counts as one
 slot of one worker thread: start workers with ``--nthreads`` equal to the trials each machine
 should run at once.
 
