@@ -147,8 +147,7 @@ class Coordinator:
         self._sweep_dir = str(sweep.sweep_dir.resolve())
         self._trials_dir = os.path.join(self._sweep_dir, "trials")
         self._unrecorded: list[tuple[Job, Ticket]] = []  # launched, process group not journaled yet
-        self._staged: dict[str, tuple[int, str]] = {}  # key -> (attempt, folder) made ahead
-        self._staged_trials: dict[str, Trial] = {}
+        self._staged: dict[str, tuple[Trial, int, str]] = {}  # key -> (trial, attempt, folder) made ahead
         self._cwd = os.getcwd()
         self._drifted = False  # resuming across an allowed drift
         self._completed_now = 0  # trials completed by this run
@@ -241,19 +240,15 @@ class Coordinator:
 
     def _unstage(self) -> None:
         """Remove what was staged for trials that did not start (the sweep stopped first)."""
-        for key, (attempt, attempt_dir) in self._staged.items():
+        for trial, attempt, attempt_dir in self._staged.values():
             if attempt == 1:  # the trial never ran: no trace of it should remain
-                trial = self._staged_trials.get(key)
-                if trial is not None:
-                    readable = os.path.join(self._sweep_dir,
-                                            config_file_name(self.sweep.sweep_id, trial.experiment_id))
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(readable)
+                readable = os.path.join(self._sweep_dir, config_file_name(self.sweep.sweep_id, trial.experiment_id))
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(readable)
                 shutil.rmtree(os.path.dirname(attempt_dir), ignore_errors=True)
             else:
                 shutil.rmtree(attempt_dir, ignore_errors=True)
         self._staged.clear()
-        self._staged_trials.clear()
 
     def _stage_next(self, scheduler: Scheduler) -> None:
         """Prepare the trial the scheduler will most likely start next (see :meth:`_stage`)."""
@@ -262,8 +257,7 @@ class Coordinator:
         upcoming = scheduler.peek(time.monotonic())
         if upcoming is not None and upcoming[0].key not in self._staged:
             trial, attempt = upcoming
-            self._staged_trials[trial.key] = trial
-            self._staged[trial.key] = self._stage(trial, attempt)
+            self._staged[trial.key] = (trial, *self._stage(trial, attempt))
 
     def _launch(self, ticket: Ticket) -> tuple[Job, AttemptStart, Ticket]:
         """Start the ticket's attempt (staging its files first if that was not done ahead).
@@ -274,12 +268,12 @@ class Coordinator:
         """
         sweep, trial = self.sweep, ticket.trial
         staged = self._staged.pop(trial.key, None)
-        self._staged_trials.pop(trial.key, None)
-        if staged is None or staged[0] < ticket.attempt:  # not staged, or staged for an earlier attempt
+        if staged is None or staged[1] < ticket.attempt:  # not staged, or staged for an earlier attempt
             if staged is not None:
-                shutil.rmtree(staged[1], ignore_errors=True)
-            staged = self._stage(trial, ticket.attempt)
-        attempt, attempt_dir = staged
+                shutil.rmtree(staged[2], ignore_errors=True)
+            attempt, attempt_dir = self._stage(trial, ticket.attempt)
+        else:
+            _, attempt, attempt_dir = staged
         if attempt != ticket.attempt:
             ticket = dataclasses.replace(ticket, attempt=attempt)
         self._configs.pop(trial.key, None)  # keep memory flat on huge plans; a retry recomputes it

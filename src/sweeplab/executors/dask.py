@@ -35,7 +35,7 @@ from typing import Any
 from ..errors import ExecutorError
 from ..trial import TrialLaunch, TrialResult, TrialStatus
 from .base import Capacity, Executor, Job
-from .outcome import run_attempt, utc_iso
+from .outcome import result_without_process, run_attempt
 
 __all__ = ["DaskExecutor", "DaskJob"]
 
@@ -62,14 +62,8 @@ def _run_on_worker(launch: TrialLaunch, cancel_event: str) -> TrialResult:
 
     event = Event(cancel_event)
     if event.is_set():  # cancelled while it waited for a worker: never start it
-        return _unfinished_result(launch, TrialStatus.CANCELLED, "cancelled")
+        return result_without_process(launch, TrialStatus.CANCELLED, "cancelled")
     return run_attempt(launch, should_cancel=event.is_set, poll=CANCEL_POLL)
-
-
-def _unfinished_result(launch: TrialLaunch, status: TrialStatus, error: str) -> TrialResult:
-    now = utc_iso(time.time())
-    return TrialResult(key=launch.key, attempt=launch.attempt, status=status, start_time=now, end_time=now,
-                       error=error, attempt_dir=launch.attempt_dir)
 
 
 class DaskJob(Job):
@@ -102,9 +96,9 @@ class DaskJob(Job):
                 self._result = self._future.result()
             except Exception as exc:  # noqa: BLE001 - any failure of the cluster itself
                 if self._cancelled or self._future.cancelled():
-                    self._result = _unfinished_result(self.launch, TrialStatus.CANCELLED, "cancelled")
+                    self._result = result_without_process(self.launch, TrialStatus.CANCELLED, "cancelled")
                 else:
-                    self._result = _unfinished_result(
+                    self._result = result_without_process(
                         self.launch, TrialStatus.CRASHED, f"the Dask cluster lost the attempt: {exc!r}")
         return self._result
 
@@ -257,7 +251,7 @@ class DaskExecutor(Executor):
             if job.done():
                 job.result()
             else:
-                job._result = _unfinished_result(job.launch, TrialStatus.CANCELLED,
+                job._result = result_without_process(job.launch, TrialStatus.CANCELLED,
                                                  "cancelled (the cluster did not confirm the end)")
         self._selector.close()
         os.close(self._wake_read)

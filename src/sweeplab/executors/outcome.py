@@ -45,6 +45,7 @@ __all__ = [
     "classify",
     "numeric_metrics",
     "read_metrics",
+    "result_without_process",
     "run_attempt",
     "signal_group",
     "start_failure_result",
@@ -242,15 +243,19 @@ def build_result(launch: TrialLaunch, *, returncode: int, ended_by: EndReason | 
     )
 
 
+def result_without_process(launch: TrialLaunch, status: TrialStatus, error: str, *,
+                           invalid_config: bool = False) -> TrialResult:
+    """The result of an attempt that has no process outcome to read (never started, or lost)."""
+    now = utc_iso(time.time())
+    return TrialResult(key=launch.key, attempt=launch.attempt, status=status, start_time=now, end_time=now,
+                       error=error, host=_HOST, attempt_dir=launch.attempt_dir, invalid_config=invalid_config)
+
+
 def start_failure_result(launch: TrialLaunch, exc: OSError) -> TrialResult:
     """The result of an attempt whose process could not even start (missing program, bad cwd)."""
-    now = time.time()
-    return TrialResult(
-        key=launch.key, attempt=launch.attempt, status=TrialStatus.FAILED,
-        start_time=utc_iso(now), end_time=utc_iso(now),
-        error=f"could not start {launch.argv[0] if launch.argv else '(empty argv)'!r}: {exc}",
-        host=socket.gethostname(), attempt_dir=launch.attempt_dir, invalid_config=True,
-    )
+    program = launch.argv[0] if launch.argv else "(empty argv)"
+    return result_without_process(launch, TrialStatus.FAILED, f"could not start {program!r}: {exc}",
+                                  invalid_config=True)
 
 
 # --------------------------------------------------------------------------- process control
