@@ -273,3 +273,17 @@ def test_cancel_a_trial_waiting_behind_full_slots(executor: Executor, make_launc
         for other in jobs:
             other.cancel()
             wait_done(executor, other)
+
+
+def test_cancel_right_after_submit(executor: Executor, make_launch: LaunchFactory) -> None:
+    """Cancelling a job the moment it is submitted (before a Dask scheduler has even heard of it) ends it
+    ``cancelled``, each of several times, without an error and without the trial running on."""
+    for _ in range(5):
+        launch = make_launch("hang", timeout=60, grace=0.5)
+        job = executor.submit(launch)
+        job.cancel()
+        assert wait_done(executor, job, timeout=10).status is TrialStatus.CANCELLED
+        ready = Path(launch.attempt_dir) / "ready"
+        if ready.exists():  # it had started: its process is gone now
+            pid = int(ready.read_text())
+            assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE

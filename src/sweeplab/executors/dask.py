@@ -118,9 +118,16 @@ class DaskJob(Job):
         # task is cancelled outright (and, should it start meanwhile, the event stops it at once).
         client = self._executor.client
         Event(self._cancel_event, client=client).set()
-        executing = any(client.call_stack(keys=[self._future.key]).values())  # a worker runs it now
-        if not executing:
+        if not self._executing(client):
             self._future.cancel()
+
+    def _executing(self, client: Any) -> bool:
+        """Whether a worker runs the task now. A task the scheduler has not heard of yet (its submission
+        is still on the way, on the same ordered stream a cancel takes) is not running."""
+        try:
+            return any(client.call_stack(keys=[self._future.key]).values())
+        except KeyError:
+            return False
 
     def __repr__(self) -> str:
         return f"<DaskJob {self.launch.experiment_id} attempt={self.launch.attempt} {self._future.status}>"
