@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from helpers.engine_support import Workspace, finish, kill_session, wait_until
@@ -107,3 +108,44 @@ def test_a_second_coordinator_is_refused_while_the_first_is_alive(workspace: Wor
 def test_status_of_a_folder_without_sweeps_is_a_clear_error(workspace: Workspace, tmp_path: Path) -> None:
     done = workspace.run("status", "--sweep-dir", tmp_path / "empty")
     assert done.returncode == 2 and "no sweeps" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_values_removed_under_allow_drift_leave_the_views_and_come_back_with_their_results(
+        workspace: Workspace) -> None:
+    """Removing a value with --allow-drift marks its trial ``dropped``: kept in the database with its
+    experiment rows, out of sweep_results.json, completed_experiments.json, the analysis and the counts.
+    Put back, it returns completed without running again."""
+    import json
+
+    from sweeplab.analysis import SweepAnalyzer
+
+    assert workspace.run("run", workspace.spec("trim", {"value": [1.0, 2.0, 3.0]})).returncode == 0
+    trimmed = workspace.run("run", workspace.spec("trim", {"value": [1.0, 3.0]}, resume=True), "--allow-drift")
+    assert trimmed.returncode == 0, trimmed.stderr
+    assert "1 trial(s) the plan no longer has are marked 'dropped'" in trimmed.stderr
+    assert "Sweep trim completed: 2/2 completed" in trimmed.stdout
+    assert workspace.trial_rows("trim")["trim_exp0002_value=2.0"] == ("dropped", 1)
+    assert workspace.result_counts("trim_") == {"trim_exp0001_value=1.0": 1, "trim_exp0002_value=2.0": 1,
+                                                "trim_exp0003_value=3.0": 1}  # nothing deleted
+    folder = workspace.sweep_dir("trim")
+    results = json.loads((folder / "sweep_results.json").read_text())
+    assert [r["parameters"]["value"] for r in results] == [1.0, 3.0]
+    assert json.loads((folder / "completed_experiments.json").read_text()) == [
+        "trim_exp0001_value=1.0", "trim_exp0003_value=3.0"]
+    analyzer = SweepAnalyzer("trim", sweep_dir=workspace.output)
+    assert sorted(analyzer.to_dataframe()["value"]) == [1.0, 3.0]
+    assert analyzer.status_counts == {"completed": 2}
+    status = workspace.run("status", "trim", "--sweep-dir", workspace.output)
+    assert "2/2 completed" in status.stdout
+    assert re.search(r"dropped \(no longer in the plan\) +1\b", status.stdout), status.stdout
+    assert "not started" not in status.stdout
+
+    restored = workspace.run("run", workspace.spec("trim", {"value": [1.0, 2.0, 3.0]}, resume=True),
+                             "--allow-drift")
+    assert restored.returncode == 0, restored.stderr
+    assert "1 dropped trial(s) are back in the plan" in restored.stderr
+    assert workspace.trial_rows("trim") == {"trim_exp0001_value=1.0": ("completed", 1),
+                                            "trim_exp0002_value=2.0": ("completed", 1),
+                                            "trim_exp0003_value=3.0": ("completed", 1)}
+    assert workspace.count_events("trim", "started") == 3  # the one brought back did not run again
+    assert len(json.loads((folder / "sweep_results.json").read_text())) == 3

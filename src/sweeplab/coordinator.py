@@ -151,6 +151,7 @@ class Coordinator:
         self._cwd = os.getcwd()
         self._drifted = False  # resuming across an allowed drift
         self._completed_now = 0  # trials completed by this run
+        self._notes: list[str] = []  # said at the end, after the warnings
 
     # --- interrupts -----------------------------------------------------------------------
     def request_stop(self, force: bool = False) -> None:
@@ -355,6 +356,21 @@ class Coordinator:
                         folders.append(entry.path)
         return folders
 
+    def _drop_outside_plan(self, journal: Journal, journaled: Any) -> None:
+        """After an allowed drift: journaled trials the plan no longer has become ``dropped``; dropped
+        ones it has again come back. Memory is bounded by the journal, not by the plan."""
+        in_plan = set()
+        for trial in self.plan:
+            trial, state = journaled(trial)
+            if state is not None:
+                in_plan.add(trial.key)
+        dropped, back = journal.keep_only(self.sweep.sweep_id, in_plan)
+        if dropped:
+            self._notes.append(f"{dropped} trial(s) the plan no longer has are marked 'dropped': kept in "
+                               "the database, left out of the views and counts")
+        if back:
+            self._notes.append(f"{back} dropped trial(s) are back in the plan with their earlier results")
+
     def _pending(self, journal: Journal) -> tuple[Any, int]:
         """Trials still to run, as (trial, attempt number), and how many of the plan's are already completed."""
         sweep_id = self.sweep.sweep_id
@@ -372,6 +388,10 @@ class Coordinator:
                     trial = Trial(index=trial.index, key=old_key, experiment_id=state[2], params=trial.params,
                                   repeat=trial.repeat, seed=trial.seed, label=trial.label)
             return trial, state
+
+        if self._drifted or any(state[0] == "dropped" for state in states.values()):
+            self._drop_outside_plan(journal, journaled)
+            states = journal.trial_states(sweep_id, with_params=self._drifted)  # trials brought back
 
         def candidates() -> Iterator[Trial]:
             if by_params:  # keys moved: match every trial by its parameters
@@ -440,7 +460,8 @@ class Coordinator:
             journal.set_sweep_status(sweep.sweep_id, status)
             write_views(journal.conn, sweep.sweep_id, sweep.sweep_dir, str(sweep.db_path))
             events.write("sweep_finished", status=status, counts=counts)
-            outcome = SweepOutcome(sweep.sweep_id, counts, total, interrupted=interrupted, warnings=warnings,
+            outcome = SweepOutcome(sweep.sweep_id, counts, total, interrupted=interrupted,
+                                   warnings=warnings + self._notes,
                                    plan_completed=completed)
             self.observer.finished(outcome)
             return outcome

@@ -243,6 +243,30 @@ class Journal:
             finally:
                 self.conn.execute("DETACH DATABASE attempt_db")
 
+    def keep_only(self, sweep_id: str, plan_keys: Iterable[str]) -> tuple[int, int]:
+        """After an allowed drift, mark the sweep's trials outside ``plan_keys`` ``dropped``.
+
+        A dropped trial keeps its row, attempts and experiment rows, but leaves the views and the
+        plan's counts. A dropped trial the plan has again gets back the status of its last
+        attempt, so a completed one is not run twice. Returns (newly dropped, brought back).
+        """
+        with self.transaction() as conn:
+            conn.execute("CREATE TEMP TABLE plan_keys (key TEXT PRIMARY KEY)")
+            try:
+                conn.executemany("INSERT OR IGNORE INTO plan_keys VALUES (?)", ((key,) for key in plan_keys))
+                dropped = conn.execute(
+                    """UPDATE trials SET status = 'dropped' WHERE sweep_id = ? AND status != 'dropped'
+                       AND key NOT IN (SELECT key FROM plan_keys)""", (sweep_id,)).rowcount
+                back = conn.execute(
+                    """UPDATE trials SET status = COALESCE(
+                           (SELECT a.status FROM attempts a WHERE a.sweep_id = trials.sweep_id AND a.key = trials.key
+                            ORDER BY a.attempt DESC LIMIT 1), 'cancelled')
+                       WHERE sweep_id = ? AND status = 'dropped' AND key IN (SELECT key FROM plan_keys)""",
+                    (sweep_id,)).rowcount
+            finally:
+                conn.execute("DROP TABLE temp.plan_keys")
+        return dropped, back
+
     def abandon_attempt(self, sweep_id: str, key: str, attempt: int, reason: str) -> None:
         """Mark an attempt of a dead coordinator as cancelled, its trial ready to run again."""
         now = utc_now()

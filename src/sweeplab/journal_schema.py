@@ -6,7 +6,8 @@ canonical JSON (sorted keys).
 
 ``sweeps``    one row per sweep: its validated spec and base config as run.
 ``trials``    one row per trial that was ever started: current status, attempt count,
-              the metrics of its completed attempt. Trials never started have no row.
+              the metrics of its completed attempt. Trials never started have no row;
+              trials a resume with ``--allow-drift`` left out of the plan are ``dropped``.
 ``attempts``  one row per attempt: its own status, times, exit code, error tail, host,
               process group and folder.
 """
@@ -38,7 +39,7 @@ CREATE TABLE IF NOT EXISTS trials (
     repeat        INTEGER NOT NULL DEFAULT 0,
     label         TEXT,
     seed          INTEGER NOT NULL,
-    status        TEXT NOT NULL,              -- pending running completed failed timeout crashed cancelled
+    status        TEXT NOT NULL,              -- running completed failed timeout crashed cancelled dropped
     attempts      INTEGER NOT NULL DEFAULT 0,
     metrics_json  TEXT NOT NULL DEFAULT '{}', -- numbers reported by the completed (or last) attempt
     start_time    TEXT,

@@ -129,7 +129,7 @@ SELECT json_object(
     {counters},
     'error_message', error_message, 'db_path', :db_path, 'metrics', json(metrics_json),
     'attempts', attempts, 'duration', duration, 'replicate', label)
-FROM trials WHERE sweep_id = :sweep_id ORDER BY idx
+FROM trials WHERE sweep_id = :sweep_id AND status != 'dropped' ORDER BY idx
 """.format(counters=",\n    ".join(
     f"'{name}', COALESCE(json_extract(metrics_json, '$.{name}'), 0)" for name in _RESULT_FIELDS))
 

@@ -218,7 +218,8 @@ def load_sweep(sweep_id: str, sweep_dir: str | Path) -> SweepData:
                 "SELECT status, total_trials FROM sweeps WHERE sweep_id = ?", (sweep_id,)).fetchone()
         rows = conn.execute(
             "SELECT experiment_id, key, idx, repeat, label, status, attempts, metrics_json, params_json,"
-            " start_time, end_time, duration, error_message FROM trials WHERE sweep_id = ? ORDER BY idx",
+            " start_time, end_time, duration, error_message FROM trials WHERE sweep_id = ? AND status != 'dropped'"
+            " ORDER BY idx",
             (sweep_id,),
         ).fetchall()
         has_self_reports = "self_reports" in tables and set(SELF_REPORT_COLUMNS) <= _table_columns(conn, "self_reports")

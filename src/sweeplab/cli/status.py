@@ -77,6 +77,7 @@ def _summary(conn: sqlite3.Connection, sweep_id: str) -> dict[str, Any]:
     errors = conn.execute("""SELECT t.experiment_id, a.attempt, a.status, a.error_tail FROM attempts a
                              JOIN trials t ON t.sweep_id = a.sweep_id AND t.key = a.key
                              WHERE a.sweep_id = ? AND a.status NOT IN ('completed', 'running')
+                               AND t.status != 'dropped'
                              ORDER BY a.end_time DESC LIMIT 5""", (sweep_id,)).fetchall()
     return {"counts": counts, "mean_duration": row[0] if row else None,
             "state": sweep[0] if sweep else "unknown", "total": sweep[1] if sweep else None,
@@ -121,6 +122,7 @@ def status_main(argv: list[str]) -> int:
     total = info["total"] or config.get("total_experiments") or 0
     counts = info["counts"]
     completed = counts.get("completed", 0)
+    dropped = counts.pop("dropped", 0)  # left out of the plan by a resume with --allow-drift
     never = max(0, total - sum(counts.values()))
     table = Table(show_edge=False, box=None, padding=(0, 2))
     table.add_column("status")
@@ -130,6 +132,8 @@ def status_main(argv: list[str]) -> int:
             table.add_row(status, str(counts[status]))
     if never:
         table.add_row("not started", str(never))
+    if dropped:
+        table.add_row("dropped (no longer in the plan)", str(dropped))
     state = _state(info, folder)
     screen.console.print(f"Sweep {sweep_id}: {state}, {completed}/{total} completed "
                          f"(last update {info['updated']})", markup=False)
@@ -174,7 +178,7 @@ def list_main(argv: list[str]) -> int:
                 info = _summary(conn, folder.name)
                 state = _state(info, folder)
                 completed = info["counts"].get("completed", 0)
-                failed = sum(v for k, v in info["counts"].items() if k not in ("completed", "running", "pending"))
+                failed = sum(v for k, v in info["counts"].items() if k not in ("completed", "running", "pending", "dropped"))
             except sqlite3.Error:
                 pass
             finally:
