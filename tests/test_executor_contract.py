@@ -192,6 +192,25 @@ def test_memory_grant_leaves_room_for_a_small_trial(executor: Executor, make_lau
     assert result.metrics == {"allocated_mb": 50}
 
 
+def test_a_resident_only_grant_lets_a_trial_reserve_address_space(executor: Executor,
+                                                                  make_launch: LaunchFactory) -> None:
+    """1 GB mapped but untouched: over a 200 MB address-space cap, within a 200 MB resident grant."""
+    capped = wait_done(executor, executor.submit(make_launch("reserve", "1024", memory_bytes=200 * MB)))
+    assert capped.status is TrialStatus.CRASHED
+    resident = wait_done(executor, executor.submit(
+        make_launch("reserve", "1024", memory_bytes=200 * MB, resident_only=True)))
+    assert resident.status is TrialStatus.COMPLETED, resident.error
+    assert resident.metrics == {"reserved_mb": 1024}
+
+
+def test_a_resident_only_grant_still_stops_a_trial_that_fills_it(executor: Executor,
+                                                                  make_launch: LaunchFactory) -> None:
+    result = wait_done(executor, executor.submit(
+        make_launch("hold", "600", memory_bytes=200 * MB, resident_only=True, timeout=60)), timeout=30)
+    assert result.status is TrialStatus.CRASHED
+    assert result.error.startswith("exceeded its memory limit of 0.195 GB (resident memory)")
+
+
 def test_capacity(executor: Executor) -> None:
     capacity = executor.capacity
     assert isinstance(capacity, Capacity)

@@ -290,7 +290,8 @@ class Coordinator:
             sweep_id=sweep.sweep_id, key=trial.key, experiment_id=trial.experiment_id, attempt=ticket.attempt,
             argv=tuple(argv), attempt_dir=attempt_dir, cwd=self._cwd, env=env,
             timeout=sweep.spec.timeout, grace=sweep.spec.grace_period,
-            memory_bytes=int(memory * 1024 ** 3) if memory else None, cpu_threads=ticket.resources.cpu_threads)
+            memory_bytes=int(memory * 1024 ** 3) if memory else None, cpu_threads=ticket.resources.cpu_threads,
+            resident_only=ticket.resources.resident_only)
         job = self.executor.submit(launch)
         if getattr(job, "started", True):
             start = AttemptStart(trial, ticket.attempt, attempt_dir, self.host, utc_now(), job.pid, job.pgid)

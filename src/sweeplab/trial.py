@@ -58,7 +58,9 @@ class TrialLaunch:
 
     ``argv`` is run without a shell; ``env`` is added to the worker's environment.
     ``attempt_dir`` is this attempt's own folder (stdout, stderr, metrics.json), so two
-    attempts never share files. ``memory_bytes`` and ``cpu_threads`` are the trial's grant.
+    attempts never share files. ``memory_bytes`` and ``cpu_threads`` are the trial's grant. The
+    memory grant caps the address space and the resident memory, or with ``resident_only`` only the
+    resident memory (for programs that map big files or reserve address space they never use).
     """
 
     sweep_id: str
@@ -73,6 +75,7 @@ class TrialLaunch:
     grace: float = 10.0
     memory_bytes: int | None = None
     cpu_threads: int = 1
+    resident_only: bool = False
 
 
 @dataclass(frozen=True)

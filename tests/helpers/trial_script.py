@@ -102,6 +102,13 @@ def main(mode: str, arg: str | None) -> int:
         blocks = _allocate(int(arg or 400))
         print(json.dumps({"allocated_mb": len(blocks) * 10}))
         return 0
+    if mode == "reserve":
+        # map a large region without touching it, as a language model maps its weights
+        import mmap
+
+        region = mmap.mmap(-1, int(arg or 1024) * 1024 * 1024)
+        print(json.dumps({"reserved_mb": len(region) // (1024 * 1024)}))
+        return 0
     if mode == "tree-hog":
         # each process stays under an address-space limit, together they exceed the RSS grant
         import subprocess

@@ -335,13 +335,15 @@ def start_process(launch: TrialLaunch, environ: Mapping[str, str] | None = None)
     The process is the leader of its own process group (pgid == pid), so the whole trial —
     children and grandchildren included — can be signalled at once. Without a memory grant the
     process is created by ``posix_spawn`` (a vfork that runs nothing of ours before exec, and
-    opens the output files in the child), the cheapest start there is; with one, RLIMIT_AS and
-    RLIMIT_DATA are set in the child between fork and exec, which needs :class:`subprocess.Popen`.
+    opens the output files in the child), the cheapest start there is; with one (unless it is
+    ``resident_only``), RLIMIT_AS and RLIMIT_DATA are set in the child between fork and exec, which
+    needs :class:`subprocess.Popen`. The RSS watchdog holds every memory grant.
     """
     folder = launch.attempt_dir
     env = child_env(launch, environ)
     argv = list(launch.argv)
-    if not launch.memory_bytes and (launch.cwd is None or launch.cwd == os.getcwd()):
+    caps_address_space = bool(launch.memory_bytes) and not launch.resident_only
+    if not caps_address_space and (launch.cwd is None or launch.cwd == os.getcwd()):
         try:
             # As subprocess does: what Python ignores for itself (SIGPIPE, SIGXFSZ) is back to its
             # default in the trial, and no descriptor of ours beyond 0-2 is passed on.
@@ -361,7 +363,7 @@ def start_process(launch: TrialLaunch, environ: Mapping[str, str] | None = None)
         popen = subprocess.Popen(
             argv, cwd=launch.cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
             start_new_session=True,
-            preexec_fn=_memory_limiter(launch.memory_bytes) if launch.memory_bytes else None,
+            preexec_fn=_memory_limiter(launch.memory_bytes) if caps_address_space else None,
         )
     return _Child(popen.pid, popen)
 

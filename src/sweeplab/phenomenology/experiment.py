@@ -80,7 +80,7 @@ class Experiment:
         rc = config.resource_constraints
         mind_class = load_mind(config.mind)
         self.mind = mind_class(model_path=config.model_path, seed=self.seed, cpu_threads=rc.cpu_threads or 1,
-                               gpu_layers=rc.gpu_layers)
+                               gpu_layers=rc.gpu_layers, context_window=rc.context_window)
         self.jar = Jar.for_config(config, self.mind, system_prompt(config))
         self.schedule = InterventionSchedule(config.interventions, self.seed)
         self._effects_rng = random.Random(f"{self.seed}:interventions")
@@ -152,6 +152,7 @@ class Experiment:
                                   total_crashes=crashes, duration_seconds=self.wall_seconds,
                                   simulated_seconds=self.jar.clock)
         self.db.commit()
+        self.mind.close()
         log.info("experiment %s %s after %d cycles, %d crashes", self.eid, self.status, self.jar.cycle, crashes)
 
     def _cycle(self) -> None:

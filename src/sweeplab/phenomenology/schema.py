@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..errors import ConfigError, did_you_mean
 from .intervention_params import resolve_parameters, resolve_trigger_params
-from .minds import available_minds
+from .minds import available_minds, load_mind
 from .prompts import BUILTIN_BELIEFS
 
 __all__ = ["Mode", "InterventionType", "Trigger", "ResourceConstraints", "EpistemicFrame", "Intervention",
@@ -165,6 +165,7 @@ class ExperimentConfig(_Strict):
                 raise ValueError(
                     f"track_beliefs contains {name!r}, which is neither a built-in belief "
                     f"({', '.join(BUILTIN_BELIEFS)}) nor a key of epistemic_frame.custom_beliefs{suggestion}")
+        load_mind(self.mind).check_model(self.model_path)  # e.g. a language model needs its file
         ids = [i.intervention_id for i in self.interventions]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:

@@ -24,10 +24,15 @@ __all__ = ["Runner", "RunContext", "TrialResources", "register_runner", "get_run
 
 @dataclass(frozen=True)
 class TrialResources:
-    """What a trial needs from the machine: RAM (GB, None = not declared) and CPU threads."""
+    """What a trial needs from the machine: RAM (GB, None = not declared) and CPU threads.
+
+    ``resident_only``: hold the trial to its RAM by resident memory alone, without capping its address
+    space (a language model maps its weights and reserves far more address space than it touches).
+    """
 
     memory_gb: float | None = None
     cpu_threads: int = 1
+    resident_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -183,4 +188,5 @@ def trial_resources(runner: Runner, config: dict[str, Any], memory_gb: float | N
     constraints = config.get("resource_constraints")
     declares_threads = isinstance(constraints, dict) and constraints.get("cpu_threads") is not None
     return TrialResources(memory_gb=need.memory_gb or memory_gb,
-                          cpu_threads=need.cpu_threads if declares_threads or not cpu_threads else cpu_threads)
+                          cpu_threads=need.cpu_threads if declares_threads or not cpu_threads else cpu_threads,
+                          resident_only=need.resident_only)

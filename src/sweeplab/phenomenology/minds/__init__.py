@@ -1,7 +1,7 @@
 """Mind backends: what produces the mind's words. Found by name, imported only when used.
 
-``simulated`` is the embedded synthetic model (:mod:`.simulated`); language-model backends
-will be registered here under their own names.
+``simulated`` is the embedded synthetic model (:mod:`.simulated`); ``llama`` a real language
+model, a GGUF file run by llama.cpp (:mod:`.llama`, ``pip install 'sweeplab[llm]'``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ __all__ = ["MIND_BACKENDS", "available_minds", "load_mind"]
 #: mind name -> "module:Class"
 MIND_BACKENDS: dict[str, str] = {
     "simulated": "sweeplab.phenomenology.minds.simulated:SimulatedMind",
+    "llama": "sweeplab.phenomenology.minds.llama:LlamaMind",
 }
 
 

@@ -77,18 +77,25 @@ class Mind(ABC):
 
     Minds are created once per experiment with its seed and must be deterministic for a given
     seed and sequence of requests. ``cpu_threads`` may change during a run (a
-    ``resource_change`` intervention).
+    ``resource_change`` intervention). ``context_window`` is the config's, in tokens.
     """
 
     name: ClassVar[str] = "mind"
     #: True for synthetic models that are not language models (recorded with the experiment)
     synthetic: ClassVar[bool] = False
 
-    def __init__(self, *, model_path: str, seed: int, cpu_threads: int = 1, gpu_layers: int = 0) -> None:
+    def __init__(self, *, model_path: str, seed: int, cpu_threads: int = 1, gpu_layers: int = 0,
+                 context_window: int = 4096) -> None:
         self.model_path = model_path
         self.seed = seed
         self.cpu_threads = cpu_threads
         self.gpu_layers = gpu_layers
+        self.context_window = context_window
+
+    @classmethod
+    def check_model(cls, model_path: str) -> None:
+        """Raise ValueError (what is wrong and how to fix it) when this backend cannot use ``model_path``
+        here. Cheap: called for every trial's config before a sweep starts. Default: any path goes."""
 
     @abstractmethod
     def respond(self, request: MindRequest) -> MindReply:

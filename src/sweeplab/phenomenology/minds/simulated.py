@@ -95,8 +95,10 @@ class SimulatedMind(Mind):
     name: ClassVar[str] = "simulated"
     synthetic: ClassVar[bool] = True
 
-    def __init__(self, *, model_path: str, seed: int, cpu_threads: int = 1, gpu_layers: int = 0) -> None:
-        super().__init__(model_path=model_path, seed=seed, cpu_threads=cpu_threads, gpu_layers=gpu_layers)
+    def __init__(self, *, model_path: str, seed: int, cpu_threads: int = 1, gpu_layers: int = 0,
+                 context_window: int = 4096) -> None:
+        super().__init__(model_path=model_path, seed=seed, cpu_threads=cpu_threads, gpu_layers=gpu_layers,
+                         context_window=context_window)
         self.profile = ModelProfile.from_path(model_path)
         self.model = FootprintModel(self.profile)
         self.rng = random.Random(f"{seed}:mind")

