@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import sys
 from pathlib import Path
 
 from helpers.engine_support import Workspace, kill_session, pid_gone, wait_until
@@ -143,3 +144,56 @@ def test_python_api_estimates_with_the_clusters_worker_threads(workspace: Worksp
     sweep = ExperimentSweep(str(workspace.base), {"value": [1.0, 2.0, 3.0, 4.0, 5.0]}, sweep_id="estimate",
                             parallel_jobs="auto", runner="command", command=["true"], dask_scheduler=dask_scheduler)
     assert sweep.estimate_time_remaining(10.0) == 30.0  # 5 trials on 2 worker threads: 3 waves
+
+
+def _hang_launch(folder: Path, number: int, **fields: object):  # noqa: ANN202 - a TrialLaunch
+    from sweeplab.trial import TrialLaunch
+
+    attempt = folder / f"trial{number}" / "attempt-1"
+    attempt.mkdir(parents=True)
+    script = Path(__file__).parent / "helpers" / "trial_script.py"
+    fields.setdefault("argv", (sys.executable, str(script), "hang"))
+    return TrialLaunch(sweep_id="placement", key=f"t{number}", experiment_id=f"placement_exp{number:04d}", attempt=1,
+                       attempt_dir=str(attempt), cwd=str(folder), timeout=120, grace=0.5,
+                       **fields)  # type: ignore[arg-type]
+
+
+def test_workers_with_a_memory_resource_start_only_the_trials_that_fit(tmp_path: Path) -> None:
+    """Two workers of two threads and 300 MB each; four trials of 200 MB: one runs on each worker, the
+    others wait for memory although threads are free. A trial larger than any worker runs alone."""
+    from distributed import LocalCluster
+
+    from sweeplab.executors.dask import DaskExecutor
+    from sweeplab.trial import TrialStatus
+
+    mb = 1024 * 1024
+    with LocalCluster(n_workers=2, threads_per_worker=2, processes=True, host="127.0.0.1", dashboard_address=":0",
+                      worker_dashboard_address=":0", resources={"MEMORY": 300 * mb}) as cluster, \
+            DaskExecutor(cluster.scheduler_address) as executor:
+        assert executor.memory_placement
+        assert executor.capacity.slots == 4 and executor.capacity.memory_bytes == 600 * mb
+        jobs = [executor.submit(_hang_launch(tmp_path, n, memory_bytes=200 * mb, resident_only=True))
+                for n in range(4)]
+
+        def states() -> dict[str, list[str]]:
+            return executor.client.run(
+                lambda dask_worker: sorted(task.state for task in dask_worker.state.tasks.values()))
+
+        try:
+            wait_until(lambda: sorted(sum(states().values(), [])) == ["constrained", "constrained",
+                                                                       "executing", "executing"],
+                       "two trials executing and two waiting for memory")
+            assert sorted(s.count("executing") for s in states().values()) == [1, 1]  # one on each worker
+            assert len(list(tmp_path.glob("trial*/attempt-1/ready"))) <= 2
+        finally:
+            for job in jobs:
+                job.cancel()
+            executor.wait(jobs, timeout=30)
+        assert all(job.result().status is TrialStatus.CANCELLED for job in jobs)
+
+        big = _hang_launch(tmp_path, 9, memory_bytes=500 * mb, resident_only=True,
+                           argv=(sys.executable, "-c", "print('{\"ran\": 1}')"))
+        job = executor.submit(big)
+        executor.wait([job], timeout=60)
+        assert job.done() and job.result().status is TrialStatus.COMPLETED
+        assert job.result().metrics == {"ran": 1}

@@ -13,6 +13,14 @@ a coordinator resuming after a crash can cancel what its predecessor left. A tri
 slot of one worker thread: start workers with ``--nthreads`` equal to the trials each machine
 should run at once.
 
+Memory-aware placement: start every worker with a ``MEMORY`` resource, the bytes its trials may
+use together (``dask worker tcp://scheduler:8786 --nthreads 4 --resources "MEMORY=16e9"``). Each
+trial with a memory grant then asks for that many bytes of it, so Dask starts it only on a worker
+with that much left: a worker runs two 6 GB trials and not three. Without the resource, trials go
+to any free thread and only the coordinator's total budget applies. A trial larger than every
+worker's ``MEMORY`` asks for the largest worker's, so it runs there alone (and is held to its own
+grant there, as always).
+
 Example::
 
     with DaskExecutor("tcp://scheduler:8786") as executor:
@@ -45,6 +53,8 @@ logger = logging.getLogger(__name__)
 CANCEL_POLL = 0.25
 #: seconds beyond the grace period that shutdown waits for cancelled tasks to end
 SHUTDOWN_MARGIN = 10.0
+#: the worker resource that holds the bytes of memory its trials may use together
+MEMORY_RESOURCE = "MEMORY"
 
 
 def cancel_event_name(attempt_dir: str) -> str:
@@ -160,9 +170,18 @@ class DaskExecutor(Executor):
         threads = sum(int(w.get("nthreads", 1)) for w in workers.values())
         if not workers:
             logger.warning("the Dask cluster has no workers yet: trials wait until one joins")
+        # placement by memory only when every worker declares it: one without would take any trial
+        memories = [w.get("resources", {}).get(MEMORY_RESOURCE) for w in workers.values()]
+        self.memory_placement = bool(memories) and all(memory for memory in memories)
+        self._largest_memory = int(max(memories)) if self.memory_placement else 0
+        worker_memory = (sum(int(memory) for memory in memories) if self.memory_placement
+                         else sum(int(w.get("memory_limit") or 0) for w in workers.values()))
+        if memories and any(memories) and not self.memory_placement:
+            logger.warning("only some Dask workers declare a %s resource: trials are placed without regard "
+                           "to memory; give it to every worker", MEMORY_RESOURCE)
         self._capacity = Capacity(
             slots=slots or max(1, threads),
-            memory_bytes=memory_bytes or sum(int(w.get("memory_limit") or 0) for w in workers.values()) or 1,
+            memory_bytes=memory_bytes or worker_memory or 1,
             cpus=cpus or max(1, threads),
         )
         # a done callback (Dask's thread) or wakeup() (maybe a signal handler) writes a byte here
@@ -187,11 +206,23 @@ class DaskExecutor(Executor):
 
         Event(cancel_event, client=self.client).clear()  # a folder reused by a new sweep of the same id
         future = self.client.submit(_run_on_worker, launch, cancel_event, pure=False,
-                                    key=f"sweeplab-{launch.key[:16]}-{launch.attempt}-{uuid.uuid4().hex[:8]}")
+                                    key=f"sweeplab-{launch.key[:16]}-{launch.attempt}-{uuid.uuid4().hex[:8]}",
+                                    resources=self._resources_for(launch))
         job = DaskJob(self, launch, future, cancel_event)
         future.add_done_callback(lambda _: self._poke())
         self._jobs.append(job)
         return job
+
+    def _resources_for(self, launch: TrialLaunch) -> dict[str, int] | None:
+        """The worker resources the attempt asks for: its memory grant, when workers declare memory."""
+        if not self.memory_placement or not launch.memory_bytes:
+            return None
+        if launch.memory_bytes > self._largest_memory:
+            logger.warning("trial %s needs %.1f GB, more than any Dask worker's %s (%.1f GB): it runs alone on "
+                           "the largest", launch.experiment_id, launch.memory_bytes / 2**30, MEMORY_RESOURCE,
+                           self._largest_memory / 2**30)
+            return {MEMORY_RESOURCE: self._largest_memory}
+        return {MEMORY_RESOURCE: launch.memory_bytes}
 
     def end_leftovers(self, attempt_dirs: Iterable[str]) -> int:
         """Cancel attempts a dead coordinator submitted (by their folders); returns how many were asked.
