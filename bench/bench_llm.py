@@ -5,7 +5,8 @@ Each experiment runs in its own process, as two trials of a sweep do, and asks f
 
 * granted: what sweeplab does, each mind gets the threads of its trial's grant (one core each,
   ``OMP_NUM_THREADS=1``, as the engine sets for a one-thread share of 2 cores);
-* asked: each mind gets the 4 threads its config asks for, 8 threads on the machine's cores.
+* asked: no trial share (``OMP_NUM_THREADS`` unset), so each mind takes what its config asks for
+  up to the machine's cores: 2 threads each, 4 busy threads on 2 cores.
 
 Also reports decode speed (tokens per second) for each. Run from the repository root:
 
@@ -46,7 +47,8 @@ def pair(folder: Path, label: str, threads_env: str | None) -> tuple[float, floa
     dbs = [folder / f"{label}{i}-{time.monotonic_ns()}.db" for i in range(2)]
     started = time.perf_counter()
     processes = [subprocess.Popen([sys.executable, "-m", "sweeplab.phenomenology", "--config", str(config),
-                                   "--db", str(db), "--quiet"], env=env, stderr=subprocess.DEVNULL)
+                                   "--db", str(db), "--quiet"], env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
                  for db in dbs]
     for process in processes:
         if process.wait() != 0:
