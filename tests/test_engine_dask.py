@@ -197,3 +197,22 @@ def test_workers_with_a_memory_resource_start_only_the_trials_that_fit(tmp_path:
         executor.wait([job], timeout=60)
         assert job.done() and job.result().status is TrialStatus.COMPLETED
         assert job.result().metrics == {"ran": 1}
+
+
+def test_a_worker_that_does_not_see_the_sweep_folder_says_so(tmp_path: Path, dask_scheduler: str) -> None:
+    """The coordinator makes every attempt folder before it submits; a worker without it is on another file
+    system: the attempt fails at once, not retried, with the reason and the fix."""
+    from sweeplab.executors.dask import DaskExecutor
+    from sweeplab.trial import TrialStatus
+
+    launch = _hang_launch(tmp_path, 1)
+    missing = tmp_path / "elsewhere" / "attempt-1"
+    launch = type(launch)(**{**launch.__dict__, "attempt_dir": str(missing)})
+    with DaskExecutor(dask_scheduler) as executor:
+        job = executor.submit(launch)
+        executor.wait([job], timeout=60)
+        result = job.result()
+    assert result.status is TrialStatus.FAILED and result.invalid_config
+    assert f"the attempt folder {missing} does not exist on Dask worker {socket.gethostname()}" in result.error
+    assert "a file system that the coordinator and every worker share" in result.error and "--output" in result.error
+    assert not missing.exists()  # nothing was made up on the worker's side

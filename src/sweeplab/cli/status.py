@@ -178,7 +178,8 @@ def list_main(argv: list[str]) -> int:
                 info = _summary(conn, folder.name)
                 state = _state(info, folder)
                 completed = info["counts"].get("completed", 0)
-                failed = sum(v for k, v in info["counts"].items() if k not in ("completed", "running", "pending", "dropped"))
+                failed = sum(v for k, v in info["counts"].items()
+                             if k not in ("completed", "running", "pending", "dropped"))
             except sqlite3.Error:
                 pass
             finally:

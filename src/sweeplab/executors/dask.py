@@ -35,6 +35,7 @@ import hashlib
 import logging
 import os
 import selectors
+import socket
 import time
 import uuid
 from collections.abc import Iterable
@@ -73,6 +74,12 @@ def _run_on_worker(launch: TrialLaunch, cancel_event: str) -> TrialResult:
     event = Event(cancel_event)
     if event.is_set():  # cancelled while it waited for a worker: never start it
         return result_without_process(launch, TrialStatus.CANCELLED, "cancelled")
+    if not os.path.isdir(launch.attempt_dir):  # the coordinator made it: this worker does not see its files
+        return result_without_process(
+            launch, TrialStatus.FAILED,
+            f"the attempt folder {launch.attempt_dir} does not exist on Dask worker {socket.gethostname()}: the "
+            "sweep folder must be on a file system that the coordinator and every worker share (choose it with "
+            "--output)", invalid_config=True)
     return run_attempt(launch, should_cancel=event.is_set, poll=CANCEL_POLL)
 
 
