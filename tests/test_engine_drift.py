@@ -149,3 +149,21 @@ def test_values_removed_under_allow_drift_leave_the_views_and_come_back_with_the
                                             "trim_exp0003_value=3.0": ("completed", 1)}
     assert workspace.count_events("trim", "started") == 3  # the one brought back did not run again
     assert len(json.loads((folder / "sweep_results.json").read_text())) == 3
+
+
+def test_a_changed_base_and_a_removed_value_drop_only_the_removed_trial(workspace: Workspace) -> None:
+    """After a base-config drift the trials are matched by their parameters (their keys changed): the kept
+    values stay completed without running again, only the removed value's trial is dropped."""
+    import json
+
+    assert workspace.run("run", workspace.spec("both", {"value": [1.0, 2.0, 3.0]})).returncode == 0
+    workspace.write_base(sleep=0.01)
+    done = workspace.run("run", workspace.spec("both", {"value": [1.0, 3.0]}, resume=True), "--allow-drift")
+    assert done.returncode == 0, done.stderr
+    assert "1 trial(s) the plan no longer has are marked 'dropped'" in done.stderr
+    assert workspace.trial_rows("both") == {"both_exp0001_value=1.0": ("completed", 1),
+                                            "both_exp0002_value=2.0": ("dropped", 1),
+                                            "both_exp0003_value=3.0": ("completed", 1)}
+    assert workspace.count_events("both", "started") == 3  # nothing ran again
+    results = json.loads((workspace.sweep_dir("both") / "sweep_results.json").read_text())
+    assert [r["experiment_id"] for r in results] == ["both_exp0001_value=1.0", "both_exp0003_value=3.0"]
