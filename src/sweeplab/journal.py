@@ -244,7 +244,7 @@ class Journal:
                 self.conn.execute("DETACH DATABASE attempt_db")
 
     def keep_only(self, sweep_id: str, plan_keys: Iterable[str]) -> tuple[int, int]:
-        """After an allowed drift, mark the sweep's trials outside ``plan_keys`` ``dropped``.
+        """Mark the sweep's trials outside ``plan_keys`` ``dropped`` (a resume with ``--allow-drift`` removed them).
 
         A dropped trial keeps its row, attempts and experiment rows, but leaves the views and the
         plan's counts. A dropped trial the plan has again gets back the status of its last
