@@ -167,3 +167,10 @@ def test_a_changed_base_and_a_removed_value_drop_only_the_removed_trial(workspac
     assert workspace.count_events("both", "started") == 3  # nothing ran again
     results = json.loads((workspace.sweep_dir("both") / "sweep_results.json").read_text())
     assert [r["experiment_id"] for r in results] == ["both_exp0001_value=1.0", "both_exp0003_value=3.0"]
+
+    workspace.write_base(sleep=0.02)  # another drift, and the value comes back: found by its parameters
+    back = workspace.run("run", workspace.spec("both", {"value": [1.0, 2.0, 3.0]}, resume=True), "--allow-drift")
+    assert back.returncode == 0, back.stderr
+    assert "1 dropped trial(s) are back in the plan" in back.stderr
+    assert workspace.trial_rows("both")["both_exp0002_value=2.0"] == ("completed", 1)
+    assert workspace.count_events("both", "started") == 3
