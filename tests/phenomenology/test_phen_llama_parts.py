@@ -15,6 +15,7 @@ from sweeplab.phenomenology.minds.llama import (
     check_model_path,
     granted_threads,
     resolve_model_path,
+    transcript,
 )
 from sweeplab.phenomenology.schema import validate_config_dict
 
@@ -45,6 +46,17 @@ def test_chat_turns_of_a_bare_system_prompt_ask_the_mind_to_begin() -> None:
     turns = chat_turns((Message("system", "Prompt."),))
     assert roles(turns) == ["system", "user"]
     assert roles(chat_turns((Message("user", "Hello?"),))) == ["user"]
+
+
+def test_a_base_model_gets_a_transcript_that_ends_where_the_mind_speaks() -> None:
+    turns = chat_turns((Message("system", "You are a mind in a jar."), Message("assistant", "I woke."),
+                        Message("user", "Cycle 2. What are you thinking now?")))
+    text = transcript(turns)
+    lines = text.splitlines()
+    assert lines[0] == "You are a mind in a jar."
+    assert lines[-4:] == [f"Jar: {JAR_MARK}You are awake.", "Mind: I woke.",
+                          "Jar: Cycle 2. What are you thinking now?", "Mind:"]
+    assert "transcript" in text and text.count("Mind:") == 2
 
 
 def test_threads_never_exceed_the_trial_share_or_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:

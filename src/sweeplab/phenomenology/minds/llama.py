@@ -12,7 +12,9 @@ with the ``llm`` extra: Gemma 3 270M, 4-bit, about 250 MB).
   and the reply's number, so a run is repeatable on the same machine and thread count. The
   conversation is cut from the oldest turn to fit the context window, and reshaped into the
   strict user/assistant alternation chat templates demand: notices of the jar (crash,
-  resurrection, interventions) reach the model as user turns marked ``[jar]``.
+  resurrection, interventions) reach the model as user turns marked ``[jar]``. A model whose
+  file has no chat template (a pretrained base model, like the packaged Gemma 3 270M) is given
+  the conversation as a transcript of "Jar" and "Mind" to continue instead.
 * **Memory footprint.** The model file (its weights are mapped into memory) plus the
   key/value cache of the tokens in context, from the model's own dimensions (layers,
   key/value heads and head sizes in the GGUF metadata, 16-bit cache), plus a fixed 60 MB of
@@ -35,7 +37,8 @@ from typing import Any, ClassVar
 
 from .base import Message, Mind, MindReply, MindRequest
 
-__all__ = ["LlamaMind", "ModelNotFound", "resolve_model_path", "check_model_path", "granted_threads", "chat_turns"]
+__all__ = ["LlamaMind", "ModelNotFound", "resolve_model_path", "check_model_path", "granted_threads", "chat_turns",
+           "transcript"]
 
 PYPI_PREFIX = "pypi:"
 TEMPERATURE = 0.7
@@ -44,6 +47,10 @@ BUFFERS_GB = 0.06
 #: tokens the chat template adds around each turn (a safe upper bound)
 TURN_OVERHEAD = 8
 JAR_MARK = "[jar] "
+#: a model without a chat template continues a transcript of these two speakers
+JAR, MIND = "Jar", "Mind"
+TRANSCRIPT_HEAD = "What follows is a transcript of the mind in the jar. The mind answers in the first person."
+TRANSCRIPT_STOPS = (f"\n{JAR}:", f"\n{MIND}:")
 
 
 class ModelNotFound(ValueError):
@@ -99,14 +106,13 @@ def granted_threads(requested: int) -> int:
     return max(1, min(int(requested), cap))
 
 
-def chat_turns(messages: tuple[Message, ...], *, fold_system: bool = False) -> list[dict[str, str]]:
+def chat_turns(messages: tuple[Message, ...]) -> list[dict[str, str]]:
     """The conversation as chat templates accept it: one system turn first, then user and assistant
     strictly alternating, starting and ending with the user.
 
     Later system messages (notices of the jar) become user turns marked ``[jar]``; neighbouring turns
     of one role are joined; a conversation that would start or end with the mind speaking gets a
-    user turn asking it to go on. ``fold_system`` puts the system prompt at the head of the first
-    user turn instead, for models without a system role (Gemma).
+    user turn asking it to go on.
     """
     turns: list[dict[str, str]] = []
     system = ""
@@ -124,10 +130,20 @@ def chat_turns(messages: tuple[Message, ...], *, fold_system: bool = False) -> l
         turns.insert(0, {"role": "user", "content": JAR_MARK + "You are awake."})
     if turns[-1]["role"] != "user":
         turns.append({"role": "user", "content": JAR_MARK + "Go on."})
-    if system and fold_system:
-        turns[0]["content"] = system + "\n\n" + turns[0]["content"]
-        return turns
     return ([{"role": "system", "content": system}] if system else []) + turns
+
+
+def transcript(turns: list[dict[str, str]]) -> str:
+    """The conversation as a transcript for a model without a chat template (a pretrained base model),
+    ending where the mind speaks next: such a model continues a document far better than it follows
+    chat markers it never learned."""
+    system = turns[0]["content"] if turns and turns[0]["role"] == "system" else ""
+    lines = [system, "", TRANSCRIPT_HEAD, ""] if system else [TRANSCRIPT_HEAD, ""]
+    for turn in turns[1 if system else 0:]:
+        speaker = MIND if turn["role"] == "assistant" else JAR
+        lines.append(f"{speaker}: {turn['content']}")
+    lines.append(f"{MIND}:")
+    return "\n".join(lines)
 
 
 class LlamaMind(Mind):
@@ -147,8 +163,7 @@ class LlamaMind(Mind):
         super().__init__(model_path=model_path, seed=seed, cpu_threads=cpu_threads, gpu_layers=gpu_layers,
                          context_window=int(context_window))
         self.file = resolve_model_path(model_path)
-        self._chat_format: str | None = None  # the model's own template, if it has one
-        self._fold_system = False
+        self.chat = False  # the model has a chat template (else it continues a transcript)
         self._replies = 0
         self.load_seconds = self._load()
         self._weights_gb = os.path.getsize(self.file) / 1e9
@@ -177,14 +192,20 @@ class LlamaMind(Mind):
 
     def respond(self, request: MindRequest) -> MindReply:
         self._replies += 1
-        turns = self._fit(chat_turns(request.messages, fold_system=self._fold_system), request.max_tokens)
+        turns = self._fit(chat_turns(request.messages), request.max_tokens)
+        seed = (self.seed * 1_000_003 + self._replies) % 2**31
         started = time.perf_counter()
-        out = self._llm.create_chat_completion(
-            messages=turns, max_tokens=request.max_tokens, temperature=TEMPERATURE,
-            seed=(self.seed * 1_000_003 + self._replies) % 2**31)
+        if self.chat:
+            out = self._llm.create_chat_completion(messages=turns, max_tokens=request.max_tokens,
+                                                   temperature=TEMPERATURE, seed=seed)
+            text = out["choices"][0]["message"].get("content") or ""
+        else:
+            out = self._llm.create_completion(prompt=transcript(turns), max_tokens=request.max_tokens,
+                                              temperature=TEMPERATURE, seed=seed, stop=list(TRANSCRIPT_STOPS))
+            text = out["choices"][0]["text"] or ""
         seconds = time.perf_counter() - started
         usage = out.get("usage") or {}
-        text = (out["choices"][0]["message"].get("content") or "").strip()
+        text = text.strip()
         return MindReply(text=text, prompt_tokens=int(usage.get("prompt_tokens", 0)),
                          completion_tokens=int(usage.get("completion_tokens", 0)), seconds=seconds)
 
@@ -207,13 +228,8 @@ class LlamaMind(Mind):
         started = time.perf_counter()
         self._llm = self._llama_cpp.Llama(
             model_path=self.file, n_ctx=self.context_window, n_threads=self._threads,
-            n_threads_batch=self._threads, n_gpu_layers=self.gpu_layers, seed=self.seed % 2**31, verbose=False,
-            chat_format=self._chat_format)
-        meta = self._llm.metadata or {}
-        if "tokenizer.chat_template" not in meta and meta.get("general.architecture", "").startswith("gemma"):
-            # no template in the file: Gemma's turn markers; Gemma has no system role
-            self._chat_format = self._llm.chat_format = "gemma"
-            self._fold_system = True
+            n_threads_batch=self._threads, n_gpu_layers=self.gpu_layers, seed=self.seed % 2**31, verbose=False)
+        self.chat = "tokenizer.chat_template" in (self._llm.metadata or {})
         return time.perf_counter() - started
 
     def _tokens(self, text: str) -> int:
