@@ -69,3 +69,20 @@ def test_a_trial_over_its_memory_limit_crashes_and_the_others_complete(workspace
                         "mode=memhog_value=1.0": "crashed", "mode=memhog_value=2.0": "crashed"}
     errors = workspace.query("SELECT error_message FROM trials WHERE status = 'crashed'")
     assert all("memory limit" in e for (e,) in errors)
+
+
+def test_limits_resident_only_lets_trials_reserve_address_space_and_still_stops_hogs(workspace: Workspace) -> None:
+    """1 GB mapped but untouched is over a 0.2 GB address-space cap; with ``resident_only`` the grant
+    is held by resident memory alone, which still stops a trial that fills it."""
+    capped = workspace.spec("capped", {"mode": ["reserve"]}, limits={"memory_gb": 0.2}, max_retries=0)
+    assert workspace.run("run", capped).returncode == 1
+    assert workspace.trial_rows("capped") == {"capped_exp0001_mode=reserve": ("crashed", 1)}
+    workspace.write_base(sleep=3.0)  # the hog holds its memory while the watchdog looks
+    resident = workspace.spec("resident", {"mode": ["reserve", "memhog"]}, max_retries=0, parallel=2,
+                              limits={"memory_gb": 0.2, "resident_only": True})
+    done = workspace.run("run", resident)
+    assert done.returncode == 1, done.stderr
+    assert workspace.trial_rows("resident") == {"resident_exp0001_mode=reserve": ("completed", 1),
+                                                "resident_exp0002_mode=memhog": ("crashed", 1)}
+    error = workspace.query("SELECT error_message FROM trials WHERE status = 'crashed' AND sweep_id = 'resident'")
+    assert "memory limit" in error[0][0] and "resident memory" in error[0][0]

@@ -183,7 +183,7 @@ class Coordinator:
             limits = self.sweep.spec.limits
             need = self._demands[trial.key] = trial_resources(
                 self.sweep.runner, self._config(trial), limits.memory_gb if limits else None,
-                limits.cpu_threads if limits else None)
+                limits.cpu_threads if limits else None, bool(limits and limits.resident_only))
         return need
 
     def _stage(self, trial: Trial, attempt: int) -> tuple[int, str]:

@@ -31,6 +31,9 @@ class Limits(BaseModel):
     model_config = ConfigDict(extra="forbid")
     memory_gb: float | None = Field(default=None, gt=0)
     cpu_threads: int | None = Field(default=None, ge=1)
+    #: hold trials to their RAM by resident memory only, without capping their address space
+    #: (GPU frameworks and programs that map large files reserve far more than they touch)
+    resident_only: bool = False
 
 
 class SweepSpec(BaseModel):

@@ -77,6 +77,11 @@ def main(argv: list[str]) -> int:
         _write(os.path.join(state_dir, f"{experiment_id}.family.json"),
                json.dumps([os.getpid(), child.pid]))
         _hang(ignore_term=True)
+    if mode == "reserve":  # 1 GB of address space, mapped and never touched
+        import mmap
+
+        region = mmap.mmap(-1, 1024 * 1024 * 1024)
+        assert len(region) == 1024 * 1024 * 1024
     if mode == "memhog":
         blocks = []
         for _ in range(50):

@@ -181,12 +181,13 @@ def runner_for_base(base_config: dict[str, Any]) -> str | None:
 
 
 def trial_resources(runner: Runner, config: dict[str, Any], memory_gb: float | None = None,
-                    cpu_threads: int | None = None) -> TrialResources:
+                    cpu_threads: int | None = None, resident_only: bool = False) -> TrialResources:
     """What a trial needs: what its config declares, else the sweep spec's ``limits`` (``memory_gb``,
-    ``cpu_threads``), else nothing and one thread."""
+    ``cpu_threads``), else nothing and one thread. The memory grant is held by resident memory alone
+    when the runner asks for that or the spec's ``limits.resident_only`` does."""
     need = runner.resources(config)
     constraints = config.get("resource_constraints")
     declares_threads = isinstance(constraints, dict) and constraints.get("cpu_threads") is not None
     return TrialResources(memory_gb=need.memory_gb or memory_gb,
                           cpu_threads=need.cpu_threads if declares_threads or not cpu_threads else cpu_threads,
-                          resident_only=need.resident_only)
+                          resident_only=need.resident_only or resident_only)
