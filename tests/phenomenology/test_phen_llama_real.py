@@ -173,3 +173,15 @@ def test_a_model_with_a_chat_template_is_asked_through_it(mind: LlamaMind) -> No
     finally:
         mind.chat = False
     assert reply.completion_tokens > 0 and reply.prompt_tokens > 5
+
+
+def test_llama_cpp_keeps_its_chatter_off_the_trials_stderr(tmp_path: Path) -> None:
+    """llama.cpp writes notes of its own (cache layout, load details) to stderr: they go to the debug log,
+    so a trial's stderr holds what matters (its error tail is what a failed attempt reports)."""
+    config = tmp_path / "one.json"
+    config.write_text(json.dumps(llama_config(max_cycles=1)))
+    done = subprocess.run([sys.executable, "-m", "sweeplab.phenomenology", "--config", str(config),
+                           "--db", str(tmp_path / "e.db"), "--quiet"], capture_output=True, text=True, timeout=300,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    assert "llama" not in done.stderr, done.stderr

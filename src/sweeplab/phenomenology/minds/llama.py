@@ -26,9 +26,11 @@ with the ``llm`` extra: Gemma 3 270M, 4-bit, about 250 MB).
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import importlib
 import importlib.util
+import logging
 import os
 import tempfile
 import time
@@ -51,6 +53,29 @@ JAR_MARK = "[jar] "
 JAR, MIND = "Jar", "Mind"
 TRANSCRIPT_HEAD = "What follows is a transcript of the mind in the jar. The mind answers in the first person."
 TRANSCRIPT_STOPS = (f"\n{JAR}:", f"\n{MIND}:")
+
+
+log = logging.getLogger(__name__)
+#: ggml's log levels: 0 none, 1 debug, 2 info, 3 warn, 4 error, 5 continuation
+GGML_LOG_ERROR = 4
+_native_log_callback: Any = None  # kept referenced while llama.cpp may call it
+
+
+def _route_native_log(llama_cpp: Any) -> None:
+    """Send llama.cpp's own log lines to this module's logger instead of the trial's stderr, once per
+    process: errors as errors, the rest (load details, cache notes) as debug."""
+    global _native_log_callback
+    if _native_log_callback is not None:
+        return
+
+    @llama_cpp.llama_log_callback
+    def forward(level: int, text: bytes, _user_data: Any) -> None:
+        message = text.decode("utf-8", "replace").rstrip()
+        if message:
+            log.log(logging.ERROR if level == GGML_LOG_ERROR else logging.DEBUG, "llama.cpp: %s", message)
+
+    _native_log_callback = forward
+    llama_cpp.llama_log_set(forward, ctypes.c_void_p(0))
 
 
 class ModelNotFound(ValueError):
@@ -159,6 +184,7 @@ class LlamaMind(Mind):
         except ImportError as exc:  # the config check says so first; this is for direct use
             raise ModelNotFound("the 'llama' mind needs llama-cpp-python: pip install 'sweeplab[llm]'") from exc
         self._llama_cpp = llama_cpp
+        _route_native_log(llama_cpp)
         self._llm: Any = None
         super().__init__(model_path=model_path, seed=seed, cpu_threads=cpu_threads, gpu_layers=gpu_layers,
                          context_window=int(context_window))
