@@ -216,3 +216,43 @@ def test_a_worker_that_does_not_see_the_sweep_folder_says_so(tmp_path: Path, das
     assert f"the attempt folder {missing} does not exist on Dask worker {socket.gethostname()}" in result.error
     assert "a file system that the coordinator and every worker share" in result.error and "--output" in result.error
     assert not missing.exists()  # nothing was made up on the worker's side
+
+
+def test_the_workers_are_asked_whether_they_see_a_folder(tmp_path: Path, dask_scheduler: str) -> None:
+    from sweeplab.executors.dask import DaskExecutor
+
+    with DaskExecutor(dask_scheduler) as executor:
+        workers = sorted(executor.client.scheduler_info()["workers"])
+        assert executor.workers_missing(str(tmp_path)) == []
+        assert executor.workers_missing(str(tmp_path / "not-here")) == workers and len(workers) == 2
+
+
+def test_a_sweep_folder_the_workers_do_not_share_is_refused_before_anything_is_written(
+        workspace: Workspace, dask_scheduler: str, monkeypatch) -> None:  # noqa: ANN001
+    """On one machine every worker sees every folder, so the workers' answer is what is replaced here:
+    two workers that lack the folder. The refusal is a clear error and writes nothing."""
+    from sweeplab.errors import ConfigError
+    from sweeplab.executors.dask import DaskExecutor
+    from sweeplab.resolve import resolve
+    from sweeplab.spec import load_spec
+    from sweeplab.sweep import executor_for
+
+    asked: list[str] = []
+
+    def lacking(self: DaskExecutor, folder: str) -> list[str]:
+        asked.append(folder)
+        return ["tcp://10.0.0.7:40001", "tcp://10.0.0.8:40001"]
+
+    monkeypatch.setattr(DaskExecutor, "workers_missing", lacking)
+    monkeypatch.chdir(workspace.root)
+    resolved = resolve(load_spec(workspace.spec("unshared", {"value": [1.0]}, dask_scheduler=dask_scheduler)))
+    try:
+        executor_for(resolved)
+    except ConfigError as refusal:
+        message = str(refusal)
+    else:
+        raise AssertionError("an unshared sweep folder was accepted")
+    assert asked == [str(workspace.root)]  # the nearest folder that exists: the output folder is not made yet
+    assert "not on a file system the Dask workers share" in message and "tcp://10.0.0.7:40001" in message
+    assert "--output" in message
+    assert not workspace.output.exists() and not workspace.db.exists()

@@ -60,11 +60,22 @@ def executor_for(sweep: ResolvedSweep) -> Executor | None:
         return None
     from .executors.dask import DaskExecutor
     try:
-        return DaskExecutor(address, connect_timeout=DASK_CONNECT_TIMEOUT)
+        executor = DaskExecutor(address, connect_timeout=DASK_CONNECT_TIMEOUT)
     except ExecutorError as exc:
         raise ConfigError(f"cannot run on the Dask cluster '{address}': {exc}. Start a scheduler with "
                           f"'dask scheduler' and workers with 'dask worker ADDRESS', check the address, "
                           f"or leave out --dask / dask_scheduler to run on this machine") from None
+    # The workers run trials in the sweep folder: it must be on a file system they share. Its nearest
+    # existing folder is what can be checked before anything is written.
+    folder = sweep.sweep_dir.resolve()
+    existing = next(parent for parent in (folder, *folder.parents) if parent.is_dir())
+    missing = executor.workers_missing(str(existing))
+    if missing:
+        executor.shutdown(cancel=True)
+        raise ConfigError(f"the sweep folder {folder} is not on a file system the Dask workers share: {existing} "
+                          f"does not exist on worker(s) {', '.join(missing)}. Choose --output (output_dir) on a "
+                          "file system that this machine and every worker see (a shared home or scratch)")
+    return executor
 
 
 def cluster_budget(sweep: ResolvedSweep, executor: Executor) -> Budget:

@@ -231,6 +231,11 @@ class DaskExecutor(Executor):
             return {MEMORY_RESOURCE: self._largest_memory}
         return {MEMORY_RESOURCE: launch.memory_bytes}
 
+    def workers_missing(self, folder: str) -> list[str]:
+        """The workers (by address) on which ``folder`` is not a directory: they do not share it."""
+        present = self.client.run(os.path.isdir, folder)
+        return sorted(worker for worker, is_dir in present.items() if not is_dir)
+
     def end_leftovers(self, attempt_dirs: Iterable[str]) -> int:
         """Cancel attempts a dead coordinator submitted (by their folders); returns how many were asked.
 
