@@ -5,8 +5,9 @@ recovers attempts left running by a dead coordinator, then loops: ask the schedu
 start, hand it to the executor, and record every finished attempt in the journal (the only
 writer). When a trial ends, its successor starts before anything else is done; the files of
 the trial likely to start next are made while others run, and the journal is written in
-group commits (at most ``JOURNAL_INTERVAL`` late). Views and events are refreshed as it goes. Interrupts: the first stops launching,
-the second (or SIGTERM) cancels what runs; either way the sweep resumes cleanly.
+group commits (at most ``JOURNAL_INTERVAL`` late). Views and events are refreshed as it goes.
+Interrupts: the first stops launching, the second (or SIGTERM) cancels what runs; either way
+the sweep resumes cleanly.
 """
 
 from __future__ import annotations
@@ -98,7 +99,6 @@ class _Batch:
 
     def __init__(self) -> None:
         self.starts: list[AttemptStart] = []
-        self.processes: list[tuple[str, int, int | None, int | None]] = []
         self.ends: list[AttemptEnd] = []
         self.announcements: list[tuple[Ticket, TrialResult, bool, float | None]] = []
         self.due: float | None = None  # when this batch must be committed (None: empty)
@@ -112,11 +112,6 @@ class _Batch:
             self.starts += starts
             self._opened(now)
 
-    def add_processes(self, processes: list[tuple[str, int, int | None, int | None]], now: float) -> None:
-        if processes:
-            self.processes += processes
-            self._opened(now)
-
     def add_end(self, end: AttemptEnd, announcement: tuple[Ticket, TrialResult, bool, float | None],
                 now: float) -> None:
         self.ends.append(end)
@@ -124,7 +119,7 @@ class _Batch:
         self._opened(now)
 
     def clear(self) -> None:
-        self.starts, self.processes, self.ends, self.announcements = [], [], [], []
+        self.starts, self.ends, self.announcements = [], [], []
         self.due = None
 
 
@@ -146,7 +141,6 @@ class Coordinator:
         self._retries: dict[str, int] = {}
         self._sweep_dir = str(sweep.sweep_dir.resolve())
         self._trials_dir = os.path.join(self._sweep_dir, "trials")
-        self._unrecorded: list[tuple[Job, Ticket]] = []  # launched, process group not journaled yet
         self._staged: dict[str, tuple[Trial, int, str]] = {}  # key -> (trial, attempt, folder) made ahead
         self._cwd = os.getcwd()
         self._drifted = False  # resuming across an allowed drift
@@ -228,7 +222,7 @@ class Coordinator:
             os.write(fd, (json.dumps(self._config(trial), indent=2) + "\n").encode())
         finally:
             os.close(fd)
-        readable = join(self._sweep_dir, config_file_name(self.sweep.sweep_id, trial.experiment_id))
+        readable = self._readable_config(trial)
         try:
             os.link(config_path, readable)
         except FileExistsError:
@@ -239,13 +233,16 @@ class Coordinator:
             shutil.copyfile(config_path, readable)
         return attempt, attempt_dir
 
+    def _readable_config(self, trial: Trial) -> str:
+        """The original layout's ``exp…_config.json`` of ``trial`` in the sweep folder."""
+        return os.path.join(self._sweep_dir, config_file_name(self.sweep.sweep_id, trial.experiment_id))
+
     def _unstage(self) -> None:
         """Remove what was staged for trials that did not start (the sweep stopped first)."""
         for trial, attempt, attempt_dir in self._staged.values():
             if attempt == 1:  # the trial never ran: no trace of it should remain
-                readable = os.path.join(self._sweep_dir, config_file_name(self.sweep.sweep_id, trial.experiment_id))
                 with contextlib.suppress(FileNotFoundError):
-                    os.unlink(readable)
+                    os.unlink(self._readable_config(trial))
                 shutil.rmtree(os.path.dirname(attempt_dir), ignore_errors=True)
             else:
                 shutil.rmtree(attempt_dir, ignore_errors=True)
@@ -264,8 +261,9 @@ class Coordinator:
         """Start the ticket's attempt (staging its files first if that was not done ahead).
 
         Returns the ticket as started: its attempt number may have moved on (see :meth:`_stage`).
-        The start is journaled with the rest of the round, after the process exists: should the
-        coordinator die in between, a resume finds the process by its ``SWEEPLAB_ATTEMPT_DIR``.
+        The start (with the process group, when the process runs on this host) is journaled in the
+        next group commit, after the process exists: should the coordinator die in between, a
+        resume finds the process by its ``SWEEPLAB_ATTEMPT_DIR``.
         """
         sweep, trial = self.sweep, ticket.trial
         staged = self._staged.pop(trial.key, None)
@@ -293,30 +291,9 @@ class Coordinator:
             memory_bytes=int(memory * 1024 ** 3) if memory else None, cpu_threads=ticket.resources.cpu_threads,
             resident_only=ticket.resources.resident_only)
         job = self.executor.submit(launch)
-        if getattr(job, "started", True):
-            start = AttemptStart(trial, ticket.attempt, attempt_dir, self.host, utc_now(), job.pid, job.pgid)
-        else:  # a remote start: its process group is journaled once it is known
-            start = AttemptStart(trial, ticket.attempt, attempt_dir, self.host, utc_now())
-            self._unrecorded.append((job, ticket))
+        start = AttemptStart(trial, ticket.attempt, attempt_dir, self.host, utc_now(), job.pid, job.pgid)
         self.observer.trial_started(trial, ticket.attempt)
         return job, start, ticket
-
-    def _started_processes(self, skip: list[Job]) -> list[tuple[str, int, int | None, int | None]]:
-        """Process groups to journal: attempts whose process now exists (for recovery after a crash).
-
-        Attempts in ``skip`` have already ended: their end record carries the pid instead.
-        """
-        found, waiting = [], []
-        ended = set(skip)
-        for job, ticket in self._unrecorded:
-            if job in ended:
-                continue
-            if getattr(job, "started", True):
-                found.append((ticket.trial.key, ticket.attempt, getattr(job, "pid", None), job.pgid))
-            else:
-                waiting.append((job, ticket))
-        self._unrecorded = waiting
-        return found
 
     def _recover(self, journal: Journal, events: EventLog) -> None:
         """Attempts a dead coordinator left running: stop their processes, mark them cancelled.
@@ -358,7 +335,7 @@ class Coordinator:
         return folders
 
     def _drop_outside_plan(self, journal: Journal, journaled: Any) -> None:
-        """After an allowed drift: journaled trials the plan no longer has become ``dropped``; dropped
+        """Journaled trials the plan no longer has (after an allowed drift) become ``dropped``; dropped
         ones it has again come back. Memory is bounded by the journal, not by the plan."""
         in_plan = set()
         for trial in self.plan:
@@ -506,7 +483,6 @@ class Coordinator:
             # finished ones' files and journal them.
             now = time.monotonic()
             batch.add_starts(self._fill(events, scheduler, running) if finished else [], now)
-            batch.add_processes(self._started_processes(skip=finished), now)
             for job, ticket in zip(finished, tickets):
                 result = job.result()
                 end, retry_in = self._decide(scheduler, ticket, result)
@@ -529,7 +505,7 @@ class Coordinator:
         """Journal what the batch holds in one go, then tell events.jsonl and the observer; True if trials ended."""
         if batch.due is None:
             return False
-        journal.record(self.sweep.sweep_id, starts=batch.starts, processes=batch.processes, ends=batch.ends)
+        journal.record(self.sweep.sweep_id, starts=batch.starts, ends=batch.ends)
         for ticket, result, final, retry_in in batch.announcements:
             self._announce(events, ticket, result, final, retry_in)
         events.flush()

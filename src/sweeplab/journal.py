@@ -216,7 +216,7 @@ class Journal:
     def record(self, sweep_id: str, *, starts: Iterable[AttemptStart] = (),
                processes: Iterable[tuple[str, int, int | None, int | None]] = (),
                ends: Iterable[AttemptEnd] = ()) -> None:
-        """Journal a batch of what happened (the coordinator commits in groups), in as few transactions as possible.
+        """Journal a batch of what happened (the coordinator commits in groups) in few transactions.
 
         Starts, process groups and plain ends share one transaction. An end whose experiment
         rows must be merged gets its own (its database is attached outside any transaction),
@@ -244,7 +244,7 @@ class Journal:
                 self.conn.execute("DETACH DATABASE attempt_db")
 
     def keep_only(self, sweep_id: str, plan_keys: Iterable[str]) -> tuple[int, int]:
-        """Mark the sweep's trials outside ``plan_keys`` ``dropped`` (a resume with ``--allow-drift`` removed them).
+        """Mark the sweep's trials outside ``plan_keys`` ``dropped`` (``--allow-drift`` removed them).
 
         A dropped trial keeps its row, attempts and experiment rows, but leaves the views and the
         plan's counts. A dropped trial the plan has again gets back the status of its last

@@ -47,6 +47,11 @@ class Job(ABC):
         """Terminate the attempt (its whole process group); its result becomes ``cancelled``."""
 
     @property
+    def pid(self) -> int | None:
+        """Pid of the attempt's main process on the coordinator's host, when it runs there."""
+        return None
+
+    @property
     def pgid(self) -> int | None:
         """Process group of the attempt on the coordinator's host, when it runs there."""
         return None

@@ -94,15 +94,6 @@ class DaskJob(Job):
         self._cancelled = False
         self._result: TrialResult | None = None
 
-    @property
-    def started(self) -> bool:
-        """True: the attempt is handed to the cluster (its process group lives on a worker)."""
-        return True
-
-    @property
-    def pid(self) -> int | None:
-        return None  # a worker's process: nothing the coordinator's host could signal
-
     def done(self) -> bool:
         return self._result is not None or self._future.done()
 

@@ -49,11 +49,6 @@ class LocalJob(Job):
         self._result = result
 
     @property
-    def started(self) -> bool:
-        """True: a local attempt's process exists (or failed to start) once :meth:`LocalExecutor.submit` returns."""
-        return True
-
-    @property
     def pid(self) -> int | None:
         """Pid of the attempt's main process (None if it never started)."""
         return self._attempt.pid if self._attempt else None

