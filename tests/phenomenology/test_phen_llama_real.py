@@ -185,3 +185,20 @@ def test_llama_cpp_keeps_its_chatter_off_the_trials_stderr(tmp_path: Path) -> No
                           stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stderr
     assert "llama" not in done.stderr, done.stderr
+
+
+def test_the_model_runs_in_a_host_process_whose_death_is_an_error_here() -> None:
+    """llama.cpp runs outside this process: a native death there is an exception here, never ours."""
+    import signal
+
+    from sweeplab.phenomenology.minds.llama_host import MindHostDied
+
+    doomed = LlamaMind(model_path=MODEL, seed=2, cpu_threads=1, context_window=256)
+    try:
+        assert doomed.host_pid not in (None, os.getpid())
+        os.kill(doomed.host_pid, signal.SIGKILL)
+        with pytest.raises(MindHostDied, match="killed by SIGKILL") as raised:
+            doomed.respond(MindRequest((Message("user", "Are you there?"),), max_tokens=4))
+        assert raised.value.signal_number == signal.SIGKILL
+    finally:
+        doomed.close()

@@ -15,6 +15,7 @@ import argparse
 import json
 import logging
 import os
+import resource
 import signal
 import sqlite3
 import sys
@@ -25,6 +26,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from ..errors import UserError
+from .minds.base import MindDied
 
 if TYPE_CHECKING:
     from .db import ExperimentDatabase
@@ -102,6 +104,20 @@ def main(argv: list[str] | None = None) -> int:
         return _run(config, db, args)
 
 
+def _end_as_the_mind_did(died: MindDied) -> int:
+    """A mind killed by a signal ends the experiment by the same signal, once everything is written, so a
+    sweep records the trial as crashed by it (the message on stderr says why); otherwise exit 1."""
+    if died.signal_number is None:
+        return EXIT_FAILED
+    sys.stdout.flush()
+    sys.stderr.flush()
+    _soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, hard))  # the reason is printed: no core file
+    signal.signal(died.signal_number, signal.SIG_DFL)
+    os.kill(os.getpid(), died.signal_number)
+    return EXIT_FAILED  # a signal this process survives (ignored elsewhere)
+
+
 def _run(config: ExperimentConfig, db: ExperimentDatabase, args: argparse.Namespace) -> int:
     from .experiment import Experiment
     from .metrics import compute_metrics
@@ -118,8 +134,13 @@ def _run(config: ExperimentConfig, db: ExperimentDatabase, args: argparse.Namesp
         if args.pace:
             time.sleep(args.pace)
 
-    experiment = Experiment(config, db, on_cycle=on_cycle)
+    try:
+        experiment = Experiment(config, db, on_cycle=on_cycle)
+    except MindDied as exc:
+        print(f"error: experiment '{config.experiment_id}': the mind could not start: {exc}", file=sys.stderr)
+        return _end_as_the_mind_did(exc)
     received: list[int] = []
+    died: MindDied | None = None
 
     def stop(signum: int, frame: FrameType | None) -> None:
         received.append(signum)
@@ -132,6 +153,10 @@ def _run(config: ExperimentConfig, db: ExperimentDatabase, args: argparse.Namesp
                 status = experiment.run()
         else:
             status = experiment.run()
+    except MindDied as exc:  # recorded as failed; the cause is the mind's, not a bug of ours
+        print(f"error: experiment '{experiment.eid}' failed at cycle {experiment.jar.cycle}: {exc}",
+              file=sys.stderr)
+        status, died = "failed", exc
     except Exception:
         log.exception("experiment %s failed", experiment.eid)
         status = "failed"
@@ -142,6 +167,8 @@ def _run(config: ExperimentConfig, db: ExperimentDatabase, args: argparse.Namesp
     if args.metrics:
         write_metrics(args.metrics, metrics)
     print(json.dumps(metrics, sort_keys=True), flush=True)
+    if died is not None:
+        return _end_as_the_mind_did(died)
     if status == "completed":
         return EXIT_OK
     if status == "interrupted":

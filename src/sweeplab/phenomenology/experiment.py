@@ -113,8 +113,8 @@ class Experiment:
         """Run to the end (or until stopped); returns the final status."""
         self._wall_start = time.monotonic()
         self.status = "running"
-        self._start()
         try:
+            self._start()
             while not self._limits_reached():
                 if self._stop_requested:
                     break

@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-__all__ = ["Message", "Perception", "MindRequest", "MindReply", "Mind"]
+__all__ = ["Message", "Perception", "MindRequest", "MindReply", "Mind", "MindDied"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,17 @@ class MindReply:
     prompt_tokens: int
     completion_tokens: int
     seconds: float
+
+
+class MindDied(RuntimeError):
+    """The mind's backend ended without answering (a native crash, a kill): the experiment cannot go on.
+
+    ``signal_number`` is the signal that ended the backend's process, or None.
+    """
+
+    def __init__(self, message: str, signal_number: int | None = None) -> None:
+        super().__init__(message)
+        self.signal_number = signal_number
 
 
 class Mind(ABC):

@@ -22,11 +22,14 @@ with the ``llm`` extra: Gemma 3 270M, 4-bit, about 250 MB).
   size: a 270M model crashes below about 0.4 GB, not in the 1–8 GB range a 1B-parameter
   simulated mind crashes in.
 * **Resurrection** loads the model again (its cache is gone); the seconds it takes are real.
+* **Isolation.** llama.cpp runs in a child process of the experiment (:mod:`.llama_host`): a
+  native crash there (an instruction this CPU cannot run, a failed allocation) is raised here
+  as :class:`~.llama_host.MindHostDied` naming the signal, and the experiment records it; it
+  never takes the experiment, a test run or a sweep's coordinator down.
 """
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import importlib
 import importlib.util
@@ -38,9 +41,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .base import Message, Mind, MindReply, MindRequest
+from .llama_host import MindHost, MindHostDied
 
-__all__ = ["LlamaMind", "ModelNotFound", "resolve_model_path", "check_model_path", "granted_threads", "chat_turns",
-           "transcript"]
+__all__ = ["LlamaMind", "ModelNotFound", "MindHostDied", "resolve_model_path", "check_model_path",
+           "granted_threads", "chat_turns", "transcript"]
 
 PYPI_PREFIX = "pypi:"
 TEMPERATURE = 0.7
@@ -54,28 +58,7 @@ JAR, MIND = "Jar", "Mind"
 TRANSCRIPT_HEAD = "What follows is a transcript of the mind in the jar. The mind answers in the first person."
 TRANSCRIPT_STOPS = (f"\n{JAR}:", f"\n{MIND}:")
 
-
 log = logging.getLogger(__name__)
-#: ggml's log levels: 0 none, 1 debug, 2 info, 3 warn, 4 error, 5 continuation
-GGML_LOG_ERROR = 4
-_native_log_callback: Any = None  # kept referenced while llama.cpp may call it
-
-
-def _route_native_log(llama_cpp: Any) -> None:
-    """Send llama.cpp's own log lines to this module's logger instead of the trial's stderr, once per
-    process: errors as errors, the rest (load details, cache notes) as debug."""
-    global _native_log_callback
-    if _native_log_callback is not None:
-        return
-
-    @llama_cpp.llama_log_callback
-    def forward(level: int, text: bytes, _user_data: Any) -> None:
-        message = text.decode("utf-8", "replace").rstrip()
-        if message:
-            log.log(logging.ERROR if level == GGML_LOG_ERROR else logging.DEBUG, "llama.cpp: %s", message)
-
-    _native_log_callback = forward
-    llama_cpp.llama_log_set(forward, ctypes.c_void_p(0))
 
 
 class ModelNotFound(ValueError):
@@ -172,24 +155,21 @@ def transcript(turns: list[dict[str, str]]) -> str:
 
 
 class LlamaMind(Mind):
-    """A GGUF language model run in this process by llama.cpp."""
+    """A GGUF language model run by llama.cpp in a child process of the experiment."""
 
     name: ClassVar[str] = "llama"
     synthetic: ClassVar[bool] = False
 
     def __init__(self, *, model_path: str, seed: int, cpu_threads: int = 1, gpu_layers: int = 0,
                  context_window: int = 4096) -> None:
-        try:
-            import llama_cpp
-        except ImportError as exc:  # the config check says so first; this is for direct use
-            raise ModelNotFound("the 'llama' mind needs llama-cpp-python: pip install 'sweeplab[llm]'") from exc
-        self._llama_cpp = llama_cpp
-        _route_native_log(llama_cpp)
-        self._llm: Any = None
+        if importlib.util.find_spec("llama_cpp") is None:  # the config check says so first; this is for direct use
+            raise ModelNotFound("the 'llama' mind needs llama-cpp-python: pip install 'sweeplab[llm]'")
+        self._host: MindHost | None = None
         super().__init__(model_path=model_path, seed=seed, cpu_threads=cpu_threads, gpu_layers=gpu_layers,
                          context_window=int(context_window))
         self.file = resolve_model_path(model_path)
         self.chat = False  # the model has a chat template (else it continues a transcript)
+        self.metadata: dict[str, str] = {}
         self._replies = 0
         self.load_seconds = self._load()
         self._weights_gb = os.path.getsize(self.file) / 1e9
@@ -202,6 +182,11 @@ class LlamaMind(Mind):
                                 "pip install 'sweeplab[llm]'")
         check_model_path(model_path)
 
+    @property
+    def host_pid(self) -> int | None:
+        """The process id of the process running the model (None when none runs)."""
+        return self._host.pid if self._host is not None else None
+
     # --- threads follow the config (and a resource_change), capped by the grant --------------
 
     @property
@@ -211,8 +196,8 @@ class LlamaMind(Mind):
     @cpu_threads.setter
     def cpu_threads(self, value: int) -> None:
         self._threads = granted_threads(value)
-        if getattr(self, "_llm", None) is not None:
-            self._llama_cpp.llama_set_n_threads(self._llm.ctx, self._threads, self._threads)
+        if getattr(self, "_host", None) is not None:
+            self._call("set_threads", self._threads)
 
     # --- the Mind interface -------------------------------------------------------------
 
@@ -222,17 +207,12 @@ class LlamaMind(Mind):
         seed = (self.seed * 1_000_003 + self._replies) % 2**31
         started = time.perf_counter()
         if self.chat:
-            out = self._llm.create_chat_completion(messages=turns, max_tokens=request.max_tokens,
-                                                   temperature=TEMPERATURE, seed=seed)
-            text = out["choices"][0]["message"].get("content") or ""
+            text, usage = self._call("chat", turns, request.max_tokens, TEMPERATURE, seed)
         else:
-            out = self._llm.create_completion(prompt=transcript(turns), max_tokens=request.max_tokens,
-                                              temperature=TEMPERATURE, seed=seed, stop=list(TRANSCRIPT_STOPS))
-            text = out["choices"][0]["text"] or ""
+            text, usage = self._call("complete", transcript(turns), request.max_tokens, TEMPERATURE, seed,
+                                     list(TRANSCRIPT_STOPS))
         seconds = time.perf_counter() - started
-        usage = out.get("usage") or {}
-        text = text.strip()
-        return MindReply(text=text, prompt_tokens=int(usage.get("prompt_tokens", 0)),
+        return MindReply(text=text.strip(), prompt_tokens=int(usage.get("prompt_tokens", 0)),
                          completion_tokens=int(usage.get("completion_tokens", 0)), seconds=seconds)
 
     def footprint_gb(self, context_tokens: int, processed_tokens: int, context_window: int) -> float:
@@ -240,47 +220,59 @@ class LlamaMind(Mind):
         return self._weights_gb + BUFFERS_GB + cached * self._cache_gb_per_token
 
     def restart(self) -> float:
-        self.close()
         return self._load()
 
     def close(self) -> None:
-        if self._llm is not None:
-            self._llm.close()
-            self._llm = None
+        if self._host is not None:
+            host, self._host = self._host, None
+            host.close()
 
     # --- pieces -------------------------------------------------------------------------
 
+    def _call(self, operation: str, *arguments: object) -> Any:
+        if self._host is None:
+            raise MindHostDied("the language model's process is not running (the mind was closed)", None)
+        try:
+            return self._host.call(operation, *arguments)
+        except MindHostDied:
+            self._host = None  # nothing left to close
+            raise
+
     def _load(self) -> float:
+        """Load the model (again, on a resurrection: the cache is gone) in the host process."""
         started = time.perf_counter()
-        self._llm = self._llama_cpp.Llama(
-            model_path=self.file, n_ctx=self.context_window, n_threads=self._threads,
-            n_threads_batch=self._threads, n_gpu_layers=self.gpu_layers, seed=self.seed % 2**31, verbose=False)
-        self.chat = "tokenizer.chat_template" in (self._llm.metadata or {})
+        if self._host is None:
+            self._host = MindHost()
+        self.metadata = self._call("load", self.file, self.context_window, self._threads, self.gpu_layers,
+                                   self.seed % 2**31)
+        self.chat = "tokenizer.chat_template" in self.metadata
         return time.perf_counter() - started
 
-    def _tokens(self, text: str) -> int:
-        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)) + TURN_OVERHEAD
+    def _tokens(self, texts: list[str]) -> list[int]:
+        return [count + TURN_OVERHEAD for count in self._call("token_counts", texts)]
 
     def _fit(self, turns: list[dict[str, str]], max_tokens: int) -> list[dict[str, str]]:
         """Drop the oldest turns until the prompt and the reply fit the context window."""
         room = self.context_window - max_tokens
         system = turns[:1] if turns and turns[0]["role"] == "system" else []
         rest = turns[len(system):]
-        used = sum(self._tokens(turn["content"]) for turn in system + rest)
+        counts = self._tokens([turn["content"] for turn in system + rest])
+        system_tokens, rest_tokens = sum(counts[:len(system)]), counts[len(system):]
+        used = system_tokens + sum(rest_tokens)
         while used > room and len(rest) > 1:
-            dropped = rest.pop(0)
-            used -= self._tokens(dropped["content"])
+            rest.pop(0)
+            used -= rest_tokens.pop(0)
             if rest and rest[0]["role"] == "assistant":  # keep starting with the user
-                used -= self._tokens(rest.pop(0)["content"])
+                rest.pop(0)
+                used -= rest_tokens.pop(0)
         if used > room and rest:  # one turn alone is too long: keep its end
-            keep = max(16, room - sum(self._tokens(turn["content"]) for turn in system) - TURN_OVERHEAD)
-            ids = self._llm.tokenize(rest[-1]["content"].encode("utf-8"), add_bos=False, special=False)[-keep:]
-            rest[-1] = {"role": "user", "content": self._llm.detokenize(ids).decode("utf-8", "replace")}
+            keep = max(16, room - system_tokens - TURN_OVERHEAD)
+            rest[-1] = {"role": "user", "content": self._call("tail", rest[-1]["content"], keep)}
         return system + rest
 
     def _cache_bytes_per_token(self) -> float:
         """Key/value cache bytes per token in context, from the GGUF metadata (16-bit cache)."""
-        meta = self._llm.metadata or {}
+        meta = self.metadata
         arch = meta.get("general.architecture", "llama")
 
         def number(key: str, default: int) -> int:
@@ -296,4 +288,3 @@ class LlamaMind(Mind):
         key = number("attention.key_length", embedding // max(1, heads))
         value = number("attention.value_length", key)
         return layers * kv_heads * (key + value) * 2
-
