@@ -25,7 +25,7 @@ from unittest import mock
 
 import numpy as np
 
-from sweeplab.journal_schema import DDL
+from sweeplab.journal.schema import DDL
 
 PARAMS = {
     "interventions.0.parameters.corruption_rate": [round(0.1 * i, 1) for i in range(10)],
@@ -169,8 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"built sweep: {1000 * args.trials_per_config} trials, {1000 * args.trials_per_config * args.reports} "
           f"self-reports, 3 parameters x 10 levels, 10 metrics ({time.perf_counter() - start:.1f} s)")
     start = time.perf_counter()
-    import scipy.stats  # noqa: F401  (imported once per process; timed apart from the analysis)
     import pandas  # noqa: F401
+    import scipy.stats  # noqa: F401  (imported once per process; timed apart from the analysis)
     print(f"imports (pandas, scipy.stats): {time.perf_counter() - start:.2f} s")
 
     fast_load, fast_total, fast_report = timed_report(sweep_id, sweep_dir)

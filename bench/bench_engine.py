@@ -25,11 +25,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from sweeplab.sweep_folder import stored_sweep_config
-from sweeplab.journal import Journal
-from sweeplab.plan import Plan
-from sweeplab.resolve import resolve
-from sweeplab.spec import spec_from_mapping
+from sweeplab.engine.folder import stored_sweep_config
+from sweeplab.journal.writer import Journal
+from sweeplab.planning.plan import Plan
+from sweeplab.planning.resolve import resolve
+from sweeplab.planning.spec import spec_from_mapping
 from sweeplab.sweep import run_resolved
 
 PY = sys.executable

@@ -14,7 +14,9 @@ def dask_scheduler() -> Iterator[str]:
     The workers are separate processes, as on a real cluster; their address is what a user gives
     to ``--dask``.
     """
-    from distributed import LocalCluster  # the test extra installs it: a missing one is a failure
+    from distributed import (
+        LocalCluster,  # the test extra installs it: a missing one is a failure
+    )
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=":0", worker_dashboard_address=":0") as cluster:

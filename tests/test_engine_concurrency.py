@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from helpers.engine_support import Workspace, finish, kill_session, wait_until
 
 TRIALS = 12

@@ -63,9 +63,9 @@ def test_resume_moves_a_sweep_onto_the_cluster(workspace: Workspace, dask_schedu
 
 def _leave_stale_attempt(workspace: Workspace, sweep_id: str, spec: Path) -> list[str]:
     """Make it look as if attempt 1 of every trial started unjournaled before a crash: its folder exists."""
-    from sweeplab.plan import Plan
-    from sweeplab.resolve import resolve
-    from sweeplab.spec import load_spec
+    from sweeplab.planning.plan import Plan
+    from sweeplab.planning.resolve import resolve
+    from sweeplab.planning.spec import load_spec
 
     keys = [key for _, key in Plan(resolve(load_spec(spec), spec_dir=spec.parent)).keys()]
     for key in keys:
@@ -135,8 +135,9 @@ def test_resume_after_kill_9_ends_the_attempt_still_running_on_a_worker(workspac
 
 def test_python_api_estimates_with_the_clusters_worker_threads(workspace: Workspace, dask_scheduler: str,
                                                                monkeypatch) -> None:  # noqa: ANN001
-    from sweeplab import ExperimentSweep, sweep as sweep_module
-    from sweeplab.resources import Machine
+    from sweeplab import ExperimentSweep
+    from sweeplab import sweep as sweep_module
+    from sweeplab.engine.resources import Machine
 
     monkeypatch.chdir(workspace.root)
     # this machine as an 8-core one: sized by it, the estimate would be one wave, not three
@@ -233,8 +234,8 @@ def test_a_sweep_folder_the_workers_do_not_share_is_refused_before_anything_is_w
     two workers that lack the folder. The refusal is a clear error and writes nothing."""
     from sweeplab.errors import ConfigError
     from sweeplab.executors.dask import DaskExecutor
-    from sweeplab.resolve import resolve
-    from sweeplab.spec import load_spec
+    from sweeplab.planning.resolve import resolve
+    from sweeplab.planning.spec import load_spec
     from sweeplab.sweep import executor_for
 
     asked: list[str] = []

@@ -7,10 +7,9 @@ import signal
 import subprocess
 
 import pytest
-
-from sweeplab.sweep_folder import config_file_name
-
 from helpers.engine_support import Workspace, finish, kill_session, pid_gone, wait_until
+
+from sweeplab.engine.folder import config_file_name
 
 TRIALS = 6
 

@@ -7,7 +7,6 @@ import os
 import signal
 
 import pytest
-
 from helpers.engine_support import Workspace, kill_session, pid_gone, wait_until
 
 TRIALS = 20

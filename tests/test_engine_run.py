@@ -10,7 +10,14 @@ import subprocess
 import sys
 import threading
 
-from helpers.engine_support import TRIAL, Workspace, clean_env, finish, kill_session, wait_until
+from helpers.engine_support import (
+    TRIAL,
+    Workspace,
+    clean_env,
+    finish,
+    kill_session,
+    wait_until,
+)
 
 from sweeplab import ExperimentSweep
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sweeplab.errors import JournalError
-from sweeplab.journal import Journal
+from sweeplab.journal.writer import Journal
 from sweeplab.trial import Trial, TrialResult, TrialStatus
 
 SWEEP = "j"

@@ -1,4 +1,4 @@
-"""Dot paths: get/set on nested dicts and lists, explanatory errors, no mutation (sweeplab.paths)."""
+"""Dot paths: get/set on nested dicts and lists, explanatory errors, no mutation (sweeplab.planning.dotpaths)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sweeplab.errors import PathError, SpecError
-from sweeplab.paths import get_path, has_path, set_path, split_path
+from sweeplab.planning.dotpaths import get_path, has_path, set_path, split_path
 
 DOC: dict[str, Any] = {
     "max_cycles": 20,

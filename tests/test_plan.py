@@ -1,4 +1,4 @@
-"""The lazy plan: order, zip, replicates, indexing, keys, experiment ids, seeds (sweeplab.plan)."""
+"""The lazy plan: order, zip, replicates, indexing, keys, experiment ids, seeds (sweeplab.planning.plan)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sweeplab.plan import MAX_ID_LENGTH, Plan, derive_seed
-from sweeplab.resolve import resolve
-from sweeplab.spec import spec_from_mapping
+from sweeplab.planning.plan import MAX_ID_LENGTH, Plan, derive_seed
+from sweeplab.planning.resolve import resolve
+from sweeplab.planning.spec import spec_from_mapping
 
 BASE: dict[str, Any] = {"experiment_id": "base", "lr": 0.1, "max_cycles": 10, "name": "adam",
                         "opt": {"lr": 0.5}, "model": {"width": 8}}
@@ -207,9 +207,9 @@ def test_same_base_content_other_file_same_keys(tmp_path: Path) -> None:
 
 _KEY_SCRIPT = """
 import json, sys
-from sweeplab.plan import Plan
-from sweeplab.resolve import resolve
-from sweeplab.spec import spec_from_mapping
+from sweeplab.planning.plan import Plan
+from sweeplab.planning.resolve import resolve
+from sweeplab.planning.spec import spec_from_mapping
 data = json.loads(sys.argv[1])
 print(json.dumps([t.key for t in Plan(resolve(spec_from_mapping(data)))]))
 """

@@ -20,9 +20,20 @@ PROMISED = {
 
 
 def test_documented_imports() -> None:
-    from sweeplab import ExperimentSweep, SweepAnalyzer, load_spec  # noqa: F401
-    from sweeplab import (ConfigError, DriftError, PathError, SpecError, SweepError,  # noqa: F401
-                          SweepExistsError, SweepLockedError, SweepNotFoundError, UserError)
+    from sweeplab import (  # noqa: F401  # noqa: F401
+        ConfigError,
+        DriftError,
+        ExperimentSweep,
+        PathError,
+        SpecError,
+        SweepAnalyzer,
+        SweepError,
+        SweepExistsError,
+        SweepLockedError,
+        SweepNotFoundError,
+        UserError,
+        load_spec,
+    )
 
 
 def test_all_lists_the_promised_names_and_each_resolves() -> None:
@@ -34,7 +45,7 @@ def test_all_lists_the_promised_names_and_each_resolves() -> None:
 
 def test_exports_are_the_real_objects() -> None:
     from sweeplab.analysis import SweepAnalyzer
-    from sweeplab.spec import load_spec
+    from sweeplab.planning.spec import load_spec
     from sweeplab.sweep import ExperimentSweep, SweepResult
     assert sweeplab.ExperimentSweep is ExperimentSweep
     assert sweeplab.SweepResult is SweepResult

@@ -1,4 +1,4 @@
-"""Resolving a spec against its base config: runner, paths, types, zip groups, replicates (sweeplab.resolve)."""
+"""Resolving a spec against its base config: runner, paths, types, zip groups, replicates (sweeplab.planning.resolve)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,15 @@ from typing import Any, ClassVar
 import pytest
 
 from sweeplab.errors import PathError, SpecError
-from sweeplab.resolve import ResolvedSweep, canonical_json, read_base_config, resolve
+from sweeplab.planning.resolve import (
+    ResolvedSweep,
+    canonical_json,
+    read_base_config,
+    resolve,
+)
+from sweeplab.planning.spec import spec_from_mapping
 from sweeplab.runners import base as runner_base
 from sweeplab.runners.base import RunContext, Runner
-from sweeplab.spec import spec_from_mapping
 
 BASE: dict[str, Any] = {
     "experiment_id": "base",
@@ -374,7 +379,7 @@ def test_resolve_does_not_change_directory(tmp_path: Path) -> None:
 
 
 def test_a_new_key_spelled_like_an_existing_one_is_flagged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level("WARNING", logger="sweeplab.resolve"):
+    with caplog.at_level("WARNING", logger="sweeplab.planning.resolve"):
         resolved = _resolve(tmp_path, {"opt.lrr": [0.1, 0.2], "opt.nesterov": [True, False], "layer": [1, 2]})
     assert resolved.notes == [
         "parameter 'opt.lrr' adds the key 'lrr' to 'opt', which has 'lr' instead: did you mean 'opt.lr'? "

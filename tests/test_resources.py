@@ -1,4 +1,4 @@
-"""Machine detection and the parallelism decision (sweeplab.resources)."""
+"""Machine detection and the parallelism decision (sweeplab.engine.resources)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sweeplab.resources import (
+from sweeplab.engine.resources import (
     AUTO_MEMORY_FRACTION,
     GIB,
     JETSON_MAX_PARALLEL,

@@ -113,7 +113,7 @@ def test_python_runner_needs_module_colon_function(function: object) -> None:
 
 def test_python_runner_argv(context: RunContext) -> None:
     argv, env = PythonRunner({"function": "pkg.train:main"}).command(context)
-    assert argv == [sys.executable, "-m", "sweeplab._trial_call", "pkg.train:main", str(context.config_path),
+    assert argv == [sys.executable, "-m", "sweeplab.runners._trial_call", "pkg.train:main", str(context.config_path),
                     str(context.attempt_dir), "42", "sw_exp0007_lr0.1", "2"]
     assert env["SWEEPLAB_SEED"] == "42"
 

@@ -6,10 +6,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sweeplab.resources import GIB, Budget
+from sweeplab.engine.resources import GIB, Budget
+from sweeplab.engine.scheduler import (
+    RETRY_BACKOFF,
+    RETRY_BACKOFF_MAX,
+    Scheduler,
+    Ticket,
+    order_by_hints,
+)
 from sweeplab.runners.base import TrialResources
 from sweeplab.runners.command import declared_resources
-from sweeplab.scheduler import RETRY_BACKOFF, RETRY_BACKOFF_MAX, Scheduler, Ticket, order_by_hints
 from sweeplab.trial import Trial
 
 

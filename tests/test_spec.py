@@ -1,4 +1,4 @@
-"""The sweep spec model: YAML loading, keys, types, sweep ids (sweeplab.spec)."""
+"""The sweep spec model: YAML loading, keys, types, sweep ids (sweeplab.planning.spec)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ import pytest
 from pydantic import ValidationError
 
 from sweeplab.errors import SpecError
-from sweeplab.spec import REPLICATE_KEY, SweepSpec, check_sweep_id, load_spec, spec_from_mapping
+from sweeplab.planning.spec import (
+    REPLICATE_KEY,
+    SweepSpec,
+    check_sweep_id,
+    load_spec,
+    spec_from_mapping,
+)
 
 MINIMAL: dict[str, Any] = {"base_config": "base.json", "sweep": {"lr": [0.1, 0.2]}}
 

@@ -1,4 +1,4 @@
-"""Value lists: literals, scalars, generators without drift, validation (sweeplab.values)."""
+"""Value lists: literals, scalars, generators without drift, validation (sweeplab.planning.values)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sweeplab.errors import SpecError
-from sweeplab.values import MAX_GENERATED, clean_float, expand_values
-
+from sweeplab.planning.values import MAX_GENERATED, clean_float, expand_values
 
 # --- literals -----------------------------------------------------------------------------------
 

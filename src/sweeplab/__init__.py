@@ -39,7 +39,7 @@ _LAZY = {
     "ExperimentSweep": "sweeplab.sweep",
     "SweepResult": "sweeplab.sweep",
     "SweepAnalyzer": "sweeplab.analysis",
-    "load_spec": "sweeplab.spec",
+    "load_spec": "sweeplab.planning.spec",
 }
 
 

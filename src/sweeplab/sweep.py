@@ -9,16 +9,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .coordinator import Coordinator, Observer, SweepOutcome
+from .engine.coordinator import Coordinator, Observer, SweepOutcome
+from .engine.folder import sweep_results
+from .engine.resources import Budget, decide_budget, detect_machine
 from .errors import ConfigError, ExecutorError
 from .executors.base import Executor
-from .journal import connect
-from .plan import Plan
-from .resolve import ResolvedSweep, probe_configs, resolve
-from .resources import Budget, decide_budget, detect_machine
+from .journal.writer import connect
+from .planning.plan import Plan
+from .planning.resolve import ResolvedSweep, probe_configs, resolve
+from .planning.spec import spec_from_mapping
 from .runners.base import trial_resources
-from .spec import spec_from_mapping
-from .sweep_folder import sweep_results
 
 __all__ = ["ExperimentSweep", "SweepResult", "decide_for", "estimate_duration", "run_resolved"]
 
@@ -196,8 +196,8 @@ class ExperimentSweep:
         """Run every trial not yet completed; return one result per trial started so far."""
         observer = None
         if verbose:
-            from .cli.progress import ProgressObserver
-            from .cli.views import Screen
+            from .console.progress import ProgressObserver
+            from .console.screen import Screen
             observer = ProgressObserver(Screen(), self.resolved)
         self.outcome = run_resolved(self.resolved, observer=observer, allow_drift=allow_drift, executor=executor)
         return self.results()

@@ -1,7 +1,7 @@
 """Write synthetic sweeps to disk exactly as the engine stores them, for the analysis tests.
 
 A sweep is a folder ``{sweep_dir}/{sweep_id}/sweep_config.json`` plus the journal tables of
-:data:`sweeplab.journal_schema.DDL` (and optionally a ``self_reports`` table) in a SQLite
+:data:`sweeplab.journal.schema.DDL` (and optionally a ``self_reports`` table) in a SQLite
 database that may be shared by several sweeps.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from sweeplab.journal_schema import DDL
+from sweeplab.journal.schema import DDL
 
 MetricFn = Callable[[dict[str, Any], int, np.random.Generator], dict[str, float]]
 StatusFn = Callable[[int, dict[str, Any], int], str | None]

@@ -11,8 +11,17 @@ from analysis_sweepfactory import step_metrics, write_sweep
 from scipy import stats as scipy_stats
 
 from sweeplab.analysis import SweepAnalyzer
-from sweeplab.analysis.stats import adjacent_comparisons, bootstrap_mean_draws, holm, omnibus_test
-from sweeplab.analysis.thresholds import estimate_change_point, relative_change, relative_change_thresholds
+from sweeplab.analysis.stats import (
+    adjacent_comparisons,
+    bootstrap_mean_draws,
+    holm,
+    omnibus_test,
+)
+from sweeplab.analysis.thresholds import (
+    estimate_change_point,
+    relative_change,
+    relative_change_thresholds,
+)
 
 LEVELS = [round(0.1 * i, 1) for i in range(11)]
 N_NULL = 200

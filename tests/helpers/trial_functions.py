@@ -1,4 +1,4 @@
-"""Trial functions for the python runner tests (imported by ``sweeplab._trial_call``)."""
+"""Trial functions for the python runner tests (imported by ``sweeplab.runners._trial_call``)."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from sweeplab.errors import ConfigError
-from sweeplab.paths import set_path
 from sweeplab.phenomenology.runner import PhenomenologyRunner
+from sweeplab.planning.dotpaths import set_path
 from sweeplab.runners.base import RunContext, get_runner, runner_for_base
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from sweeplab.errors import ConfigError
-from sweeplab.phenomenology.schema import MODES, ExperimentConfig, load_config, validate_config_dict
+from sweeplab.phenomenology.schema import (
+    MODES,
+    ExperimentConfig,
+    load_config,
+    validate_config_dict,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "experiments" / "examples").glob("*.json"))

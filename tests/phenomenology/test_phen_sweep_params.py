@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from sweeplab.paths import set_path
+from sweeplab.planning.dotpaths import set_path
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = (11, 22, 33)

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import JournalError, SweepNotFoundError
-from ..journal import readonly_uri
+from ..journal.writer import readonly_uri
 from .exceptions import AnalysisInputError
 
 __all__ = [

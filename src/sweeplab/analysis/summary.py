@@ -11,7 +11,17 @@ import pandas as pd
 
 from .exceptions import NoSelfReportDataError
 from .names import level_text, short_name
-from .report import Block, Heading, Paragraph, Table, comparison_table, fmt_change, fmt_num, fmt_p, p_equals
+from .report import (
+    Block,
+    Heading,
+    Paragraph,
+    Table,
+    comparison_table,
+    fmt_change,
+    fmt_num,
+    fmt_p,
+    p_equals,
+)
 from .stats import ALPHA
 
 if TYPE_CHECKING:

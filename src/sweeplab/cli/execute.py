@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..drift import check_resumable
-from ..plan import Plan
+from ..console.progress import ProgressObserver
+from ..console.screen import Screen
+from ..engine.drift import check_resumable
+from ..planning.plan import Plan
 from ..sweep import decide_for, estimate_duration, executor_for, run_resolved
-from .progress import ProgressObserver
-from .views import Screen
 
 if TYPE_CHECKING:
-    from ..resolve import ResolvedSweep
+    from ..planning.resolve import ResolvedSweep
 
 __all__ = ["execute", "CONFIRM_ABOVE"]
 

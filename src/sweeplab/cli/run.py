@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
-from ..spec import SweepSpec, load_spec, spec_from_mapping
-from ..yaml_types import scalar
+from ..planning.spec import SweepSpec, load_spec, spec_from_mapping
+from ..planning.yaml_types import scalar
 
 __all__ = ["run_main", "resume_main", "build_spec", "run_parser"]
 
@@ -147,12 +147,12 @@ def run_main(argv: list[str]) -> int:
     if args.list and not args.dry_run:
         raise SpecError("--list only goes with --dry-run: add --dry-run to print every trial without running")
     spec, spec_dir = build_spec(args)
-    from ..resolve import resolve
+    from ..planning.resolve import resolve
     resolved = resolve(spec, spec_dir=spec_dir)
-    from .views import Screen
+    from ..console.screen import Screen
     screen = Screen(quiet=args.quiet)
     if args.dry_run:
-        from ..plan import Plan
+        from ..planning.plan import Plan
         from ..sweep import decide_for, estimate_duration
         plan = Plan(resolved)
         budget = decide_for(resolved, plan)
@@ -175,7 +175,7 @@ def resume_main(argv: list[str]) -> int:
                         help="folder of the sweep folders (default logs/sweeps)")
     add_execution_flags(parser)
     args = parser.parse_args(argv)
-    from ..sweep_folder import load_stored_spec
+    from ..engine.folder import load_stored_spec
     spec, spec_dir = load_stored_spec(args.sweep_id, Path(args.sweep_dir))
     overrides = {"resume": True}
     if args.parallel is not None:
@@ -189,9 +189,9 @@ def resume_main(argv: list[str]) -> int:
     if args.dask is not None:
         overrides["dask_scheduler"] = args.dask
     spec = spec_from_mapping({**spec.model_dump(exclude_unset=True), **overrides}, where="sweeplab resume")
-    from ..resolve import resolve
+    from ..planning.resolve import resolve
     resolved = resolve(spec, spec_dir=spec_dir)
-    from .views import Screen
+    from ..console.screen import Screen
     from .execute import execute
     return execute(resolved, Screen(quiet=args.quiet), yes=True, allow_drift=args.allow_drift)
 

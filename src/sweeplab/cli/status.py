@@ -13,10 +13,10 @@ from typing import Any
 
 from rich.table import Table
 
+from ..console.screen import Screen, format_duration
+from ..engine.folder import LOCK_NAME
 from ..errors import SweepNotFoundError
-from ..journal import connect
-from ..sweep_folder import LOCK_NAME
-from .views import Screen, format_duration
+from ..journal.writer import connect
 
 __all__ = ["status_main", "list_main"]
 

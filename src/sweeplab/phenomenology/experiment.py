@@ -28,7 +28,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .db import ExperimentDatabase, utc_now
-from .interventions import InterventionSchedule, ScheduledIntervention, apply_intervention
+from .interventions import (
+    InterventionSchedule,
+    ScheduledIntervention,
+    apply_intervention,
+)
 from .jar import Jar
 from .minds import load_mind
 from .prompts import AGENCY_ACTION, resurrection_notice, system_prompt

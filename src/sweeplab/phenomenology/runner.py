@@ -48,7 +48,10 @@ class PhenomenologyRunner(Runner):
 
     def allows_new_key(self, mapping_path: tuple[str, ...], key: str) -> bool:
         """New keys only where the schema accepts them (custom beliefs, known params, absent fields)."""
-        from .intervention_params import known_parameter_names, known_trigger_param_names
+        from .intervention_params import (
+            known_parameter_names,
+            known_trigger_param_names,
+        )
         from .schema import (
             EpistemicFrame,
             ExperimentConfig,

@@ -1,6 +1,6 @@
 """Run a Python function as a trial: ``runner: python`` with ``function: "module:function"``.
 
-The function runs in a fresh process (``python -m sweeplab._trial_call``) started in the
+The function runs in a fresh process (``python -m sweeplab.runners._trial_call``) started in the
 sweep's working folder, so a module next to the sweep file imports. It is called as
 ``fn(config, context)`` with the resolved config (a dict) and a :class:`CallContext`; the
 numbers of the mapping it returns become the trial's metrics. Raising
@@ -23,8 +23,8 @@ import sys
 from typing import Any
 
 from ..errors import SpecError
+from ._trial_call import CallContext
 from .base import RunContext, Runner, TrialResources
-from .._trial_call import CallContext
 from .command import declared_resources, trial_env
 
 __all__ = ["CallContext", "PythonRunner"]
@@ -51,7 +51,7 @@ class PythonRunner(Runner):
         return declared_resources(config)
 
     def command(self, context: RunContext) -> tuple[list[str], dict[str, str]]:
-        """``python -m sweeplab._trial_call FUNCTION CONFIG TRIAL_DIR SEED EXPERIMENT_ID ATTEMPT``."""
-        argv = [sys.executable, "-m", "sweeplab._trial_call", self.function, context.config_file,
+        """``python -m sweeplab.runners._trial_call FUNCTION CONFIG TRIAL_DIR SEED EXPERIMENT_ID ATTEMPT``."""
+        argv = [sys.executable, "-m", "sweeplab.runners._trial_call", self.function, context.config_file,
                 context.attempt_folder, str(context.seed), context.experiment_id, str(context.attempt)]
         return argv, trial_env(context)

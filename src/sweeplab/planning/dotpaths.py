@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .errors import PathError, did_you_mean
+from ..errors import PathError, did_you_mean
 
 __all__ = ["split_path", "get_path", "set_path", "has_path"]
 

@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from ..plan import Plan
-    from ..resolve import ResolvedSweep
-    from ..resources import Budget
+    from ..engine.resources import Budget
+    from ..planning.plan import Plan
+    from ..planning.resolve import ResolvedSweep
 
 __all__ = ["Screen", "format_duration", "short_values"]
 

@@ -14,9 +14,9 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
-from .paths import set_path
+from ..trial import Trial
+from .dotpaths import set_path
 from .resolve import ResolvedSweep, canonical_json
-from .trial import Trial
 
 __all__ = ["Plan", "derive_seed", "MAX_ID_LENGTH"]
 

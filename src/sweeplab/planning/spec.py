@@ -2,7 +2,7 @@
 
 :func:`load_spec` reads a YAML file; :func:`spec_from_mapping` validates any mapping of the
 same keys. Nothing here writes to disk. Resolving the spec against its base config (paths,
-types, runner) happens in :mod:`sweeplab.resolve`.
+types, runner) happens in :mod:`sweeplab.planning.resolve`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import SpecError, did_you_mean
+from ..errors import SpecError, did_you_mean
 from .yaml_types import load_yaml
 
 __all__ = ["SweepSpec", "Limits", "load_spec", "spec_from_mapping", "check_sweep_id", "REPLICATE_KEY"]

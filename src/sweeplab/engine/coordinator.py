@@ -27,16 +27,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..executors.base import Executor, Job
+from ..executors.outcome import STDERR_NAME, STDOUT_NAME
+from ..journal.writer import AttemptEnd, AttemptStart, Journal, stored_json, utc_now
+from ..planning.plan import Plan
+from ..planning.resolve import ResolvedSweep
+from ..runners.base import RunContext, TrialResources, trial_resources
+from ..trial import RETRYABLE_STATUSES, Trial, TrialLaunch, TrialResult, TrialStatus
 from .drift import check_resumable
-from .executors.base import Executor, Job
-from .executors.outcome import STDERR_NAME, STDOUT_NAME
-from .journal import AttemptEnd, AttemptStart, Journal, stored_json, utc_now
-from .plan import Plan
-from .resolve import ResolvedSweep
-from .resources import Budget
-from .runners.base import RunContext, TrialResources, trial_resources
-from .scheduler import MAX_SORTED, Scheduler, Ticket, order_by_hints
-from .sweep_folder import (
+from .folder import (
     EventLog,
     SweepLock,
     config_file_name,
@@ -44,7 +43,8 @@ from .sweep_folder import (
     write_json_atomic,
     write_views,
 )
-from .trial import RETRYABLE_STATUSES, Trial, TrialLaunch, TrialResult, TrialStatus
+from .resources import Budget
+from .scheduler import MAX_SORTED, Scheduler, Ticket, order_by_hints
 
 __all__ = ["Coordinator", "SweepOutcome", "Observer"]
 
@@ -301,7 +301,7 @@ class Coordinator:
         Only a sweep that ran before can have any: for a new one, nothing is looked up (the
         search through every process's environment costs milliseconds on a busy machine).
         """
-        from .executors.local import terminate_attempts_under, terminate_process_group
+        from ..executors.local import terminate_attempts_under, terminate_process_group
         if not self.executor.ends_leftovers:  # tasks of the dead coordinator may still run on workers
             asked = self.executor.end_leftovers(self._leftover_folders(journal))
             log.info("asked %d attempt(s) of the previous coordinator to end", asked)

@@ -12,9 +12,9 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from ..runners.base import TrialResources
+from ..trial import Trial
 from .resources import GIB, Budget
-from .runners.base import TrialResources
-from .trial import Trial
 
 __all__ = ["Scheduler", "Ticket", "order_by_hints", "RETRY_BACKOFF", "RETRY_BACKOFF_MAX"]
 

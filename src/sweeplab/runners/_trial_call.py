@@ -3,7 +3,7 @@
 It lives outside ``sweeplab.runners`` so that a trial imports nothing but this module and the
 error tree: every millisecond here is paid once per trial.
 
-``python -m sweeplab._trial_call MODULE:FUNCTION CONFIG TRIAL_DIR SEED EXPERIMENT_ID [ATTEMPT]``
+``python -m sweeplab.runners._trial_call MODULE:FUNCTION CONFIG TRIAL_DIR SEED EXPERIMENT_ID [ATTEMPT]``
 
 Exit codes: 0 done (metrics in ``TRIAL_DIR/metrics.json``); 1 the function raised; 2 the
 config is invalid (:class:`~sweeplab.errors.ConfigError`) or the function cannot be imported.
@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 
 class CallContext:
@@ -45,7 +45,7 @@ class CallContext:
         return isinstance(other, CallContext) and all(
             getattr(self, name) == getattr(other, name) for name in self.__slots__)
 
-USAGE = "usage: python -m sweeplab._trial_call MODULE:FUNCTION CONFIG TRIAL_DIR SEED EXPERIMENT_ID [ATTEMPT]"
+USAGE = "usage: python -m sweeplab.runners._trial_call MODULE:FUNCTION CONFIG TRIAL_DIR SEED EXPERIMENT_ID [ATTEMPT]"
 
 
 class _Unusable(Exception):

@@ -6,14 +6,20 @@ import time
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
-from ..coordinator import Observer, SweepOutcome
-from .views import Screen, format_duration
+from ..engine.coordinator import Observer, SweepOutcome
+from .screen import Screen, format_duration
 
 if TYPE_CHECKING:
-    from ..resolve import ResolvedSweep
-    from ..resources import Budget
+    from ..engine.resources import Budget
+    from ..planning.resolve import ResolvedSweep
     from ..trial import Trial, TrialResult
 
 __all__ = ["ProgressObserver"]

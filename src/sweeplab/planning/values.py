@@ -17,7 +17,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from .errors import SpecError
+from ..errors import SpecError
 
 __all__ = ["expand_values", "clean_float", "MAX_GENERATED"]
 

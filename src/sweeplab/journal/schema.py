@@ -1,4 +1,4 @@
-"""The journal's tables, shared by the writer (:mod:`sweeplab.journal`) and every reader.
+"""The journal's tables, shared by the writer (:mod:`sweeplab.journal.writer`) and every reader.
 
 All live in the sweep's ``db_path`` (by default ``logs/experiments.db``) beside the
 experiment tables a runner merges in. Times are UTC ISO 8601 strings; JSON columns hold

@@ -9,9 +9,9 @@ import json
 import sqlite3
 from typing import Any
 
-from .errors import DriftError, SweepExistsError
-from .journal import connect
-from .resolve import ResolvedSweep, canonical_json
+from ..errors import DriftError, SweepExistsError
+from ..journal.writer import connect
+from ..planning.resolve import ResolvedSweep, canonical_json
 
 __all__ = ["check_resumable"]
 

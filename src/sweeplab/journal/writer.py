@@ -24,9 +24,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import JournalError
-from .journal_schema import DDL
-from .trial import Trial, TrialResult, TrialStatus
+from ..errors import JournalError
+from ..trial import Trial, TrialResult, TrialStatus
+from .schema import DDL
 
 __all__ = ["Journal", "AttemptStart", "AttemptEnd", "utc_now", "connect", "readonly_uri", "stored_json"]
 

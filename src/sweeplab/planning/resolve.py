@@ -1,9 +1,9 @@
-"""Resolve a :class:`~sweeplab.spec.SweepSpec` against its base config.
+"""Resolve a :class:`~sweeplab.planning.spec.SweepSpec` against its base config.
 
 This is where a spec meets the world: the base config file is read, the runner is chosen,
 every dot path is checked against the base config (and the runner's schema), every value
 against the type found there, and zip groups and replicates are put in their final shape.
-The result, :class:`ResolvedSweep`, is all a :class:`~sweeplab.plan.Plan` needs. Nothing is
+The result, :class:`ResolvedSweep`, is all a :class:`~sweeplab.planning.plan.Plan` needs. Nothing is
 written.
 """
 
@@ -14,14 +14,14 @@ import json
 import logging
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any
 
-from .errors import ConfigError, PathError, SpecError, closest_match
-from .paths import get_path, set_path, split_path
-from .runners.base import Runner, get_runner, runner_for_base
+from ..errors import ConfigError, PathError, SpecError, closest_match
+from ..runners.base import Runner, get_runner, runner_for_base
+from .dotpaths import get_path, set_path, split_path
 from .spec import REPLICATE_KEY, SweepSpec, check_sweep_id
 from .values import expand_values
 

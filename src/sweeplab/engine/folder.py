@@ -14,17 +14,17 @@ import socket
 import sqlite3
 import tempfile
 import time
-from pathlib import Path
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .errors import SpecError, SweepLockedError, SweepNotFoundError
-from .journal import utc_now
-from .spec import SweepSpec, spec_from_mapping
+from ..errors import SpecError, SweepLockedError, SweepNotFoundError
+from ..journal.writer import utc_now
+from ..planning.spec import SweepSpec, spec_from_mapping
 
 if TYPE_CHECKING:
-    from .resolve import ResolvedSweep
+    from ..planning.resolve import ResolvedSweep
 
 __all__ = ["write_json_atomic", "SweepLock", "EventLog", "write_views", "load_stored_spec", "config_file_name",
            "sweep_results", "stored_sweep_config", "LOCK_NAME"]
