@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import logging
 import math
-import sqlite3
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .engine.coordinator import Coordinator, Observer, SweepOutcome
-from .engine.folder import sweep_results
 from .engine.resources import Budget, decide_budget, detect_machine
-from .errors import ConfigError, ExecutorError
+from .errors import ConfigError, ExecutorError, JournalError
 from .executors.base import Executor
-from .journal.writer import connect
+from .journal.reader import JournalReader
+from .journal.views import sweep_results
 from .planning.plan import Plan
 from .planning.resolve import ResolvedSweep, probe_configs, resolve
 from .planning.spec import spec_from_mapping
@@ -119,18 +118,12 @@ def estimate_duration(sweep: ResolvedSweep, plan: Plan, budget: Budget) -> tuple
     waves = math.ceil(len(plan) / max(1, budget.slots))
     if sweep.db_path.is_file():
         try:
-            conn = connect(sweep.db_path, readonly=True)
-            try:
-                row = conn.execute(
-                    """SELECT AVG(t.duration), COUNT(*) FROM trials t JOIN sweeps s ON s.sweep_id = t.sweep_id
-                       WHERE s.base_hash = ? AND t.status = 'completed' AND t.duration IS NOT NULL""",
-                    (sweep.base_hash,)).fetchone()
-            finally:
-                conn.close()
-            if row and row[1]:
-                return waves * row[0], (f"mean of {row[1]} earlier completed trial(s) of this base config: "
-                                        f"{row[0]:.2f}s each, {waves} wave(s) of {budget.slots}")
-        except (sqlite3.Error, Exception) as exc:  # an unreadable history only loses the estimate
+            with JournalReader.open(sweep.db_path) as reader:
+                mean, count = reader.base_history(sweep.base_hash)
+            if count:
+                return waves * mean, (f"mean of {count} earlier completed trial(s) of this base config: "
+                                      f"{mean:.2f}s each, {waves} wave(s) of {budget.slots}")
+        except JournalError as exc:  # an unreadable history only loses the estimate
             log.debug("no duration history: %s", exc)
     no_history = f"no earlier trials of this base config in '{sweep.db_path}'"
     guesses = [sweep.runner.estimate_seconds(config)
@@ -204,11 +197,8 @@ class ExperimentSweep:
 
     def results(self) -> list[SweepResult]:
         """The trials recorded in the journal so far, as :class:`SweepResult` records."""
-        conn = connect(self.resolved.db_path, readonly=True)
-        try:
-            records = sweep_results(conn, self.sweep_id, str(self.resolved.db_path))
-        finally:
-            conn.close()
+        with JournalReader.open(self.resolved.db_path) as reader:
+            records = sweep_results(reader, self.sweep_id, str(self.resolved.db_path))
         fields = set(SweepResult.__dataclass_fields__)
         return [SweepResult(**{k: v for k, v in r.items() if k in fields}) for r in records]
 
@@ -216,15 +206,11 @@ class ExperimentSweep:
         """Seconds left if each remaining trial takes ``avg_experiment_duration`` at this parallelism."""
         done = 0
         if self.resolved.db_path.is_file():
-            conn = connect(self.resolved.db_path, readonly=True)
             try:
-                row = conn.execute("SELECT COUNT(*) FROM trials WHERE sweep_id = ? AND status = 'completed'",
-                                   (self.sweep_id,)).fetchone()
-                done = row[0] if row else 0
-            except sqlite3.Error:
+                with JournalReader.open(self.resolved.db_path) as reader:
+                    done = reader.completed_count(self.sweep_id)
+            except JournalError:
                 done = 0
-            finally:
-                conn.close()
         remaining = max(0, len(self.plan) - done)
         executor = executor_for(self.resolved) if self.spec.dask_scheduler and self.spec.parallel == "auto" else None
         try:

@@ -7,10 +7,24 @@ them are plain frozen dataclasses that pickle, so a trial can travel to a Dask w
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["Trial", "TrialLaunch", "TrialResult", "TrialStatus", "FINAL_STATUSES", "RETRYABLE_STATUSES"]
+__all__ = ["Trial", "TrialLaunch", "TrialResult", "TrialStatus", "FINAL_STATUSES", "RETRYABLE_STATUSES",
+           "canonical_json", "utc_now"]
+
+
+def canonical_json(value: Any) -> str:
+    """The one JSON spelling used for hashing, storing and comparing values (sorted keys, no spaces,
+    text as it is). A trial's key is a hash of it: it must never change."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def utc_now() -> str:
+    """The current time as UTC ISO 8601 with milliseconds: the time stamp of every record."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 class TrialStatus(str, enum.Enum):
@@ -23,6 +37,8 @@ class TrialStatus(str, enum.Enum):
     TIMEOUT = "timeout"
     CRASHED = "crashed"
     CANCELLED = "cancelled"
+    #: left out of the plan by a resume with ``--allow-drift``: rows kept, out of views and analysis
+    DROPPED = "dropped"
 
     def __str__(self) -> str:
         return self.value

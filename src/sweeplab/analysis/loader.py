@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import JournalError, SweepNotFoundError
-from ..journal.writer import readonly_uri
+from ..journal.reader import JournalReader
 from .exceptions import AnalysisInputError
 
 __all__ = [
@@ -132,17 +132,6 @@ def resolve_db_path(config: dict[str, Any], folder: Path) -> Path:
     )
 
 
-def _connect(db_path: Path) -> sqlite3.Connection:
-    try:
-        return sqlite3.connect(readonly_uri(db_path), uri=True)
-    except sqlite3.Error as exc:
-        raise JournalError(f"cannot open {db_path} read-only: {exc}") from exc
-
-
-def _table_columns(conn: sqlite3.Connection, table: str) -> set[str]:
-    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}  # noqa: S608 - fixed names
-
-
 def _number(value: Any) -> float | None:
     """A metric value as a float, or None when it is not a finite-or-nan number."""
     if isinstance(value, bool):
@@ -207,26 +196,18 @@ def load_sweep(sweep_id: str, sweep_dir: str | Path) -> SweepData:
     folder = locate_sweep(sweep_id, sweep_dir)
     config = read_sweep_config(folder)
     db_path = resolve_db_path(config, folder)
-    conn = _connect(db_path)
     try:
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if "trials" not in tables:
-            raise AnalysisInputError(f"{db_path} holds no sweep journal (no 'trials' table)")
-        status_row = None
-        if "sweeps" in tables:
-            status_row = conn.execute(
-                "SELECT status, total_trials FROM sweeps WHERE sweep_id = ?", (sweep_id,)).fetchone()
-        rows = conn.execute(
-            "SELECT experiment_id, key, idx, repeat, label, status, attempts, metrics_json, params_json,"
-            " start_time, end_time, duration, error_message FROM trials WHERE sweep_id = ? AND status != 'dropped'"
-            " ORDER BY idx",
-            (sweep_id,),
-        ).fetchall()
-        has_self_reports = "self_reports" in tables and set(SELF_REPORT_COLUMNS) <= _table_columns(conn, "self_reports")
+        with JournalReader.open(db_path) as reader:
+            tables = reader.tables()
+            if "trials" not in tables:
+                raise AnalysisInputError(f"{db_path} holds no sweep journal (no 'trials' table)")
+            sweep_row = reader.sweep(sweep_id) if "sweeps" in tables else None
+            status_row = (sweep_row["status"], sweep_row["total_trials"]) if sweep_row else None
+            rows = reader.trial_records(sweep_id)
+            has_self_reports = ("self_reports" in tables
+                                and set(SELF_REPORT_COLUMNS) <= reader.table_columns("self_reports"))
     except sqlite3.Error as exc:
         raise JournalError(f"cannot read the journal in {db_path}: {exc}") from exc
-    finally:
-        conn.close()
     trials, parameters, metrics = _trials_frame(rows)
     spec_values = {p: [hashable_value(v) for v in vs] for p, vs in (config.get("sweep_params") or {}).items()
                    if isinstance(vs, list)}
@@ -251,17 +232,8 @@ def load_self_reports(db_path: Path, sweep_id: str) -> pd.DataFrame:
 
     Columns: experiment_id, cycle_number, question, response (None becomes "").
     """
-    conn = _connect(db_path)
-    try:
-        rows = conn.execute(
-            "SELECT experiment_id, cycle_number, question, response FROM self_reports"
-            " WHERE experiment_id IN (SELECT experiment_id FROM trials WHERE sweep_id = ? AND status = 'completed')",
-            (sweep_id,),
-        ).fetchall()
-    except sqlite3.Error as exc:
-        raise JournalError(f"cannot read self_reports in {db_path}: {exc}") from exc
-    finally:
-        conn.close()
+    with JournalReader.open(db_path) as reader:
+        rows = reader.completed_experiment_rows(sweep_id, "self_reports", SELF_REPORT_COLUMNS)
     frame = pd.DataFrame.from_records(rows, columns=list(SELF_REPORT_COLUMNS))
     frame["question"] = frame["question"].fillna("").astype(str)
     frame["response"] = frame["response"].fillna("").astype(str)

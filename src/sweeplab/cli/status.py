@@ -7,7 +7,6 @@ import json
 import math
 import os
 import socket
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,8 @@ from rich.table import Table
 
 from ..console.screen import Screen, format_duration
 from ..engine.folder import LOCK_NAME
-from ..errors import SweepNotFoundError
-from ..journal.writer import connect
+from ..errors import JournalError, SweepNotFoundError
+from ..journal.reader import DROPPED, JournalReader
 
 __all__ = ["status_main", "list_main"]
 
@@ -67,21 +66,12 @@ def _db_of(config: dict[str, Any]) -> Path:
     return Path(config.get("db_path_resolved") or config.get("db_path") or "logs/experiments.db")
 
 
-def _summary(conn: sqlite3.Connection, sweep_id: str) -> dict[str, Any]:
-    counts = {row[0]: row[1] for row in conn.execute(
-        "SELECT status, COUNT(*) FROM trials WHERE sweep_id = ? GROUP BY status", (sweep_id,))}
-    row = conn.execute("""SELECT AVG(duration), MIN(start_time), MAX(end_time) FROM trials
-                          WHERE sweep_id = ? AND status = 'completed'""", (sweep_id,)).fetchone()
-    sweep = conn.execute("SELECT status, total_trials, updated_at FROM sweeps WHERE sweep_id = ?",
-                         (sweep_id,)).fetchone()
-    errors = conn.execute("""SELECT t.experiment_id, a.attempt, a.status, a.error_tail FROM attempts a
-                             JOIN trials t ON t.sweep_id = a.sweep_id AND t.key = a.key
-                             WHERE a.sweep_id = ? AND a.status NOT IN ('completed', 'running')
-                               AND t.status != 'dropped'
-                             ORDER BY a.end_time DESC LIMIT 5""", (sweep_id,)).fetchall()
-    return {"counts": counts, "mean_duration": row[0] if row else None,
-            "state": sweep[0] if sweep else "unknown", "total": sweep[1] if sweep else None,
-            "updated": sweep[2] if sweep else None, "errors": errors}
+def _summary(reader: JournalReader, sweep_id: str) -> dict[str, Any]:
+    durations = reader.duration_summary(sweep_id)
+    sweep = reader.sweep(sweep_id)
+    return {"counts": reader.counts(sweep_id), "mean_duration": durations.mean_duration,
+            "state": sweep["status"] if sweep else "unknown", "total": sweep["total_trials"] if sweep else None,
+            "updated": sweep["updated_at"] if sweep else None, "errors": reader.last_errors(sweep_id, 5)}
 
 
 def _missing(sweep_id: str, root: Path) -> SweepNotFoundError:
@@ -113,16 +103,13 @@ def status_main(argv: list[str]) -> int:
     db = _db_of(config)
     if not db.is_file():
         raise SweepNotFoundError(f"the database of sweep '{sweep_id}' ('{db}') does not exist")
-    conn = connect(db, readonly=True)
-    try:
-        info = _summary(conn, sweep_id)
-    finally:
-        conn.close()
+    with JournalReader.open(db) as reader:
+        info = _summary(reader, sweep_id)
     screen = Screen()
     total = info["total"] or config.get("total_experiments") or 0
     counts = info["counts"]
     completed = counts.get("completed", 0)
-    dropped = counts.pop("dropped", 0)  # left out of the plan by a resume with --allow-drift
+    dropped = counts.pop(DROPPED, 0)  # left out of the plan by a resume with --allow-drift
     never = max(0, total - sum(counts.values()))
     table = Table(show_edge=False, box=None, padding=(0, 2))
     table.add_column("status")
@@ -173,17 +160,15 @@ def list_main(argv: list[str]) -> int:
         db = _db_of(config)
         state, completed, failed, total = "unknown", 0, 0, config.get("total_experiments", "?")
         if db.is_file():
-            conn = connect(db, readonly=True)
             try:
-                info = _summary(conn, folder.name)
+                with JournalReader.open(db) as reader:
+                    info = _summary(reader, folder.name)
                 state = _state(info, folder)
                 completed = info["counts"].get("completed", 0)
                 failed = sum(v for k, v in info["counts"].items()
-                             if k not in ("completed", "running", "pending", "dropped"))
-            except sqlite3.Error:
+                             if k not in ("completed", "running", "pending", DROPPED))
+            except JournalError:
                 pass
-            finally:
-                conn.close()
         table.add_row(folder.name, state, str(completed), str(failed), str(total), config.get("description", ""))
     screen.console.print(table)
     return 0

@@ -29,20 +29,23 @@ from typing import Any
 
 from ..executors.base import Executor, Job
 from ..executors.outcome import STDERR_NAME, STDOUT_NAME
-from ..journal.writer import AttemptEnd, AttemptStart, Journal, stored_json, utc_now
+from ..journal.reader import TrialState
+from ..journal.views import write_json_atomic, write_views
+from ..journal.writer import AttemptEnd, AttemptStart, Journal
 from ..planning.plan import Plan
 from ..planning.resolve import ResolvedSweep
 from ..runners.base import RunContext, TrialResources, trial_resources
-from ..trial import RETRYABLE_STATUSES, Trial, TrialLaunch, TrialResult, TrialStatus
-from .drift import check_resumable
-from .folder import (
-    EventLog,
-    SweepLock,
-    config_file_name,
-    stored_sweep_config,
-    write_json_atomic,
-    write_views,
+from ..trial import (
+    RETRYABLE_STATUSES,
+    Trial,
+    TrialLaunch,
+    TrialResult,
+    TrialStatus,
+    canonical_json,
+    utc_now,
 )
+from .drift import check_resumable
+from .folder import EventLog, SweepLock, config_file_name, stored_sweep_config
 from .resources import Budget
 from .scheduler import MAX_SORTED, Scheduler, Ticket, order_by_hints
 
@@ -355,19 +358,19 @@ class Coordinator:
         states = journal.trial_states(sweep_id, with_params=self._drifted)
         # After an allowed drift (base config or seed changed) every trial key changed: a trial of
         # the journal is the plan's trial with the same parameters and replicate, under its old key.
-        by_params = {(state[3], state[4]): key for key, state in states.items()} if self._drifted else {}
+        by_params = {(state.params_json, state.repeat): key for key, state in states.items()} if self._drifted else {}
 
-        def journaled(trial: Trial) -> tuple[Trial, tuple[Any, ...] | None]:
+        def journaled(trial: Trial) -> tuple[Trial, TrialState | None]:
             state = states.get(trial.key)
             if state is None and by_params:
-                old_key = by_params.get((stored_json(trial.params), trial.repeat))
+                old_key = by_params.get((canonical_json(trial.params), trial.repeat))
                 if old_key is not None:
                     state = states[old_key]
-                    trial = Trial(index=trial.index, key=old_key, experiment_id=state[2], params=trial.params,
+                    trial = Trial(index=trial.index, key=old_key, experiment_id=state.experiment_id, params=trial.params,
                                   repeat=trial.repeat, seed=trial.seed, label=trial.label)
             return trial, state
 
-        if self._drifted or any(state[0] == "dropped" for state in states.values()):
+        if self._drifted or any(state.status == TrialStatus.DROPPED for state in states.values()):
             self._drop_outside_plan(journal, journaled)
             states = journal.trial_states(sweep_id, with_params=self._drifted)  # trials brought back
 
@@ -377,7 +380,7 @@ class Coordinator:
                 return
             for position, key in self.plan.keys():  # skip completed trials without building them
                 state = states.get(key)
-                if state is None or state[0] != "completed":
+                if state is None or state.status != TrialStatus.COMPLETED:
                     yield self.plan[position]
 
         def todo() -> Iterator[tuple[Trial, int]]:
@@ -385,21 +388,21 @@ class Coordinator:
                 trial, state = journaled(trial)
                 if state is None:
                     yield trial, 1
-                elif state[0] != "completed":
+                elif state.status != TrialStatus.COMPLETED:
                     # the journal's experiment id wins: the plan's index may have moved if values were added
-                    if state[2] != trial.experiment_id:
-                        trial = Trial(index=trial.index, key=trial.key, experiment_id=state[2], params=trial.params,
+                    if state.experiment_id != trial.experiment_id:
+                        trial = Trial(index=trial.index, key=trial.key, experiment_id=state.experiment_id, params=trial.params,
                                       repeat=trial.repeat, seed=trial.seed, label=trial.label)
-                    yield trial, state[1] + 1
+                    yield trial, state.attempts + 1
         if self._drifted:  # the journal may hold trials the plan no longer has
-            done = sum(1 for trial in self.plan if (state := journaled(trial)[1]) and state[0] == "completed")
+            done = sum(1 for trial in self.plan if (state := journaled(trial)[1]) and state.status == TrialStatus.COMPLETED)
         else:
-            done = sum(1 for state in states.values() if state[0] == "completed")
+            done = sum(1 for state in states.values() if state.status == TrialStatus.COMPLETED)
         hints = journal.duration_hints(sweep_id, self.sweep.base_hash)
         if not hints or len(self.plan) - len(states) > MAX_SORTED:
             return todo(), done
         def hint(trial: Trial) -> float | None:
-            return hints.get(trial.key, hints.get("params:" + stored_json(trial.params)))
+            return hints.get(trial.key, hints.get("params:" + canonical_json(trial.params)))
         return order_by_hints(list(todo()), hint), done
 
     # --- the loop -------------------------------------------------------------------------
@@ -436,7 +439,7 @@ class Coordinator:
             completed = done + self._completed_now  # of the plan's trials (the journal may hold dropped ones)
             status = "interrupted" if interrupted else ("completed" if completed == total else "incomplete")
             journal.set_sweep_status(sweep.sweep_id, status)
-            write_views(journal.conn, sweep.sweep_id, sweep.sweep_dir, str(sweep.db_path))
+            write_views(journal, sweep.sweep_id, sweep.sweep_dir, str(sweep.db_path))
             events.write("sweep_finished", status=status, counts=counts)
             outcome = SweepOutcome(sweep.sweep_id, counts, total, interrupted=interrupted,
                                    warnings=warnings + self._notes,
@@ -494,7 +497,7 @@ class Coordinator:
             # once per VIEW_INTERVAL), so a change is never left out for long
             if dirty and now - last_view >= max(VIEW_INTERVAL, 5 * view_cost):
                 started = time.monotonic()
-                write_views(journal.conn, sweep_id, self.sweep.sweep_dir, str(self.sweep.db_path))
+                write_views(journal, sweep_id, self.sweep.sweep_dir, str(self.sweep.db_path))
                 view_cost, last_view, dirty = time.monotonic() - started, now, False
             self.observer.tick()
             self._stage_next(scheduler)

@@ -6,12 +6,12 @@ Everything here only reads: the journal (read-only) and the sweep folder.
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
-from ..errors import DriftError, SweepExistsError
-from ..journal.writer import connect
-from ..planning.resolve import ResolvedSweep, canonical_json
+from ..errors import DriftError, JournalError, SweepExistsError
+from ..journal.reader import JournalReader
+from ..planning.resolve import ResolvedSweep
+from ..trial import canonical_json
 
 __all__ = ["check_resumable"]
 
@@ -20,14 +20,11 @@ def _existing_sweep(sweep: ResolvedSweep) -> dict[str, Any] | None:
     """The journal row of this sweep id, read without writing anything."""
     if not sweep.db_path.is_file():
         return None
-    conn = connect(sweep.db_path, readonly=True)
     try:
-        row = conn.execute("SELECT * FROM sweeps WHERE sweep_id = ?", (sweep.sweep_id,)).fetchone()
-        return dict(row) if row else None
-    except sqlite3.OperationalError:  # no journal tables yet
+        with JournalReader.open(sweep.db_path) as reader:
+            return reader.sweep(sweep.sweep_id)
+    except JournalError:  # not a journal (yet)
         return None
-    finally:
-        conn.close()
 
 
 def _shown(value: Any, limit: int = 80) -> str:

@@ -1,4 +1,5 @@
-"""The sweep folder ``{output_dir}/{sweep_id}/``: ownership lock, stored spec, views, events.
+"""The sweep folder ``{output_dir}/{sweep_id}/``: ownership lock, stored spec, events (the views
+are :mod:`sweeplab.journal.views`).
 
 The JSON files here are views of the journal, rewritten atomically (temp file + rename) and
 never read back as the source of truth — except ``sweep_config.json``'s stored spec, which
@@ -11,31 +12,20 @@ import fcntl
 import json
 import os
 import socket
-import sqlite3
-import tempfile
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError, SweepLockedError, SweepNotFoundError
-from ..journal.writer import utc_now
 from ..planning.spec import SweepSpec, spec_from_mapping
+from ..trial import utc_now
 
 if TYPE_CHECKING:
     from ..planning.resolve import ResolvedSweep
 
-__all__ = ["write_json_atomic", "SweepLock", "EventLog", "write_views", "load_stored_spec", "config_file_name",
-           "sweep_results", "stored_sweep_config", "LOCK_NAME"]
+__all__ = ["SweepLock", "EventLog", "load_stored_spec", "config_file_name", "stored_sweep_config", "LOCK_NAME"]
 
 LOCK_NAME = ".coordinator.lock"
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so that readers see the old file or the new one, never a half-written one."""
-    with _atomic_file(path) as handle:
-        handle.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
 def config_file_name(sweep_id: str, experiment_id: str) -> str:
@@ -116,73 +106,6 @@ class EventLog:
     def close(self) -> None:
         self.flush()
         os.close(self._fd)
-
-
-_RESULT_FIELDS = ("total_cycles", "total_crashes", "total_messages")
-
-# One JSON record per trial, built by SQLite's JSON functions: the stored JSON columns are
-# spliced in as they are, so a 100,000-trial view costs a query, not 200,000 json.loads.
-_RECORD_SQL = """
-SELECT json_object(
-    'experiment_id', experiment_id, 'parameters', json(params_json), 'status', status,
-    'start_time', start_time, 'end_time', end_time,
-    {counters},
-    'error_message', error_message, 'db_path', :db_path, 'metrics', json(metrics_json),
-    'attempts', attempts, 'duration', duration, 'replicate', label)
-FROM trials WHERE sweep_id = :sweep_id AND status != 'dropped' ORDER BY idx
-""".format(counters=",\n    ".join(
-    f"'{name}', COALESCE(json_extract(metrics_json, '$.{name}'), 0)" for name in _RESULT_FIELDS))
-
-
-def _record_lines(conn: sqlite3.Connection, sweep_id: str, db_path: str) -> list[str]:
-    return [row[0] for row in conn.execute(_RECORD_SQL, {"sweep_id": sweep_id, "db_path": db_path})]
-
-
-def sweep_results(conn: sqlite3.Connection, sweep_id: str, db_path: str) -> list[dict[str, Any]]:
-    """The original ``sweep_results.json`` records (plus metrics and attempts), from the journal."""
-    return [json.loads(line) for line in _record_lines(conn, sweep_id, db_path)]
-
-
-@contextmanager
-def _atomic_file(path: Path) -> Iterator[TextIO]:
-    """A text file that replaces ``path`` only once fully written (temp file + rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            yield handle
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def _write_json_lines_atomic(path: Path, lines: Iterable[str]) -> None:
-    """Write a JSON array, one element per line, streamed (a huge sweep is never one string in memory)."""
-    with _atomic_file(path) as handle:
-        handle.write("[")
-        separator = "\n"
-        for line in lines:
-            handle.write(separator)
-            handle.write(line)
-            separator = ",\n"
-        handle.write("\n]\n" if separator == ",\n" else "]\n")
-
-
-def write_views(conn: sqlite3.Connection, sweep_id: str, sweep_dir: Path, db_path: str) -> None:
-    """Regenerate ``sweep_results.json`` and ``completed_experiments.json`` from the journal.
-
-    One record per line, so the files stay readable and ``tail -f``-friendly at any size.
-    """
-    records = conn.execute(_RECORD_SQL, {"sweep_id": sweep_id, "db_path": db_path})
-    _write_json_lines_atomic(sweep_dir / "sweep_results.json", (row[0] for row in records))
-    completed = conn.execute(
-        "SELECT json_quote(experiment_id) FROM trials WHERE sweep_id = ? AND status = 'completed' ORDER BY idx",
-        (sweep_id,))
-    _write_json_lines_atomic(sweep_dir / "completed_experiments.json", (row[0] for row in completed))
 
 
 def load_stored_spec(sweep_id: str, sweep_root: Path) -> tuple[SweepSpec, Path | None]:

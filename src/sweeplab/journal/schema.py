@@ -14,6 +14,13 @@ canonical JSON (sorted keys).
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
+from ..errors import JournalError
+
+__all__ = ["DDL", "SCHEMA_VERSION", "connect", "readonly_uri"]
+
 SCHEMA_VERSION = 1
 
 DDL = """
@@ -67,3 +74,34 @@ CREATE TABLE IF NOT EXISTS attempts (
     PRIMARY KEY (sweep_id, key, attempt)
 );
 """
+
+
+def readonly_uri(db_path: Path) -> str:
+    """The URI that opens ``db_path`` for reading without creating anything beside it.
+
+    A read-only open of a WAL database makes SQLite create ``-wal`` and ``-shm`` files when
+    they are missing; with no ``-wal`` file no writer is active and everything is in the main
+    file, so the database can be opened as immutable, which touches nothing.
+    """
+    path = Path(db_path).resolve()
+    uri = path.as_uri() + "?mode=ro"
+    if not Path(f"{path}-wal").exists():
+        uri += "&immutable=1"
+    return uri
+
+
+def connect(db_path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open the database with the settings every sweeplab connection uses."""
+    try:
+        if readonly:
+            conn = sqlite3.connect(readonly_uri(db_path), uri=True, timeout=30, isolation_level=None)
+        else:
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(db_path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+    except sqlite3.Error as exc:
+        raise JournalError(f"cannot open the database '{db_path}': {exc}") from exc
+    conn.row_factory = sqlite3.Row
+    return conn

@@ -13,84 +13,36 @@ Contract (the rest of the engine relies on it):
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ..errors import JournalError
-from ..trial import Trial, TrialResult, TrialStatus
-from .schema import DDL
+from ..trial import Trial, TrialResult, TrialStatus, canonical_json, utc_now
+from .reader import DROPPED, JournalReader
+from .schema import DDL, connect
 
-__all__ = ["Journal", "AttemptStart", "AttemptEnd", "utc_now", "connect", "readonly_uri", "stored_json"]
+__all__ = ["Journal", "AttemptStart", "AttemptEnd"]
 
 log = logging.getLogger(__name__)
 
 
-def utc_now() -> str:
-    """The current time as UTC ISO 8601."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
-def readonly_uri(db_path: Path) -> str:
-    """The URI that opens ``db_path`` for reading without creating anything beside it.
-
-    A read-only open of a WAL database makes SQLite create ``-wal`` and ``-shm`` files when
-    they are missing; with no ``-wal`` file no writer is active and everything is in the main
-    file, so the database can be opened as immutable, which touches nothing.
-    """
-    path = Path(db_path).resolve()
-    uri = path.as_uri() + "?mode=ro"
-    if not Path(f"{path}-wal").exists():
-        uri += "&immutable=1"
-    return uri
-
-
-def connect(db_path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    """Open the database with the settings every sweeplab connection uses."""
-    try:
-        if readonly:
-            conn = sqlite3.connect(readonly_uri(db_path), uri=True, timeout=30, isolation_level=None)
-        else:
-            db_path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(db_path, timeout=30, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=30000")
-    except sqlite3.Error as exc:
-        raise JournalError(f"cannot open the database '{db_path}': {exc}") from exc
-    conn.row_factory = sqlite3.Row
-    return conn
-
-
-def _canonical_params(params_json: str) -> str:
-    return stored_json(json.loads(params_json))
-
-
-def stored_json(value: Any) -> str:
-    """The JSON spelling of the journal's JSON columns (sorted keys, compact): compare against it."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
-class Journal:
-    """Sweep state in the SQLite database at ``db_path`` (created on first use)."""
+class Journal(JournalReader):
+    """Sweep state in the SQLite database at ``db_path`` (created on first use); reads as a
+    :class:`~.reader.JournalReader` on the same connection."""
 
     def __init__(self, db_path: Path) -> None:
         self.db_path = Path(db_path)
-        self.conn = connect(self.db_path)
+        super().__init__(connect(self.db_path))
         with self.transaction() as conn:
             for statement in DDL.split(";"):
                 if statement.strip():
                     conn.execute(statement)
-
-    def close(self) -> None:
-        self.conn.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -111,9 +63,6 @@ class Journal:
             self.conn.execute("COMMIT")
 
     # --- sweeps -------------------------------------------------------------------------
-    def sweep(self, sweep_id: str) -> dict[str, Any] | None:
-        row = self.conn.execute("SELECT * FROM sweeps WHERE sweep_id = ?", (sweep_id,)).fetchone()
-        return dict(row) if row else None
 
     def save_sweep(self, sweep_id: str, *, description: str, tags: list[str], spec: dict[str, Any],
                    base_config: dict[str, Any], base_hash: str, sweep_dir: str, total_trials: int) -> None:
@@ -128,7 +77,7 @@ class Journal:
                        base_config_json=excluded.base_config_json, base_hash=excluded.base_hash,
                        sweep_dir=excluded.sweep_dir, total_trials=excluded.total_trials,
                        status='running', updated_at=excluded.updated_at""",
-                (sweep_id, description, stored_json(tags), stored_json(spec), stored_json(base_config), base_hash,
+                (sweep_id, description, canonical_json(tags), canonical_json(spec), canonical_json(base_config), base_hash,
                  sweep_dir, total_trials, now, now),
             )
 
@@ -138,61 +87,11 @@ class Journal:
                          (status, utc_now(), sweep_id))
 
     # --- reading trials -----------------------------------------------------------------
-    def completed_keys(self, sweep_id: str) -> set[str]:
-        rows = self.conn.execute("SELECT key FROM trials WHERE sweep_id = ? AND status = 'completed'", (sweep_id,))
-        return {row[0] for row in rows}
 
-    def trial_states(self, sweep_id: str, *, with_params: bool = True
-                     ) -> dict[str, tuple[str, int, str, str | None, int | None]]:
-        """key → (status, attempts so far, experiment_id, params_json, repeat) for every started trial.
 
-        Without ``with_params`` the last two are None: a resume of a huge sweep then holds no
-        parameter text in memory.
-        """
-        if not with_params:
-            rows = self.conn.execute("SELECT key, status, attempts, experiment_id FROM trials WHERE sweep_id = ?",
-                                     (sweep_id,))
-            return {row[0]: (row[1], row[2], row[3], None, None) for row in rows}
-        rows = self.conn.execute(
-            "SELECT key, status, attempts, experiment_id, params_json, repeat FROM trials WHERE sweep_id = ?",
-            (sweep_id,))
-        return {row[0]: (row[1], row[2], row[3], row[4], row[5]) for row in rows}
 
-    def counts(self, sweep_id: str) -> dict[str, int]:
-        rows = self.conn.execute("SELECT status, COUNT(*) FROM trials WHERE sweep_id = ? GROUP BY status", (sweep_id,))
-        return {row[0]: row[1] for row in rows}
 
-    def duration_hints(self, sweep_id: str, base_hash: str) -> dict[str, float]:
-        """Observed durations of finished attempts: by trial key (this sweep) and by params (same base).
 
-        Keys of the result are trial keys, or ``"params:" + params_json`` for history of other
-        sweeps of the same base config.
-        """
-        hints: dict[str, float] = {}
-        # This sweep: only trials still to run matter (completed ones are skipped anyway).
-        rows = self.conn.execute(
-            """SELECT a.key, MAX(a.duration) FROM trials t JOIN attempts a ON a.sweep_id = t.sweep_id AND a.key = t.key
-               WHERE t.sweep_id = ? AND t.status != 'completed' AND a.duration IS NOT NULL
-                 AND a.status IN ('completed', 'failed', 'crashed')
-               GROUP BY a.key""", (sweep_id,))
-        hints.update((row[0], row[1]) for row in rows)
-        # Other sweeps of the same base config: the same parameters likely take as long again.
-        rows = self.conn.execute(
-            """SELECT t.params_json, MAX(t.duration) FROM sweeps s JOIN trials t ON t.sweep_id = s.sweep_id
-               WHERE s.base_hash = ? AND s.sweep_id != ? AND t.status = 'completed' AND t.duration IS NOT NULL
-               GROUP BY t.params_json""", (base_hash, sweep_id))
-        hints.update(("params:" + _canonical_params(row[0]), row[1]) for row in rows)
-        return hints
-
-    def attempt_states(self, sweep_id: str) -> list[dict[str, Any]]:
-        """Every journaled attempt of the sweep: key, attempt number, status."""
-        rows = self.conn.execute("SELECT key, attempt, status FROM attempts WHERE sweep_id = ?", (sweep_id,))
-        return [dict(row) for row in rows]
-
-    def running_attempts(self, sweep_id: str) -> list[dict[str, Any]]:
-        """Attempts still marked running (their coordinator died)."""
-        rows = self.conn.execute("SELECT * FROM attempts WHERE sweep_id = ? AND status = 'running'", (sweep_id,))
-        return [dict(row) for row in rows]
 
     # --- writing attempts -----------------------------------------------------------------
     def start_attempt(self, sweep_id: str, trial: Trial, attempt: int, attempt_dir: str, host: str) -> str:
@@ -255,14 +154,15 @@ class Journal:
             try:
                 conn.executemany("INSERT OR IGNORE INTO plan_keys VALUES (?)", ((key,) for key in plan_keys))
                 dropped = conn.execute(
-                    """UPDATE trials SET status = 'dropped' WHERE sweep_id = ? AND status != 'dropped'
-                       AND key NOT IN (SELECT key FROM plan_keys)""", (sweep_id,)).rowcount
+                    """UPDATE trials SET status = :dropped WHERE sweep_id = :sweep_id AND status != :dropped
+                       AND key NOT IN (SELECT key FROM plan_keys)""",
+                    {"dropped": DROPPED, "sweep_id": sweep_id}).rowcount
                 back = conn.execute(
                     """UPDATE trials SET status = COALESCE(
                            (SELECT a.status FROM attempts a WHERE a.sweep_id = trials.sweep_id AND a.key = trials.key
                             ORDER BY a.attempt DESC LIMIT 1), 'cancelled')
-                       WHERE sweep_id = ? AND status = 'dropped' AND key IN (SELECT key FROM plan_keys)""",
-                    (sweep_id,)).rowcount
+                       WHERE sweep_id = ? AND status = ? AND key IN (SELECT key FROM plan_keys)""",
+                    (sweep_id, DROPPED)).rowcount
             finally:
                 conn.execute("DROP TABLE temp.plan_keys")
         return dropped, back
@@ -313,7 +213,7 @@ def _write_start(conn: sqlite3.Connection, sweep_id: str, start: AttemptStart) -
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)
            ON CONFLICT(sweep_id, key) DO UPDATE SET status='running', attempts=excluded.attempts,
                start_time=excluded.start_time, end_time=NULL, error_message=NULL""",
-        (sweep_id, trial.key, trial.index, trial.experiment_id, stored_json(trial.params), trial.repeat,
+        (sweep_id, trial.key, trial.index, trial.experiment_id, canonical_json(trial.params), trial.repeat,
          trial.label, trial.seed, start.attempt, start.start_time),
     )
     conn.execute(
@@ -330,13 +230,13 @@ def _write_end(conn: sqlite3.Connection, sweep_id: str, end: AttemptEnd) -> None
                metrics_json=?, pid=COALESCE(pid, ?), pgid=COALESCE(pgid, ?)
            WHERE sweep_id=? AND key=? AND attempt=?""",
         (result.status.value, result.end_time, result.duration, result.exit_code, result.error or None,
-         result.host, stored_json(result.metrics), result.pid, result.pid, sweep_id, result.key, result.attempt),
+         result.host, canonical_json(result.metrics), result.pid, result.pid, sweep_id, result.key, result.attempt),
     )
     status = result.status.value if end.final else TrialStatus.PENDING.value
     conn.execute(
         """UPDATE trials SET status=?, metrics_json=?, end_time=?, duration=?, error_message=?
            WHERE sweep_id=? AND key=?""",
-        (status, stored_json(result.metrics), result.end_time, result.duration, result.error or None,
+        (status, canonical_json(result.metrics), result.end_time, result.duration, result.error or None,
          sweep_id, result.key),
     )
 

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from ..trial import utc_now
 
 __all__ = ["ExperimentDatabase", "TABLES", "utc_now"]
 
@@ -64,10 +65,6 @@ TABLES: dict[str, str] = {
         observation_type TEXT, content TEXT, timestamp TEXT)""",
 }
 
-
-def utc_now() -> str:
-    """The current time as UTC ISO 8601."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 class ExperimentDatabase:

@@ -14,9 +14,9 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
-from ..trial import Trial
+from ..trial import Trial, canonical_json
 from .dotpaths import set_path
-from .resolve import ResolvedSweep, canonical_json
+from .resolve import ResolvedSweep
 
 __all__ = ["Plan", "derive_seed", "MAX_ID_LENGTH"]
 

@@ -21,18 +21,14 @@ from typing import Any
 
 from ..errors import ConfigError, PathError, SpecError, closest_match
 from ..runners.base import Runner, get_runner, runner_for_base
+from ..trial import canonical_json
 from .dotpaths import get_path, set_path, split_path
 from .spec import REPLICATE_KEY, SweepSpec, check_sweep_id
 from .values import expand_values
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Axis", "ResolvedSweep", "resolve", "canonical_json", "read_base_config", "probe_configs"]
-
-
-def canonical_json(value: Any) -> str:
-    """The one JSON spelling used for hashing and comparing (sorted keys, no spaces)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+__all__ = ["Axis", "ResolvedSweep", "resolve", "read_base_config", "probe_configs"]
 
 
 @dataclass(frozen=True)

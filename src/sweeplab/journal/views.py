@@ -1,0 +1,66 @@
+"""The JSON views of a sweep, regenerated from the journal: ``sweep_results.json`` and
+``completed_experiments.json`` in the sweep folder.
+
+Views are written atomically (temp file + rename), one record per line so they stay readable
+and ``tail -f``-friendly at any size, and never read back as the source of truth.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+from .reader import JournalReader
+
+__all__ = ["write_views", "sweep_results", "write_json_atomic", "atomic_file"]
+
+
+def sweep_results(reader: JournalReader, sweep_id: str, db_path: str) -> list[dict[str, Any]]:
+    """The original ``sweep_results.json`` records (plus metrics and attempts), from the journal."""
+    return [json.loads(line) for line in reader.result_lines(sweep_id, db_path)]
+
+
+def write_views(reader: JournalReader, sweep_id: str, sweep_dir: Path, db_path: str) -> None:
+    """Regenerate ``sweep_results.json`` and ``completed_experiments.json`` from the journal."""
+    _write_json_lines_atomic(sweep_dir / "sweep_results.json", reader.result_lines(sweep_id, db_path))
+    _write_json_lines_atomic(sweep_dir / "completed_experiments.json", reader.completed_id_lines(sweep_id))
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so that readers see the old file or the new one, never a half-written one."""
+    with atomic_file(path) as handle:
+        handle.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+@contextmanager
+def atomic_file(path: Path) -> Iterator[TextIO]:
+    """A text file that replaces ``path`` only once fully written (temp file + rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            yield handle
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _write_json_lines_atomic(path: Path, lines: Iterable[str]) -> None:
+    """Write a JSON array, one element per line, streamed (a huge sweep is never one string in memory)."""
+    with atomic_file(path) as handle:
+        handle.write("[")
+        separator = "\n"
+        for line in lines:
+            handle.write(separator)
+            handle.write(line)
+            separator = ",\n"
+        handle.write("\n]\n" if separator == ",\n" else "]\n")
