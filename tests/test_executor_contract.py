@@ -306,3 +306,13 @@ def test_cancel_right_after_submit(executor: Executor, make_launch: LaunchFactor
         if ready.exists():  # it had started: its process is gone now
             pid = int(ready.read_text())
             assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_the_attempt_folder_names_are_part_of_the_contract() -> None:
+    """The coordinator prepares the attempt folder with names it takes from the contract module."""
+    from sweeplab.executors import base, outcome
+
+    assert (base.STDOUT_NAME, base.STDERR_NAME, base.METRICS_NAME) == ("stdout.txt", "stderr.txt", "metrics.json")
+    assert base.ATTEMPT_DIR_VARIABLE == "SWEEPLAB_ATTEMPT_DIR"
+    # still importable from outcome, where the coordinator used to take them
+    assert (outcome.STDOUT_NAME, outcome.STDERR_NAME) == (base.STDOUT_NAME, base.STDERR_NAME)

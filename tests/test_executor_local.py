@@ -15,8 +15,8 @@ import psutil
 import pytest
 
 from sweeplab.errors import ExecutorError
+from sweeplab.executors.attempt import run_attempt
 from sweeplab.executors.local import LocalExecutor, terminate_process_group
-from sweeplab.executors.outcome import run_attempt
 from sweeplab.trial import TrialLaunch, TrialStatus
 
 TRIAL_SCRIPT = Path(__file__).parent / "helpers" / "trial_script.py"

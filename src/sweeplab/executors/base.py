@@ -7,6 +7,17 @@ coordinator's single thread.
 
 Lifecycle: ``submit`` → poll with ``wait`` → ``job.result()`` once ``job.done()``;
 ``cancel`` ends a running job (status ``cancelled``); ``shutdown`` releases everything.
+
+The attempt folder (``launch.attempt_dir``) is shared by the coordinator, the executor and the
+trial; the names of what lives there are defined here, so that each side imports them from the
+contract rather than from another side's internals:
+
+* :data:`STDOUT_NAME`, :data:`STDERR_NAME`: the trial's output, written by its process (the
+  coordinator may create them empty beforehand, so that the start only opens them);
+* :data:`METRICS_NAME`: the numbers a trial reports, if it writes a file rather than a last
+  JSON line on stdout;
+* :data:`ATTEMPT_DIR_VARIABLE`: the environment variable that carries the attempt folder into
+  the trial's processes (and by which a resume recognises them).
 """
 
 from __future__ import annotations
@@ -17,7 +28,16 @@ from dataclasses import dataclass
 
 from ..trial import TrialLaunch, TrialResult
 
-__all__ = ["Capacity", "Executor", "Job"]
+__all__ = ["ATTEMPT_DIR_VARIABLE", "METRICS_NAME", "STDERR_NAME", "STDOUT_NAME", "Capacity", "Executor", "Job"]
+
+#: the trial's standard output, in its attempt folder
+STDOUT_NAME = "stdout.txt"
+#: the trial's standard error, in its attempt folder
+STDERR_NAME = "stderr.txt"
+#: the metrics file a trial may write, in its attempt folder (a JSON object of name -> number)
+METRICS_NAME = "metrics.json"
+#: the environment variable holding the absolute attempt folder, set in every trial process
+ATTEMPT_DIR_VARIABLE = "SWEEPLAB_ATTEMPT_DIR"
 
 
 @dataclass(frozen=True)

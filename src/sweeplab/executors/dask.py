@@ -1,6 +1,6 @@
 """Run trials on a Dask distributed cluster (``pip install 'sweeplab[dask]'``).
 
-Each attempt is one Dask task that runs :func:`~sweeplab.executors.outcome.run_attempt` on a
+Each attempt is one Dask task that runs :func:`~sweeplab.executors.attempt.run_attempt` on a
 worker: the trial is a process of that worker's machine, in its own process group, with the
 same timeout, memory grant and result reading as a local trial. The worker needs the attempt
 folder the coordinator prepared, so the sweep folder must be on a file system both see (the
@@ -43,8 +43,10 @@ from typing import Any
 
 from ..errors import ExecutorError
 from ..trial import TrialLaunch, TrialResult, TrialStatus
+from .attempt import run_attempt
 from .base import Capacity, Executor, Job
-from .outcome import result_without_process, run_attempt
+from .outcome import result_without_process
+from .wake import WakePipe
 
 __all__ = ["DaskExecutor", "DaskJob"]
 
@@ -183,11 +185,9 @@ class DaskExecutor(Executor):
             cpus=cpus or max(1, threads),
         )
         # a done callback (Dask's thread) or wakeup() (maybe a signal handler) writes a byte here
-        self._wake_read, self._wake_write = os.pipe()
-        os.set_blocking(self._wake_read, False)
-        os.set_blocking(self._wake_write, False)
+        self._wake = WakePipe()
         self._selector = selectors.DefaultSelector()
-        self._selector.register(self._wake_read, selectors.EVENT_READ)
+        self._selector.register(self._wake, selectors.EVENT_READ)
         self._woken = False
         self._jobs: list[DaskJob] = []
         self._closed = False
@@ -207,7 +207,7 @@ class DaskExecutor(Executor):
                                     key=f"sweeplab-{launch.key[:16]}-{launch.attempt}-{uuid.uuid4().hex[:8]}",
                                     resources=self._resources_for(launch))
         job = DaskJob(self, launch, future, cancel_event)
-        future.add_done_callback(lambda _: self._poke())
+        future.add_done_callback(lambda _: self._wake.wake())
         self._jobs.append(job)
         return job
 
@@ -241,16 +241,10 @@ class DaskExecutor(Executor):
             count += 1
         return count
 
-    def _poke(self) -> None:
-        try:
-            os.write(self._wake_write, b"\0")
-        except OSError:  # full (a wake-up is pending anyway) or closed
-            pass
-
     def wakeup(self) -> None:
         """Make a :meth:`wait` in progress return early; safe from a signal handler."""
         self._woken = True
-        self._poke()
+        self._wake.wake()
 
     def wait(self, jobs: Iterable[Job], timeout: float | None) -> list[Job]:
         wanted = list(jobs)
@@ -264,11 +258,7 @@ class DaskExecutor(Executor):
                 self._woken = False
                 return finished
             self._selector.select(None if end is None else max(0.0, end - time.monotonic()))
-            try:
-                while os.read(self._wake_read, 4096):
-                    pass
-            except BlockingIOError:
-                pass
+            self._wake.drain()
 
     def shutdown(self, cancel: bool = True) -> None:
         if self._closed:
@@ -295,7 +285,6 @@ class DaskExecutor(Executor):
                 job._result = result_without_process(job.launch, TrialStatus.CANCELLED,
                                                  "cancelled (the cluster did not confirm the end)")
         self._selector.close()
-        os.close(self._wake_read)
-        os.close(self._wake_write)
+        self._wake.close()
         if self._owns_client:
             self.client.close()

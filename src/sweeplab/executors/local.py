@@ -30,8 +30,10 @@ import psutil
 
 from ..errors import ExecutorError
 from ..trial import TrialLaunch, TrialResult
-from .base import Capacity, Executor, Job
-from .outcome import AttemptProcess, EndReason, signal_group, start_failure_result
+from .attempt import AttemptProcess, signal_group
+from .base import ATTEMPT_DIR_VARIABLE, Capacity, Executor, Job
+from .outcome import EndReason, start_failure_result
+from .wake import WakePipe
 
 __all__ = ["LocalExecutor", "LocalJob", "terminate_process_group", "terminate_attempts_under"]
 
@@ -119,10 +121,8 @@ class LocalExecutor(Executor):
         self._selector = selectors.DefaultSelector()
         self._running: dict[int, LocalJob] = {}  # pidfd -> job
         # wakeup() writes a byte here, so a wait in progress returns at once
-        self._wake_read, self._wake_write = os.pipe()
-        os.set_blocking(self._wake_read, False)
-        os.set_blocking(self._wake_write, False)
-        self._selector.register(self._wake_read, selectors.EVENT_READ)
+        self._wake = WakePipe()
+        self._selector.register(self._wake, selectors.EVENT_READ)
         self._closed = False
         self._woken = False  # wakeup() was called: the current wait returns
         # read once: copying a plain dict per trial is much cheaper than decoding os.environ
@@ -161,17 +161,7 @@ class LocalExecutor(Executor):
     def wakeup(self) -> None:
         """Make a :meth:`wait` in progress return early; safe from a signal handler."""
         self._woken = True
-        try:
-            os.write(self._wake_write, b"\0")
-        except (BlockingIOError, OSError):  # the pipe is full (a wake-up is pending anyway) or closed
-            pass
-
-    def _drain_wakeups(self) -> None:
-        try:
-            while os.read(self._wake_read, 4096):
-                pass
-        except BlockingIOError:
-            pass
+        self._wake.wake()
 
     def wait(self, jobs: Iterable[Job], timeout: float | None) -> list[Job]:
         """Block until one of ``jobs`` is done or ``timeout`` seconds pass; return the done ones.
@@ -209,8 +199,8 @@ class LocalExecutor(Executor):
         else:
             ready = self._selector.select(timeout)
         for key, _ in ready:
-            if key.fd == self._wake_read:
-                self._drain_wakeups()
+            if key.fileobj is self._wake:
+                self._wake.drain()
             else:
                 self._reap(key.fd)
         if self._running:
@@ -239,8 +229,7 @@ class LocalExecutor(Executor):
             self._serve(None)
         self._selector.close()
         self._selector = None  # type: ignore[assignment]
-        os.close(self._wake_read)
-        os.close(self._wake_write)
+        self._wake.close()
 
 
 def _group_members(pgid: int) -> list[psutil.Process]:
@@ -283,7 +272,7 @@ def terminate_process_group(pgid: int, grace: float, attempt_dir: str | None = N
 def _group_runs_attempt(pgid: int, attempt_dir: str) -> bool:
     for process in _group_members(pgid):
         try:
-            if process.environ().get("SWEEPLAB_ATTEMPT_DIR") == attempt_dir:
+            if process.environ().get(ATTEMPT_DIR_VARIABLE) == attempt_dir:
                 return True
         except psutil.Error:
             continue
@@ -304,7 +293,7 @@ def terminate_attempts_under(folder: str, grace: float) -> int:
         try:
             if process.pid == me:
                 continue
-            attempt_dir = process.environ().get("SWEEPLAB_ATTEMPT_DIR", "")
+            attempt_dir = process.environ().get(ATTEMPT_DIR_VARIABLE, "")
             if attempt_dir.startswith(prefix):
                 groups.setdefault(os.getpgid(process.pid), attempt_dir)
         except (ProcessLookupError, psutil.Error):
