@@ -89,7 +89,7 @@ def build_sweep(root: Path, repeats: int, reports_per_trial: int) -> tuple[str, 
 
 def per_trial_loaders():  # type: ignore[no-untyped-def]
     """Loaders with the straightforward shape: one query per trial for trials and for self-reports."""
-    from sweeplab.analysis import loader
+    from sweeplab.analysis.compute import loader
 
     real_load_sweep = loader.load_sweep
 
@@ -175,8 +175,8 @@ def main(argv: list[str] | None = None) -> int:
 
     fast_load, fast_total, fast_report = timed_report(sweep_id, sweep_dir)
     load_sweep, load_self_reports = per_trial_loaders()
-    with mock.patch("sweeplab.analysis.analyzer.load_sweep", load_sweep), \
-            mock.patch("sweeplab.analysis.analyzer.load_self_reports", load_self_reports):
+    with mock.patch("sweeplab.analysis.compute.sweep_statistics.load_sweep", load_sweep), \
+            mock.patch("sweeplab.analysis.compute.sweep_statistics.load_self_reports", load_self_reports):
         slow_load, slow_total, slow_report = timed_report(sweep_id, sweep_dir)
     fast_again = timed_report(sweep_id, sweep_dir)[1]
     same = "identical" if slow_report == fast_report else "DIFFERENT"

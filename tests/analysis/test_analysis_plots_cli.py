@@ -12,8 +12,8 @@ import pytest
 from analysis_sweepfactory import step_metrics, write_sweep
 
 from sweeplab.analysis import SweepAnalyzer
-from sweeplab.analysis.compare import compare_sweeps
-from sweeplab.analysis.plots import write_plots
+from sweeplab.analysis.compute.compare import compare_sweeps
+from sweeplab.analysis.present.plots import write_plots
 
 REPO = Path(__file__).resolve().parents[2]
 RATE = "interventions.0.parameters.corruption_rate"
@@ -60,7 +60,7 @@ def test_figures_for_every_parameter_and_metric(root: Path, tmp_path: Path) -> N
     assert cp["supported"] and (cp["before"], cp["after"]) == (0.2, 0.4)
 
     # the standalone script redraws the same set of figures from plot_data.json alone
-    script = (REPO / "src/sweeplab/analysis/render.py").read_text()
+    script = (REPO / "src/sweeplab/analysis/present/figures.py").read_text()
     (tmp_path / "plot_sweep.py").write_text(script)
     result = _run("plot_sweep.py", "plot_data.json", "--out", "again", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

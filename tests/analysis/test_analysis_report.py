@@ -11,8 +11,9 @@ import pytest
 from analysis_sweepfactory import write_sweep
 
 from sweeplab.analysis import SweepAnalyzer
-from sweeplab.analysis.compare import compare_sweeps, comparison_blocks
-from sweeplab.analysis.report import render
+from sweeplab.analysis.compute.compare import compare_sweeps
+from sweeplab.analysis.present.compare import comparison_blocks
+from sweeplab.analysis.present.render import render
 
 EXPECTED = Path(__file__).parent / "expected"
 UPDATE = os.environ.get("SWEEPLAB_UPDATE_EXPECTED") == "1"

@@ -11,13 +11,13 @@ from analysis_sweepfactory import step_metrics, write_sweep
 from scipy import stats as scipy_stats
 
 from sweeplab.analysis import SweepAnalyzer
-from sweeplab.analysis.stats import (
+from sweeplab.analysis.compute.stats import (
     adjacent_comparisons,
     bootstrap_mean_draws,
     holm,
     omnibus_test,
 )
-from sweeplab.analysis.thresholds import (
+from sweeplab.analysis.compute.thresholds import (
     estimate_change_point,
     relative_change,
     relative_change_thresholds,
@@ -161,7 +161,7 @@ def test_relative_change_rules() -> None:
 
 
 def test_large_sample_mann_whitney_matches_scipy() -> None:
-    from sweeplab.analysis.stats import LARGE_SAMPLE, two_sample_test
+    from sweeplab.analysis.compute.stats import LARGE_SAMPLE, two_sample_test
 
     rng = np.random.default_rng(8)
     for _ in range(5):

@@ -4,7 +4,8 @@ The package's main CLI calls :func:`analyze_main` and :func:`compare_main`; this
 also runs on its own: ``python -m sweeplab.analysis.cli analyze SWEEP_ID ...``.
 
 User mistakes (unknown sweep, metric or option) print one message on stderr and return 2
-before anything is written.
+before anything is written. Arguments are parsed before pandas, SciPy or matplotlib are
+imported, so ``--help`` and usage errors answer at once.
 """
 
 from __future__ import annotations
@@ -85,8 +86,8 @@ def _export_trials(frame, path: Path, fmt: str) -> None:  # type: ignore[no-unty
 
 def _run_analyze(args: argparse.Namespace) -> int:
     from .analyzer import SweepAnalyzer
-    from .plot_data import build_plot_data, write_plot_data
-    from .plots import PLOT_DATA_NAME, write_plots, write_viz_script
+    from .present.plot_data import build_plot_data, write_plot_data
+    from .present.plots import PLOT_DATA_NAME, write_plots, write_viz_script
 
     if args.format == "parquet" and importlib.util.find_spec("pyarrow") is None:
         raise AnalysisInputError("--format parquet needs pyarrow, which is not installed "
@@ -142,8 +143,9 @@ def compare_main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:
         from .analyzer import SweepAnalyzer
-        from .compare import compare_sweeps, comparison_blocks
-        from .report import render
+        from .compute.compare import compare_sweeps
+        from .present.compare import comparison_blocks
+        from .present.render import render
 
         if len(args.sweep_ids) < 2:
             raise UserError("compare needs at least two sweep ids")

@@ -20,9 +20,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import JournalError, SweepNotFoundError
-from ..journal.reader import JournalReader
-from .exceptions import AnalysisInputError
+from ...errors import JournalError, SweepNotFoundError
+from ...journal.reader import JournalReader
+from ..exceptions import AnalysisInputError
 
 __all__ = [
     "SweepData",

@@ -5,24 +5,24 @@ parameters (a *grid point*); at each grid point present in every sweep the sweep
 compared — two sweeps with a two-sided Mann-Whitney U test (effect size Cliff's delta of the
 second over the first), more with Kruskal-Wallis — and once more over all trials. The
 p-values of one metric form one family and are Holm-corrected. Parameters that are not
-shared are pooled over.
+shared are pooled over. :mod:`sweeplab.analysis.present.compare` writes the result as a report.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import UserError
-from .analyzer import SweepAnalyzer
-from .names import level_text, short_name
-from .report import Block, Heading, Paragraph, Table, fmt_num, fmt_p
+from ...errors import UserError
 from .stats import holm, omnibus_test, two_sample_test
 
-__all__ = ["ComparisonRow", "SweepComparison", "compare_sweeps", "comparison_blocks"]
+if TYPE_CHECKING:
+    from .sweep_statistics import SweepStatistics
+
+__all__ = ["ComparisonRow", "SweepComparison", "compare_sweeps"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def _test(groups: list[np.ndarray]) -> tuple[str, float | None, float | None]:
     return "Kruskal-Wallis", result.p_value, result.epsilon_squared
 
 
-def compare_sweeps(analyzers: Sequence[SweepAnalyzer], metrics: Sequence[str] | None = None) -> SweepComparison:
+def compare_sweeps(analyzers: Sequence[SweepStatistics], metrics: Sequence[str] | None = None) -> SweepComparison:
     """Compare the sweeps' shared metrics at each shared grid point and overall."""
     if len(analyzers) < 2:
         raise UserError("compare needs at least two sweeps")
@@ -102,27 +102,3 @@ def compare_sweeps(analyzers: Sequence[SweepAnalyzer], metrics: Sequence[str] | 
             family[i] = ComparisonRow(r.metric, r.grid_point, r.counts, r.means, r.test, r.p_value, r.effect, p_adj)
         rows += family
     return SweepComparison(ids, [a.status for a in analyzers], shared_params, shared_metrics, rows)
-
-
-def comparison_blocks(result: SweepComparison) -> list[Block]:
-    """The comparison as report blocks."""
-    blocks: list[Block] = [Heading("Sweep comparison: " + " vs ".join(result.sweep_ids), 1)]
-    lines = [f"{sid}: status {status}" for sid, status in zip(result.sweep_ids, result.statuses)]
-    lines.append("Shared parameters: " + (", ".join(result.shared_parameters) or
-                                          "none (only all trials are compared)"))
-    lines.append("Metrics compared: " + ", ".join(result.shared_metrics))
-    blocks.append(Paragraph("\n".join(lines)))
-    effect_name = "Cliff's d" if len(result.sweep_ids) == 2 else "epsilon^2"
-    for metric in result.shared_metrics:
-        table_rows = []
-        for r in (r for r in result.rows if r.metric == metric):
-            where = "all trials" if r.grid_point is None else ", ".join(
-                f"{short_name(p)}={level_text(v)}" for p, v in r.grid_point.items())
-            table_rows.append([where, *(f"{fmt_num(m)} (n={n})" for m, n in zip(r.means, r.counts)), r.test,
-                               fmt_num(r.effect), fmt_p(r.p_value), fmt_p(r.p_holm),
-                               "yes" if r.p_holm is not None and r.p_holm < 0.05 else "no"])
-        blocks.append(Table(["grid point", *(f"mean {s}" for s in result.sweep_ids), "test", effect_name, "p",
-                             "p (Holm)", "differs"], table_rows, caption=f"{metric}"))
-    blocks.append(Paragraph("Tests are two-sided; Holm correction over the rows of each metric; alpha=0.05. "
-                            "Parameters that are not shared are pooled over."))
-    return blocks

@@ -1,33 +1,42 @@
 """The sections of the summary report: status, best configurations, parameter effects,
-interactions, self-reports and the methods used."""
+interactions, self-reports and the methods used; and the per-level comparison table.
+
+Every section reads a :class:`~sweeplab.analysis.compute.sweep_statistics.SweepStatistics`
+(the facade :class:`~sweeplab.analysis.analyzer.SweepAnalyzer` is one) and returns blocks of
+:mod:`sweeplab.analysis.present.document`.
+"""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from .exceptions import NoSelfReportDataError
-from .names import level_text, short_name
-from .report import (
+from ..compute.names import short_name
+from ..compute.stats import ALPHA
+from ..compute.thresholds import relative_change_thresholds
+from ..exceptions import NoSelfReportDataError
+from .document import (
     Block,
     Heading,
     Paragraph,
     Table,
-    comparison_table,
     fmt_change,
     fmt_num,
     fmt_p,
+    level_text,
     p_equals,
 )
-from .stats import ALPHA
+from .render import text_table
 
 if TYPE_CHECKING:
-    from .analyzer import ParameterEffect, SweepAnalyzer
+    from ..compute.effects import ParameterEffect
+    from ..compute.sweep_statistics import SweepStatistics
 
-__all__ = ["summary_blocks"]
+__all__ = ["summary_blocks", "comparison_table", "comparison_table_text", "default_metric"]
 
 #: above this many combinations the report lists only the best and worst ones
 MAX_COMBINATION_ROWS = 30
@@ -49,7 +58,29 @@ METHODS = (
 )
 
 
-def _status_blocks(a: SweepAnalyzer) -> list[Block]:
+def comparison_table(sweep: SweepStatistics, parameter_name: str, metrics: Sequence[str] | None = None) -> Table:
+    """Means of each metric per level of the parameter, with the number of completed trials."""
+    path = sweep.parameter(parameter_name)
+    metrics = [sweep.metric(m) for m in (metrics or sweep.metrics)]
+    effects = [sweep.parameter_effect(path, m) for m in metrics]
+    levels, codes = sweep.level_codes(path)
+    counts = np.bincount(codes, minlength=len(levels))
+    rows = []
+    for level, count in zip(levels, counts):
+        row = [level_text(level), str(int(count))]
+        for effect in effects:
+            by_level = {s.level: s for s in effect.summaries}
+            row.append(fmt_num(by_level[level].mean) if level in by_level else "n/a")
+        rows.append(row)
+    return Table([short_name(path), "n", *(f"{m}_mean" for m in metrics)], rows)
+
+
+def comparison_table_text(sweep: SweepStatistics, parameter_name: str, metrics: Sequence[str] | None = None) -> str:
+    """:func:`comparison_table` rendered as text, like the original spec's example."""
+    return "\n".join(text_table(comparison_table(sweep, parameter_name, metrics)))
+
+
+def _status_blocks(a: SweepStatistics) -> list[Block]:
     counts = a.status_counts
     completed = counts.get("completed", 0)
     breakdown = ", ".join(f"{k} {v}" for k, v in counts.items())
@@ -75,7 +106,7 @@ def _status_blocks(a: SweepAnalyzer) -> list[Block]:
     return blocks
 
 
-def _best_blocks(a: SweepAnalyzer, metric: str, minimize: bool) -> list[Block]:
+def _best_blocks(a: SweepStatistics, metric: str, minimize: bool) -> list[Block]:
     goal = "lowest" if minimize else "highest"
     blocks: list[Block] = [Heading(f"Best configurations ({goal} mean {metric})")]
     ranked = a.rank_configurations(metric, minimize=minimize, top=3)
@@ -124,8 +155,6 @@ def _effect_row(effect: ParameterEffect) -> list[str]:
     anova = f"F={fmt_num(om.anova_f)} {p_equals(om.anova_p)}" if om.anova_p is not None else "-"
     steps = [f"{level_text(c.before)}->{level_text(c.after)} (d={c.cliffs_delta:+.2f})" for c in effect.adjacent
              if c.significant]
-    from .thresholds import relative_change_thresholds
-
     rel = relative_change_thresholds(effect.levels, [s.mean for s in effect.summaries], 0.5)
     rel_text = "; ".join(f"{level_text(b)}->{level_text(c)} ({fmt_change(x)})" for b, c, x in rel[:3])
     if len(rel) > 3:
@@ -133,7 +162,7 @@ def _effect_row(effect: ParameterEffect) -> list[str]:
     return [effect.metric, kw, anova, "; ".join(steps) or "none", _tipping_text(effect), rel_text or "none"]
 
 
-def _detail_blocks(a: SweepAnalyzer, effect: ParameterEffect) -> list[Block]:
+def _detail_blocks(a: SweepStatistics, effect: ParameterEffect) -> list[Block]:
     rows = [[level_text(s.level), str(s.count), fmt_num(s.mean), f"[{fmt_num(s.ci_low)}, {fmt_num(s.ci_high)}]",
              fmt_num(s.std), fmt_num(s.median), fmt_num(s.min), fmt_num(s.max)] for s in effect.summaries]
     name = short_name(effect.parameter)
@@ -171,7 +200,7 @@ def _detail_blocks(a: SweepAnalyzer, effect: ParameterEffect) -> list[Block]:
     return blocks
 
 
-def _parameter_blocks(a: SweepAnalyzer, path: str, primary: str) -> list[Block]:
+def _parameter_blocks(a: SweepStatistics, path: str, primary: str) -> list[Block]:
     name = short_name(path)
     title = f"Parameter {name}" + (f" ({path})" if name != path else "")
     blocks: list[Block] = [Heading(title), comparison_table(a, path)]
@@ -183,7 +212,7 @@ def _parameter_blocks(a: SweepAnalyzer, path: str, primary: str) -> list[Block]:
     return blocks
 
 
-def _interaction_blocks(a: SweepAnalyzer, metric: str) -> list[Block]:
+def _interaction_blocks(a: SweepStatistics, metric: str) -> list[Block]:
     params = a.parameters
     if len(params) < 2 or len(params) > MAX_INTERACTION_PARAMETERS:
         return []
@@ -198,7 +227,7 @@ def _interaction_blocks(a: SweepAnalyzer, metric: str) -> list[Block]:
     return blocks
 
 
-def _self_report_blocks(a: SweepAnalyzer) -> list[Block]:
+def _self_report_blocks(a: SweepStatistics) -> list[Block]:
     blocks: list[Block] = [Heading("Self-reports")]
     if not a.has_self_reports:
         runner = a.config.get("runner", "unknown")
@@ -250,7 +279,7 @@ def default_metric(metrics: list[str]) -> str:
     return next((m for m in PREFERRED_METRICS if m in metrics), metrics[0])
 
 
-def summary_blocks(a: SweepAnalyzer, metric: str | None = None, minimize: bool = True) -> list[Block]:
+def summary_blocks(a: SweepStatistics, metric: str | None = None, minimize: bool = True) -> list[Block]:
     """Build the whole report; ``metric`` is the one optimised and shown in detail."""
     blocks = _status_blocks(a)
     if not a.metrics:

@@ -11,10 +11,10 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..errors import closest_match
-from .exceptions import UnknownMetricError, UnknownParameterError
+from ...errors import closest_match
+from ..exceptions import UnknownMetricError, UnknownParameterError
 
-__all__ = ["resolve_parameter", "resolve_metric", "short_name", "order_levels", "is_numeric_level", "level_text"]
+__all__ = ["resolve_parameter", "resolve_metric", "short_name", "order_levels", "is_numeric_level"]
 
 
 def short_name(path: str) -> str:
@@ -71,16 +71,3 @@ def order_levels(values: Iterable[Any], spec_order: Sequence[Any] | None = None)
     order = list(spec_order or [])
     ranked = [v for v in order if v in distinct]
     return ranked + [v for v in distinct if v not in ranked]
-
-
-def level_text(value: Any) -> str:
-    """A parameter value as it is shown in tables: ``None`` -> ``null``, floats without noise."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if not math.isfinite(value) or value != int(value) or abs(value) >= 1e16:
-            return repr(value)
-        return f"{value:.1f}"
-    return str(value)

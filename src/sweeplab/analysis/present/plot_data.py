@@ -36,11 +36,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .names import short_name
-from .thresholds import relative_change_thresholds
+from ..compute.names import short_name
+from ..compute.thresholds import relative_change_thresholds
 
 if TYPE_CHECKING:
-    from .analyzer import SweepAnalyzer
+    from ..compute.sweep_statistics import SweepStatistics
 
 __all__ = ["PLOT_DATA_FORMAT", "MAX_HEATMAP_PARAMETERS", "build_plot_data", "write_plot_data", "clean_json"]
 
@@ -62,8 +62,8 @@ def clean_json(value: Any) -> Any:
     return value
 
 
-def _metric_entry(analyzer: SweepAnalyzer, path: str, metric: str) -> dict[str, Any]:
-    effect = analyzer.parameter_effect(path, metric)
+def _metric_entry(sweep: SweepStatistics, path: str, metric: str) -> dict[str, Any]:
+    effect = sweep.parameter_effect(path, metric)
     s = effect.summaries
     means = [x.mean for x in s]
     cp = effect.change_point
@@ -82,9 +82,9 @@ def _metric_entry(analyzer: SweepAnalyzer, path: str, metric: str) -> dict[str, 
     }
 
 
-def _interaction(analyzer: SweepAnalyzer, rows: str, columns: str, metric: str) -> dict[str, Any]:
-    means = analyzer.interaction_table(rows, columns, metric)
-    counts = analyzer.interaction_table(rows, columns, metric, statistic="count")
+def _interaction(sweep: SweepStatistics, rows: str, columns: str, metric: str) -> dict[str, Any]:
+    means = sweep.interaction_table(rows, columns, metric)
+    counts = sweep.interaction_table(rows, columns, metric, statistic="count")
     return {
         "rows": rows, "columns": columns, "metric": metric,
         "row_values": list(means.index), "column_values": list(means.columns),
@@ -93,29 +93,29 @@ def _interaction(analyzer: SweepAnalyzer, rows: str, columns: str, metric: str) 
     }
 
 
-def build_plot_data(analyzer: SweepAnalyzer) -> dict[str, Any]:
-    """Everything the figures need, computed from the analyzer."""
-    counts = analyzer.status_counts
+def build_plot_data(sweep: SweepStatistics) -> dict[str, Any]:
+    """Everything the figures need, computed from the sweep's statistics."""
+    counts = sweep.status_counts
     data: dict[str, Any] = {
-        "format": PLOT_DATA_FORMAT, "sweep_id": analyzer.sweep_id, "status": analyzer.status,
-        "partial": analyzer.is_partial, "completed_trials": counts.get("completed", 0),
-        "total_planned": analyzer.total_planned,
-        "parameters": {}, "metrics": list(analyzer.metrics), "by_parameter": {}, "interactions": [], "optimal": {},
+        "format": PLOT_DATA_FORMAT, "sweep_id": sweep.sweep_id, "status": sweep.status,
+        "partial": sweep.is_partial, "completed_trials": counts.get("completed", 0),
+        "total_planned": sweep.total_planned,
+        "parameters": {}, "metrics": list(sweep.metrics), "by_parameter": {}, "interactions": [], "optimal": {},
     }
-    for path in analyzer.parameters:
-        levels = analyzer.levels(path)
+    for path in sweep.parameters:
+        levels = sweep.levels(path)
         data["parameters"][path] = {
             "label": short_name(path), "values": levels,
             "numeric": bool(levels) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in levels),
         }
-        data["by_parameter"][path] = {m: _metric_entry(analyzer, path, m) for m in analyzer.metrics}
-    if 2 <= len(analyzer.parameters) <= MAX_HEATMAP_PARAMETERS:
-        for rows, columns in itertools.combinations(analyzer.parameters, 2):
-            data["interactions"] += [_interaction(analyzer, rows, columns, m) for m in analyzer.metrics]
-    for metric in analyzer.metrics:
+        data["by_parameter"][path] = {m: _metric_entry(sweep, path, m) for m in sweep.metrics}
+    if 2 <= len(sweep.parameters) <= MAX_HEATMAP_PARAMETERS:
+        for rows, columns in itertools.combinations(sweep.parameters, 2):
+            data["interactions"] += [_interaction(sweep, rows, columns, m) for m in sweep.metrics]
+    for metric in sweep.metrics:
         entry = {}
         for goal, minimize in (("minimize", True), ("maximize", False)):
-            best = analyzer.rank_configurations(metric, minimize=minimize, top=1)[0]
+            best = sweep.rank_configurations(metric, minimize=minimize, top=1)[0]
             entry[goal] = {"parameters": best.parameters, "value": best.mean, "std": best.std, "count": best.count}
         data["optimal"][metric] = entry
     return clean_json(data)
