@@ -136,12 +136,12 @@ def test_resume_after_kill_9_ends_the_attempt_still_running_on_a_worker(workspac
 def test_python_api_estimates_with_the_clusters_worker_threads(workspace: Workspace, dask_scheduler: str,
                                                                monkeypatch) -> None:  # noqa: ANN001
     from sweeplab import ExperimentSweep
-    from sweeplab import sweep as sweep_module
+    from sweeplab.engine import resources
     from sweeplab.engine.resources import Machine
 
     monkeypatch.chdir(workspace.root)
     # this machine as an 8-core one: sized by it, the estimate would be one wave, not three
-    monkeypatch.setattr(sweep_module, "detect_machine", lambda: Machine(total_memory=64 * 2**30, cpus=8))
+    monkeypatch.setattr(resources, "detect_machine", lambda: Machine(total_memory=64 * 2**30, cpus=8))
     sweep = ExperimentSweep(str(workspace.base), {"value": [1.0, 2.0, 3.0, 4.0, 5.0]}, sweep_id="estimate",
                             parallel_jobs="auto", runner="command", command=["true"], dask_scheduler=dask_scheduler)
     assert sweep.estimate_time_remaining(10.0) == 30.0  # 5 trials on 2 worker threads: 3 waves
@@ -232,11 +232,11 @@ def test_a_sweep_folder_the_workers_do_not_share_is_refused_before_anything_is_w
         workspace: Workspace, dask_scheduler: str, monkeypatch) -> None:  # noqa: ANN001
     """On one machine every worker sees every folder, so the workers' answer is what is replaced here:
     two workers that lack the folder. The refusal is a clear error and writes nothing."""
+    from sweeplab.engine.launch import prepare
     from sweeplab.errors import ConfigError
     from sweeplab.executors.dask import DaskExecutor
     from sweeplab.planning.resolve import resolve
     from sweeplab.planning.spec import load_spec
-    from sweeplab.sweep import executor_for
 
     asked: list[str] = []
 
@@ -248,7 +248,7 @@ def test_a_sweep_folder_the_workers_do_not_share_is_refused_before_anything_is_w
     monkeypatch.chdir(workspace.root)
     resolved = resolve(load_spec(workspace.spec("unshared", {"value": [1.0]}, dask_scheduler=dask_scheduler)))
     try:
-        executor_for(resolved)
+        prepare(resolved)
     except ConfigError as refusal:
         message = str(refusal)
     else:

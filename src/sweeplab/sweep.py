@@ -1,30 +1,29 @@
-"""The Python API: :class:`ExperimentSweep` with the original signature, and its helpers."""
+"""The Python API: :class:`ExperimentSweep` with the original signature, and :class:`SweepResult`.
+
+A thin layer over the engine: the spec is validated and resolved here, and a run is
+``prepare(...).run(observer)`` (:mod:`sweeplab.engine.launch`).
+"""
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .engine.coordinator import Coordinator, Observer, SweepOutcome
-from .engine.resources import Budget, decide_budget, detect_machine
-from .errors import ConfigError, ExecutorError, JournalError
-from .executors.base import Executor
+from .engine.launch import parallel_slots, prepare
+from .errors import JournalError
 from .journal.reader import JournalReader
 from .journal.views import sweep_results
 from .planning.plan import Plan
-from .planning.resolve import ResolvedSweep, probe_configs, resolve
+from .planning.resolve import resolve
 from .planning.spec import spec_from_mapping
-from .runners.base import trial_resources
 
-__all__ = ["ExperimentSweep", "SweepResult", "decide_for", "estimate_duration", "run_resolved"]
+if TYPE_CHECKING:
+    from .engine.observer import Observer, SweepOutcome
+    from .executors.base import Executor
 
-log = logging.getLogger(__name__)
-
-#: seconds to wait for a Dask scheduler to answer before giving up
-DASK_CONNECT_TIMEOUT = 10.0
+__all__ = ["ExperimentSweep", "SweepResult"]
 
 
 @dataclass
@@ -46,106 +45,8 @@ class SweepResult:
     duration: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict (what ``sweep_results.json`` holds per trial)."""
         return asdict(self)
-
-
-def executor_for(sweep: ResolvedSweep) -> Executor | None:
-    """The executor the spec asks for: a connected Dask executor, or None to run here.
-
-    Connecting happens before anything is written, so a wrong address is a clean error.
-    """
-    address = sweep.spec.dask_scheduler
-    if not address:
-        return None
-    from .executors.dask import DaskExecutor
-    try:
-        executor = DaskExecutor(address, connect_timeout=DASK_CONNECT_TIMEOUT)
-    except ExecutorError as exc:
-        raise ConfigError(f"cannot run on the Dask cluster '{address}': {exc}. Start a scheduler with "
-                          f"'dask scheduler' and workers with 'dask worker ADDRESS', check the address, "
-                          f"or leave out --dask / dask_scheduler to run on this machine") from None
-    # The workers run trials in the sweep folder: it must be on a file system they share. Its nearest
-    # existing folder is what can be checked before anything is written.
-    folder = sweep.sweep_dir.resolve()
-    existing = next(parent for parent in (folder, *folder.parents) if parent.is_dir())
-    missing = executor.workers_missing(str(existing))
-    if missing:
-        executor.shutdown(cancel=True)
-        raise ConfigError(f"the sweep folder {folder} is not on a file system the Dask workers share: {existing} "
-                          f"does not exist on worker(s) {', '.join(missing)}. Choose --output (output_dir) on a "
-                          "file system that this machine and every worker see (a shared home or scratch)")
-    return executor
-
-
-def cluster_budget(sweep: ResolvedSweep, executor: Executor) -> Budget:
-    """The parallelism decision on a cluster: its worker threads, or the count asked for."""
-    capacity = executor.capacity
-    reasons = [f"Dask cluster at {sweep.spec.dask_scheduler}: {capacity.slots} worker thread(s), "
-               f"{capacity.memory_bytes / 2**30:.1f} GB of worker memory"]
-    if sweep.spec.parallel == "auto":
-        slots = capacity.slots
-        reasons.append("auto: one trial per worker thread")
-    else:
-        slots = int(sweep.spec.parallel)
-    return Budget(slots=slots, memory_bytes=capacity.memory_bytes, cpus=capacity.cpus, jetson=False,
-                  reasons=tuple(reasons))
-
-
-def decide_for(sweep: ResolvedSweep, plan: Plan | None = None, executor: Executor | None = None) -> Budget:
-    """The parallelism decision for a sweep, from the machine (or cluster) and the trials' declared needs."""
-    if sweep.spec.dask_scheduler:
-        if executor is not None:
-            return cluster_budget(sweep, executor)
-        slots = 1 if sweep.spec.parallel == "auto" else int(sweep.spec.parallel)
-        return Budget(slots=slots, memory_bytes=0, cpus=None, jetson=False, reasons=(
-            f"Dask cluster at {sweep.spec.dask_scheduler}, not contacted yet: "
-            "its worker threads decide when the sweep starts",))
-    memory: float | None = None
-    cpus = 1
-    limits = sweep.spec.limits
-    for _, config in probe_configs(sweep.axes, sweep.base_config, sweep.runner, sweep.spec.seed):
-        need = trial_resources(sweep.runner, config, limits.memory_gb if limits else None,
-                               limits.cpu_threads if limits else None)
-        if need.memory_gb:
-            memory = max(memory or 0.0, need.memory_gb)
-        cpus = max(cpus, need.cpu_threads)
-    return decide_budget(sweep.spec.parallel, detect_machine(), jetson_forced=sweep.spec.jetson_optimized,
-                         trial_memory_gb=memory, trial_cpus=cpus)
-
-
-def estimate_duration(sweep: ResolvedSweep, plan: Plan, budget: Budget) -> tuple[float | None, str]:
-    """(seconds, what the estimate is based on) for running the whole plan."""
-    waves = math.ceil(len(plan) / max(1, budget.slots))
-    if sweep.db_path.is_file():
-        try:
-            with JournalReader.open(sweep.db_path) as reader:
-                mean, count = reader.base_history(sweep.base_hash)
-            if count:
-                return waves * mean, (f"mean of {count} earlier completed trial(s) of this base config: "
-                                      f"{mean:.2f}s each, {waves} wave(s) of {budget.slots}")
-        except JournalError as exc:  # an unreadable history only loses the estimate
-            log.debug("no duration history: %s", exc)
-    no_history = f"no earlier trials of this base config in '{sweep.db_path}'"
-    guesses = [sweep.runner.estimate_seconds(config)
-               for _, config in probe_configs(sweep.axes, sweep.base_config, sweep.runner, sweep.spec.seed)]
-    if guesses and all(g is not None for g in guesses):
-        mean = sum(guesses) / len(guesses)  # type: ignore[arg-type]
-        return waves * mean, (f"the {sweep.runner_name} runner's own estimate, {mean:.2f}s a trial, {waves} "
-                              f"wave(s) of {budget.slots}; {no_history}")
-    return None, no_history
-
-
-def run_resolved(sweep: ResolvedSweep, *, observer: Observer | None = None, allow_drift: bool = False,
-                 executor: Executor | None = None, budget: Budget | None = None) -> SweepOutcome:
-    """Run a resolved sweep to its end: on ``executor``, on the spec's Dask cluster, or on this machine."""
-    if executor is None:
-        executor = executor_for(sweep)
-    budget = budget or decide_for(sweep, executor=executor)
-    if executor is None:
-        from .executors.local import LocalExecutor
-        executor = LocalExecutor(slots=budget.slots, memory_bytes=budget.memory_bytes, cpus=budget.cpus)
-    with executor:
-        return Coordinator(sweep, budget, executor, observer=observer, allow_drift=allow_drift).run()
 
 
 class ExperimentSweep:
@@ -184,15 +85,19 @@ class ExperimentSweep:
     def __len__(self) -> int:
         return len(self.plan)
 
-    def run_all(self, verbose: bool = True, *, allow_drift: bool = False,
+    def run_all(self, verbose: bool = True, *, observer: Observer | None = None, allow_drift: bool = False,
                 executor: Executor | None = None) -> list[SweepResult]:
-        """Run every trial not yet completed; return one result per trial started so far."""
-        observer = None
-        if verbose:
+        """Run every trial not yet completed; return one result per trial started so far.
+
+        ``observer`` gets the engine's hooks as trials start and end (see
+        :class:`sweeplab.engine.observer.Observer`); without one, ``verbose`` draws progress on the
+        terminal. ``executor`` replaces the one the spec asks for, and is shut down at the end.
+        """
+        if observer is None and verbose:
             from .console.progress import ProgressObserver
             from .console.screen import Screen
             observer = ProgressObserver(Screen(), self.resolved)
-        self.outcome = run_resolved(self.resolved, observer=observer, allow_drift=allow_drift, executor=executor)
+        self.outcome = prepare(self.resolved, allow_drift=allow_drift, executor=executor).run(observer)
         return self.results()
 
     def results(self) -> list[SweepResult]:
@@ -212,10 +117,5 @@ class ExperimentSweep:
             except JournalError:
                 done = 0
         remaining = max(0, len(self.plan) - done)
-        executor = executor_for(self.resolved) if self.spec.dask_scheduler and self.spec.parallel == "auto" else None
-        try:
-            slots = decide_for(self.resolved, executor=executor).slots  # on a cluster: its worker threads
-        finally:
-            if executor is not None:
-                executor.shutdown(cancel=False)
+        slots = parallel_slots(self.resolved)  # on a cluster asked for 'auto': its worker threads
         return math.ceil(remaining / max(1, slots)) * float(avg_experiment_duration)

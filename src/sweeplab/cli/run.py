@@ -1,4 +1,10 @@
-"""``sweeplab run`` and ``sweeplab resume``: build the spec from YAML and flags, then plan or run."""
+"""``sweeplab run`` and ``sweeplab resume``: build the spec from YAML and flags, then show the plan or run it.
+
+A run goes spec → resolve → :func:`~sweeplab.engine.launch.prepare` (drift check, plan, cluster,
+budget: everything that may refuse it, before anything is written) → plan summary → confirmation
+→ ``launch.run`` with a progress observer → exit code. The dry run stops after the summary; its
+launch is a preview, which loads neither an executor nor the coordinator.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,20 @@ import argparse
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
 from ..planning.spec import SweepSpec, load_spec, spec_from_mapping
 from ..planning.yaml_types import scalar
 
-__all__ = ["run_main", "resume_main", "build_spec", "run_parser"]
+if TYPE_CHECKING:
+    from ..console.screen import Screen
+    from ..planning.resolve import ResolvedSweep
+
+__all__ = ["run_main", "resume_main", "build_spec", "run_parser", "run_sweep", "CONFIRM_ABOVE"]
+
+#: sweeps with more trials than this ask for confirmation on a terminal (unless --yes)
+CONFIRM_ABOVE = 100
 
 
 def _parallel(text: str) -> int | str:
@@ -152,17 +165,31 @@ def run_main(argv: list[str]) -> int:
     from ..console.screen import Screen
     screen = Screen(quiet=args.quiet)
     if args.dry_run:
-        from ..planning.plan import Plan
-        from ..sweep import decide_for, estimate_duration
-        plan = Plan(resolved)
-        budget = decide_for(resolved, plan)
-        screen.plan_summary(resolved, plan, budget, dry_run=True,
-                            estimate=estimate_duration(resolved, plan, budget))
+        from ..engine.launch import prepare
+        preview = prepare(resolved, connect=False)
+        screen.plan_summary(resolved, preview.plan, preview.budget, dry_run=True, estimate=preview.estimate)
         if args.list:
-            screen.trial_list(plan)
+            screen.trial_list(preview.plan)
         return 0
-    from .execute import execute
-    return execute(resolved, screen, yes=args.yes, allow_drift=args.allow_drift)
+    return run_sweep(resolved, screen, yes=args.yes, allow_drift=args.allow_drift)
+
+
+def run_sweep(sweep: ResolvedSweep, screen: Screen, *, yes: bool, allow_drift: bool) -> int:
+    """Prepare the run, show the plan, confirm if large and interactive, run, and return the exit code."""
+    from ..console.progress import ProgressObserver
+    from ..engine.launch import prepare
+    # refusals (existing sweep, drift, an unreachable or unshared Dask cluster) come before anything
+    # is shown as started or written
+    with prepare(sweep, allow_drift=allow_drift) as launch:
+        if not screen.quiet:
+            screen.plan_summary(sweep, launch.plan, launch.budget, dry_run=False, estimate=launch.estimate)
+        total = len(launch.plan)
+        if total > CONFIRM_ABOVE and not yes and screen.interactive:
+            answer = screen.console.input(f"Run {total} trials? [y/N] ").strip().lower()
+            if answer not in ("y", "yes"):
+                screen.say("Nothing was run.")
+                return 1
+        return launch.run(ProgressObserver(screen, sweep)).exit_code
 
 
 def resume_main(argv: list[str]) -> int:
@@ -192,8 +219,7 @@ def resume_main(argv: list[str]) -> int:
     from ..planning.resolve import resolve
     resolved = resolve(spec, spec_dir=spec_dir)
     from ..console.screen import Screen
-    from .execute import execute
-    return execute(resolved, Screen(quiet=args.quiet), yes=True, allow_drift=args.allow_drift)
+    return run_sweep(resolved, Screen(quiet=args.quiet), yes=True, allow_drift=args.allow_drift)
 
 
 if __name__ == "__main__":  # pragma: no cover

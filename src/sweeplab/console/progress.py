@@ -14,7 +14,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from ..engine.coordinator import Observer, SweepOutcome
+from ..engine.observer import Observer, SweepOutcome
 from .screen import Screen, format_duration
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ class ProgressObserver(Observer):
         if self.progress is not None and self.task is not None:
             self.progress.update(self.task, completed=self.ended, status=self._status())
 
-    def finished(self, outcome: SweepOutcome) -> None:  # type: ignore[override]
+    def finished(self, outcome: SweepOutcome) -> None:
         if self.progress is not None:
             self._refresh()
             self.progress.stop()

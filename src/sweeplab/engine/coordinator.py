@@ -1,7 +1,8 @@
 """The coordinator: owns one sweep while it runs.
 
-It checks the sweep may run (new, or resumed without drift), takes the sweep's lock,
-recovers attempts left running by a dead coordinator, then loops: ask the scheduler what to
+It receives a prepared run (:func:`sweeplab.engine.launch.prepare` checked drift, built the plan
+and sized the budget), takes the sweep's lock, recovers attempts left running by a dead
+coordinator, then loops: ask the scheduler what to
 start, hand it to the executor, and record every finished attempt in the journal (the only
 writer). When a trial ends, its successor starts before anything else is done; the files of
 the trial likely to start next are made while others run, and the journal is written in
@@ -22,8 +23,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +44,12 @@ from ..trial import (
     canonical_json,
     utc_now,
 )
-from .drift import check_resumable
 from .folder import EventLog, SweepLock, config_file_name, stored_sweep_config
+from .observer import Observer, SweepOutcome
 from .resources import Budget
 from .scheduler import MAX_SORTED, Scheduler, Ticket, order_by_hints
 
-__all__ = ["Coordinator", "SweepOutcome", "Observer"]
+__all__ = ["Coordinator"]
 
 log = logging.getLogger(__name__)
 
@@ -57,39 +57,6 @@ log = logging.getLogger(__name__)
 VIEW_INTERVAL = 1.0
 #: starts and ends are journaled together at most this long after the first of them (seconds)
 JOURNAL_INTERVAL = 0.1
-
-
-class Observer:
-    """Hooks the coordinator calls as a sweep runs. The default does nothing; the CLI draws."""
-
-    def started(self, total: int, done: int, budget: Budget) -> None: ...
-    def trial_started(self, trial: Trial, attempt: int) -> None: ...
-    def trial_finished(self, trial: Trial, result: TrialResult, retry_in: float | None) -> None: ...
-    def stopping(self, force: bool, running: int) -> None: ...
-    def tick(self) -> None: ...
-    def finished(self, outcome: "SweepOutcome") -> None: ...
-
-
-@dataclass
-class SweepOutcome:
-    """How a run of the coordinator ended."""
-
-    sweep_id: str
-    counts: dict[str, int]
-    total: int
-    interrupted: bool = False
-    warnings: list[str] = field(default_factory=list)
-    plan_completed: int | None = None  # completed trials of this plan, when counts may include dropped ones
-
-    @property
-    def completed(self) -> int:
-        return self.counts.get("completed", 0) if self.plan_completed is None else self.plan_completed
-
-    @property
-    def exit_code(self) -> int:
-        if self.interrupted:
-            return 130
-        return 0 if self.completed == self.total else 1
 
 
 class _Batch:
@@ -127,16 +94,21 @@ class _Batch:
 
 
 class Coordinator:
-    """Runs one resolved sweep to the end (or to an interrupt)."""
+    """Runs one prepared sweep to the end (or to an interrupt).
 
-    def __init__(self, sweep: ResolvedSweep, budget: Budget, executor: Executor,
-                 observer: Observer | None = None, allow_drift: bool = False) -> None:
+    ``plan`` and ``budget`` come from :func:`~sweeplab.engine.launch.prepare`, which also made the
+    drift check: ``drift_warnings`` is the drift it let through (resuming across it matches trials
+    by their parameters). The coordinator neither re-checks nor rebuilds them.
+    """
+
+    def __init__(self, sweep: ResolvedSweep, plan: Plan, budget: Budget, executor: Executor,
+                 observer: Observer | None = None, drift_warnings: Iterable[str] = ()) -> None:
         self.sweep = sweep
+        self.plan = plan
         self.budget = budget
         self.executor = executor
         self.observer = observer or Observer()
-        self.allow_drift = allow_drift
-        self.plan = Plan(sweep)
+        self.warnings = list(drift_warnings)
         self.host = socket.gethostname()
         self._stop_requests = 0
         self._configs: dict[str, dict[str, Any]] = {}
@@ -146,7 +118,7 @@ class Coordinator:
         self._trials_dir = os.path.join(self._sweep_dir, "trials")
         self._staged: dict[str, tuple[Trial, int, str]] = {}  # key -> (trial, attempt, folder) made ahead
         self._cwd = os.getcwd()
-        self._drifted = False  # resuming across an allowed drift
+        self._drifted = bool(self.warnings)  # resuming across an allowed drift
         self._completed_now = 0  # trials completed by this run
         self._notes: list[str] = []  # said at the end, after the warnings
 
@@ -408,8 +380,6 @@ class Coordinator:
     # --- the loop -------------------------------------------------------------------------
     def run(self) -> SweepOutcome:
         sweep = self.sweep
-        warnings = check_resumable(sweep, self.allow_drift)
-        self._drifted = bool(warnings)
         total = len(self.plan)
         lock = SweepLock(sweep.sweep_dir)
         lock.acquire()
@@ -442,7 +412,7 @@ class Coordinator:
             write_views(journal, sweep.sweep_id, sweep.sweep_dir, str(sweep.db_path))
             events.write("sweep_finished", status=status, counts=counts)
             outcome = SweepOutcome(sweep.sweep_id, counts, total, interrupted=interrupted,
-                                   warnings=warnings + self._notes,
+                                   warnings=self.warnings + self._notes,
                                    plan_completed=completed)
             self.observer.finished(outcome)
             return outcome

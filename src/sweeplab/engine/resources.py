@@ -2,6 +2,8 @@
 
 The decision is a :class:`Budget`: trial slots plus RAM and CPU budgets. The scheduler admits
 a trial only when all three have room; a trial larger than the whole budget runs alone.
+:func:`decide_budget` decides from a machine's figures; :func:`budget_for` applies it to a sweep
+(the trials' declared needs, or the Dask cluster's workers).
 """
 
 from __future__ import annotations
@@ -10,11 +12,19 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 
-__all__ = ["Machine", "Budget", "detect_machine", "detect_jetson", "decide_budget", "GIB",
-           "AUTO_MEMORY_FRACTION", "JETSON_MAX_PARALLEL"]
+from ..planning.resolve import probe_configs
+from ..runners.base import trial_resources
+
+if TYPE_CHECKING:
+    from ..executors.base import Executor
+    from ..planning.resolve import ResolvedSweep
+
+__all__ = ["Machine", "Budget", "detect_machine", "detect_jetson", "decide_budget", "budget_for", "cluster_budget",
+           "GIB", "AUTO_MEMORY_FRACTION", "JETSON_MAX_PARALLEL"]
 
 log = logging.getLogger(__name__)
 
@@ -112,3 +122,43 @@ def decide_budget(parallel: int | str, machine: Machine, *, jetson_forced: bool 
     else:
         reasons.append(f"{slots} slot(s) as asked")
     return Budget(slots=slots, memory_bytes=memory, cpus=None, jetson=jetson, reasons=tuple(reasons))
+
+
+def cluster_budget(sweep: ResolvedSweep, executor: Executor) -> Budget:
+    """The parallelism decision on a cluster: its worker threads, or the count asked for."""
+    capacity = executor.capacity
+    reasons = [f"Dask cluster at {sweep.spec.dask_scheduler}: {capacity.slots} worker thread(s), "
+               f"{capacity.memory_bytes / 2**30:.1f} GB of worker memory"]
+    if sweep.spec.parallel == "auto":
+        slots = capacity.slots
+        reasons.append("auto: one trial per worker thread")
+    else:
+        slots = int(sweep.spec.parallel)
+    return Budget(slots=slots, memory_bytes=capacity.memory_bytes, cpus=capacity.cpus, jetson=False,
+                  reasons=tuple(reasons))
+
+
+def budget_for(sweep: ResolvedSweep, executor: Executor | None = None) -> Budget:
+    """The parallelism decision for a sweep, from this machine and the trials' declared needs.
+
+    A sweep on a Dask cluster is sized by ``executor`` (connected to it), or provisionally when
+    the cluster was not contacted (a dry run).
+    """
+    if sweep.spec.dask_scheduler:
+        if executor is not None:
+            return cluster_budget(sweep, executor)
+        slots = 1 if sweep.spec.parallel == "auto" else int(sweep.spec.parallel)
+        return Budget(slots=slots, memory_bytes=0, cpus=None, jetson=False, reasons=(
+            f"Dask cluster at {sweep.spec.dask_scheduler}, not contacted yet: "
+            "its worker threads decide when the sweep starts",))
+    memory: float | None = None
+    cpus = 1
+    limits = sweep.spec.limits
+    for _, config in probe_configs(sweep.axes, sweep.base_config, sweep.runner, sweep.spec.seed):
+        need = trial_resources(sweep.runner, config, limits.memory_gb if limits else None,
+                               limits.cpu_threads if limits else None)
+        if need.memory_gb:
+            memory = max(memory or 0.0, need.memory_gb)
+        cpus = max(cpus, need.cpu_threads)
+    return decide_budget(sweep.spec.parallel, detect_machine(), jetson_forced=sweep.spec.jetson_optimized,
+                         trial_memory_gb=memory, trial_cpus=cpus)
