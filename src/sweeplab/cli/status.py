@@ -10,10 +10,6 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from rich.table import Table
-
-from ..console.screen import Screen, format_duration
-from ..engine.folder import LOCK_NAME
 from ..errors import JournalError, SweepNotFoundError
 from ..journal.reader import DROPPED, JournalReader
 
@@ -39,6 +35,9 @@ def _coordinator_gone(folder: Path) -> bool:
 
     Only reads the lock file (taking the lock, even briefly, could make a starting resume fail).
     """
+    # imported here: that module imports pydantic, and only a running sweep's state needs the name
+    from ..engine.folder import LOCK_NAME
+
     try:
         fields = dict(part.split("=", 1) for part in (folder / LOCK_NAME).read_text().split() if "=" in part)
         pid = int(fields["pid"])
@@ -88,6 +87,11 @@ def status_main(argv: list[str]) -> int:
     parser.add_argument("sweep_id", nargs="?")
     parser.add_argument("--sweep-dir", "--output", dest="sweep_dir", default="logs/sweeps", metavar="DIR")
     args = parser.parse_args(argv)
+    # imported after parsing: --help and argument errors need no rich
+    from rich.table import Table
+
+    from ..console.screen import Screen, format_duration
+
     root = Path(args.sweep_dir)
     if args.sweep_id:
         folder = root / args.sweep_id
@@ -146,6 +150,11 @@ def list_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="sweeplab list", description="List the sweeps in a folder.")
     parser.add_argument("--sweep-dir", "--output", dest="sweep_dir", default="logs/sweeps", metavar="DIR")
     args = parser.parse_args(argv)
+    # imported after parsing: --help and argument errors need no rich
+    from rich.table import Table
+
+    from ..console.screen import Screen
+
     root = Path(args.sweep_dir)
     folders = _sweep_folders(root)
     screen = Screen()

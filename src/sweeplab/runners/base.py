@@ -2,21 +2,32 @@
 
 A runner turns one trial's resolved config into a process to start (:class:`TrialLaunch`
 argv and environment). It knows nothing of other trials, of scheduling or of the journal.
-Built-in runners are registered by import string so that importing sweeplab never imports
-a plug-in (the phenomenology experiment among them) until it is used; third-party runners
-can register through the ``sweeplab.runners`` entry-point group.
+
+Every runner, the built-in ones included, is found through the ``sweeplab.runners``
+entry-point group (``pyproject.toml``), so this module names no runner and imports none
+until one is asked for: the phenomenology experiment is a plug-in like a third party's.
+A package adds its own with::
+
+    [project.entry-points."sweeplab.runners"]
+    mylab = "mylab.runner:MyLabRunner"
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import SpecError, closest_match
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Runner", "RunContext", "TrialResources", "register_runner", "get_runner", "available_runners",
            "runner_for_base", "trial_resources"]
@@ -120,26 +131,29 @@ class Runner(ABC):
         """Return the argv (no shell) and extra environment variables for one attempt."""
 
 
-# name -> "module:Class", resolved lazily
-_BUILTIN: dict[str, str] = {
-    "command": "sweeplab.runners.command:CommandRunner",
-    "python": "sweeplab.runners.python:PythonRunner",
-    "phenomenology": "sweeplab.phenomenology.runner:PhenomenologyRunner",
-}
+#: the entry-point group every runner is registered in
+ENTRY_POINT_GROUP = "sweeplab.runners"
+
+# runners registered at run time (tests, notebooks): name -> class or "module:Class"
 _registered: dict[str, str | type[Runner]] = {}
 
 
 def register_runner(name: str, target: str | type[Runner]) -> None:
-    """Register a runner class (or its ``"module:Class"`` import string) under ``name``."""
+    """Register a runner class (or its ``"module:Class"`` import string) under ``name``.
+
+    For runners defined at run time; a package registers its runners as entry points instead.
+    """
     _registered[name] = target
 
 
-def _table() -> dict[str, str | type[Runner]]:
-    # imported here: trial processes import this module, and these two cost ~75 ms at start-up
+def _table() -> dict[str, EntryPoint | str | type[Runner]]:
+    """name -> entry point (or what :func:`register_runner` was given); nothing is imported yet."""
+    # imported here: trial processes import this module, and importlib.metadata costs 20-40 ms at start-up
     from importlib.metadata import entry_points
-    table: dict[str, str | type[Runner]] = dict(_BUILTIN)
-    for ep in entry_points(group="sweeplab.runners"):
-        table.setdefault(ep.name, ep.value)
+
+    table: dict[str, EntryPoint | str | type[Runner]] = {}
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        table.setdefault(entry_point.name, entry_point)  # an editable install can list a distribution twice
     table.update(_registered)
     return table
 
@@ -149,11 +163,13 @@ def available_runners() -> list[str]:
     return sorted(_table())
 
 
-def _load(target: str | type[Runner]) -> type[Runner]:
+def _load(target: EntryPoint | str | type[Runner]) -> type[Runner]:
+    if isinstance(target, type):
+        return target
     if isinstance(target, str):
         module_name, _, attr = target.partition(":")
         return getattr(importlib.import_module(module_name), attr)
-    return target
+    return target.load()  # an entry point
 
 
 def get_runner(name: str) -> type[Runner]:
@@ -162,18 +178,18 @@ def get_runner(name: str) -> type[Runner]:
     if name not in table:
         match = closest_match(name, table)
         suggestion = f" Did you mean '{match}'?" if match else ""
-        raise SpecError(f"runner '{name}' is unknown: expected one of {', '.join(sorted(table))}.{suggestion}")
+        known = ", ".join(sorted(table)) or f"none (no package registers the '{ENTRY_POINT_GROUP}' entry points)"
+        raise SpecError(f"runner '{name}' is unknown: expected one of {known}.{suggestion}")
     return _load(table[name])
 
 
 def runner_for_base(base_config: dict[str, Any]) -> str | None:
     """Name of the first plug-in runner that recognises ``base_config``, if any."""
-    for name, target in _table().items():
-        if name in ("command", "python"):
-            continue
+    for name, target in sorted(_table().items()):
         try:
             cls = _load(target)
-        except ImportError:
+        except ImportError:  # a broken plug-in does not stop the others from being asked
+            log.warning("runner '%s' cannot be imported", name, exc_info=True)
             continue
         if cls.accepts(base_config):
             return name
