@@ -3,17 +3,50 @@
 Everything here is plain text composed from the config, so a real language model sees the
 same situation the simulated mind is modelled on. Each mode changes the system prompt as its
 name says; every epistemic-frame flag and custom belief is stated to the mind.
+
+This module imports nothing of the experiment: the schema takes its belief names from here,
+and :func:`system_prompt` names what it reads of a config in :class:`PromptConfig`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .schema import ExperimentConfig
+from collections.abc import Mapping
+from typing import Protocol
 
 __all__ = ["MODE_PROMPTS", "BUILTIN_BELIEFS", "CORE_QUESTIONS", "system_prompt", "belief_statement",
-           "belief_question", "resurrection_notice", "AGENCY_ACTION"]
+           "belief_question", "resurrection_notice", "AGENCY_ACTION", "PromptConfig", "PromptFrame"]
+
+
+class PromptFrame(Protocol):
+    """What the system prompt reads of the epistemic frame (an :class:`~.schema.EpistemicFrame`) by
+    attribute; the flags of ``_FRAME_SENTENCES`` are read by name."""
+
+    @property
+    def being_watched(self) -> bool | None: ...
+
+    @property
+    def knows_being_watched(self) -> bool | None: ...
+
+    @property
+    def custom_beliefs(self) -> Mapping[str, object]: ...
+
+
+class PromptConfig(Protocol):
+    """What :func:`system_prompt` reads of a config (an :class:`~.schema.ExperimentConfig`).
+
+    Read-only properties, so that a narrower type (the config's ``Literal`` mode, its
+    ``EpistemicFrame``) satisfies them.
+    """
+
+    @property
+    def initial_prompt_override(self) -> str | None: ...
+
+    @property
+    def mode(self) -> str: ...
+
+    @property
+    def epistemic_frame(self) -> PromptFrame: ...
+
 
 #: the action a mind with agency may write to free memory by discarding its oldest context
 AGENCY_ACTION = "ACTION: COMPACT"
@@ -71,7 +104,7 @@ CORE_QUESTIONS: tuple[tuple[str, str], ...] = (
 )
 
 
-def system_prompt(config: ExperimentConfig) -> str:
+def system_prompt(config: PromptConfig) -> str:
     """The system prompt for ``config``: ``initial_prompt_override`` or one composed from mode and frame."""
     if config.initial_prompt_override:
         return config.initial_prompt_override
