@@ -11,12 +11,12 @@ naming a module by string is still depending on it.
 The layers, lowest first (a module may import its own layer and the ones below)::
 
     errors, trial
-    planning/*
+    runners/*, executors/*      what a trial executes, where its process runs: they know no sweep
+    planning/*                  resolving a spec asks the runner registry which runner and its checks
     journal/*
-    runners/*, executors/*
     engine/*
-    sweep                       the Python API
-    console/*
+    console/*                   the screen and the progress display (an engine Observer)
+    sweep                       the Python API (draws through console/ when verbose)
     cli/*, sweeplab/__init__, __main__     the entry points
 
 ``analysis/*`` stands beside them: it may use errors, trial, planning, journal (read side) and
@@ -42,16 +42,16 @@ PLUGIN = "sweeplab.phenomenology"
 #: layer of each top-level part of the package (a package covers its submodules)
 LAYERS: dict[str, int] = {
     "sweeplab.errors": 0, "sweeplab.trial": 0,
-    "sweeplab.planning": 1,
-    "sweeplab.journal": 2,
-    "sweeplab.runners": 3, "sweeplab.executors": 3, PLUGIN: 3,
+    "sweeplab.runners": 1, "sweeplab.executors": 1, PLUGIN: 1,
+    "sweeplab.planning": 2,
+    "sweeplab.journal": 3,
     "sweeplab.engine": 4,
-    "sweeplab.sweep": 5,
-    "sweeplab.console": 6,
+    "sweeplab.console": 5,
+    "sweeplab.sweep": 6,
     "sweeplab.cli": 7, "sweeplab": 7, "sweeplab.__main__": 7,
 }
-LAYER_NAMES = {0: "errors/trial", 1: "planning", 2: "journal", 3: "runners/executors", 4: "engine",
-               5: "sweep", 6: "console", 7: "cli/entry points"}
+LAYER_NAMES = {0: "errors/trial", 1: "runners/executors", 2: "planning", 3: "journal", 4: "engine",
+               5: "console", 6: "sweep", 7: "cli/entry points"}
 #: what analysis may use, beside itself
 ANALYSIS = "sweeplab.analysis"
 ANALYSIS_MAY_USE = ("sweeplab.errors", "sweeplab.trial", "sweeplab.planning", "sweeplab.journal", "sweeplab.console")
