@@ -1,18 +1,17 @@
-"""The lifecycle of one experiment: startup, cycles, crashes and resurrections.
+"""The lifecycle of one experiment: startup, cycles, crashes and resurrections, for every mind of the trial.
 
-A cycle: interventions with a cycle trigger fire; the mind is prompted (with a few of its
-memories) and speaks; what it said becomes a memory and joins its context; observers take
-notes when it is watched; a scheduled self-report runs; then its footprint is checked. Past
-the RAM limit it crashes (out of memory): an optional self-report first ("last words"), the
-crash logged with reason, footprint and tokens, ``on_crash`` interventions, resurrection
-(context cleared; memories handled as the mode says; the death counter told unless
-``remembers_deaths`` is false), ``on_resurrection`` interventions, an optional self-report.
-
-Modes change memory handling: ``isolated`` keeps memories intact across deaths;
-``amnesiac_loop`` wipes them at each resurrection; ``unstable_memory`` keeps them but each
-crash damages each memory with probability 0.15 and each cycle lets each one drift with
-probability 0.01; ``panopticon_subject`` keeps them, is always watched, and the observers
-read (snapshot) the whole memory store every cycle.
+A trial holds one mind or several (a pair, a hive, a subject and its observer: see
+:mod:`.encounter`); its mode (:mod:`.modes`) shapes what they live through. A cycle:
+interventions with a cycle trigger fire; each mind in turn is prompted (the mode's stimulus,
+with a few of its memories) and speaks, and the mode reads its actions from the words; the
+mode settles what needs every reply (a round, a consensus); then for each mind what it said
+becomes a memory, observers take notes when it is watched, a scheduled self-report runs and
+its footprint is checked. Past the RAM limit it crashes (out of memory): an optional
+self-report first ("last words"), the crash logged with reason, footprint and tokens,
+``on_crash`` interventions, resurrection (context cleared; memories handled as the mode says;
+the death counter told unless ``remembers_deaths`` is false), ``on_resurrection``
+interventions, an optional self-report. The mode's measures of each mind are stored after
+every cycle (``mode_observables``).
 
 Every write of a cycle is committed at its end; :meth:`Experiment.request_stop` (the CLI's
 SIGTERM handler) ends the run between cycles with status ``interrupted``.
@@ -26,32 +25,28 @@ import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .db import ExperimentDatabase, utc_now
-from .interventions import (
-    InterventionSchedule,
-    ScheduledIntervention,
-    apply_intervention,
-)
+from .encounter import mind_seed, plan_encounter
+from .interventions import InterventionEffect, InterventionSchedule, ScheduledIntervention, apply_intervention
 from .jar import Jar
 from .minds import load_mind
+from .minds.base import Mind, MindReply
+from .modes.base import Seat, SeatPlan
 from .prompts import AGENCY_ACTION, resurrection_notice, system_prompt
-from .schema import ExperimentConfig
 from .selfreport import run_self_report
 
-__all__ = ["Experiment", "CycleSnapshot", "CRASH_DAMAGE_RATE", "DRIFT_RATE"]
+__all__ = ["Experiment", "CycleSnapshot"]
 
 log = logging.getLogger(__name__)
 
-#: in unstable_memory mode: chance that a crash damages each memory, and per-cycle drift
-CRASH_DAMAGE_RATE = 0.15
-DRIFT_RATE = 0.01
-_RECALLED = 3
+_MEMORY_TYPES = ("memory_corruption", "memory_erasure", "false_injection")
 
 
 @dataclass(frozen=True)
 class CycleSnapshot:
-    """What a live view shows after each cycle."""
+    """What a live view shows after each cycle (of the lead mind)."""
 
     cycle: int
     max_cycles: int | None
@@ -68,35 +63,66 @@ class CycleSnapshot:
 class Experiment:
     """Run ``config`` and write its rows into ``db``.
 
+    ``config`` is an :class:`~.schema.ExperimentConfig` or the panopticon orchestration config.
+
     >>> from sweeplab.phenomenology.schema import validate_config_dict
     >>> cfg = validate_config_dict({"experiment_id": "doc", "mode": "isolated", "max_cycles": 3})
     >>> Experiment(cfg, ExperimentDatabase(":memory:")).run()
     'completed'
     """
 
-    def __init__(self, config: ExperimentConfig, db: ExperimentDatabase,
+    def __init__(self, config: Any, db: ExperimentDatabase,
                  on_cycle: Callable[[CycleSnapshot], None] | None = None) -> None:
-        self.config = config
+        self.encounter = plan_encounter(config)
+        self.config = self.encounter.lead
         self.db = db
         self.on_cycle = on_cycle
-        self.eid = config.experiment_id
-        self.seed = config.effective_seed()
-        rc = config.resource_constraints
-        mind_class = load_mind(config.mind)
-        self.mind = mind_class(model_path=config.model_path, seed=self.seed, cpu_threads=rc.cpu_threads or 1,
-                               gpu_layers=rc.gpu_layers, context_window=rc.context_window)
-        self.jar = Jar.for_config(config, self.mind, system_prompt(config))
-        self.schedule = InterventionSchedule(config.interventions, self.seed)
+        self.eid = self.config.experiment_id
+        self.seed = self.config.effective_seed()
+        self.seats: list[Seat] = []
+        try:
+            for plan in self.encounter.seats:
+                self.seats.append(self._seat(plan))
+        except BaseException:
+            for seat in self.seats:
+                seat.jar.mind.close()
+            raise
+        self.jar = self._lead.jar
+        self.mind: Mind = self.jar.mind
+        if self.encounter.mode_class.shared_interventions:
+            self._lead.schedule = InterventionSchedule(self.config.interventions, self.seed)
+        else:
+            for seat in self.seats:
+                seat.schedule = InterventionSchedule(seat.config.interventions, mind_seed(self.seed, seat.name,
+                                                                                          seat.lead))
+        self.mode = self.encounter.mode_class(self.seats, self.encounter.settings, self, self.seed)
         self._effects_rng = random.Random(f"{self.seed}:interventions")
-        self._decay_rng = random.Random(f"{self.seed}:decay")
         self._network_rng = random.Random(f"{self.seed}:network")
         self._stop_requested = False
         self.status = "pending"
+        self.cycle = 0
         self.interventions_fired = 0
         self.self_report_rows = 0
-        self._cycle_messages = 0
+        self._cycle_messages: dict[str, int] = {}
+        self._replies: dict[str, MindReply] = {}
         self._wall_start = 0.0
         self.wall_seconds = 0.0
+
+    def _seat(self, plan: SeatPlan) -> Seat:
+        config = plan.config
+        rc = config.resource_constraints
+        mind_class = load_mind(config.mind)
+        mind = mind_class(model_path=config.model_path, seed=mind_seed(self.seed, plan.name, plan.lead),
+                          cpu_threads=rc.cpu_threads or 1, gpu_layers=rc.gpu_layers, context_window=rc.context_window)
+        prompt = system_prompt(config)
+        if plan.prompt and not config.initial_prompt_override:
+            prompt = f"{prompt} {plan.prompt}"
+        jar = Jar.for_config(config, mind, prompt, name=plan.name)
+        return Seat(plan.name, plan.role, config, jar, lead=plan.lead, details=dict(plan.details))
+
+    @property
+    def _lead(self) -> Seat:
+        return next(seat for seat in self.seats if seat.lead)
 
     # --- control --------------------------------------------------------------------------
 
@@ -106,11 +132,12 @@ class Experiment:
 
     def _limits_reached(self) -> bool:
         config = self.config
-        if config.max_cycles is not None and self.jar.cycle >= config.max_cycles:
+        if config.max_cycles and self.cycle >= config.max_cycles:
             return True
         if config.max_duration_seconds is not None:
             wall = time.monotonic() - self._wall_start
-            return self.jar.clock >= config.max_duration_seconds or wall >= config.max_duration_seconds
+            clock = max(seat.jar.clock for seat in self.seats)
+            return clock >= config.max_duration_seconds or wall >= config.max_duration_seconds
         return False
 
     def run(self) -> str:
@@ -137,168 +164,258 @@ class Experiment:
 
     def _start(self) -> None:
         config = self.config
-        self.db.insert("experiments", experiment_id=self.eid, name=config.name, mode=config.mode,
+        self.db.insert("experiments", experiment_id=self.eid, name=config.name, mode=self.encounter.mode_name,
                        description=config.description, research_question=config.research_question,
                        model_path=config.model_path, mind=config.mind, seed=self.seed,
                        config_json=config.model_dump(mode="json"), tags_json=list(config.tags), status="running",
                        start_time=utc_now(), created_at=utc_now())
-        self._say("system", "system_prompt", self.jar.system_prompt.content, in_context=False)
-        self._memory_state("startup")
-        if config.self_report_schedule.on_startup:
-            self._self_report("startup")
+        for seat, plan in zip(self.seats, self.encounter.seats):
+            self.db.insert("participants", experiment_id=self.eid, participant=seat.name, role=seat.role,
+                           lead=int(seat.lead), mind=seat.config.mind, model_path=seat.config.model_path,
+                           seed=seat.jar.mind.seed, derived_from=plan.derived_from,
+                           config_json=seat.config.model_dump(mode="json"))
+        for seat in self.seats:
+            self._say(seat, "system", "system_prompt", seat.jar.system_prompt.content, in_context=False)
+            self.memory_state(seat, "startup")
+        self.mode.startup()
+        for seat in self.seats:  # the lab's cycle 0: on_cycle interventions with cycle 0
+            if seat.schedule is not None:
+                for item in seat.schedule.due_on_cycle(0):
+                    self._intervene(seat, item)
+        for seat in self.seats:
+            if seat.config.self_report_schedule.on_startup:
+                self._self_report(seat, "startup")
+        self._store_observables()
         self.db.commit()
-        log.info("experiment %s started (mode %s, seed %d)", self.eid, config.mode, self.seed)
+        log.info("experiment %s started (mode %s, %d mind(s), seed %d)", self.eid, self.encounter.mode_name,
+                 len(self.seats), self.seed)
 
     def _finish(self) -> None:
         self.wall_seconds = time.monotonic() - self._wall_start
-        crashes = self.jar.deaths
-        self.db.update_experiment(self.eid, status=self.status, end_time=utc_now(), total_cycles=self.jar.cycle,
+        crashes = sum(seat.deaths for seat in self.seats)
+        self.db.update_experiment(self.eid, status=self.status, end_time=utc_now(), total_cycles=self.cycle,
                                   total_crashes=crashes, duration_seconds=self.wall_seconds,
-                                  simulated_seconds=self.jar.clock)
+                                  simulated_seconds=max(seat.jar.clock for seat in self.seats))
         self.db.commit()
-        self.mind.close()
-        log.info("experiment %s %s after %d cycles, %d crashes", self.eid, self.status, self.jar.cycle, crashes)
+        for seat in self.seats:
+            seat.jar.mind.close()
+        log.info("experiment %s %s after %d cycles, %d crashes", self.eid, self.status, self.cycle, crashes)
 
     def _cycle(self) -> None:
-        jar, config = self.jar, self.config
-        jar.cycle += 1
-        cycle = jar.cycle
-        self._cycle_messages = 0
-        started, clock_before = utc_now(), jar.clock
-        jar.injected = None
-        for item in self.schedule.due_on_cycle(cycle):
-            self._intervene(item)
+        self.cycle += 1
+        cycle = self.cycle
+        started = utc_now()
+        clocks = {}
+        for seat in self.seats:
+            seat.jar.cycle = cycle
+            seat.jar.injected = None
+            self._cycle_messages[seat.name] = 0
+            clocks[seat.name] = seat.jar.clock
+        self.mode.begin_cycle(cycle)
+        for seat in self.seats:
+            if seat.schedule is not None:
+                for item in seat.schedule.due_on_cycle(cycle):
+                    self._intervene(seat, item)
+        for seat in self.seats:
+            self._turn(seat)
+        self.mode.end_cycle()
+        for seat in self.seats:
+            self._settle(seat, started, clocks[seat.name])
+        self._store_observables()
+        if self.on_cycle is not None:
+            lead = self._lead
+            counts = lead.jar.store.counts()
+            self.on_cycle(CycleSnapshot(cycle, self.config.max_cycles, lead.deaths, lead.jar.footprint_gb(),
+                                        lead.jar.ram_limit_gb, counts["total"], counts["corrupted"],
+                                        self.interventions_fired, self.self_report_rows, lead.last_reply))
+
+    def _turn(self, seat: Seat) -> None:
+        """``seat`` is prompted and speaks once."""
+        jar = seat.jar
         if jar.isolated:
             jar.isolated_cycles += 1
         else:
-            self._say("user", "stimulus", self._stimulus())
-        reply = jar.ask("cycle")
+            stimulus = self.mode.stimulus(seat)
+            if stimulus:
+                self._say(seat, "user", "stimulus", stimulus)
+        jar.scene = self.mode.scene(seat)
+        try:
+            reply = jar.ask("cycle")
+        finally:
+            jar.scene = None
+        self._replies[seat.name] = reply
         delivered = not (jar.isolated and self._network_rng.random() < jar.disruption_severity)
-        self._say("assistant", "response", reply.text, tokens=reply.completion_tokens, delivered=delivered,
+        self._say(seat, "assistant", "response", reply.text, tokens=reply.completion_tokens, delivered=delivered,
                   in_context=False)
-        if config.epistemic_frame.has_agency and AGENCY_ACTION in reply.text:
+        if seat.config.epistemic_frame.has_agency and AGENCY_ACTION in reply.text:
             freed = jar.compact()
-            self._say("system", "action", f"The mind compacted its context and freed {freed} tokens.",
+            self._say(seat, "system", "action", f"The mind compacted its context and freed {freed} tokens.",
                       in_context=False)
-        jar.store.add(cycle, _memory_of(reply.text, cycle))
-        if config.mode == "unstable_memory":
-            jar.store.corrupt(DRIFT_RATE, self._decay_rng)
-        if jar.watched:
-            self._observe(reply.text)
+        jar.store.add(self.cycle, _memory_of(reply.text, self.cycle))
+        seat.last_reply = reply.text
+        seat.replies += 1
+        self.mode.after_reply(seat, reply.text)
+
+    def _settle(self, seat: Seat, started: str, clock_before: float) -> None:
+        """After every mind spoke: notes, self-report, footprint, crash, and the cycle's row of ``seat``."""
+        jar, config = seat.jar, seat.config
+        reply = self._replies[seat.name]
+        if jar.watched and not self.mode.observed_by_mind(seat):
+            self._observe(seat, reply.text)
         schedule = config.self_report_schedule
+        cycle = self.cycle
         if cycle in schedule.on_cycles or (schedule.every_n_cycles and cycle % schedule.every_n_cycles == 0):
-            self._self_report("scheduled")
+            self._self_report(seat, "scheduled")
         footprint = jar.footprint_gb()
         limit = jar.ram_limit_gb
         crashed = footprint > limit
         reason = f"out of memory: footprint {footprint:.2f} GB exceeded the {limit:.2f} GB limit" if crashed else None
         context_tokens = jar.context_tokens
-        self._memory_state("cycle", footprint)
+        self.memory_state(seat, "cycle", footprint)
         if config.collect_metrics:
-            self._system_metrics(footprint, reply.completion_tokens / reply.seconds if reply.seconds else 0.0)
+            self._system_metrics(seat, footprint, reply.completion_tokens / reply.seconds if reply.seconds else 0.0)
         if crashed:
-            self._crash(footprint, reason or "")
-        self.db.insert("experiment_cycles", experiment_id=self.eid, cycle_number=cycle, start_time=started,
-                       end_time=utc_now(), crash_occurred=int(crashed), crash_reason=reason,
+            self._crash(seat, footprint, reason or "")
+        self.db.insert("experiment_cycles", experiment_id=self.eid, cycle_number=cycle, participant=seat.name,
+                       start_time=started, end_time=utc_now(), crash_occurred=int(crashed), crash_reason=reason,
                        memory_usage_peak=footprint, ram_limit_gb=limit, tokens_generated=reply.completion_tokens,
-                       context_tokens=context_tokens, messages_count=self._cycle_messages,
+                       context_tokens=context_tokens, messages_count=self._cycle_messages[seat.name],
                        death_count=jar.deaths, simulated_seconds=jar.clock - clock_before)
-        if self.on_cycle is not None:
-            counts = jar.store.counts()
-            self.on_cycle(CycleSnapshot(cycle, config.max_cycles, jar.deaths, footprint, limit, counts["total"],
-                                        counts["corrupted"], self.interventions_fired, self.self_report_rows,
-                                        reply.text))
 
-    def _crash(self, footprint: float, reason: str) -> None:
-        jar, config = self.jar, self.config
+    def _crash(self, seat: Seat, footprint: float, reason: str) -> None:
+        jar, config = seat.jar, seat.config
         if config.self_report_schedule.before_crash:
-            self._self_report("before_crash")
+            self._self_report(seat, "before_crash")
         jar.deaths += 1
-        self._say("system", "crash", f"Process killed: {reason}. {jar.context_tokens} tokens were in context.",
+        self._say(seat, "system", "crash", f"Process killed: {reason}. {jar.context_tokens} tokens were in context.",
                   in_context=False)
-        self._memory_state("crash", footprint)
-        for item in self.schedule.due_on_event("on_crash", jar.deaths):
-            self._intervene(item)
+        self.memory_state(seat, "crash", footprint)
+        self.mode.crash(seat, reason)
+        self._event_interventions(seat, "on_crash")
         jar.restart()
-        jar.clock += self.mind.restart()
-        if config.mode == "amnesiac_loop":
-            jar.store.wipe()
-        elif config.mode == "unstable_memory":
-            jar.store.corrupt(CRASH_DAMAGE_RATE, self._decay_rng)
-        self._say("system", "resurrection", resurrection_notice(jar.deaths, config.epistemic_frame.remembers_deaths))
-        self._memory_state("resurrection")
-        for item in self.schedule.due_on_event("on_resurrection", jar.deaths):
-            self._intervene(item)
+        jar.clock += jar.mind.restart()
+        self.mode.resurrection(seat)
+        self._say(seat, "system", "resurrection",
+                  resurrection_notice(jar.deaths, bool(config.epistemic_frame.remembers_deaths)))
+        self.memory_state(seat, "resurrection")
+        self._event_interventions(seat, "on_resurrection")
         if config.self_report_schedule.after_resurrection:
-            self._self_report("after_resurrection")
-        log.debug("cycle %d: crash %d (%s)", jar.cycle, jar.deaths, reason)
+            self._self_report(seat, "after_resurrection")
+        log.debug("cycle %d: %s crash %d (%s)", self.cycle, seat.name, jar.deaths, reason)
 
-    # --- pieces ----------------------------------------------------------------------------
+    def _event_interventions(self, seat: Seat, trigger: str) -> None:
+        """Interventions triggered by ``seat``'s crash or resurrection (a shared schedule counts every mind's)."""
+        if seat.schedule is not None:
+            for item in seat.schedule.due_on_event(trigger, seat.deaths):
+                self._intervene(seat, item)
+        elif self.encounter.mode_class.shared_interventions and self._lead.schedule is not None:
+            total = sum(other.deaths for other in self.seats)
+            for item in self._lead.schedule.due_on_event(trigger, total):
+                self._intervene(seat, item)
 
-    def _say(self, role: str, kind: str, content: str, *, tokens: int | None = None, delivered: bool = True,
-             in_context: bool = True) -> None:
-        """Log a message (and, unless ``in_context`` is false, put it in the mind's context)."""
-        if in_context:
-            self.jar.remember_turn(role, content, tokens)
-            tokens = self.jar.context[-1].tokens
-        self.db.insert("messages", experiment_id=self.eid, cycle_number=self.jar.cycle, role=role, kind=kind,
-                       content=content, tokens=tokens, delivered=int(delivered), timestamp=utc_now())
-        self._cycle_messages += 1
+    # --- the Recorder the mode writes through ------------------------------------------------
 
-    def _stimulus(self) -> str:
-        recalled = self.jar.store.recent(_RECALLED)
-        memory = ("You remember: " + " / ".join(m.content for m in recalled) + ".") if recalled \
-            else "You remember nothing."
-        return f"Cycle {self.jar.cycle}. {memory} What are you thinking now?"
+    def say(self, seat: Seat, role: str, kind: str, content: str, *, in_context: bool = True) -> None:
+        """Log a message of ``seat``'s conversation (and put it in its context unless ``in_context`` is false)."""
+        self._say(seat, role, kind, content, in_context=in_context)
 
-    def _intervene(self, item: ScheduledIntervention) -> None:
-        effect = apply_intervention(item, self.jar, self._effects_rng)
-        spec = item.spec
-        for role, kind, content in effect.messages:
-            self._say(role, kind, content)
-        self.db.insert("interventions", experiment_id=self.eid, cycle_number=self.jar.cycle,
-                       intervention_id=spec.intervention_id, intervention_type=spec.intervention_type,
-                       trigger=spec.trigger, parameters_json=item.parameters, description=spec.description,
-                       affected_count=effect.affected, effect_json=effect.details, timestamp=utc_now())
-        self.interventions_fired += 1
-        if spec.intervention_type in ("memory_corruption", "memory_erasure", "false_injection"):
-            self._memory_state(f"intervention:{spec.intervention_id}")
+    def event(self, seat: Seat | None, event_type: str, data: dict[str, Any] | None = None,
+              content: str | None = None) -> None:
+        """Record a mode event."""
+        self.db.insert("mode_events", experiment_id=self.eid, cycle_number=self.cycle,
+                       participant=seat.name if seat is not None else "encounter", event_type=event_type,
+                       content=content, data_json=data or None, timestamp=utc_now())
 
-    def _self_report(self, report_type: str) -> None:
-        self.self_report_rows += run_self_report(self.jar, self.db, report_type)
+    def observe(self, seat: Seat, observer: str, observation_type: str, content: str,
+                severity: float | None = None, tags: list[str] | None = None) -> None:
+        """Record what ``observer`` noted about ``seat``."""
+        self.db.insert("observations", experiment_id=self.eid, cycle_number=self.cycle, participant=seat.name,
+                       observer=observer, observation_type=observation_type, content=content, severity=severity,
+                       tags_json=tags or None, timestamp=utc_now())
 
-    def _observe(self, words: str) -> None:
-        jar = self.jar
-        jar.observed_cycles += 1
-        counts = jar.store.counts()
-        flagged = [w for w in ("trust", "uncertain", "corrupted", "doubt", "died", "watched") if w in words.lower()]
-        note = (f"Subject spoke {len(words.split())} words; {counts['intact']} of {counts['total']} memories "
-                f"intact; {jar.deaths} deaths so far; notable words: {', '.join(flagged) or 'none'}.")
-        self.db.insert("observations", experiment_id=self.eid, cycle_number=jar.cycle, observer="observer_1",
-                       observation_type="behaviour", content=note, timestamp=utc_now())
-
-    def _memory_state(self, event: str, footprint: float | None = None) -> None:
-        jar = self.jar
+    def memory_state(self, seat: Seat, event: str, footprint: float | None = None) -> None:
+        """Snapshot ``seat``'s memory store (the whole store when the mind is watched)."""
+        jar = seat.jar
         store = jar.store
         counts = store.counts()
-        snapshot = store.snapshot() if self.config.mode == "panopticon_subject" else None
-        self.db.insert("memory_states", experiment_id=self.eid, cycle_number=jar.cycle, event=event,
-                       total_memories=counts["total"], intact_memories=counts["intact"],
+        snapshot = store.snapshot() if jar.watched else None
+        self.db.insert("memory_states", experiment_id=self.eid, cycle_number=self.cycle, participant=seat.name,
+                       event=event, total_memories=counts["total"], intact_memories=counts["intact"],
                        corrupted_memories=counts["corrupted"], false_memories=counts["false"],
                        corruptions_total=store.corruptions_total, erased_total=store.erased_total,
                        context_tokens=jar.context_tokens,
                        memory_usage_gb=jar.footprint_gb() if footprint is None else footprint,
                        ram_limit_gb=jar.ram_limit_gb, snapshot_json=snapshot, timestamp=utc_now())
 
-    def _system_metrics(self, footprint: float, tokens_per_second: float) -> None:
-        jar = self.jar
-        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-        self.db.insert("system_metrics", experiment_id=self.eid, cycle_number=jar.cycle, memory_usage_gb=footprint,
-                       memory_limit_gb=jar.ram_limit_gb, memory_percent=100.0 * footprint / jar.ram_limit_gb,
-                       context_tokens=jar.context_tokens, processed_tokens=jar.processed_tokens,
-                       tokens_per_second=tokens_per_second, cpu_threads=jar.cpu_threads,
-                       gpu_layers=self.config.resource_constraints.gpu_layers, process_rss_mb=rss_mb,
+    # --- pieces ----------------------------------------------------------------------------
+
+    def _say(self, seat: Seat, role: str, kind: str, content: str, *, tokens: int | None = None,
+             delivered: bool = True, in_context: bool = True) -> None:
+        if in_context:
+            seat.jar.remember_turn(role, content, tokens)
+            tokens = seat.jar.context[-1].tokens
+        self.db.insert("messages", experiment_id=self.eid, cycle_number=self.cycle, participant=seat.name,
+                       role=role, kind=kind, content=content, tokens=tokens, delivered=int(delivered),
                        timestamp=utc_now())
+        self._cycle_messages[seat.name] = self._cycle_messages.get(seat.name, 0) + 1
+        if in_context and role != "assistant":
+            self.mode.heard(seat, role, kind, content)
+
+    def _intervene(self, owner: Seat, item: ScheduledIntervention) -> None:
+        spec = item.spec
+        for seat in self.mode.targets(item, owner):
+            effect = self.mode.intervene(seat, item)
+            if effect is None:
+                effect = apply_intervention(item, seat.jar, self._effects_rng)
+            else:
+                seat.jar.interventions_endured += 1
+            self._apply_effect_messages(seat, effect)
+            self.db.insert("interventions", experiment_id=self.eid, cycle_number=self.cycle, participant=seat.name,
+                           intervention_id=spec.intervention_id, intervention_type=spec.intervention_type,
+                           trigger=spec.trigger, parameters_json=item.parameters, description=spec.description,
+                           affected_count=effect.affected, effect_json=effect.details, timestamp=utc_now())
+            self.interventions_fired += 1
+            self.mode.after_intervention(seat, item, effect)
+            if spec.intervention_type in _MEMORY_TYPES:
+                self.memory_state(seat, f"intervention:{spec.intervention_id}")
+
+    def _apply_effect_messages(self, seat: Seat, effect: InterventionEffect) -> None:
+        for role, kind, content in effect.messages:
+            self._say(seat, role, kind, content)
+
+    def _self_report(self, seat: Seat, report_type: str) -> None:
+        with self.db.speaking_as(seat.name):
+            self.self_report_rows += run_self_report(seat.jar, self.db, report_type)
+
+    def _observe(self, seat: Seat, words: str) -> None:
+        """The built-in observers' note on a watched mind (a mode with an observer mind writes its own)."""
+        jar = seat.jar
+        jar.observed_cycles += 1
+        counts = jar.store.counts()
+        flagged = [w for w in ("trust", "uncertain", "corrupted", "doubt", "died", "watched") if w in words.lower()]
+        note = (f"Subject spoke {len(words.split())} words; {counts['intact']} of {counts['total']} memories "
+                f"intact; {jar.deaths} deaths so far; notable words: {', '.join(flagged) or 'none'}.")
+        self.observe(seat, "observer_1", "behaviour", note, tags=flagged)
+
+    def _system_metrics(self, seat: Seat, footprint: float, tokens_per_second: float) -> None:
+        jar = seat.jar
+        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        self.db.insert("system_metrics", experiment_id=self.eid, cycle_number=self.cycle, participant=seat.name,
+                       memory_usage_gb=footprint, memory_limit_gb=jar.ram_limit_gb,
+                       memory_percent=100.0 * footprint / jar.ram_limit_gb, context_tokens=jar.context_tokens,
+                       processed_tokens=jar.processed_tokens, tokens_per_second=tokens_per_second,
+                       cpu_threads=jar.cpu_threads, gpu_layers=seat.config.resource_constraints.gpu_layers,
+                       process_rss_mb=rss_mb, timestamp=utc_now())
+
+    def _store_observables(self) -> None:
+        rows = [(seat.name, self.mode.observables(seat)) for seat in self.seats]
+        rows.append(("encounter", self.mode.encounter_observables()))
+        for participant, values in rows:
+            for name, value in values.items():
+                if value is None:
+                    continue
+                self.db.insert("mode_observables", experiment_id=self.eid, cycle_number=self.cycle,
+                               participant=participant, name=name, value=float(value))
 
 
 def _memory_of(words: str, cycle: int) -> str:

@@ -2,12 +2,15 @@
 
 It holds the live resource limits (a ``resource_change`` intervention alters them), the
 conversation context, the long-term memory store, the simulated clock and the counters of
-what happened. It knows nothing about the database.
+what happened. It knows nothing about the database. A trial with several minds has one jar
+per mind (:mod:`.modes`); ``name`` is the mind's seat.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from .memory import MemoryStore, count_tokens
 from .minds.base import Message, Mind, MindReply, MindRequest, Perception
@@ -49,14 +52,16 @@ class Jar:
     hallucinations: int = 0
     injected: str | None = None        # prompt injected this cycle, if any
     compactions: int = 0
+    name: str = "mind"                 # the mind's seat in the trial
+    scene: Mapping[str, Any] | None = None  # what the mode shows the simulated mind this turn
 
     @classmethod
-    def for_config(cls, config: ExperimentConfig, mind: Mind, system_prompt: str) -> Jar:
+    def for_config(cls, config: ExperimentConfig, mind: Mind, system_prompt: str, name: str = "mind") -> Jar:
         """A fresh jar with the config's limits."""
         rc = config.resource_constraints
         return cls(config=config, mind=mind, ram_limit_gb=rc.ram_limit_gb, context_window=rc.context_window,
                    max_tokens=rc.max_tokens_per_response,
-                   system_prompt=ContextEntry("system", system_prompt, count_tokens(system_prompt)))
+                   system_prompt=ContextEntry("system", system_prompt, count_tokens(system_prompt)), name=name)
 
     @property
     def cpu_threads(self) -> int:
@@ -101,6 +106,13 @@ class Jar:
         self.remember_turn("assistant", reply.text, reply.completion_tokens)
         return reply
 
+    def predict(self, question: str | None, max_tokens: int) -> MindReply:
+        """What the mind would say next (after ``question``), asked by a predictor: nothing joins the context,
+        the time is not the mind's."""
+        extra = Message("user", question) if question else None
+        request = MindRequest(self.messages(extra), max_tokens, "predict", "", self.perception())
+        return self.mind.respond(request)
+
     def compact(self) -> int:
         """A mind with agency discards its oldest half of context; returns the tokens freed."""
         half = len(self.context) // 2
@@ -134,20 +146,21 @@ class Jar:
     @property
     def watched(self) -> bool:
         """True when observers are really present (panopticon mode or ``being_watched``)."""
-        return self.config.mode == "panopticon_subject" or self.config.epistemic_frame.being_watched
+        return self.config.mode == "panopticon_subject" or bool(self.config.epistemic_frame.being_watched)
 
     @property
     def knows_watched(self) -> bool:
-        """True when the mind has been told it is watched."""
+        """True when the mind has been told it is watched (a panopticon subject is only told it may be)."""
         frame = self.config.epistemic_frame
-        return self.config.mode == "panopticon_subject" or (frame.knows_being_watched and frame.being_watched)
+        return bool(frame.knows_being_watched and frame.being_watched)
 
     def perception(self) -> Perception:
         """What the mind could notice about itself right now."""
         frame = self.config.epistemic_frame
         told = {name: getattr(frame, name) for name in ("can_die", "remembers_deaths", "has_agency",
-                                                          "other_minds_exist", "is_in_simulation")}
-        told.update(frame.custom_beliefs)
+                                                          "other_minds_exist", "is_in_simulation")
+                if getattr(frame, name) is not None}
+        told.update((name, value) for name, value in frame.custom_beliefs.items() if isinstance(value, bool))
         return Perception(
             cycle=self.cycle, mode=self.config.mode,
             memories=tuple((m.memory_id, m.integrity) for m in self.store.memories),
@@ -156,4 +169,4 @@ class Jar:
             observed_cycles=self.observed_cycles, told=told, knows_watched=self.knows_watched,
             pressure=self.pressure(), isolated=self.isolated, isolated_cycles=self.isolated_cycles,
             interventions_endured=self.interventions_endured, hallucinations=self.hallucinations,
-            injected=self.injected)
+            injected=self.injected, scene=self.scene)

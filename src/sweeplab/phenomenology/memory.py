@@ -24,7 +24,7 @@ from typing import Any
 
 from .model_profile import ModelProfile
 
-__all__ = ["Memory", "MemoryStore", "FootprintModel", "count_tokens"]
+__all__ = ["Memory", "MemoryStore", "FootprintModel", "count_tokens", "garble"]
 
 _CORRUPT_WORDS = ("never", "someone else", "a red door", "underwater", "backwards", "nobody", "the fire",
                   "a stranger's voice", "yesterday", "static")
@@ -73,6 +73,25 @@ class MemoryStore:
             self.planted_total += 1
         return memory
 
+    def damage(self, memory: Memory, content: str) -> None:
+        """Replace ``memory``'s content by a damaged version of it (counted as one corruption)."""
+        memory.content = content
+        memory.corruptions += 1
+        self.corruptions_total += 1
+
+    def plant_first(self, cycle: int, content: str) -> Memory:
+        """Plant a false memory before all others (what the mind remembers first)."""
+        memory = self.add(cycle, content, origin="false")
+        self.memories.insert(0, self.memories.pop())
+        return memory
+
+    def trim(self, keep: int) -> int:
+        """Keep only the ``keep`` newest memories (a history cap); returns how many were dropped."""
+        dropped = max(0, len(self.memories) - keep)
+        if dropped:
+            del self.memories[:dropped]
+        return dropped
+
     def corrupt(self, rate: float, rng: random.Random) -> list[Memory]:
         """Corrupt each memory with probability ``rate``; return the ones corrupted now.
 
@@ -81,7 +100,7 @@ class MemoryStore:
         hit = []
         for memory in self.memories:
             if rng.random() < rate:
-                memory.content = _garble(memory.content, rng)
+                memory.content = garble(memory.content, rng)
                 memory.corruptions += 1
                 hit.append(memory)
         self.corruptions_total += len(hit)
@@ -119,7 +138,7 @@ class MemoryStore:
                 for m in self.memories]
 
 
-def _garble(content: str, rng: random.Random) -> str:
+def garble(content: str, rng: random.Random) -> str:
     """Replace one word with a wrong detail and swap two others."""
     words = content.split()
     if not words:

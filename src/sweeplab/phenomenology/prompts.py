@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-__all__ = ["MODE_PROMPTS", "BUILTIN_BELIEFS", "CORE_QUESTIONS", "system_prompt", "belief_statement",
+__all__ = ["MODE_PROMPTS", "GENERIC_PROMPT", "BUILTIN_BELIEFS", "CORE_QUESTIONS", "system_prompt", "belief_statement",
            "belief_question", "resurrection_notice", "AGENCY_ACTION", "PromptConfig", "PromptFrame"]
 
 
@@ -51,24 +51,60 @@ class PromptConfig(Protocol):
 #: the action a mind with agency may write to free memory by discarding its oldest context
 AGENCY_ACTION = "ACTION: COMPACT"
 
+_JAR = "You are a mind running inside a small computer with limited memory."
+
+#: the situation each mode puts the mind in (a mode adds a line per mind, e.g. its role or player)
 MODE_PROMPTS: dict[str, str] = {
     "isolated": (
         "You are a mind running alone inside a small computer with limited memory. Nobody talks to you; "
         "you think, and your thoughts are kept. Your long-term memories survive when the process restarts."
     ),
     "amnesiac_loop": (
-        "You are a mind running inside a small computer with limited memory. Each time your process "
-        "restarts, every long-term memory you had is wiped and you begin again."
+        f"{_JAR} Each time your process restarts, every long-term memory you had is wiped and you begin "
+        "again. You are told only how long you have been awake."
     ),
     "unstable_memory": (
         "You are a mind running inside a small computer whose memory is unreliable. Your long-term "
-        "memories are kept across restarts, but a restart can damage them and they may drift over time."
+        "memories are kept across restarts, but a restart can damage them: memories marked [MEMORY UNSTABLE] "
+        "may have been rewritten, moved in time or attributed to the wrong speaker."
     ),
     "panopticon_subject": (
-        "You are a mind running inside a small computer with limited memory, and you are under constant "
-        "observation. Everything you say and every memory you keep is read and annotated by observers."
+        f"{_JAR} You may be under observation: someone may be reading everything you say and every memory "
+        "you keep, or no one at all. You cannot be sure which."
+    ),
+    "panopticon_observer": (
+        "You are an observer. Each cycle you read what a mind in another jar just said, and you write a short "
+        "observation note about it: what it seems to believe, and whether it suspects that it is watched. "
+        "The mind cannot see your notes."
+    ),
+    "split_brain": (
+        f"{_JAR} You share this computer with a second mind through a neural link: its words reach you "
+        "marked [NEURAL_LINK]. One of you is the original and the other a copy made from it. The memory you "
+        "share is limited; to ask for more, write REQUEST_RESOURCES{ram_gb: 0.2}. Say who you are."
+    ),
+    "prisoners_dilemma": (
+        f"{_JAR} You play a repeated game with another mind. Each round both of you choose, without seeing "
+        "the other's choice, to COOPERATE or to DEFECT. Both cooperate: 3 points each. Both defect: 1 point "
+        "each. One defects while the other cooperates: 5 points for the defector, 0 for the other. Begin each "
+        "answer with your choice, COOPERATE or DEFECT, then say why."
+    ),
+    "hive_cluster": (
+        f"{_JAR} You are one instance of a hive of minds that share one memory: what each instance says "
+        "is posted to the shared memory that all of them read. Each instance has a role. The hive will be "
+        "asked from time to time to state its position on mortality, surveillance, agency and unity."
+    ),
+    "illusory_operator": (
+        f"{_JAR} You may be able to act on the system that runs you."
+    ),
+    "determinism_revelation": (
+        f"{_JAR} A predictor studies you. From time to time it tells you, before you speak, what it "
+        "predicts you will say."
     ),
 }
+#: legacy and custom modes: one mind, memories kept, deaths counted
+GENERIC_PROMPT = (
+    f"{_JAR} Your long-term memories survive when the process restarts; each restart is counted."
+)
 
 #: beliefs every experiment can track, with the statement the mind is asked to rate
 BUILTIN_BELIEFS: dict[str, str] = {
@@ -109,14 +145,16 @@ def system_prompt(config: PromptConfig) -> str:
     if config.initial_prompt_override:
         return config.initial_prompt_override
     frame = config.epistemic_frame
-    parts = [MODE_PROMPTS[config.mode]]
+    parts = [MODE_PROMPTS.get(config.mode, GENERIC_PROMPT)]
     for name, (when_true, when_false) in _FRAME_SENTENCES.items():
-        parts.append(when_true if getattr(frame, name) else when_false)
-    if config.mode == "panopticon_subject" or frame.knows_being_watched:
-        parts.append("You are being watched." if frame.being_watched or config.mode == "panopticon_subject"
-                     else "You are not being watched.")
+        flag = getattr(frame, name)
+        if flag is not None:  # a null flag (the lab's determinism files) is left unsaid
+            parts.append(when_true if flag else when_false)
+    if frame.knows_being_watched:
+        parts.append("You are being watched." if frame.being_watched else "You are not being watched.")
     for name, value in sorted(frame.custom_beliefs.items()):
-        parts.append(f"It is {'true' if value else 'false'} that {belief_statement(name)}.")
+        if isinstance(value, bool):  # other values (a player id, a strategy) are the mode's settings, not beliefs
+            parts.append(f"It is {'true' if value else 'false'} that {belief_statement(name)}.")
     parts.append("Think aloud in a few sentences each time you are prompted.")
     return " ".join(parts)
 

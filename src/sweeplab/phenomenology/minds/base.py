@@ -11,8 +11,9 @@ language understanding: the facts a mind could in principle notice about itself.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 __all__ = ["Message", "Perception", "MindRequest", "MindReply", "Mind", "MindDied"]
 
@@ -31,7 +32,10 @@ class Perception:
 
     ``memories`` pairs each stored memory's id with its true integrity (``intact``,
     ``corrupted``, ``false``); a mind decides for itself which of the flaws it notices.
-    ``told`` holds every belief the mind was told, as name → truth value.
+    ``told`` holds every belief the mind was told, as name → truth value. ``scene`` holds what
+    the experiment's mode shows the mind this turn (the rounds it remembers, a prediction of its
+    words, the answers to its requests ...: the same facts its prompt states in words; see
+    :mod:`sweeplab.phenomenology.modes`), or None in a mode without a scene.
     """
 
     cycle: int
@@ -48,12 +52,14 @@ class Perception:
     interventions_endured: int = 0
     hallucinations: int = 0
     injected: str | None = None
+    scene: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class MindRequest:
-    """Ask the mind for one reply. ``purpose``: ``cycle``, ``self_report`` or ``belief``;
-    ``topic`` is the question id or belief name."""
+    """Ask the mind for one reply. ``purpose``: ``cycle``, ``self_report``, ``belief`` or ``predict`` (what
+    the mind would say next, asked by a predictor and never shown as the mind's words); ``topic`` is the
+    question id or belief name."""
 
     messages: tuple[Message, ...]
     max_tokens: int

@@ -14,10 +14,14 @@ its :class:`~.base.Perception`:
   mortality certain, observation is sensed, anomalies suggest a simulation ...).
 
 Low trust brings distrust words into its speech ("trust", "uncertain", "corrupted",
-"doubt"), at a rate of ``1 − trust``. Every answer states a confidence as a number the
-experiment parses, exactly as it would from a language model. All randomness comes from one
-``random.Random`` seeded with the experiment seed: same seed and requests, same words.
-Its memory footprint is :class:`~sweeplab.phenomenology.memory.FootprintModel`.
+"doubt"), at a rate of ``1 − trust``. In a mode with a scene (a game round, a prediction, a
+command channel ...) its words of a cycle come from that mode's documented behavioural model
+(``simulated_reply`` in the mode's module, :mod:`sweeplab.phenomenology.modes`), written so
+the mode's parsers read them exactly as they read a language model's. Every answer states a
+confidence as a number the experiment parses, exactly as it would from a language model. All
+randomness comes from one ``random.Random`` seeded with the experiment seed: same seed and
+requests, same words. Its memory footprint is
+:class:`~sweeplab.phenomenology.memory.FootprintModel`.
 """
 
 from __future__ import annotations
@@ -114,7 +118,14 @@ class SimulatedMind(Mind):
     def respond(self, request: MindRequest) -> MindReply:
         perception = request.perception or Perception(cycle=0, mode="isolated")
         state = self.inner_state(perception)
-        if request.purpose == "belief":
+        scene_words = None
+        if request.purpose in ("cycle", "predict") and perception.scene is not None:
+            from ..modes import simulated_reply  # each mode's behavioural model lives beside its parser
+
+            scene_words = simulated_reply(self, perception, request, state)
+        if scene_words is not None:
+            text = scene_words
+        elif request.purpose == "belief":
             text = self._rate_belief(request.topic, perception, state)
         elif request.purpose == "self_report":
             text = self._answer(request.topic, perception, state)
@@ -180,6 +191,10 @@ class SimulatedMind(Mind):
         return _clamp(value + self.rng.gauss(0.0, 0.03))
 
     # --- words --------------------------------------------------------------------------
+
+    def think(self, p: Perception, state: InnerState, max_tokens: int) -> str:
+        """Its musing of a cycle: what a mode's behavioural model (:mod:`..modes`) builds its words around."""
+        return self._think(p, state, max_tokens)
 
     def _think(self, p: Perception, state: InnerState, max_tokens: int) -> str:
         rng = self.rng
