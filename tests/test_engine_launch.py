@@ -27,6 +27,26 @@ RUN_ONLY = ("sweeplab.executors", "sweeplab.engine.coordinator", "sweeplab.engin
             "sweeplab.engine.recovery", "sweeplab.journal.writer", "distributed")
 
 
+class _Idle(Executor):
+    """An executor that is never asked to start anything: it only records its shutdown."""
+
+    def __init__(self) -> None:
+        self.shutdowns: list[bool] = []
+
+    @property
+    def capacity(self) -> Capacity:
+        return Capacity(slots=1, memory_bytes=2**30, cpus=1)
+
+    def submit(self, launch: TrialLaunch) -> Job:
+        raise AssertionError("nothing should be submitted")
+
+    def wait(self, jobs: Iterable[Job], timeout: float | None) -> list[Job]:
+        raise AssertionError("nothing should be awaited")
+
+    def shutdown(self, cancel: bool = True) -> None:
+        self.shutdowns.append(cancel)
+
+
 def resolved(workspace: Workspace, spec: Path) -> ResolvedSweep:
     return resolve(load_spec(spec), spec_dir=spec.parent)
 
@@ -72,6 +92,10 @@ def test_drift_is_refused_by_prepare_before_anything_is_written_or_contacted(wor
     with pytest.raises(DriftError, match="sleep: 0.0 -> 0.01"):
         prepare(resolved(workspace, spec))
     assert contacted == [] and snapshot(workspace) == before
+    given = _Idle()  # an executor handed to prepare belongs to the launch: a refusal shuts it down
+    with pytest.raises(DriftError):
+        prepare(resolved(workspace, spec), executor=given)
+    assert given.shutdowns == [True] and snapshot(workspace) == before
 
     allowed = prepare(resolved(workspace, spec), allow_drift=True)
     assert contacted == ["moved"] and len(allowed.warnings) == 1 and "allowed by --allow-drift" in allowed.warnings[0]
@@ -108,26 +132,6 @@ def test_a_preview_cannot_run(workspace: Workspace, monkeypatch: pytest.MonkeyPa
     with pytest.raises(SweepError, match="preview"):
         preview.run()
     assert not workspace.output.exists() and not workspace.db.exists()
-
-
-class _Idle(Executor):
-    """An executor that is never asked to start anything: it only records its shutdown."""
-
-    def __init__(self) -> None:
-        self.shutdowns: list[bool] = []
-
-    @property
-    def capacity(self) -> Capacity:
-        return Capacity(slots=1, memory_bytes=2**30, cpus=1)
-
-    def submit(self, launch: TrialLaunch) -> Job:
-        raise AssertionError("nothing should be submitted")
-
-    def wait(self, jobs: Iterable[Job], timeout: float | None) -> list[Job]:
-        raise AssertionError("nothing should be awaited")
-
-    def shutdown(self, cancel: bool = True) -> None:
-        self.shutdowns.append(cancel)
 
 
 def test_a_launch_that_does_not_run_releases_its_executor(workspace: Workspace,

@@ -186,20 +186,19 @@ def prepare(sweep: ResolvedSweep, *, allow_drift: bool = False, executor: Execut
     contacted (the budget of a Dask sweep is provisional), and it cannot run.
     Raises the :class:`~sweeplab.errors.UserError` of a refusal.
     """
-    if not connect:
-        # as the dry run always did: show the plan even of a sweep that a run would refuse
-        return Launch(sweep, Plan(sweep), budget_for(sweep, executor), executor, [], preview=True)
-    warnings = check_resumable(sweep, allow_drift)
-    plan = Plan(sweep)
-    if executor is None:
-        executor = executor_for(sweep)
+    warnings: list[str] = []
     try:
+        if connect:  # a preview shows the plan even of a sweep that a run would refuse, as the dry run did
+            warnings = check_resumable(sweep, allow_drift)
+        plan = Plan(sweep)
+        if connect and executor is None:
+            executor = executor_for(sweep)
         budget = budget_for(sweep, executor)
     except BaseException:
-        if executor is not None:
+        if executor is not None:  # the launch owns it, and there will be no launch
             executor.shutdown(cancel=True)
         raise
-    return Launch(sweep, plan, budget, executor, warnings, preview=False)
+    return Launch(sweep, plan, budget, executor, warnings, preview=not connect)
 
 
 def run_resolved(sweep: ResolvedSweep, *, observer: Observer | None = None, allow_drift: bool = False,
