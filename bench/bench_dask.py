@@ -22,8 +22,8 @@ from pathlib import Path
 
 from bench_engine import TRIVIAL, machine, sweep_in
 
+from sweeplab.engine.launch import run_resolved
 from sweeplab.executors.dask import DaskExecutor
-from sweeplab.sweep import run_resolved
 
 N = 100
 

@@ -26,11 +26,11 @@ import time
 from pathlib import Path
 
 from sweeplab.engine.folder import stored_sweep_config
+from sweeplab.engine.launch import run_resolved
 from sweeplab.journal.writer import Journal
 from sweeplab.planning.plan import Plan
 from sweeplab.planning.resolve import resolve
 from sweeplab.planning.spec import spec_from_mapping
-from sweeplab.sweep import run_resolved
 
 PY = sys.executable
 HERE = Path(__file__).resolve().parent
