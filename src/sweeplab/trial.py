@@ -8,18 +8,36 @@ from __future__ import annotations
 
 import enum
 import json
+import math
+import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 __all__ = ["Trial", "TrialLaunch", "TrialResult", "TrialStatus", "FINAL_STATUSES", "RETRYABLE_STATUSES",
-           "canonical_json", "utc_now"]
+           "canonical_json", "utc_now", "numeric_metrics"]
 
 
 def canonical_json(value: Any) -> str:
     """The one JSON spelling used for hashing, storing and comparing values (sorted keys, no spaces,
     text as it is). A trial's key is a hash of it: it must never change."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def numeric_metrics(values: Mapping[Any, Any]) -> dict[str, float]:
+    """The metrics a trial reports: the finite numbers of ``values``; bools become 0/1, the rest is dropped.
+
+    >>> numeric_metrics({"loss": 0.5, "ok": True, "name": "x", "nested": {"a": 1}, "bad": float("nan")})
+    {'loss': 0.5, 'ok': 1}
+    """
+    kept: dict[str, float] = {}
+    for name, value in values.items():
+        if isinstance(value, numbers.Integral):  # bool included: True -> 1
+            kept[str(name)] = int(value)
+        elif isinstance(value, numbers.Real) and math.isfinite(float(value)):
+            kept[str(name)] = float(value)
+    return kept
 
 
 def utc_now() -> str:

@@ -17,17 +17,14 @@ from __future__ import annotations
 import enum
 import json
 import logging
-import math
-import numbers
 import os
 import signal
 import socket
 import time
-from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from ..trial import TrialLaunch, TrialResult, TrialStatus
+from ..trial import TrialLaunch, TrialResult, TrialStatus, numeric_metrics
 from .base import METRICS_NAME, STDERR_NAME, STDOUT_NAME
 
 __all__ = [
@@ -38,7 +35,6 @@ __all__ = [
     "EndReason",
     "build_result",
     "classify",
-    "numeric_metrics",
     "read_metrics",
     "result_without_process",
     "start_failure_result",
@@ -76,23 +72,6 @@ class EndReason(str, enum.Enum):
 def utc_iso(epoch: float) -> str:
     """``epoch`` seconds as an ISO 8601 UTC timestamp (``2026-01-31T12:00:00.123456+00:00``)."""
     return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat()
-
-
-def numeric_metrics(values: Mapping[str, Any]) -> dict[str, float]:
-    """Keep the finite numbers of ``values``; bools become 0/1, everything else is dropped.
-
-    >>> numeric_metrics({"loss": 0.5, "ok": True, "name": "x", "nested": {"a": 1}, "bad": float("nan")})
-    {'loss': 0.5, 'ok': 1}
-    """
-    kept: dict[str, float] = {}
-    for name, value in values.items():
-        if isinstance(value, bool):
-            kept[str(name)] = int(value)
-        elif isinstance(value, numbers.Integral):
-            kept[str(name)] = int(value)
-        elif isinstance(value, numbers.Real) and math.isfinite(float(value)):
-            kept[str(name)] = float(value)
-    return kept
 
 
 def _read_tail(path: str | os.PathLike[str], max_bytes: int) -> str:

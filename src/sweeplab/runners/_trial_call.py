@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import math
-import numbers
 import os
 import sys
 import traceback
@@ -24,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..trial import numeric_metrics
 
 
 class CallContext:
@@ -68,16 +67,6 @@ def _load_function(spec: str) -> Callable[..., Any]:
     if not callable(target):
         raise _Unusable(f"{spec!r} is not callable")
     return target
-
-
-def _numbers(values: Mapping[Any, Any]) -> dict[str, float]:
-    kept: dict[str, float] = {}
-    for name, value in values.items():
-        if isinstance(value, numbers.Integral):  # bool included: True -> 1
-            kept[str(name)] = int(value)
-        elif isinstance(value, numbers.Real) and math.isfinite(float(value)):
-            kept[str(name)] = float(value)
-    return kept
 
 
 def _write_metrics(trial_dir: Path, metrics: dict[str, float]) -> None:
@@ -130,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
               "expected a mapping of metric names to numbers (or None)", file=sys.stderr)
         return 1
     context.trial_dir.mkdir(parents=True, exist_ok=True)
-    _write_metrics(context.trial_dir, _numbers(returned))
+    _write_metrics(context.trial_dir, numeric_metrics(returned))
     return 0
 
 
