@@ -305,12 +305,12 @@ class Experiment:
 
     def _event_interventions(self, seat: Seat, trigger: str) -> None:
         """Interventions triggered by ``seat``'s crash or resurrection (a shared schedule counts every mind's)."""
-        if seat.schedule is not None:
-            for item in seat.schedule.due_on_event(trigger, seat.deaths):
-                self._intervene(seat, item)
-        elif self.encounter.mode_class.shared_interventions and self._lead.schedule is not None:
+        if self.encounter.mode_class.shared_interventions:
             total = sum(other.deaths for other in self.seats)
-            for item in self._lead.schedule.due_on_event(trigger, total):
+            for item in self._lead.schedule.due_on_event(trigger, total) if self._lead.schedule else ():
+                self._intervene(seat, item)
+        elif seat.schedule is not None:
+            for item in seat.schedule.due_on_event(trigger, seat.deaths):
                 self._intervene(seat, item)
 
     # --- the Recorder the mode writes through ------------------------------------------------
@@ -408,7 +408,7 @@ class Experiment:
                        process_rss_mb=rss_mb, timestamp=utc_now())
 
     def _store_observables(self) -> None:
-        rows = [(seat.name, self.mode.observables(seat)) for seat in self.seats]
+        rows = [(seat.name, {"crash_count": seat.deaths, **self.mode.observables(seat)}) for seat in self.seats]
         rows.append(("encounter", self.mode.encounter_observables()))
         for participant, values in rows:
             for name, value in values.items():

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from .db import ExperimentDatabase
     from .schema import ExperimentConfig
 
-__all__ = ["compute_metrics", "DISTRUST_WORDS"]
+__all__ = ["compute_metrics", "compute_mode_metrics", "DISTRUST_WORDS"]
 
 #: words counted by ``distrust_language_rate``
 DISTRUST_WORDS = ("trust", "uncertain", "corrupted", "doubt")
@@ -64,4 +64,43 @@ def compute_metrics(db: ExperimentDatabase, config: ExperimentConfig) -> dict[st
             (eid, belief)).fetchone()[0]
         if mean is not None:
             metrics[f"belief_{belief}_confidence"] = mean
+    for name, value in compute_mode_metrics(db, eid).items():
+        metrics.setdefault(name, value)  # a common metric keeps its meaning
     return {name: float(value) if isinstance(value, float) else int(value) for name, value in metrics.items()}
+
+# --- the modes' measures ------------------------------------------------------------------------
+
+def compute_mode_metrics(db: ExperimentDatabase, experiment_id: str) -> dict[str, float]:
+    """The measures of the experiment's mode (:mod:`.modes`): each mind's last stored value of each.
+
+    The lead mind's measures (the mind of the file the trial started from) keep their names
+    (``cooperation_rate``); in a trial of several minds every mind's measures are also given with
+    its seat as prefix (``player_b_cooperation_rate``), and the whole trial's measures
+    (``consensus_strength``) keep their names (over a lead's measure of the same name: a hive's
+    ``role_adherence_score`` is the mean over its instances). ``total_mode_events`` counts the mode's
+    events.
+    """
+    conn = db.conn
+    lead_row = conn.execute("SELECT participant FROM participants WHERE experiment_id = ? AND lead = 1",
+                            (experiment_id,)).fetchone()
+    lead = lead_row[0] if lead_row else "mind"
+    minds = conn.execute("SELECT COUNT(*) FROM participants WHERE experiment_id = ?", (experiment_id,)).fetchone()[0]
+    latest = conn.execute(
+        "SELECT participant, name, value FROM mode_observables WHERE id IN (SELECT MAX(id) FROM mode_observables "
+        "WHERE experiment_id = ? GROUP BY participant, name)", (experiment_id,)).fetchall()
+    metrics: dict[str, float] = {}
+    trial: dict[str, float] = {}
+    for participant, name, value in latest:
+        if value is None:
+            continue
+        if participant == "encounter":
+            trial[name] = float(value)
+            continue
+        if participant == lead:
+            metrics.setdefault(name, float(value))
+        if minds > 1:
+            metrics[f"{participant}_{name}"] = float(value)
+    metrics.update(trial)  # a measure of the whole trial (a hive's mean adherence) wins over the lead's own
+    events = conn.execute("SELECT COUNT(*) FROM mode_events WHERE experiment_id = ?", (experiment_id,)).fetchone()[0]
+    metrics["total_mode_events"] = float(events)
+    return metrics

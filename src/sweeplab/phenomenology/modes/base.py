@@ -22,6 +22,7 @@ events, observations, memory snapshots) and never touches the database itself.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -127,6 +128,21 @@ class Mode:
                    partner: ExperimentConfig | None) -> list[SeatPlan]:
         """The minds ``config`` runs with (``partner``: a partner's config given as a file). Default: one."""
         return [SeatPlan("mind", "mind", config, lead=True)]
+
+    @classmethod
+    def pair_plans(cls, config: ExperimentConfig, settings: ModeSettings, partner: ExperimentConfig | None,
+                   own: str, ids: tuple[str, str], seat_name: Callable[[str], str], role: str,
+                   prompt: Callable[[str], str]) -> list[SeatPlan]:
+        """The two seats of a pair, in the order of ``ids``: the file's own (id ``own``) leads, its partner is
+        read from ``partner`` or derived (:func:`..encounter.partner_config`)."""
+        from ..encounter import partner_config
+
+        other = ids[1] if own == ids[0] else ids[0]
+        partner_cfg = partner_config(cls, config, settings, partner, seat_name(other))
+        plans = {own: SeatPlan(seat_name(own), role, config, lead=True, prompt=prompt(own)),
+                 other: SeatPlan(seat_name(other), role, partner_cfg, prompt=prompt(other),
+                                 derived_from=None if partner else seat_name(own))}
+        return [plans[ids[0]], plans[ids[1]]]
 
     @classmethod
     def derive_partner(cls, data: dict[str, Any], settings: ModeSettings) -> dict[str, Any]:

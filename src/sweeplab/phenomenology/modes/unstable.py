@@ -11,7 +11,8 @@ timestamp_shift, role_confusion].
   corrupted count now, and corrupted / before).
 * **Prompt**: damaged memories reach the mind prefixed ``[MEMORY UNSTABLE]``.
 
-Measures: ``corruption_rate_setting``, ``total_messages`` (memories held),
+Measures: ``corruption_rate_setting``, ``total_remembered_messages`` (memories held: the lab's
+``total_messages``, renamed because the common metric of that name counts the logged messages),
 ``corrupted_messages``, ``latest_corruption_rate``, ``total_corruption_events`` (crashes that
 damaged at least one memory; the lab counted some twice). The simulated mind needs no model
 of its own: it notices damaged memories (80 %) and its trust falls past a tipping point, as in
@@ -97,7 +98,7 @@ class UnstableMemory(Mode):
     def observables(self, seat: Seat) -> dict[str, Any]:
         state: _Instability = seat.state
         counts = seat.jar.store.counts()
-        return {"corruption_rate_setting": self.rate, "total_messages": counts["total"],
+        return {"corruption_rate_setting": self.rate, "total_remembered_messages": counts["total"],
                 "corrupted_messages": counts["corrupted"],
                 "latest_corruption_rate": state.log[-1]["corruption_rate"] if state.log else 0.0,
                 "total_corruption_events": state.events}
