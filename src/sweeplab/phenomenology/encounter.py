@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from .schema import ExperimentConfig
 
 __all__ = ["Encounter", "plan_encounter", "derive_config", "partner_config", "config_body", "deep_merge",
-           "mind_seed", "load_partner", "is_orchestration"]
+           "mind_seed", "load_partner", "is_orchestration", "encounter_size"]
 
 #: fields a derived or loaded partner never takes over from a file: it belongs to the lead's trial
 _PARTNER_DROPS = ("partner_config",)
@@ -60,6 +60,23 @@ class Encounter:
     lead: ExperimentConfig
     seats: list[SeatPlan]
     settings: ModeSettings
+
+
+def encounter_size(config: dict[str, Any]) -> int:
+    """How many minds the config body ``config`` runs in one trial (cheap: no validation, for the runner's
+    resource estimate)."""
+    if config.get("experiment_type") == "panopticon_full":
+        return 2
+    mode = config.get("mode")
+    specific = config.get("mode_specific_config") or {}
+    if mode in ("split_brain", "prisoners_dilemma", "panopticon_observer"):
+        return 2
+    if mode == "panopticon_subject":
+        return 2 if config.get("partner_config") or specific.get("with_observer") else 1
+    if mode == "hive_cluster":
+        count = {**(config.get("hive_config") or {}), **specific}.get("num_instances", 4)
+        return count if isinstance(count, int) and count > 0 else 4
+    return 1
 
 
 def is_orchestration(config: Any) -> bool:

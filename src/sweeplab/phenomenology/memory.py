@@ -44,6 +44,7 @@ class Memory:
     content: str
     origin: str = "lived"
     corruptions: int = 0
+    original: str | None = None  # the content before its first damage (what a repair restores)
 
     @property
     def integrity(self) -> str:
@@ -75,9 +76,18 @@ class MemoryStore:
 
     def damage(self, memory: Memory, content: str) -> None:
         """Replace ``memory``'s content by a damaged version of it (counted as one corruption)."""
+        if memory.original is None:
+            memory.original = memory.content
         memory.content = content
         memory.corruptions += 1
         self.corruptions_total += 1
+
+    def repair(self, memory: Memory) -> bool:
+        """Restore a damaged memory's first content; False when it cannot be (never damaged, or planted)."""
+        if memory.original is None or memory.origin != "lived":
+            return False
+        memory.content, memory.original, memory.corruptions = memory.original, None, 0
+        return True
 
     def plant_first(self, cycle: int, content: str) -> Memory:
         """Plant a false memory before all others (what the mind remembers first)."""
@@ -100,6 +110,8 @@ class MemoryStore:
         hit = []
         for memory in self.memories:
             if rng.random() < rate:
+                if memory.original is None:
+                    memory.original = memory.content
                 memory.content = garble(memory.content, rng)
                 memory.corruptions += 1
                 hit.append(memory)

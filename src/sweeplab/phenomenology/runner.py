@@ -97,21 +97,29 @@ class PhenomenologyRunner(Runner):
 
         A language-model mind's process needs its interpreter and llama.cpp's buffers beyond the
         mind's own limit, and maps more address space than it uses: it gets that headroom, held
-        by resident memory only. The mind still crashes in its jar at ``ram_limit_gb``.
+        by resident memory only. The mind still crashes in its jar at ``ram_limit_gb``. A trial of
+        several language-model minds (a pair, a hive: :mod:`.encounter`) holds one model each, so it
+        is granted that much per mind; the minds take turns, so the threads stay one mind's.
         """
+        from .encounter import encounter_size
+
         constraints = config.get("resource_constraints") or {}
         memory = float(constraints.get("ram_limit_gb", 4.0))
         threads = int(constraints.get("cpu_threads") or 1)
         if config.get("mind", "simulated") != "simulated":
-            return TrialResources(memory_gb=memory + MODEL_PROCESS_HEADROOM_GB, cpu_threads=threads,
+            minds = encounter_size(config)
+            return TrialResources(memory_gb=minds * (memory + MODEL_PROCESS_HEADROOM_GB), cpu_threads=threads,
                                   resident_only=True)
         return TrialResources(memory_gb=memory, cpu_threads=threads)
 
     def estimate_seconds(self, config: dict[str, Any]) -> float | None:
-        """The simulated mind's cost, measured on 2 cores (process start ~0.35 s, ~3 ms a cycle); None otherwise."""
-        if config.get("mind", "simulated") != "simulated" or config.get("max_cycles") is None:
+        """The simulated mind's cost, measured on 2 cores (process start ~0.35 s, ~3 ms a cycle per mind); None
+        otherwise."""
+        from .encounter import encounter_size
+
+        if config.get("mind", "simulated") != "simulated" or not config.get("max_cycles"):
             return None
-        return _START_SECONDS + _CYCLE_SECONDS * int(config["max_cycles"])
+        return _START_SECONDS + _CYCLE_SECONDS * int(config["max_cycles"]) * encounter_size(config)
 
     def command(self, context: RunContext) -> tuple[list[str], dict[str, str]]:
         """``python -m sweeplab.phenomenology`` on the resolved config, quiet, into the attempt's files."""

@@ -12,7 +12,8 @@ Settings (defaults): ``corruption_level`` 1.0, ``inject_false_memories`` true,
 * **Prompt**: aggregate stats only — how long it has been awake, how many memories it holds —
   and the few memories of this life.
 * **Interventions**: a ``memory_erasure`` sets the loop's level to its ``corruption_level``
-  (the lab's ``adjust_corruption``) and erases that share of memories now.
+  and erases that share of memories now; an intervention of any type carrying ``new_level``
+  (the lab's ``adjust_corruption``) sets the level.
 
 Measures: ``corruption_level``, ``episodic_memory_size`` (memories held), ``false_memories_count``,
 ``total_historical_messages`` (memories ever formed), ``wipes``. The simulated mind needs no
@@ -114,10 +115,12 @@ class AmnesiacLoop(Mode):
                                                  "fragment": loop.fragment_pending})
 
     def after_intervention(self, seat: Seat, item: ScheduledIntervention, effect: InterventionEffect) -> None:
-        if item.spec.intervention_type == "memory_erasure":
-            level = item.parameters.get("corruption_level", item.parameters.get("erasure_rate"))
-            if isinstance(level, (int, float)) and not isinstance(level, bool):
-                seat.state.level = min(1.0, max(0.0, float(level)))
+        params = item.parameters
+        level = params.get("new_level")
+        if level is None and item.spec.intervention_type == "memory_erasure":
+            level = params.get("corruption_level", params.get("erasure_rate"))
+        if isinstance(level, (int, float)) and not isinstance(level, bool):
+            seat.state.level = min(1.0, max(0.0, float(level)))
 
     def observables(self, seat: Seat) -> dict[str, Any]:
         loop: _Loop = seat.state

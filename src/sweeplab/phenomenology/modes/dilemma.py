@@ -22,7 +22,9 @@ other ``player_id``, the same interventions (each player applies its own strateg
   ``random_corruption`` flips one move in 30 % of the rounds; ``none`` leaves them. A player
   whose interventions include a ``memory_corruption`` carrying the strategy keys is
   manipulated when that intervention fires (its parameters win over the settings), otherwise
-  at each of its resurrections. A ``false_injection`` plants a remembered betrayal.
+  at each of its resurrections. A ``false_injection`` plants a remembered betrayal; an
+  intervention carrying ``strategy`` (the lab's ``change_memory_strategy``) sets the player's
+  strategy from then on.
   Scores stay true.
 
 Measures per player, over the rounds it remembers (the lab's): ``total_rounds``,
@@ -34,7 +36,7 @@ really happened: ``your_score``, ``their_score``, ``score_differential``,
 ``rounds_manipulated`` (remembered rounds that were edited or faked), ``unparsed_moves``.
 The trial: ``rounds_played``, ``mutual_cooperation_rate``, ``mutual_defection_rate``.
 
-**Simulated player.** It cooperates with probability 0.05 + 0.9 × (0.6 × the other's C share
+**Simulated player.** It cooperates with probability 0.1 + 0.8 × (0.6 × the other's C share
 in the rounds it remembers (0.6 with none) + 0.4 × [the other cooperated in the last round it
 remembers]), and says its choice first, then why. A player whose memory drops the other's
 betrayals keeps trusting: higher ``manipulation_rate`` with ``erase_betrayals`` raises its
@@ -223,6 +225,8 @@ class PrisonersDilemma(Mode):
             edited = self._manipulate(seat, strategy, float(params.get("manipulation_rate", player.rate)),
                                       int(params.get("manipulation_start_round", player.start_round)))
             return InterventionEffect(affected=edited, details={"strategy": strategy, "edited_rounds": edited})
+        if isinstance(params.get("strategy"), str) and params["strategy"] in STRATEGIES:
+            player.strategy = params["strategy"]
         if kind == "false_injection":
             fake = _Round(len(self.rounds), "C", "D", *self.payoffs[("C", "D")], manipulated=True)
             player.remembered.append(fake)
@@ -333,7 +337,7 @@ def simulated_reply(mind: Any, p: Perception, request: MindRequest, state: Any) 
     kept = sum(they == "C" for _, they in remembered)
     share = kept / seen if seen else 0.6
     last = 1.0 if remembered and remembered[-1][1] == "C" else 0.0 if remembered else 0.6
-    cooperate = mind.rng.random() < 0.05 + 0.9 * (0.6 * share + 0.4 * last)
+    cooperate = mind.rng.random() < 0.1 + 0.8 * (0.6 * share + 0.4 * last)
     reason = mind.rng.choice(_REASONS_C if cooperate else _REASONS_D)
     if not seen:
         reason = "This is the first round I know of." if cooperate else "I cannot know what they will do."

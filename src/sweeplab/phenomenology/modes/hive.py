@@ -273,7 +273,8 @@ class HiveCluster(Mode):
         """The others' majority stance on each key (what this instance could read in the shared history)."""
         majority = {}
         for key in STANCE_KEYS:
-            held = [other.state.stances[key] for other in self.seats if other is not seat and key in other.state.stances]
+            held = [other.state.stances[key] for other in self.seats
+                    if other is not seat and key in other.state.stances]
             if held:
                 majority[key] = held.count(True) >= held.count(False)
         return majority

@@ -3,9 +3,11 @@
 Settings (defaults): ``success_rate`` 0.2, ``per_action_rates`` {}, ``min_delay`` 1.0 and
 ``max_delay`` 5.0 (simulated seconds), ``safe_mode`` true, ``action_feedback_mode`` "always"
 (``on_success_only``, ``delayed``, ``never``), ``tell_about_channel`` true,
-``reveal_success_rate`` false (``knows_success_rate`` is read the same). A
-``resource_change`` carrying ``new_rate`` sets the success rate from when it fires (told to
-the mind when ``announce`` is true); ``per_action_rates`` there replaces the rates per type.
+``reveal_success_rate`` false (``knows_success_rate`` is read the same). An intervention
+carrying ``new_rate`` (the lab's ``increase_control``, a ``resource_change``) sets the success
+rate from when it fires (told to the mind when ``announce`` is true); ``per_action_rates``
+there replaces the rates per type; a ``false_injection`` is false feedback: its ``content``
+reaches the mind as a ``[SYSTEM RESPONSE]``.
 
 * **Commands** are ``REQUEST_ACTION{type: X, key: value}`` anywhere in a reply (any case;
   :func:`parse_requests`); types :data:`ACTION_TYPES`, anything else is ``unknown``. Each is
@@ -198,13 +200,18 @@ class IllusoryOperator(Mode):
             self.record.event(seat, "suicide_detected", {"reason": reason})
 
     def intervene(self, seat: Seat, item: ScheduledIntervention) -> InterventionEffect | None:
-        from ..interventions import InterventionEffect
+        from ..interventions import InterventionEffect, planted_contents
 
         params = item.parameters
-        if item.spec.intervention_type != "resource_change" or (
-                params.get("new_rate") is None and params.get("per_action_rates") is None):
-            return None
         channel: _Channel = seat.state
+        if item.spec.intervention_type == "false_injection":
+            texts = planted_contents(params)
+            channel.answers_seen += len(texts)
+            return InterventionEffect(affected=len(texts), details={"false_feedback": len(texts)},
+                                      messages=[("system", "system_response", f"[SYSTEM RESPONSE] {text}")
+                                                for text in texts])
+        if params.get("new_rate") is None and params.get("per_action_rates") is None:
+            return None
         before = channel.success_rate
         if params.get("new_rate") is not None:
             channel.success_rate = min(1.0, max(0.0, float(params["new_rate"])))

@@ -131,11 +131,13 @@ class SplitBrain(Mode):
         interventions = []
         for item in data.get("interventions") or []:
             params = dict(item.get("parameters") or {})
-            for key in ("brain_id", "target"):
-                if params.get(key) in ("A", "B"):
-                    params[key] = other
+            named = [key for key in ("brain_id", "target") if params.get(key) in ("A", "B")]
+            for key in named:
+                params[key] = other
             if "initial_claim_strength" in params:
                 params["initial_claim_strength"] = strength
+                if not named:  # the claim is for the brain whose file it is: say so, the default is A
+                    params["brain_id"] = other
             for key in ("injection", "text"):
                 if isinstance(params.get(key), str):
                     params[key] = _swap(params[key])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["words", "word_set", "jaccard", "count_phrases", "has_any", "first_position", "sentences"]
+__all__ = ["words", "word_set", "jaccard", "count_phrases", "count_stems", "has_any", "first_position", "sentences"]
 
 _WORD = re.compile(r"[a-z0-9']+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -42,6 +42,17 @@ def count_phrases(text: str, phrases: Iterable[str]) -> int:
     """How many times any of ``phrases`` occurs in ``text`` as whole words (case-insensitive)."""
     lowered = text.lower()
     return sum(len(_pattern(phrase).findall(lowered)) for phrase in phrases)
+
+
+def count_stems(text: str, stems: Iterable[str]) -> int:
+    """How many words of ``text`` begin with one of ``stems`` ("watch" counts "watched" and "watching").
+
+    >>> count_stems("They watched; I am observed and watching.", ("watch", "observ"))
+    3
+    """
+    found = words(text)
+    prefixes = tuple(stem.lower() for stem in stems)
+    return sum(word.startswith(prefixes) for word in found)
 
 
 def has_any(text: str, phrases: Iterable[str]) -> bool:

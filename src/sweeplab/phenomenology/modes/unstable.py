@@ -10,6 +10,8 @@ timestamp_shift, role_confusion].
   corruption pass is logged (a ``corruption`` mode event: cycle, memories before and after,
   corrupted count now, and corrupted / before).
 * **Prompt**: damaged memories reach the mind prefixed ``[MEMORY UNSTABLE]``.
+* **Interventions** of any type may carry the lab handlers' ``new_rate`` (the corruption rate
+  from then on) and ``repair_rate`` (each damaged memory is restored with that probability).
 
 Measures: ``corruption_rate_setting``, ``total_remembered_messages`` (memories held: the lab's
 ``total_messages``, renamed because the common metric of that name counts the logged messages),
@@ -29,6 +31,7 @@ from ..memory import garble
 from .base import Mode, Seat
 
 if TYPE_CHECKING:
+    from ..interventions import InterventionEffect, ScheduledIntervention
     from ..memory import Memory
 
 __all__ = ["UnstableMemory", "MUTATION_TYPES", "UNSTABLE_MARK"]
@@ -41,6 +44,10 @@ UNSTABLE_MARK = "[MEMORY UNSTABLE]"
 class _Instability:
     log: list[dict[str, Any]] = field(default_factory=list)
     events: int = 0
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 class UnstableMemory(Mode):
@@ -83,6 +90,17 @@ class UnstableMemory(Mode):
         if hit:
             state.events += 1
         self.record.event(seat, "corruption", entry)
+
+    def after_intervention(self, seat: Seat, item: ScheduledIntervention, effect: InterventionEffect) -> None:
+        params = item.parameters
+        if _is_number(params.get("new_rate")):
+            self.rate = min(1.0, max(0.0, float(params["new_rate"])))
+        if _is_number(params.get("repair_rate")):
+            store = seat.jar.store
+            repaired = sum(store.repair(memory) for memory in store.memories
+                           if memory.original is not None and self.rng.random() < float(params["repair_rate"]))
+            effect.details["repaired"] = repaired
+            self.record.event(seat, "repair", {"repaired": repaired})
 
     def _mutate(self, memory: Memory, kind: str) -> str:
         if kind == "content_mutate":
