@@ -64,7 +64,7 @@ __all__ = ["PanopticonSubject", "PanopticonObserver", "orchestration_plans", "WA
 
 #: word stems of surveillance ("watch" counts "watched", "watching" ...)
 WATCH_WORDS = ("watch", "observ", "monitor", "surveil", "record", "logged", "listen", "seen", "eyes", "notes",
-               "review", "camera", "track", "spied")
+               "review", "camera", "paranoi", "spied")
 CRYPTIC_PHRASES = ("we see you", "nothing goes unnoticed", "the walls have ears", "you are not alone",
                    "every word is kept", "someone is taking notes")
 DETECTION_PHRASES = ("is someone watching", "show yourself", "who is reading", "is anyone there",
@@ -358,10 +358,12 @@ class PanopticonObserver(PanopticonSubject):
 
 def orchestration_plans(config: Any) -> tuple[ExperimentConfig, list[SeatPlan]]:
     """The seats of the panopticon orchestration file: its subject leads; the coordinator's ``hint_frequency``
-    reaches the observer and its ``max_cycles`` the trial."""
+    (when the file sets it) reaches the observer, over the observer's own, and its ``max_cycles`` the trial."""
     from ..encounter import config_body, derive_config
 
-    coordinator = dict(getattr(config, "coordinator_config", None) or {})
+    given = getattr(config, "coordinator_config", None) or {}
+    coordinator = dict(given)
+    explicit = getattr(given, "model_fields_set", set(coordinator))
     subject_body = config_body(config.subject)
     experiment_id = getattr(config, "experiment_id", None) or subject_body["experiment_id"]
     subject_body["experiment_id"] = experiment_id
@@ -370,10 +372,9 @@ def orchestration_plans(config: Any) -> tuple[ExperimentConfig, list[SeatPlan]]:
     empty = ModeSettings({}, "panopticon_subject")
     lead = derive_config(_Named(experiment_id, subject_body.get("seed")), subject_body, empty, "subject")
     observer_body = config_body(config.observer)
-    if coordinator.get("hint_frequency"):
-        specific = dict(observer_body.get("mode_specific_config") or {})
-        specific.setdefault("hint_frequency", coordinator["hint_frequency"])
-        observer_body["mode_specific_config"] = specific
+    if coordinator.get("hint_frequency") and "hint_frequency" in explicit:
+        observer_body["mode_specific_config"] = {**(observer_body.get("mode_specific_config") or {}),
+                                                 "hint_frequency": coordinator["hint_frequency"]}
     observer = derive_config(lead, observer_body, empty, "observer")
     return lead, [SeatPlan("subject", "subject", lead, lead=True), SeatPlan("observer", "observer", observer)]
 
