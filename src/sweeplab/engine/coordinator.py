@@ -230,8 +230,13 @@ class Coordinator:
         """Journal what the batch holds in one go, then tell events.jsonl and the observer; True if trials ended."""
         if batch.due is None:
             return False
-        journal.record(self.sweep.sweep_id, starts=batch.starts, ends=batch.ends)
+        refused = {(end.result.key, end.result.attempt): end
+                   for end in journal.record(self.sweep.sweep_id, starts=batch.starts, ends=batch.ends)}
         for ticket, result, final, retry_in in batch.announcements:
+            end = refused.get((result.key, result.attempt))
+            if end is not None:  # completed, but its rows could not be merged: failed, and final
+                self._completed_now -= 1
+                result, final, retry_in = end.result, True, None
             self._announce(events, ticket, result, final, retry_in)
         events.flush()
         ended = bool(batch.ends)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import JournalError
 
-__all__ = ["DDL", "SCHEMA_VERSION", "connect", "readonly_uri"]
+__all__ = ["DDL", "SCHEMA_VERSION", "connect", "readonly_uri", "is_storage_failure", "is_disk_full"]
 
 SCHEMA_VERSION = 1
 
@@ -74,6 +74,46 @@ CREATE TABLE IF NOT EXISTS attempts (
     PRIMARY KEY (sweep_id, key, attempt)
 );
 """
+
+
+# SQLite's primary result codes that mean the database file or its disk failed, not the SQL
+_STORAGE_CODES = frozenset({
+    5,   # SQLITE_BUSY
+    6,   # SQLITE_LOCKED
+    7,   # SQLITE_NOMEM
+    8,   # SQLITE_READONLY
+    10,  # SQLITE_IOERR
+    11,  # SQLITE_CORRUPT
+    13,  # SQLITE_FULL
+    14,  # SQLITE_CANTOPEN
+    15,  # SQLITE_PROTOCOL
+    26,  # SQLITE_NOTADB
+})
+_SQLITE_FULL = 13
+
+
+def _primary_code(exc: BaseException) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
+
+
+def is_storage_failure(exc: BaseException) -> bool:
+    """Whether a driver error means the database file or its disk failed (rather than the statement)."""
+    return _primary_code(exc) in _STORAGE_CODES
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it wraps) is SQLite's "database or disk is full" or ENOSPC/EDQUOT."""
+    import errno
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if _primary_code(seen) == _SQLITE_FULL:
+            return True
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        seen = seen.__cause__
+    return False
 
 
 def readonly_uri(db_path: Path) -> str:

@@ -13,6 +13,7 @@ Contract (the rest of the engine relies on it):
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sqlite3
@@ -24,8 +25,9 @@ from typing import Any
 
 from ..errors import JournalError
 from ..trial import Trial, TrialResult, TrialStatus, canonical_json, utc_now
+from .merge import RowsRefused, attempt_db_problem, merge_attempt_rows, refusal
 from .reader import DROPPED, JournalReader
-from .schema import DDL, connect
+from .schema import DDL, connect, is_storage_failure
 
 __all__ = ["Journal", "AttemptStart", "AttemptEnd"]
 
@@ -46,21 +48,32 @@ class Journal(JournalReader):
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: commit on success, roll back on any error."""
+        """One write transaction: commit on success, roll back on any error.
+
+        A failed ``COMMIT`` (disk full, I/O error) is rolled back too: the database keeps what it
+        held before the transaction, and the error is a :class:`~sweeplab.errors.JournalError`.
+        """
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise JournalError(f"cannot write to the database '{self.db_path}': {exc}") from exc
         try:
             yield self.conn
+            self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise JournalError(f"writing to the database '{self.db_path}' failed: {exc}") from exc
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
-        else:
-            self.conn.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        # SQLite may have rolled back already (it does after some I/O errors): then there is nothing to do
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error as exc:  # the original error is the one worth reporting
+                log.warning("rolling back on '%s' failed: %s", self.db_path, exc)
 
     # --- sweeps -------------------------------------------------------------------------
 
@@ -86,13 +99,6 @@ class Journal(JournalReader):
             conn.execute("UPDATE sweeps SET status = ?, updated_at = ? WHERE sweep_id = ?",
                          (status, utc_now(), sweep_id))
 
-    # --- reading trials -----------------------------------------------------------------
-
-
-
-
-
-
     # --- writing attempts -----------------------------------------------------------------
     def start_attempt(self, sweep_id: str, trial: Trial, attempt: int, attempt_dir: str, host: str) -> str:
         """Record that an attempt started; returns its start time."""
@@ -114,12 +120,19 @@ class Journal(JournalReader):
 
     def record(self, sweep_id: str, *, starts: Iterable[AttemptStart] = (),
                processes: Iterable[tuple[str, int, int | None, int | None]] = (),
-               ends: Iterable[AttemptEnd] = ()) -> None:
+               ends: Iterable[AttemptEnd] = ()) -> list[AttemptEnd]:
         """Journal a batch of what happened (the coordinator commits in groups) in few transactions.
 
         Starts, process groups and plain ends share one transaction. An end whose experiment
         rows must be merged gets its own (its database is attached outside any transaction),
         so its rows and its ``completed`` mark still commit together or not at all.
+
+        A completed attempt whose rows cannot be merged (its database is not SQLite or is
+        corrupt, its rows collide with rows already there, a table name the journal reserves)
+        is the trial's fault, not the sweep's: it is recorded ``failed`` with the reason, final,
+        and nothing of it is merged. Returns those replaced ends, to be announced instead of the
+        given ones. A failure of the sweep's own database (disk full, I/O error) raises
+        :class:`~sweeplab.errors.JournalError` and records nothing of the batch's merges.
         """
         starts, processes = list(starts), list(processes)
         plain = [end for end in ends if not end.merges]
@@ -133,14 +146,43 @@ class Journal(JournalReader):
                                  (pid, pgid, sweep_id, key, attempt))
                 for end in plain:
                     _write_end(conn, sweep_id, end)
+        refused = []
         for end in merging:
-            self.conn.execute("ATTACH DATABASE ? AS attempt_db", (os.fspath(end.merge_db),))
-            try:
-                with self.transaction() as conn:
-                    _merge_attempt_rows(conn)
-                    _write_end(conn, sweep_id, end)
-            finally:
-                self.conn.execute("DETACH DATABASE attempt_db")
+            reason = attempt_db_problem(Path(os.fspath(end.merge_db)))  # type: ignore[arg-type]
+            if reason is None:
+                try:
+                    self._merge(sweep_id, end)
+                    continue
+                except RowsRefused as exc:
+                    reason = str(exc)
+            failed = end.refused(f"its experiment database {os.fspath(end.merge_db)} could not be merged into "  # type: ignore[arg-type]
+                                 f"the sweep's database '{self.db_path}': {reason}")
+            log.warning("trial %s attempt %d: %s", end.result.key, end.result.attempt, failed.result.error)
+            with self.transaction() as conn:
+                _write_end(conn, sweep_id, failed)
+            refused.append(failed)
+        return refused
+
+    def _merge(self, sweep_id: str, end: AttemptEnd) -> None:
+        """Merge the attempt's rows and write its end in one transaction; :class:`RowsRefused` when
+        the rows (not the sweep's database) are at fault, after rolling back."""
+        try:
+            self.conn.execute("ATTACH DATABASE ? AS attempt_db", (os.fspath(end.merge_db),))  # type: ignore[arg-type]
+        except sqlite3.Error as exc:
+            if is_storage_failure(exc):
+                raise JournalError(f"cannot write to the database '{self.db_path}': {exc}") from exc
+            raise RowsRefused(str(exc)) from exc
+        try:
+            with self.transaction() as conn:
+                try:
+                    merge_attempt_rows(conn)
+                except sqlite3.Error as exc:
+                    if is_storage_failure(exc):
+                        raise
+                    raise RowsRefused(refusal(exc)) from exc
+                _write_end(conn, sweep_id, end)
+        finally:
+            self.conn.execute("DETACH DATABASE attempt_db")
 
     def keep_only(self, sweep_id: str, plan_keys: Iterable[str]) -> tuple[int, int]:
         """Mark the sweep's trials outside ``plan_keys`` ``dropped`` (``--allow-drift`` removed them).
@@ -204,6 +246,11 @@ class AttemptEnd:
         return (self.merge_db is not None and self.result.status is TrialStatus.COMPLETED
                 and os.path.isfile(self.merge_db))
 
+    def refused(self, reason: str) -> AttemptEnd:
+        """This end as ``failed`` for ``reason`` (its rows could not be merged), final, merging nothing."""
+        result = dataclasses.replace(self.result, status=TrialStatus.FAILED, error=reason, invalid_config=True)
+        return AttemptEnd(result, final=True, merge_db=None)
+
 
 def _write_start(conn: sqlite3.Connection, sweep_id: str, start: AttemptStart) -> None:
     trial = start.trial
@@ -239,31 +286,3 @@ def _write_end(conn: sqlite3.Connection, sweep_id: str, end: AttemptEnd) -> None
         (status, canonical_json(result.metrics), result.end_time, result.duration, result.error or None,
          sweep_id, result.key),
     )
-
-
-def _merge_attempt_rows(conn: sqlite3.Connection) -> None:
-    """Copy every table of the attached attempt database into the main one.
-
-    A leading ``id INTEGER PRIMARY KEY`` column is left out so the main database gives fresh
-    ids; tables are created with the attempt database's own SQL when missing.
-    """
-    tables = conn.execute(
-        "SELECT name, sql FROM attempt_db.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").fetchall()
-    for name, sql in tables:
-        if name in ("sweeps", "trials", "attempts"):
-            continue
-        conn.execute(sql.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1)
-                     if "IF NOT EXISTS" not in sql.upper() else sql)
-        columns = conn.execute(f'PRAGMA attempt_db.table_info("{name}")').fetchall()
-        main_columns = {row[1] for row in conn.execute(f'PRAGMA main.table_info("{name}")')}
-        keep = [row[1] for row in columns
-                if not (row[5] == 1 and row[1] == "id" and row[2].upper() == "INTEGER") and row[1] in main_columns]
-        listed = ", ".join(f'"{c}"' for c in keep)
-        conn.execute(f'INSERT INTO main."{name}" ({listed}) SELECT {listed} FROM attempt_db."{name}"')
-    indexes = conn.execute(
-        "SELECT sql FROM attempt_db.sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall()
-    for (sql,) in indexes:
-        if "IF NOT EXISTS" not in sql.upper():
-            sql = sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1).replace(
-                "CREATE UNIQUE INDEX", "CREATE UNIQUE INDEX IF NOT EXISTS", 1)
-        conn.execute(sql)
