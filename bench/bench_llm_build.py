@@ -10,7 +10,10 @@ Each wheel is unpacked into its own folder, put first on ``PYTHONPATH``, and one
 median of the paired ratios of decode speed (tokens per second of the mind's replies, as the experiment
 records them) and of wall time. Run from the repository root:
 
-    python bench/bench_llm_build.py PORTABLE.whl NATIVE.whl [ROUNDS]
+    python bench/bench_llm_build.py PORTABLE.whl OTHER.whl [ROUNDS] [OTHER_LABEL]
+
+``OTHER_LABEL`` (default ``native``) names the second build, e.g. ``avx512`` for a portable build with
+AVX-512 switched on (AMX still off).
 """
 
 from __future__ import annotations
@@ -70,9 +73,10 @@ def main() -> None:
         raise SystemExit(__doc__)
     portable_wheel, native_wheel = Path(sys.argv[1]), Path(sys.argv[2])
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    other = sys.argv[4] if len(sys.argv) > 4 else "native"
     print(machine())
     print(f"one experiment per run, {CYCLES} cycles of up to 48 tokens, Gemma 3 270M Q4_K_M, 1 thread; "
-          f"{portable_wheel.name} (portable) against {native_wheel.name} (native)")
+          f"{portable_wheel.name} (portable) against {native_wheel.name} ({other})")
     with tempfile.TemporaryDirectory(prefix="sweeplab-build-bench-") as tmp:
         folder = Path(tmp)
         portable = unpack(portable_wheel, folder / "p")
@@ -80,14 +84,14 @@ def main() -> None:
         one_run(folder, portable, "warm")  # the model file is assembled and cached once
         speed_ratios, wall_ratios = [], []
         for number in range(rounds):
-            first, second = ((portable, "portable"), (native, "native"))[:: 1 if number % 2 == 0 else -1]
+            first, second = ((portable, "portable"), (native, other))[:: 1 if number % 2 == 0 else -1]
             runs = {label: one_run(folder, site, label) for site, label in (first, second)}
-            (p_wall, p_speed), (n_wall, n_speed) = runs["portable"], runs["native"]
+            (p_wall, p_speed), (n_wall, n_speed) = runs["portable"], runs[other]
             speed_ratios.append(p_speed / n_speed)
             wall_ratios.append(p_wall / n_wall)
-            print(f"round {number + 1}: portable {p_speed:.1f} tok/s ({p_wall:.1f} s), native {n_speed:.1f} tok/s "
-                  f"({n_wall:.1f} s); portable/native speed {p_speed / n_speed:.2f}x, wall {p_wall / n_wall:.2f}x")
-        print(f"median portable/native: decode speed {statistics.median(speed_ratios):.2f}x, "
+            print(f"round {number + 1}: portable {p_speed:.1f} tok/s ({p_wall:.1f} s), {other} {n_speed:.1f} tok/s "
+                  f"({n_wall:.1f} s); portable/{other} speed {p_speed / n_speed:.2f}x, wall {p_wall / n_wall:.2f}x")
+        print(f"median portable/{other}: decode speed {statistics.median(speed_ratios):.2f}x, "
               f"wall time {statistics.median(wall_ratios):.2f}x ({rounds} paired rounds)")
 
 
