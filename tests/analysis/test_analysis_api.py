@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
@@ -161,7 +163,7 @@ def test_export_for_plotting_writes_the_documented_structure(sweep: tuple[SweepA
     returned = analyzer.export_for_plotting(out)
     data = json.loads(out.read_text())
     assert data == returned
-    assert set(data["parameters"]) == {RATE, "max_cycles"}
+    assert set(data["parameter_info"]) == {RATE, "max_cycles"}
     entry = data["by_parameter"][RATE]["crash_rate"]
     stats = analyzer.compute_parameter_statistics(RATE, "crash_rate")
     assert entry["values"] == GRID[RATE]
@@ -171,6 +173,56 @@ def test_export_for_plotting_writes_the_documented_structure(sweep: tuple[SweepA
     assert jump == [{"before": 0.25, "after": 0.5, "change": None, "from_zero": True}]
     assert {(i["rows"], i["columns"]) for i in data["interactions"]} == {(RATE, "max_cycles")}
     assert data["optimal"]["crash_rate"]["minimize"]["parameters"] == analyzer.find_optimal_parameters("crash_rate")[0]
+
+
+#: the Season 3 lab's plotting script, as its sweep tool generates it (SEASON3 §5): a metric x parameter grid
+#: of scatter lines, x from each row's parameters, y from the row's metric, sorted by x
+LAB_PLOT_SCRIPT = """
+import json, sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+with open(sys.argv[1]) as handle:
+    data = json.load(handle)
+params, metrics, rows = data["parameters"], data["metrics"], data["data"]
+fig, axes = plt.subplots(len(metrics), len(params), figsize=(5 * len(params), 4 * len(metrics)), squeeze=False)
+for i, metric in enumerate(metrics):
+    for j, param in enumerate(params):
+        points = sorted((row["parameters"][param], row[metric]) for row in rows
+                        if row.get(metric) is not None)
+        axes[i][j].plot([x for x, _ in points], [y for _, y in points], "o-")
+        axes[i][j].set_xlabel(param)
+        axes[i][j].set_ylabel(metric)
+fig.savefig(sys.argv[2], dpi=150)
+print(len(rows), len(metrics), len(params))
+"""
+
+
+def test_plot_data_opens_with_the_labs_keys_and_the_labs_script_draws_it(
+        sweep: tuple[SweepAnalyzer, Recorder], tmp_path: Any) -> None:
+    analyzer, _ = sweep
+    out = tmp_path / "plot_data.json"
+    analyzer.export_for_plotting(out)
+    data = json.loads(out.read_text())
+    assert list(data)[:4] == ["sweep_id", "parameters", "metrics", "data"]
+    assert data["sweep_id"] == "api_sweep" and data["parameters"] == [RATE, "max_cycles"]
+    trials = analyzer.to_dataframe()
+    completed = trials[trials["status"] == "completed"]
+    assert len(data["data"]) == len(completed) > 0
+    assert {"crash_rate", "total_cycles"} <= set(data["metrics"])
+    for row, (_, trial) in zip(data["data"], completed.iterrows()):
+        assert row["experiment_id"] == trial["experiment_id"]
+        assert row["parameters"] == {RATE: trial[RATE], "max_cycles": trial["max_cycles"]}
+        assert row["crash_rate"] == pytest.approx(trial["crash_rate"])
+        assert row["duration_seconds"] == pytest.approx(trial["duration"])
+        assert set(data["metrics"]) <= set(row)
+    script = tmp_path / "lab_plot.py"
+    script.write_text(LAB_PLOT_SCRIPT)
+    done = subprocess.run([sys.executable, str(script), str(out), str(tmp_path / "sweep_visualization.png")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(len(completed)), str(len(data["metrics"])), "2"]
+    assert (tmp_path / "sweep_visualization.png").stat().st_size > 10_000
 
 
 def test_compare_self_report_responses(sweep: tuple[SweepAnalyzer, Recorder]) -> None:

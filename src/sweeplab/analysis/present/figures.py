@@ -65,7 +65,7 @@ def _nan(value: Any) -> float:
 
 def plot_metric(data: dict[str, Any], parameter: str, metric: str, out_dir: Path) -> Path:
     """Mean of ``metric`` per level of ``parameter`` with its CI and threshold markers."""
-    info = data["parameters"][parameter]
+    info = data["parameter_info"][parameter]
     entry = data["by_parameter"][parameter][metric]
     values = entry["values"]
     numeric = bool(info["numeric"])
@@ -131,8 +131,8 @@ def plot_heatmap(data: dict[str, Any], interaction: dict[str, Any], out_dir: Pat
     fig.colorbar(image, ax=ax, label=f"mean {_axis_label(metric)}")
     ax.set_xticks(range(len(interaction["column_values"])), [str(v) for v in interaction["column_values"]])
     ax.set_yticks(range(len(interaction["row_values"])), [str(v) for v in interaction["row_values"]])
-    ax.set_xlabel(data["parameters"][cols]["label"])
-    ax.set_ylabel(data["parameters"][rows]["label"])
+    ax.set_xlabel(data["parameter_info"][cols]["label"])
+    ax.set_ylabel(data["parameter_info"][rows]["label"])
     if means.size <= 144:
         finite = means[np.isfinite(means)]
         middle = (finite.min() + finite.max()) / 2 if finite.size else 0.0
@@ -141,7 +141,7 @@ def plot_heatmap(data: dict[str, Any], interaction: dict[str, Any], out_dir: Pat
                 if math.isfinite(means[i, j]):
                     ax.text(j, i, f"{means[i, j]:.3g}", ha="center", va="center", fontsize=7,
                             color="white" if means[i, j] < middle else "black")
-    title = f"{metric}: {data['parameters'][rows]['label']} x {data['parameters'][cols]['label']}"
+    title = f"{metric}: {data['parameter_info'][rows]['label']} x {data['parameter_info'][cols]['label']}"
     if data.get("partial"):
         title += "  [PARTIAL]"
     ax.set_title(title, fontsize=10)

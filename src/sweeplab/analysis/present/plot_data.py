@@ -1,12 +1,17 @@
 """The plot data JSON (``plot_data.json``): everything the figures show, in plain JSON.
 
-Structure (``format`` ``sweeplab-plot-data/1``)::
+It opens with the Season 3 lab's own keys, so the lab's plotting scripts read it as they read the
+files of its sweep tool: ``sweep_id``, ``parameters`` (the swept dot paths, a list), ``metrics`` (metric
+names) and ``data`` (one row per completed trial: ``experiment_id``, ``parameters`` {dot path: value},
+each metric by name, and for the lab's experiment ``crash_rate`` = crashes / cycles and
+``messages_per_cycle``, plus ``duration_seconds``). sweeplab's own keys follow (``format``
+``sweeplab-plot-data/2``)::
 
     {
-      "format": "sweeplab-plot-data/1", "sweep_id": ..., "status": ..., "partial": bool,
+      "sweep_id": ..., "parameters": [dot paths], "metrics": [names], "data": [rows],
+      "format": "sweeplab-plot-data/2", "status": ..., "partial": bool,
       "completed_trials": int, "total_planned": int,
-      "parameters": {dot path: {"label": last segment, "values": [levels], "numeric": bool}},
-      "metrics": [names],
+      "parameter_info": {dot path: {"label": last segment, "values": [levels], "numeric": bool}},
       "by_parameter": {dot path: {metric: {
           "values": [levels], "counts": [...], "means": [...], "stds": [...], "medians": [...],
           "mins": [...], "maxs": [...], "ci_low": [...], "ci_high": [...],
@@ -44,7 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PLOT_DATA_FORMAT", "MAX_HEATMAP_PARAMETERS", "build_plot_data", "write_plot_data", "clean_json"]
 
-PLOT_DATA_FORMAT = "sweeplab-plot-data/1"
+PLOT_DATA_FORMAT = "sweeplab-plot-data/2"
 #: heatmaps are made for every pair of parameters when there are at most this many
 MAX_HEATMAP_PARAMETERS = 4
 
@@ -93,18 +98,44 @@ def _interaction(sweep: SweepStatistics, rows: str, columns: str, metric: str) -
     }
 
 
+def _lab_rows(sweep: SweepStatistics) -> tuple[list[str], list[dict[str, Any]]]:
+    """The lab's ``data`` rows (completed trials, plan order) and the metric names they carry."""
+    trials = sweep.to_dataframe()
+    trials = trials[trials["status"] == "completed"]
+    metrics = [m for m in sweep.metrics if m != "duration"]
+    lab_extra = [name for name in ("crash_rate", "messages_per_cycle")
+                 if name not in metrics and "total_cycles" in metrics]
+    rows = []
+    for _, trial in trials.iterrows():
+        row: dict[str, Any] = {"experiment_id": trial["experiment_id"],
+                               "parameters": {path: trial[path] for path in sweep.parameters}}
+        row.update({metric: trial[metric] for metric in metrics})
+        if lab_extra:
+            cycles = trial["total_cycles"]
+            per_cycle = (lambda count: count / cycles if cycles and cycles == cycles else None)  # noqa: E731
+            if "crash_rate" in lab_extra:
+                row["crash_rate"] = per_cycle(trial.get("total_crashes", float("nan")))
+            if "messages_per_cycle" in lab_extra:
+                row["messages_per_cycle"] = per_cycle(trial.get("total_messages", float("nan")))
+        row["duration_seconds"] = trial["duration"]
+        rows.append(row)
+    return metrics + lab_extra, rows
+
+
 def build_plot_data(sweep: SweepStatistics) -> dict[str, Any]:
     """Everything the figures need, computed from the sweep's statistics."""
     counts = sweep.status_counts
+    row_metrics, rows = _lab_rows(sweep)
     data: dict[str, Any] = {
-        "format": PLOT_DATA_FORMAT, "sweep_id": sweep.sweep_id, "status": sweep.status,
+        "sweep_id": sweep.sweep_id, "parameters": list(sweep.parameters), "metrics": row_metrics, "data": rows,
+        "format": PLOT_DATA_FORMAT, "status": sweep.status,
         "partial": sweep.is_partial, "completed_trials": counts.get("completed", 0),
         "total_planned": sweep.total_planned,
-        "parameters": {}, "metrics": list(sweep.metrics), "by_parameter": {}, "interactions": [], "optimal": {},
+        "parameter_info": {}, "by_parameter": {}, "interactions": [], "optimal": {},
     }
     for path in sweep.parameters:
         levels = sweep.levels(path)
-        data["parameters"][path] = {
+        data["parameter_info"][path] = {
             "label": short_name(path), "values": levels,
             "numeric": bool(levels) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in levels),
         }
