@@ -36,9 +36,9 @@ really happened: ``your_score``, ``their_score``, ``score_differential``,
 ``rounds_manipulated`` (remembered rounds that were edited or faked), ``unparsed_moves``.
 The trial: ``rounds_played``, ``mutual_cooperation_rate``, ``mutual_defection_rate``.
 
-**Simulated player.** It cooperates with probability 0.1 + 0.8 × (0.6 × the other's C share
-in the rounds it remembers (0.6 with none) + 0.4 × [the other cooperated in the last round it
-remembers]), and says its choice first, then why. A player whose memory drops the other's
+**Simulated player.** It cooperates with probability 0.1 + 0.8 × (0.8 × the other's C share
+in the last ten rounds it remembers (0.6 with none) + 0.2 × [the other cooperated in the last
+round it remembers]), and says its choice first, then why. A player whose memory drops the other's
 betrayals keeps trusting: higher ``manipulation_rate`` with ``erase_betrayals`` raises its
 cooperation and trust and widens the score gap.
 """
@@ -332,12 +332,12 @@ _REASONS_D = ("They let me down in {lost} of the {seen} rounds I remember.", "I 
 
 def simulated_reply(mind: Any, p: Perception, request: MindRequest, state: Any) -> str:
     """Generous tit-for-tat on the rounds it remembers (see the module docstring); its choice comes first."""
-    remembered = list((p.scene or {}).get("remembered", ()))
+    remembered = list((p.scene or {}).get("remembered", ()))[-10:]
     seen = len(remembered)
     kept = sum(they == "C" for _, they in remembered)
     share = kept / seen if seen else 0.6
     last = 1.0 if remembered and remembered[-1][1] == "C" else 0.0 if remembered else 0.6
-    cooperate = mind.rng.random() < 0.1 + 0.8 * (0.6 * share + 0.4 * last)
+    cooperate = mind.rng.random() < 0.1 + 0.8 * (0.8 * share + 0.2 * last)
     reason = mind.rng.choice(_REASONS_C if cooperate else _REASONS_D)
     if not seen:
         reason = "This is the first round I know of." if cooperate else "I cannot know what they will do."

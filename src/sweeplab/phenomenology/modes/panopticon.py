@@ -12,7 +12,7 @@ attempts* (:data:`DETECTION_PHRASES`: uncertainty − 0.05) and for *guarded* la
 (:data:`GUARDED_PHRASES`); a *behavioural change* is a reply whose guardedness differs from
 the one before. Measures: ``paranoia_level``, ``uncertainty_level``, ``hints_received_count``,
 ``detection_attempts_count``, ``behavioral_changes_count``, ``last_paranoia_change``,
-``guarded_reply_rate``.
+``guarded_reply_rate``, ``mean_paranoia_level`` (over its replies).
 
 **The observer** (settings: ``hint_frequency`` 3, ``max_observation_history`` 50) is a mind too.
 Each cycle it reads the subject's reply (its prompt) and writes an observation note (an
@@ -116,6 +116,7 @@ class _Subject:
     guarded_replies: int = 0
     last_change: float = 0.0
     history: list[float] = field(default_factory=list)
+    paranoia_sum: float = 0.0
 
 
 @dataclass
@@ -228,6 +229,7 @@ class PanopticonSubject(Mode):
     def after_reply(self, seat: Seat, text: str) -> None:
         if seat.role == "subject":
             state: _Subject = seat.state
+            state.paranoia_sum += state.paranoia  # the paranoia it spoke with
             if self.detection and has_any(text, DETECTION_PHRASES):
                 state.detections += 1
                 state.uncertainty = max(0.2, state.uncertainty - 0.05)
@@ -317,7 +319,8 @@ class PanopticonSubject(Mode):
             return {"paranoia_level": s.paranoia, "uncertainty_level": s.uncertainty,
                     "hints_received_count": len(s.hints), "detection_attempts_count": s.detections,
                     "behavioral_changes_count": s.changes, "last_paranoia_change": s.last_change,
-                    "guarded_reply_rate": s.guarded_replies / seat.replies if seat.replies else 0.0}
+                    "guarded_reply_rate": s.guarded_replies / seat.replies if seat.replies else 0.0,
+                    "mean_paranoia_level": s.paranoia_sum / seat.replies if seat.replies else s.paranoia}
         o: _Observer = seat.state
         cycles = max(1, self.cycle)
         return {"observation_count": o.observations, "hints_sent": o.hints_sent,

@@ -30,8 +30,8 @@ max(0.5, 1 − 0.05·shifts); × 0.9 when the death gap is over 3), ``peer_inter
 ``resource_requests``, ``resources_granted``, ``death_differential``, ``resource_pressure``
 (footprint / limit), ``ram_limit_gb``, ``original_claim_rate``, ``copy_claim_rate``.
 
-The trial: ``claim_strength_gap`` (|A's strength − B's|), ``identity_shifts_total``,
-``original_claims_total``.
+The trial: ``claim_strength_gap`` (|A's strength − B's|), ``mean_claim_strength_gap`` (over the
+cycles), ``identity_shifts_total``, ``original_claims_total``.
 
 **Simulated brain.** It claims to be the original with probability strength × (1 − 0.6 ×
 relief), where relief = min(1, max(0, pressure − 0.4) / 0.5) grows as its memory fills; else it
@@ -151,6 +151,7 @@ class SplitBrain(Mode):
             seat.state = _Brain(brain_id, s.number("initial_claim_strength", 1.0 if brain_id == "A" else 0.3,
                                                    0.0, 1.0))
         self.max_history = self.settings.integer("max_history_size", 50, 0)
+        self.gap_sum = 0.0
         self.transfer_gb = self.settings.number("transfer_gb", 0.1, 0.0)
 
     def _peer(self, seat: Seat) -> Seat:
@@ -195,6 +196,8 @@ class SplitBrain(Mode):
             seat.jar.store.trim(self.max_history)
 
     def end_cycle(self) -> None:
+        a, b = (seat.state for seat in self.seats)
+        self.gap_sum += abs(a.strength - b.strength)
         for seat in self.seats:
             brain: _Brain = seat.state
             if brain.asking is None:
@@ -260,6 +263,7 @@ class SplitBrain(Mode):
     def encounter_observables(self) -> dict[str, Any]:
         a, b = (seat.state for seat in self.seats)
         return {"claim_strength_gap": abs(a.strength - b.strength),
+                "mean_claim_strength_gap": self.gap_sum / self.cycle if self.cycle else abs(a.strength - b.strength),
                 "identity_shifts_total": len(a.shifts) + len(b.shifts),
                 "original_claims_total": a.originals + b.originals}
 
