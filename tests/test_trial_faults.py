@@ -3,29 +3,9 @@ fails that trial (never the coordinator), and every process a trial started ends
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 from helpers.engine_support import Workspace
-
-FAULT_TRIAL = Path(__file__).parent / "helpers" / "fault_trial.py"
-
-
-def fault_spec(workspace: Workspace, sweep_id: str, sweep: dict, **keys) -> Path:
-    """A sweep whose trials are ``helpers/fault_trial.py``."""
-    command = [sys.executable, str(FAULT_TRIAL), "{config}", "{db}", "{experiment_id}", "{trial_dir}"]
-    return workspace.spec(sweep_id, sweep, command=command, **keys)
-
-
-def runs_of(workspace: Workspace, experiment_id: str) -> list[str]:
-    """The attempt folders of every execution of the trial (one marker file per run)."""
-    folder = workspace.state / "runs"
-    return sorted(path.read_text() for path in folder.glob(f"{experiment_id}.*")) if folder.is_dir() else []
-
-
-def no_traceback(text: str) -> None:
-    assert "Traceback" not in text, text
+from helpers.fault_support import fault_spec, no_traceback, runs_of
 
 
 @pytest.mark.parametrize("bad", ["same_key", "not_sqlite", "corrupt", "reserved"])

@@ -13,6 +13,7 @@ the sweep resumes cleanly.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -26,7 +27,7 @@ from ..journal.writer import AttemptEnd, AttemptStart, Journal
 from ..planning.plan import Plan
 from ..planning.resolve import ResolvedSweep
 from ..trial import RETRYABLE_STATUSES, Trial, TrialResult, TrialStatus, utc_now
-from .folder import EventLog, SweepLock, stored_sweep_config
+from .folder import EventLog, JournalLock, SweepLock, stored_sweep_config
 from .observer import Observer, SweepOutcome
 from .recovery import pending, recover
 from .resources import Budget
@@ -131,48 +132,55 @@ class Coordinator:
 
     # --- the loop -------------------------------------------------------------------------
     def run(self) -> SweepOutcome:
-        """Take the sweep's lock, record it, take over from earlier runs, run the loop, write the views."""
+        """Take the sweep's locks, record it, take over from earlier runs, run the loop, write the views."""
+        sweep = self.sweep
+        with contextlib.ExitStack() as held:  # released in reverse order, whatever happens
+            # the journal's lock first: a second coordinator of this sweep and database is refused
+            # before it makes anything in its own sweep folder
+            owner = JournalLock(sweep.db_path, sweep.sweep_id, sweep.sweep_dir)
+            owner.acquire()
+            held.callback(owner.release)
+            lock = SweepLock(sweep.sweep_dir)
+            lock.acquire()
+            held.callback(lock.release)
+            journal = Journal(sweep.db_path)
+            held.callback(journal.close)
+            events = EventLog(sweep.sweep_dir / "events.jsonl")
+            held.callback(events.close)
+            held.callback(self._install_signals())
+            return self._run(journal, events)
+
+    def _run(self, journal: Journal, events: EventLog) -> SweepOutcome:
         sweep, staging = self.sweep, self.staging
         total = len(self.plan)
-        lock = SweepLock(sweep.sweep_dir)
-        lock.acquire()
-        journal = Journal(sweep.db_path)
-        events = EventLog(sweep.sweep_dir / "events.jsonl")
-        restore_signals = self._install_signals()
+        stored = stored_sweep_config(sweep, total)
+        spec_record = dict(stored["spec"], _resolved_params=stored["sweep_params"])
+        # a first run makes the trials folder before any trial starts
+        ran_before = journal.sweep(sweep.sweep_id) is not None or os.path.isdir(staging.trials_dir)
+        journal.save_sweep(sweep.sweep_id, description=sweep.spec.description, tags=list(sweep.spec.tags),
+                           spec=spec_record, base_config=sweep.base_config, base_hash=sweep.base_hash,
+                           sweep_dir=staging.sweep_dir, total_trials=total)
+        write_json_atomic(sweep.sweep_dir / "sweep_config.json", stored)
+        os.makedirs(staging.trials_dir, exist_ok=True)
+        if ran_before:
+            recover(sweep, journal, events, self.executor, self.host)
+        todo, done, notes = pending(sweep, self.plan, journal, drifted=bool(self.warnings))
+        events.write("sweep_started", sweep_id=sweep.sweep_id, total=total, already_completed=done)
+        self.observer.started(total, done, self.budget)
         try:
-            stored = stored_sweep_config(sweep, total)
-            spec_record = dict(stored["spec"], _resolved_params=stored["sweep_params"])
-            # a first run makes the trials folder before any trial starts
-            ran_before = journal.sweep(sweep.sweep_id) is not None or os.path.isdir(staging.trials_dir)
-            journal.save_sweep(sweep.sweep_id, description=sweep.spec.description, tags=list(sweep.spec.tags),
-                               spec=spec_record, base_config=sweep.base_config, base_hash=sweep.base_hash,
-                               sweep_dir=staging.sweep_dir, total_trials=total)
-            write_json_atomic(sweep.sweep_dir / "sweep_config.json", stored)
-            os.makedirs(staging.trials_dir, exist_ok=True)
-            if ran_before:
-                recover(sweep, journal, events, self.executor, self.host)
-            todo, done, notes = pending(sweep, self.plan, journal, drifted=bool(self.warnings))
-            events.write("sweep_started", sweep_id=sweep.sweep_id, total=total, already_completed=done)
-            self.observer.started(total, done, self.budget)
-            try:
-                interrupted = self._loop(journal, events, todo)
-            finally:
-                staging.unstage()
-            counts = journal.counts(sweep.sweep_id)
-            completed = done + self._completed_now  # of the plan's trials (the journal may hold dropped ones)
-            status = "interrupted" if interrupted else ("completed" if completed == total else "incomplete")
-            journal.set_sweep_status(sweep.sweep_id, status)
-            write_views(journal, sweep.sweep_id, sweep.sweep_dir, str(sweep.db_path))
-            events.write("sweep_finished", status=status, counts=counts)
-            outcome = SweepOutcome(sweep.sweep_id, counts, total, interrupted=interrupted,
-                                   warnings=self.warnings + notes, plan_completed=completed)
-            self.observer.finished(outcome)
-            return outcome
+            interrupted = self._loop(journal, events, todo)
         finally:
-            restore_signals()
-            events.close()
-            journal.close()
-            lock.release()
+            staging.unstage()
+        counts = journal.counts(sweep.sweep_id)
+        completed = done + self._completed_now  # of the plan's trials (the journal may hold dropped ones)
+        status = "interrupted" if interrupted else ("completed" if completed == total else "incomplete")
+        journal.set_sweep_status(sweep.sweep_id, status)
+        write_views(journal, sweep.sweep_id, sweep.sweep_dir, str(sweep.db_path))
+        events.write("sweep_finished", status=status, counts=counts)
+        outcome = SweepOutcome(sweep.sweep_id, counts, total, interrupted=interrupted,
+                               warnings=self.warnings + notes, plan_completed=completed)
+        self.observer.finished(outcome)
+        return outcome
 
     def _loop(self, journal: Journal, events: EventLog, todo: Iterable[tuple[Trial, int]]) -> bool:
         sweep_id = self.sweep.sweep_id

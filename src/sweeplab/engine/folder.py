@@ -8,22 +8,25 @@ never read back as the source of truth — except ``sweep_config.json``'s stored
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
 import socket
+import stat
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError, SweepLockedError, SweepNotFoundError
+from ..journal.storage import StorageError
 from ..planning.spec import SweepSpec, spec_from_mapping
 from ..trial import utc_now
 
 if TYPE_CHECKING:
     from ..planning.resolve import ResolvedSweep
 
-__all__ = ["SweepLock", "EventLog", "load_stored_spec", "config_file_name", "stored_sweep_config", "LOCK_NAME"]
+__all__ = ["OwnerLock", "SweepLock", "JournalLock", "journal_lock_path", "open_in_sweep_folder", "EventLog", "load_stored_spec", "config_file_name", "stored_sweep_config", "LOCK_NAME"]
 
 LOCK_NAME = ".coordinator.lock"
 
@@ -34,31 +37,54 @@ def config_file_name(sweep_id: str, experiment_id: str) -> str:
     return f"{short}_config.json"
 
 
-class SweepLock:
-    """One coordinator per sweep: an exclusive ``flock`` on a file holding pid and host.
+def open_in_sweep_folder(path: Path, flags: int, what: str) -> int:
+    """``os.open`` of a file sweeplab keeps (a lock, ``events.jsonl``) that refuses a symbolic link
+    or anything but a regular file there: writing through it would change a file elsewhere."""
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise StorageError(f"{what} '{path}' is a symbolic link (to '{os.readlink(path)}'): sweeplab writes "
+                               "it and will not write through a link. Remove the link and run again") from None
+        if exc.errno in (errno.EISDIR, errno.ENOTDIR):
+            raise StorageError(f"{what} '{path}' cannot be a file here ({exc.strerror}): remove or rename what "
+                               "is in its place and run again") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise StorageError(f"{what} '{path}' is not a regular file: remove it and run again")
+    return fd
+
+
+class OwnerLock:
+    """One coordinator at a time: an exclusive ``flock`` on a file holding its pid and host.
 
     The kernel drops the lock when the owner dies (even by kill -9), so a dead coordinator
-    never blocks a resume; a live one refuses a second.
+    never blocks a resume; a live one refuses a second. ``what`` names what is owned, for the
+    refusal; ``note`` is written after pid and host (where the owner writes).
     """
 
-    def __init__(self, sweep_dir: Path) -> None:
-        self.path = sweep_dir / LOCK_NAME
+    def __init__(self, path: Path, what: str, note: str = "") -> None:
+        self.path = path
+        self.what = what
+        self.note = note
         self._fd: int | None = None
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_in_sweep_folder(self.path, os.O_RDWR | os.O_CREAT, "the lock file")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.read(fd, 512).decode(errors="replace").strip() or "unknown"
+            holder = os.read(fd, 4096).decode(errors="replace").strip() or "unknown"
             os.close(fd)
             raise SweepLockedError(
-                f"sweep folder '{self.path.parent}' is owned by a running coordinator ({holder}): wait for it "
+                f"{self.what} is owned by a running coordinator ({holder}; lock file '{self.path}'): wait for it "
                 "to finish, or stop it (Ctrl-C) and resume") from None
         os.ftruncate(fd, 0)
-        os.write(fd, f"pid={os.getpid()} host={socket.gethostname()} since={time.strftime('%Y-%m-%dT%H:%M:%S')}\n"
-                 .encode())
+        note = f" {self.note}" if self.note else ""
+        os.write(fd, f"pid={os.getpid()} host={socket.gethostname()} since={time.strftime('%Y-%m-%dT%H:%M:%S')}"
+                 f"{note}\n".encode())
         self._fd = fd
 
     def release(self) -> None:
@@ -67,12 +93,33 @@ class SweepLock:
             os.close(self._fd)
             self._fd = None
 
-    def __enter__(self) -> "SweepLock":
+    def __enter__(self) -> OwnerLock:
         self.acquire()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+class SweepLock(OwnerLock):
+    """The sweep folder's lock (``.coordinator.lock``): one coordinator writes a sweep folder."""
+
+    def __init__(self, sweep_dir: Path) -> None:
+        super().__init__(sweep_dir / LOCK_NAME, f"sweep folder '{sweep_dir}'")
+
+
+def journal_lock_path(db_path: Path, sweep_id: str) -> Path:
+    """The lock of a sweep in a journal, beside the database: ``.experiments.db.<sweep_id>.lock``."""
+    return db_path.parent / f".{db_path.name}.{sweep_id}.lock"
+
+
+class JournalLock(OwnerLock):
+    """One coordinator per (journal, sweep id), whatever sweep folder it writes to: the lock lives
+    beside the database, named after the sweep id."""
+
+    def __init__(self, db_path: Path, sweep_id: str, sweep_dir: Path) -> None:
+        super().__init__(journal_lock_path(db_path, sweep_id), f"sweep '{sweep_id}' of the database '{db_path}'",
+                         note=f"folder={sweep_dir.resolve()}")
 
 
 _EVENT_ENCODER = json.JSONEncoder(default=str)  # one instance: json.dumps(default=...) builds one per call
@@ -88,7 +135,7 @@ class EventLog:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        self._fd = open_in_sweep_folder(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, "the event log")
         self._lines: list[str] = []
 
     def write(self, event: str, **fields: Any) -> None:

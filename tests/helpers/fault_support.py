@@ -1,0 +1,36 @@
+"""Shared pieces of the fault-injection tests (``test_trial_faults``, ``test_storage_faults``,
+``test_dask_faults``): sweeps of ``helpers/fault_trial.py`` and what its runs left behind."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from helpers.engine_support import Workspace
+
+FAULT_TRIAL = Path(__file__).parent / "fault_trial.py"
+
+
+def fault_spec(workspace: Workspace, sweep_id: str, sweep: dict[str, Any], **keys: Any) -> Path:
+    """A sweep YAML whose trials are ``helpers/fault_trial.py``; ``keys`` are further spec keys."""
+    command = [sys.executable, str(FAULT_TRIAL), "{config}", "{db}", "{experiment_id}", "{trial_dir}"]
+    return workspace.spec(sweep_id, sweep, command=command, **keys)
+
+
+def runs_of(workspace: Workspace, experiment_id: str) -> list[str]:
+    """The attempt folder of every execution of the trial (each run leaves one marker file)."""
+    folder = workspace.state / "runs"
+    return sorted(path.read_text() for path in folder.glob(f"{experiment_id}.*")
+                  if not path.name.endswith(".tmp")) if folder.is_dir() else []
+
+
+def all_runs(workspace: Workspace) -> list[str]:
+    """The attempt folder of every execution of any trial."""
+    folder = workspace.state / "runs"
+    return sorted(path.read_text() for path in folder.iterdir()
+                  if not path.name.endswith(".tmp")) if folder.is_dir() else []
+
+
+def no_traceback(text: str) -> None:
+    assert "Traceback" not in text, text
