@@ -86,3 +86,63 @@ def test_resume_ends_the_trial_a_dead_coordinator_left_hanging(workspace: Worksp
     assert workspace.query("SELECT attempt, status FROM attempts WHERE key = ? ORDER BY attempt", key) \
         == [(1, "cancelled"), (2, "completed")]
     assert workspace.result_counts(hung_id) == {hung_id: 1}
+
+
+def stop_mid_sweep(workspace: Workspace, sweep_id: str, done: int) -> dict[str, tuple[str, int]]:
+    """Run the sweep until ``done`` trials finished, kill -9 its coordinator; the journal's rows then."""
+    kill_coordinator(workspace, sweep_id, "finished", done)
+    return workspace.trial_rows(sweep_id)
+
+
+@pytest.mark.parametrize("found_by", ["the folder's lock", "the default database"])
+def test_a_lost_sweep_config_is_rebuilt_from_the_journal_so_run_and_resume_agree(workspace: Workspace,
+                                                                                 found_by: str) -> None:
+    sweep_id = "no_config"
+    keys = {"db_path": "logs/experiments.db"} if found_by == "the default database" else {}
+    spec = workspace.spec(sweep_id, {"value": [float(v) for v in range(8)]}, parallel=1, **keys)
+    workspace.write_base(sleep=0.1)
+    if keys:
+        workspace.db = workspace.root / "logs" / "experiments.db"
+    before = stop_mid_sweep(workspace, sweep_id, 2)
+    folder = workspace.sweep_dir(sweep_id)
+    (folder / "sweep_config.json").unlink()  # or a kill -9 before it was written, by an older version
+    if keys:
+        (folder / ".coordinator.lock").unlink()
+    again = workspace.run("run", spec)
+    assert again.returncode == 2 and f"sweeplab resume {sweep_id}" in again.stderr, again.stderr
+    resumed = workspace.resume(sweep_id)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Traceback" not in resumed.stderr and "resuming with the spec stored in the database" in resumed.stderr
+    rows = workspace.trial_rows(sweep_id)
+    assert len(rows) == 8 and {status for status, _ in rows.values()} == {"completed"}
+    assert workspace.result_counts(sweep_id + "_") == {experiment_id: 1 for experiment_id in rows}
+    for experiment_id, (status, attempts) in before.items():
+        if status == "completed":
+            assert rows[experiment_id][1] == attempts
+    assert (folder / "sweep_config.json").is_file()  # written again by the resume
+
+
+def test_the_stored_spec_is_written_before_the_journal_knows_the_sweep(workspace: Workspace,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A coordinator that dies while it records the sweep leaves a folder that 'sweeplab resume' takes."""
+    from sweeplab.engine.launch import prepare
+    from sweeplab.journal.writer import Journal
+    from sweeplab.planning.resolve import resolve
+    from sweeplab.planning.spec import load_spec
+
+    sweep_id = "dies_saving"
+    spec = workspace.spec(sweep_id, {"value": [1.0, 2.0]})
+    monkeypatch.chdir(workspace.root)
+
+    def dies(*args: object, **kwargs: object) -> None:
+        raise SystemExit("killed while saving the sweep")
+
+    monkeypatch.setattr(Journal, "save_sweep", dies)
+    with pytest.raises(SystemExit):
+        prepare(resolve(load_spec(spec), spec_dir=spec.parent)).run()
+    monkeypatch.undo()
+    assert (workspace.sweep_dir(sweep_id) / "sweep_config.json").is_file()
+    assert workspace.query("SELECT COUNT(*) FROM sweeps") == [(0,)]
+    resumed = workspace.resume(sweep_id)
+    assert resumed.returncode == 0, resumed.stderr
+    assert {status for status, _ in workspace.trial_rows(sweep_id).values()} == {"completed"}

@@ -140,7 +140,7 @@ class Coordinator:
             owner = JournalLock(sweep.db_path, sweep.sweep_id, sweep.sweep_dir)
             owner.acquire()
             held.callback(owner.release)
-            lock = SweepLock(sweep.sweep_dir)
+            lock = SweepLock(sweep.sweep_dir, sweep.db_path)
             lock.acquire()
             held.callback(lock.release)
             journal = Journal(sweep.db_path)
@@ -157,10 +157,11 @@ class Coordinator:
         spec_record = dict(stored["spec"], _resolved_params=stored["sweep_params"])
         # a first run makes the trials folder before any trial starts
         ran_before = journal.sweep(sweep.sweep_id) is not None or os.path.isdir(staging.trials_dir)
+        # the stored spec first: a sweep the journal knows always has the file 'sweeplab resume' reads
+        write_json_atomic(sweep.sweep_dir / "sweep_config.json", stored)
         journal.save_sweep(sweep.sweep_id, description=sweep.spec.description, tags=list(sweep.spec.tags),
                            spec=spec_record, base_config=sweep.base_config, base_hash=sweep.base_hash,
                            sweep_dir=staging.sweep_dir, total_trials=total)
-        write_json_atomic(sweep.sweep_dir / "sweep_config.json", stored)
         os.makedirs(staging.trials_dir, exist_ok=True)
         if ran_before:
             recover(sweep, journal, events, self.executor, self.host)

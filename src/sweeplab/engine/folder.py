@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import json
+import logging
 import os
 import socket
 import stat
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import SpecError, SweepLockedError, SweepNotFoundError
+from ..errors import JournalError, SpecError, SweepLockedError, SweepNotFoundError
 from ..journal.storage import StorageError
 from ..planning.spec import SweepSpec, spec_from_mapping
 from ..trial import utc_now
@@ -26,9 +27,11 @@ from ..trial import utc_now
 if TYPE_CHECKING:
     from ..planning.resolve import ResolvedSweep
 
-__all__ = ["OwnerLock", "SweepLock", "JournalLock", "journal_lock_path", "open_in_sweep_folder", "EventLog", "load_stored_spec", "config_file_name", "stored_sweep_config", "LOCK_NAME"]
+__all__ = ["OwnerLock", "SweepLock", "JournalLock", "journal_lock_path", "open_in_sweep_folder", "EventLog", "load_stored_spec", "lock_fields", "config_file_name", "stored_sweep_config", "LOCK_NAME"]
 
 LOCK_NAME = ".coordinator.lock"
+
+log = logging.getLogger(__name__)
 
 
 def config_file_name(sweep_id: str, experiment_id: str) -> str:
@@ -102,10 +105,12 @@ class OwnerLock:
 
 
 class SweepLock(OwnerLock):
-    """The sweep folder's lock (``.coordinator.lock``): one coordinator writes a sweep folder."""
+    """The sweep folder's lock (``.coordinator.lock``): one coordinator writes a sweep folder. It names
+    the database too, so that a resume finds the sweep's stored spec should ``sweep_config.json`` be lost."""
 
-    def __init__(self, sweep_dir: Path) -> None:
-        super().__init__(sweep_dir / LOCK_NAME, f"sweep folder '{sweep_dir}'")
+    def __init__(self, sweep_dir: Path, db_path: Path | None = None) -> None:
+        super().__init__(sweep_dir / LOCK_NAME, f"sweep folder '{sweep_dir}'",
+                         note=f"db={db_path.resolve()}" if db_path is not None else "")
 
 
 def journal_lock_path(db_path: Path, sweep_id: str) -> Path:
@@ -155,22 +160,80 @@ class EventLog:
         os.close(self._fd)
 
 
-def load_stored_spec(sweep_id: str, sweep_root: Path) -> tuple[SweepSpec, Path | None]:
-    """The spec a sweep was started with, from its ``sweep_config.json``."""
-    config = sweep_root / sweep_id / "sweep_config.json"
-    if not config.is_file():
-        existing = sorted(p.name for p in sweep_root.iterdir() if (p / "sweep_config.json").is_file()) \
-            if sweep_root.is_dir() else []
-        listing = ", ".join(existing) if existing else "none"
-        raise SweepNotFoundError(f"sweep '{sweep_id}' not found in '{sweep_root}' (sweeps there: {listing}); "
-                                 "give --sweep-dir if it lives elsewhere")
+def lock_fields(sweep_dir: Path) -> dict[str, str]:
+    """What the sweep folder's lock file says of its last owner (pid, host, since, db); empty if unreadable."""
     try:
-        stored = json.loads(config.read_text(encoding="utf-8"))
-        data = stored["spec"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise SpecError(f"'{config}' does not hold a stored sweep spec ({exc}); "
-                        "resume with 'sweeplab run CONFIG.yaml --resume' instead") from None
-    return spec_from_mapping(data, where=f"the spec stored in '{config}'"), None
+        fd = os.open(sweep_dir / LOCK_NAME, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return {}
+    try:
+        text = os.read(fd, 8192).decode(errors="replace")
+    except OSError:
+        return {}
+    finally:
+        os.close(fd)
+    text, _, db = text.strip().partition(" db=")  # the database comes last: its path may hold spaces
+    fields = dict(part.split("=", 1) for part in text.split() if "=" in part)
+    return dict(fields, db=db) if db else fields
+
+
+def _spec_in_journal(sweep_id: str, sweep_dir: Path) -> tuple[dict[str, Any], Path] | None:
+    """The spec a sweep was run with, from a journal that holds it with this folder: the database its
+    folder's lock names, else the default database. None when neither does."""
+    from ..journal.reader import JournalReader  # only when sweep_config.json is gone
+
+    candidates = [Path(path) for path in (lock_fields(sweep_dir).get("db"), SweepSpec.model_fields["db_path"].default)
+                  if path]
+    for db in dict.fromkeys(candidates):
+        if not db.is_file():
+            continue
+        try:
+            with JournalReader.open(db) as reader:
+                row = reader.sweep(sweep_id)
+        except (JournalError, StorageError) as exc:
+            log.debug("no stored spec in '%s': %s", db, exc)
+            continue
+        if row is None or Path(row["sweep_dir"]).resolve() != sweep_dir.resolve():
+            continue
+        try:
+            spec = json.loads(row["spec_json"])
+        except ValueError:
+            continue
+        spec.pop("_resolved_params", None)
+        return spec, db
+    return None
+
+
+def load_stored_spec(sweep_id: str, sweep_root: Path) -> tuple[SweepSpec, Path | None]:
+    """The spec a sweep was started with: from its ``sweep_config.json``, or when that file is gone or
+    unreadable, from the journal that holds the sweep (see :func:`_spec_in_journal`)."""
+    folder = sweep_root / sweep_id
+    config = folder / "sweep_config.json"
+    problem = None
+    if config.exists() and not config.is_file():
+        raise StorageError(f"'{config}' is not a regular file: sweeplab keeps the sweep's stored spec there. Remove "
+                           "what is in its place; 'sweeplab resume' then finds the spec in the sweep's database")
+    if config.is_file():
+        try:
+            data = json.loads(config.read_text(encoding="utf-8"))["spec"]
+            if not isinstance(data, dict):
+                raise TypeError(f"'spec' is a {type(data).__name__}")
+            return spec_from_mapping(data, where=f"the spec stored in '{config}'"), None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+            problem = f"'{config}' does not hold a readable stored sweep spec ({exc})"
+    found = _spec_in_journal(sweep_id, folder) if folder.is_dir() else None
+    if found is not None:
+        data, db = found
+        log.warning("%s: resuming with the spec stored in the database '%s'", problem or f"'{config}' is missing", db)
+        return spec_from_mapping(data, where=f"the spec of sweep '{sweep_id}' stored in '{db}'"), None
+    if problem is not None:
+        raise SpecError(f"{problem}, and no database holding sweep '{sweep_id}' was found; "
+                        "resume with 'sweeplab run CONFIG.yaml --resume' instead")
+    existing = sorted(p.name for p in sweep_root.iterdir() if (p / "sweep_config.json").is_file()) \
+        if sweep_root.is_dir() else []
+    listing = ", ".join(existing) if existing else "none"
+    raise SweepNotFoundError(f"sweep '{sweep_id}' not found in '{sweep_root}' (sweeps there: {listing}); "
+                             "give --sweep-dir if it lives elsewhere")
 
 
 def stored_sweep_config(sweep: ResolvedSweep, total: int) -> dict[str, Any]:
