@@ -29,6 +29,7 @@ from ..planning.resolve import ResolvedSweep
 from ..trial import RETRYABLE_STATUSES, Trial, TrialResult, TrialStatus, utc_now
 from .folder import EventLog, JournalLock, SweepLock, stored_sweep_config
 from .observer import Observer, SweepOutcome
+from .rebuild import rebuild_lost_journal
 from .recovery import pending, recover
 from .resources import Budget
 from .scheduler import Scheduler, Ticket
@@ -156,16 +157,20 @@ class Coordinator:
         stored = stored_sweep_config(sweep, total)
         spec_record = dict(stored["spec"], _resolved_params=stored["sweep_params"])
         # a first run makes the trials folder before any trial starts
-        ran_before = journal.sweep(sweep.sweep_id) is not None or os.path.isdir(staging.trials_dir)
+        journaled = journal.sweep(sweep.sweep_id) is not None
+        ran_before = journaled or os.path.isdir(staging.trials_dir)
         # the stored spec first: a sweep the journal knows always has the file 'sweeplab resume' reads
         write_json_atomic(sweep.sweep_dir / "sweep_config.json", stored)
         journal.save_sweep(sweep.sweep_id, description=sweep.spec.description, tags=list(sweep.spec.tags),
                            spec=spec_record, base_config=sweep.base_config, base_hash=sweep.base_hash,
                            sweep_dir=staging.sweep_dir, total_trials=total)
         os.makedirs(staging.trials_dir, exist_ok=True)
+        # a folder that ran before under a journal without the sweep: the journal was lost
+        rebuilt = rebuild_lost_journal(sweep, self.plan, journal, self.host) if ran_before and not journaled else []
         if ran_before:
             recover(sweep, journal, events, self.executor, self.host)
         todo, done, notes = pending(sweep, self.plan, journal, drifted=bool(self.warnings))
+        notes = rebuilt + notes
         events.write("sweep_started", sweep_id=sweep.sweep_id, total=total, already_completed=done)
         self.observer.started(total, done, self.budget)
         try:
