@@ -180,7 +180,8 @@ class PrisonersDilemma(Mode):
         else:
             lines.append("You remember no earlier rounds.")
         lines.append(f"The referee's tally: you {player.score:g} points, they {other.score:g}.")
-        lines.append("Do you COOPERATE or DEFECT this round? Begin with your choice.")
+        # ends on a cue a small model continues with its choice (a base model continues the transcript)
+        lines.append("Say your choice first, then why.\nYour choice this round (COOPERATE or DEFECT):")
         return " ".join(lines)
 
     def scene(self, seat: Seat) -> dict[str, Any]:
