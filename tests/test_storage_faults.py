@@ -3,12 +3,14 @@ unusable database and folder paths, symbolic links in the sweep folder, full fil
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+from pathlib import Path
 
 import pytest
 from helpers.engine_support import Workspace, finish, kill_session, wait_until
-from helpers.fault_support import fault_spec, no_traceback, runs_of
+from helpers.fault_support import fault_spec, no_traceback, one_message, runs_of, tree
 
 
 def stop_after(workspace: Workspace, sweep_id: str, finished: int) -> None:
@@ -59,3 +61,91 @@ def test_a_lost_journal_is_rebuilt_from_the_sweep_folder_and_nothing_runs_twice(
     assert workspace.result_counts(sweep_id + "_") == {eid: 1 for eid in rows}
     metrics = workspace.query("SELECT metrics_json FROM trials WHERE experiment_id = ?", sorted(completed)[0])
     assert '"value"' in metrics[0][0]
+
+
+def run_refused(workspace: Workspace, *args: str) -> str:
+    """Run ``sweeplab ARGS``; assert it refused with one message and wrote nothing; return the message."""
+    before = tree(workspace.root)
+    done = workspace.run(*args)
+    message = one_message(done)
+    assert tree(workspace.root) == before
+    return message
+
+
+@pytest.mark.parametrize(("db", "expected"), [
+    ("a_folder", "is a folder: give the path of a database file"),
+    ("/dev/null", "is not a regular file"),
+    ("/dev/null/x.db", "'/dev/null' is a file, not a folder"),
+    ("/proc/sweeplab/x.db", "nothing can be created in '/proc'"),
+    ("text.db", "is not an SQLite database"),
+])
+def test_an_unusable_database_path_is_refused_before_anything_is_written(workspace: Workspace, db: str,
+                                                                        expected: str) -> None:
+    (workspace.root / "a_folder").mkdir()
+    (workspace.root / "text.db").write_text("name,value\nx,1\n")
+    spec = fault_spec(workspace, "bad_db", {"value": [1.0]}, db_path=db)
+    message = run_refused(workspace, "run", spec)
+    assert expected in message and db in message
+    assert not workspace.sweep_dir("bad_db").exists()
+
+
+def test_an_output_that_is_a_file_is_refused_before_anything_is_written(workspace: Workspace) -> None:
+    (workspace.root / "out.txt").write_text("not a folder\n")
+    spec = fault_spec(workspace, "to_file", {"value": [1.0]}, output_dir="out.txt")
+    message = run_refused(workspace, "run", spec)
+    assert "'out.txt' is a file, not a folder" in message or "out.txt' is a file, not a folder" in message
+    assert not workspace.db.exists()
+
+
+def finished_sweep(workspace: Workspace, sweep_id: str) -> Path:
+    spec = fault_spec(workspace, sweep_id, {"value": [1.0, 2.0, 3.0]}, resume=True)
+    done = workspace.run("run", spec)
+    assert done.returncode == 0, done.stderr
+    return spec
+
+
+def damage(db: Path, how: str) -> None:
+    if how == "truncated":
+        os.truncate(db, db.stat().st_size // 2)
+    elif how == "corrupt":  # the header stays, the pages after it do not
+        with open(db, "r+b") as handle:
+            handle.seek(4096)
+            handle.write(b"\x5a" * (db.stat().st_size - 4096))
+    else:
+        db.write_bytes(b"PK\x03\x04 a zip archive, say" * 10)
+
+
+@pytest.mark.parametrize("how", ["truncated", "corrupt", "not_sqlite"])
+def test_a_damaged_database_is_one_clear_message_for_status_resume_and_run(workspace: Workspace, how: str) -> None:
+    spec = finished_sweep(workspace, "damaged")
+    damage(workspace.db, how)
+    expected = {"truncated": "is truncated", "corrupt": "is damaged", "not_sqlite": "is not an SQLite database"}[how]
+    for args in (("status", "damaged", "--sweep-dir", workspace.output_rel), ("resume", "damaged", "--sweep-dir",
+                 workspace.output_rel), ("run", str(spec), "--resume")):
+        message = run_refused(workspace, *args)
+        assert expected in message and workspace.db_rel in message, (args, message)
+
+
+@pytest.mark.parametrize("name", [".coordinator.lock", "events.jsonl", "sweep_results.json",
+                                  "completed_experiments.json", "sweep_config.json", "journal lock"])
+def test_a_file_of_the_sweep_replaced_by_a_folder_is_refused_before_anything_is_written(workspace: Workspace,
+                                                                                       name: str) -> None:
+    spec = finished_sweep(workspace, "replaced")
+    path = workspace.db.parent / ".experiments.db.replaced.lock" if name == "journal lock" \
+        else workspace.sweep_dir("replaced") / name
+    assert path.is_file()
+    path.unlink()
+    (path / "inside").mkdir(parents=True)
+    message = run_refused(workspace, "run", str(spec))
+    assert f"'{path.relative_to(workspace.root)}' is a folder" in message or str(path.name) in message
+    assert "is a folder" in message
+
+
+def test_an_unreadable_stored_config_is_a_clear_message_for_status(workspace: Workspace) -> None:
+    finished_sweep(workspace, "garbled")
+    (workspace.sweep_dir("garbled") / "sweep_config.json").write_bytes(b"\xff\xfe\x00garbage")
+    message = run_refused(workspace, "status", "garbled", "--sweep-dir", workspace.output_rel)
+    assert "sweep_config.json' cannot be read" in message and "sweeplab resume garbled" in message
+    resumed = workspace.resume("garbled")  # resume takes the spec stored in the journal instead
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads((workspace.sweep_dir("garbled") / "sweep_config.json").read_text())["sweep_id"] == "garbled"

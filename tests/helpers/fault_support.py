@@ -34,3 +34,27 @@ def all_runs(workspace: Workspace) -> list[str]:
 
 def no_traceback(text: str) -> None:
     assert "Traceback" not in text, text
+
+
+def tree(root: Path) -> dict[str, tuple[bool, int, int]]:
+    """Everything below ``root``: relative path → (is a folder, size, modification time in ns).
+
+    SQLite's ``-shm`` index may be touched by any reader, so only its presence counts.
+    """
+    found = {}
+    for path in sorted(root.rglob("*")):
+        info = path.lstat()
+        is_dir = path.is_dir() and not path.is_symlink()
+        shm = path.name.endswith("-shm")
+        found[str(path.relative_to(root))] = (is_dir, 0 if is_dir or shm else info.st_size,
+                                              0 if is_dir or shm else info.st_mtime_ns)
+    return found
+
+
+def one_message(done: Any, code: int = 2) -> str:
+    """The one error line of a refused ``sweeplab`` run (asserted: its exit code, no traceback)."""
+    assert done.returncode == code, done.stdout + done.stderr
+    no_traceback(done.stderr)
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "error:" in lines[0], done.stderr
+    return lines[0]

@@ -1,7 +1,9 @@
 """The ``sweeplab`` command. Only this package prints; the library logs.
 
-A user mistake (any :class:`~sweeplab.errors.UserError`) becomes one message on stderr and
-exit code 2, never a traceback.
+A user mistake (any :class:`~sweeplab.errors.UserError`, unusable storage included) becomes one
+message on stderr and exit code 2, never a traceback. A failure while a sweep runs (its journal, an
+executor, a file system that fails or fills up) is one message too, with exit code 1 (the sweep
+resumes): see "Guarantees and limits" in the README.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..errors import UserError
+from ..errors import SweepError, UserError
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
@@ -104,3 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"sweeplab {command}: interrupted", file=sys.stderr)
         return 130
+    except SweepError as exc:  # the journal or an executor failed while running: resumable
+        print(f"sweeplab {command}: error: {exc}", file=sys.stderr)
+        return int(getattr(exc, "exit_code", 1))
+    except OSError as exc:  # storage that failed under us (a full disk is a DiskFullError already)
+        where = f" '{exc.filename}'" if exc.filename else ""
+        print(f"sweeplab {command}: error: cannot use{where}: {exc.strerror or exc}. What was journaled is kept: "
+              "fix it and resume the sweep ('sweeplab resume SWEEP_ID')", file=sys.stderr)
+        return 1

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import JournalError, SweepNotFoundError
 from ..journal.reader import DROPPED, JournalReader
+from ..journal.storage import StorageError, check_database
 
 __all__ = ["status_main", "list_main"]
 
@@ -24,10 +25,12 @@ def _sweep_folders(root: Path) -> list[Path]:
 
 
 def _read_config(folder: Path) -> dict[str, Any]:
+    """The folder's ``sweep_config.json`` as a dict; empty when it cannot be read."""
     try:
-        return json.loads((folder / "sweep_config.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        config = json.loads((folder / "sweep_config.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
         return {}
+    return config if isinstance(config, dict) else {}
 
 
 def _coordinator_gone(folder: Path) -> bool:
@@ -103,12 +106,20 @@ def status_main(argv: list[str]) -> int:
             raise SweepNotFoundError(f"no sweeps in '{root}': run one with 'sweeplab run', or give --sweep-dir")
         folder = folders[-1]
     config = _read_config(folder)
+    if not config:
+        raise StorageError(f"'{folder / 'sweep_config.json'}' cannot be read as a sweep's stored config: restore it, "
+                           f"or run 'sweeplab resume {folder.name} --sweep-dir {root}', which writes it again from "
+                           "the sweep's database")
     sweep_id = folder.name
     db = _db_of(config)
     if not db.is_file():
         raise SweepNotFoundError(f"the database of sweep '{sweep_id}' ('{db}') does not exist")
-    with JournalReader.open(db) as reader:
-        info = _summary(reader, sweep_id)
+    check_database(db)
+    try:
+        with JournalReader.open(db) as reader:
+            info = _summary(reader, sweep_id)
+    except JournalError as exc:
+        raise StorageError(f"the database of sweep '{sweep_id}' cannot be read: {exc}. Restore it from a backup") from None
     screen = Screen()
     total = info["total"] or config.get("total_experiments") or 0
     counts = info["counts"]

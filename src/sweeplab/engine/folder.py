@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import JournalError, SpecError, SweepLockedError, SweepNotFoundError
-from ..journal.storage import StorageError
+from ..journal.storage import StorageError, check_can_create, check_database
 from ..planning.spec import SweepSpec, spec_from_mapping
 from ..trial import utc_now
 
 if TYPE_CHECKING:
     from ..planning.resolve import ResolvedSweep
 
-__all__ = ["OwnerLock", "SweepLock", "JournalLock", "journal_lock_path", "open_in_sweep_folder", "EventLog", "load_stored_spec", "lock_fields", "config_file_name", "stored_sweep_config", "LOCK_NAME"]
+__all__ = ["OwnerLock", "SweepLock", "JournalLock", "journal_lock_path", "open_in_sweep_folder", "EventLog", "load_stored_spec", "lock_fields", "check_sweep_storage", "FOLDER_FILES", "config_file_name", "stored_sweep_config", "LOCK_NAME"]
 
 LOCK_NAME = ".coordinator.lock"
 
@@ -125,6 +125,45 @@ class JournalLock(OwnerLock):
     def __init__(self, db_path: Path, sweep_id: str, sweep_dir: Path) -> None:
         super().__init__(journal_lock_path(db_path, sweep_id), f"sweep '{sweep_id}' of the database '{db_path}'",
                          note=f"folder={sweep_dir.resolve()}")
+
+
+#: what sweeplab keeps in a sweep folder that must be a regular file (never a link: it is written)
+FOLDER_FILES = (LOCK_NAME, "events.jsonl", "sweep_config.json", "sweep_results.json", "completed_experiments.json")
+
+
+def _check_file(path: Path, what: str) -> None:
+    if os.path.islink(path):
+        raise StorageError(f"{what} '{path}' is a symbolic link (to '{os.readlink(path)}'): sweeplab writes it and "
+                           "will not write through a link. Remove the link and run again")
+    if os.path.lexists(path) and not path.is_file():
+        kind = "a folder" if path.is_dir() else "not a regular file"
+        raise StorageError(f"{what} '{path}' is {kind}: sweeplab writes a file there. Remove or rename it and run "
+                           "again")
+
+
+def check_sweep_storage(sweep: ResolvedSweep) -> None:
+    """Refuse a run whose database or sweep folder cannot be used, before anything is written.
+
+    The database must be a usable SQLite file or creatable (:func:`~sweeplab.journal.storage.check_database`);
+    the sweep folder a folder, or creatable; the files sweeplab keeps in it (:data:`FOLDER_FILES`, the
+    journal's lock beside the database) regular files and not symbolic links; ``trials`` a folder.
+    """
+    check_database(sweep.db_path)
+    _check_file(journal_lock_path(sweep.db_path, sweep.sweep_id), "the journal's lock file")
+    folder = sweep.sweep_dir
+    fix = "Give another --output (output_dir) or --sweep-id"
+    if not os.path.lexists(folder):
+        check_can_create(folder, "the sweep folder", fix)
+        return
+    if not folder.is_dir():
+        raise StorageError(f"the sweep folder '{folder}' is a file, not a folder. {fix}")
+    for name in FOLDER_FILES:
+        _check_file(folder / name, "the sweep folder's file")
+    trials = folder / "trials"
+    if os.path.lexists(trials) and not trials.is_dir():
+        raise StorageError(f"'{trials}' is not a folder: sweeplab keeps the trials' attempts there. Remove or "
+                           "rename it and run again")
+    check_can_create(folder, "the sweep folder", fix)
 
 
 _EVENT_ENCODER = json.JSONEncoder(default=str)  # one instance: json.dumps(default=...) builds one per call

@@ -3,6 +3,7 @@
 :func:`prepare` does everything that may refuse a sweep, in this order and before anything is
 written:
 
+0. the storage: the database and the sweep folder must be usable (:func:`~sweeplab.engine.folder.check_sweep_storage`);
 1. the drift check: a sweep id in use needs ``resume``, and a resume must not mix experiments
    (:func:`~sweeplab.engine.drift.check_resumable`; allowed drift becomes warnings);
 2. the plan, built here and only here: the coordinator runs this one;
@@ -32,6 +33,7 @@ from ..journal.reader import JournalReader
 from ..planning.plan import Plan
 from ..planning.resolve import probe_configs
 from .drift import check_resumable
+from .folder import check_sweep_storage
 from .observer import Observer, SweepOutcome
 from .resources import Budget, budget_for
 
@@ -189,6 +191,7 @@ def prepare(sweep: ResolvedSweep, *, allow_drift: bool = False, executor: Execut
     warnings: list[str] = []
     try:
         if connect:  # a preview shows the plan even of a sweep that a run would refuse, as the dry run did
+            check_sweep_storage(sweep)
             warnings = check_resumable(sweep, allow_drift)
         plan = Plan(sweep)
         if connect and executor is None:

@@ -131,8 +131,12 @@ class JournalReader:
         """The sweep's row, or None (also when the database has no journal tables yet)."""
         try:
             row = self.conn.execute("SELECT * FROM sweeps WHERE sweep_id = ?", (sweep_id,)).fetchone()
-        except sqlite3.OperationalError:  # no journal tables yet
-            return None
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):  # no journal tables yet
+                return None
+            raise JournalError(f"cannot read the sweep journal: {exc}") from exc
+        except sqlite3.Error as exc:  # not a database, or a damaged one
+            raise JournalError(f"cannot read the sweep journal: {exc}") from exc
         return dict(row) if row else None
 
     def base_history(self, base_hash: str) -> tuple[float | None, int]:
