@@ -112,7 +112,8 @@ CASES = [
     RunnerCase("phenomenology", {},
                {"experiment_id": "contract", "mode": "isolated", "max_cycles": 2, "resource_constraints":
                 {"ram_limit_gb": 8.0}, "self_report_schedule": {"on_startup": False}},
-               "max_cycles", (2, 3), 0, lambda cycles: ("total_cycles", cycles), _seen_by_the_experiment),
+               # max_cycles 0 is the lab's "no limit": -1 is the invalid value
+               "max_cycles", (2, 3), -1, lambda cycles: ("total_cycles", cycles), _seen_by_the_experiment),
 ]
 
 

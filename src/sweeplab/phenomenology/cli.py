@@ -1,8 +1,13 @@
-"""Command line of one experiment: ``python -m sweeplab.phenomenology --config X.json``.
+"""Command line of one experiment: ``python -m sweeplab.phenomenology --config X.json`` (also
+``sweeplab experiment --config X.json``), the standard experiment runner of the lab's files.
 
-Runs the experiment into ``--db``, prints its metrics as one JSON object on the last line
-of stdout (and writes them atomically to ``--metrics`` when given). A live view is shown
-when stdout is a terminal, unless ``--quiet``.
+``--config`` is any of the Season 3 lab's experiment files: one experiment, or the panopticon
+orchestration file (subject and observer, run as one trial); see :mod:`.lab_format`. Names the
+file keeps but nothing reads (an unknown intervention parameter, a mistyped custom belief) are
+printed as one warning line each on stderr, with the likely intended name. Runs the experiment
+into ``--db``, prints its metrics as one JSON object on the last line of stdout (and writes them
+atomically to ``--metrics`` when given). A live view is shown when stdout is a terminal, unless
+``--quiet``.
 
 Exit codes: 0 completed; 1 failed; 2 invalid config or arguments (one message on stderr,
 no traceback, nothing written); 143 ended by SIGTERM and 130 by SIGINT — the rows written
@@ -31,7 +36,7 @@ from .minds.base import MindDied
 if TYPE_CHECKING:
     from .db import ExperimentDatabase
     from .experiment import CycleSnapshot
-    from .schema import ExperimentConfig
+    from .lab_format import LabConfig
 
 __all__ = ["main", "build_parser", "write_metrics"]
 
@@ -45,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sweeplab.phenomenology",
         description="Run one 'mind in a jar' experiment and record it in an SQLite database.")
-    parser.add_argument("--config", required=True, help="experiment config (JSON)")
+    parser.add_argument("--config", required=True,
+                        help="experiment file in the lab's JSON format (one experiment or an orchestration file)")
     parser.add_argument("--db", default="logs/experiments.db", help="experiment database (default: %(default)s)")
     parser.add_argument("--metrics", help="also write the metrics JSON to this file")
     parser.add_argument("--quiet", action="store_true", help="no live view")
@@ -79,10 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
     from .db import ExperimentDatabase
-    from .schema import load_config
+    from .lab_format import load_experiment_file
 
     try:
-        config = load_config(args.config)
+        config = load_experiment_file(args.config)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID
@@ -118,7 +124,7 @@ def _end_as_the_mind_did(died: MindDied) -> int:
     return EXIT_FAILED  # a signal this process survives (ignored elsewhere)
 
 
-def _run(config: ExperimentConfig, db: ExperimentDatabase, args: argparse.Namespace) -> int:
+def _run(config: LabConfig, db: ExperimentDatabase, args: argparse.Namespace) -> int:
     from .experiment import Experiment
     from .metrics import compute_metrics
 
@@ -163,7 +169,7 @@ def _run(config: ExperimentConfig, db: ExperimentDatabase, args: argparse.Namesp
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    metrics = compute_metrics(db, config)
+    metrics = compute_metrics(db, experiment.config)  # the lead mind's config (an orchestration's subject)
     if args.metrics:
         write_metrics(args.metrics, metrics)
     print(json.dumps(metrics, sort_keys=True), flush=True)

@@ -8,16 +8,24 @@ config sets ``seed`` explicitly (not null). An explicit seed is kept on purpose:
 trial then shares the same random numbers, so differences between trials come from the
 swept parameters alone (common random numbers). Leave ``seed`` out of the base config (or
 sweep ``seed`` itself) when replicates should differ.
+
+Base configs: any of the Season 3 lab's experiment files, the panopticon orchestration file
+included; a swept dot path into it starts with ``subject_config.``, ``observer_config.`` or
+``coordinator_config.`` (:mod:`.lab_format`). Warnings about names a config keeps but nothing
+reads are logged once per sweep, when the configs are checked before anything runs.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from typing import Any, ClassVar
 
 from ..errors import ConfigError
 from ..runners.base import RunContext, Runner, TrialResources
+
+log = logging.getLogger(__name__)
 
 __all__ = ["PhenomenologyRunner"]
 
@@ -38,20 +46,32 @@ class PhenomenologyRunner(Runner):
     name: ClassVar[str] = "phenomenology"
     open_schema: ClassVar[bool] = False
 
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
+        super().__init__(options)
+        self._warned: set[str] = set()  # warnings already logged by validate()
+
     @classmethod
     def accepts(cls, base_config: dict[str, Any]) -> bool:
-        """True for dicts shaped like an ExperimentConfig: a ``mode`` plus one of its sections."""
-        if not isinstance(base_config, dict) or "mode" not in base_config:
+        """True for dicts shaped like an ExperimentConfig (a ``mode`` plus one of its sections) or like the
+        panopticon orchestration file (``experiment_type`` with a subject and an observer)."""
+        if not isinstance(base_config, dict):
             return False
+        if "mode" not in base_config:
+            return "experiment_type" in base_config and "subject_config" in base_config
         return any(key in base_config for key in ("epistemic_frame", "resource_constraints", "interventions",
                                                   "self_report_schedule"))
 
     def allows_new_key(self, mapping_path: tuple[str, ...], key: str) -> bool:
-        """New keys only where the schema accepts them (custom beliefs, known params, absent fields)."""
+        """New keys only where the schema accepts them (custom beliefs, mode settings, known parameters, absent
+        fields), in an experiment file or in the subject or observer of an orchestration file.
+
+        An intervention parameter the tables do not know is refused here, though a config may keep one: a
+        new key created by a sweep is a typo until some reader is known to read it."""
         from .intervention_params import (
             known_parameter_names,
             known_trigger_param_names,
         )
+        from .lab_format import CoordinatorConfig
         from .schema import (
             EpistemicFrame,
             ExperimentConfig,
@@ -61,7 +81,11 @@ class PhenomenologyRunner(Runner):
         )
 
         path = tuple(str(part) for part in mapping_path)
-        if path == ("epistemic_frame", "custom_beliefs"):
+        if path and path[0] in ("subject_config", "observer_config"):
+            path = path[1:]  # an orchestration's member: the same rules as an experiment file
+        elif path == ("coordinator_config",):
+            return key in CoordinatorConfig.model_fields
+        if path in (("epistemic_frame", "custom_beliefs"), ("mode_specific_config",), ("hive_config",)):
             return bool(key.strip())
         if len(path) == 3 and path[0] == "interventions" and path[1].isdigit():
             if path[2] == "parameters":
@@ -77,12 +101,17 @@ class PhenomenologyRunner(Runner):
         return model is not None and key in model.model_fields
 
     def validate(self, config: dict[str, Any]) -> None:
-        """Raise :class:`~sweeplab.errors.ConfigError` (field, value, expectation) for an invalid config."""
-        from .schema import validate_config_dict
+        """Raise :class:`~sweeplab.errors.ConfigError` (field, value, expectation) for an invalid config; log
+        each of its warnings (names kept but not read) once for this runner."""
+        from .lab_format import experiment_from_dict
 
         source = f"experiment config '{config.get('experiment_id', '?')}'" if isinstance(config, dict) \
             else "experiment config"
-        validate_config_dict(config, source)
+        checked = experiment_from_dict(config, source)
+        for line in checked.warnings():
+            if line not in self._warned:
+                self._warned.add(line)
+                log.warning("%s: %s", source, line)
 
     def prepare(self, config: dict[str, Any], seed: int) -> dict[str, Any]:
         """The config with the trial's seed, unless it sets its own (see the module docstring)."""

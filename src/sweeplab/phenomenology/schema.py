@@ -1,47 +1,70 @@
-"""The experiment config: :class:`ExperimentConfig` and its parts (pydantic v2).
+"""The experiment config: :class:`ExperimentConfig` and its parts, in the Season 3 lab's format (pydantic v2).
 
-Experiment files of the original project load unchanged. Two fields are new: ``seed``
-(``None`` = derived from ``experiment_id``, so an unseeded run is still reproducible) and
-``mind`` (the backend producing the mind's words, default ``simulated``). Unknown fields and
-bad values are errors; :func:`load_config` and :func:`validate_config_dict` turn them into
-one :class:`~sweeplab.errors.ConfigError` whose lines name the field, the value and what
-was expected.
+The lab's experiment files load unchanged (SEASON3 §1), with the lab's types and defaults:
+null flags in ``epistemic_frame``, ``custom_beliefs`` of any value type, ``track_beliefs`` and
+``collect_metrics`` as lists of names, ``max_cycles: 0`` for "no limit". Keys that configure a
+mode (``hive_config``, ``mode_specific_config``) and ``partner_config`` (the partner's file) are
+read; this project adds two optional keys, ``seed`` (``None`` = derived from
+``experiment_id``, so an unseeded run is still reproducible) and ``mind`` (the backend producing
+the mind's words, default ``simulated``). Any other unknown key and any bad value is an error:
+:func:`load_config` and :func:`validate_config_dict` turn them into one
+:class:`~sweeplab.errors.ConfigError` whose lines name the field, the value and what was
+expected. What the lab's format leaves free — intervention parameters, custom beliefs, mode
+settings — is kept and passed to the mode, with a warning when a name looks like a typo
+(:meth:`ExperimentConfig.warnings`). The panopticon orchestration file and
+:func:`~.lab_format.load_experiment_file` live in :mod:`.lab_format`.
+
+``track_beliefs`` names the beliefs each self-report session asks the mind to rate (built-in
+ones, custom beliefs, or any name, asked about in words); each gives the metric
+``belief_<name>_confidence``. ``collect_metrics`` names what is recorded per cycle beyond the
+core tables: ``memory_usage`` and ``response_time`` give the ``system_metrics`` rows (an empty
+list: none); other names (a mode's observables, such as ``paranoia_level``) are kept for the
+mode, which records its observables regardless. A trial's metrics (``metrics.json``, what the
+sweep analysis reads) are always computed in full.
 
 >>> cfg = validate_config_dict({"experiment_id": "e1", "mode": "isolated"})
->>> cfg.resource_constraints.ram_limit_gb
-4.0
+>>> cfg.resource_constraints.ram_limit_gb, cfg.collect_metrics
+(2.0, ['memory_usage', 'response_time', 'emotional_state'])
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import zlib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
 )
 
 from ..errors import ConfigError, did_you_mean
-from .intervention_params import resolve_parameters, resolve_trigger_params
+from .intervention_params import parameter_warnings, resolve_parameters, resolve_trigger_params, trigger_param_warnings
 from .minds import available_minds, load_mind
-from .prompts import BUILTIN_BELIEFS
+from .modes import LAB_MODES, LEGACY_MODES
 
-__all__ = ["Mode", "InterventionType", "Trigger", "ResourceConstraints", "EpistemicFrame", "Intervention",
-           "SelfReportSchedule", "ExperimentConfig", "MODES", "load_config", "validate_config_dict",
-           "format_validation_error"]
+__all__ = ["InterventionType", "Trigger", "ResourceConstraints", "EpistemicFrame", "Intervention",
+           "SelfReportSchedule", "ExperimentConfig", "MODES", "LAB_MODES", "LEGACY_MODES", "SYSTEM_METRICS",
+           "DEFAULT_MODEL_PATH", "load_config", "validate_config_dict", "format_validation_error", "read_json_file"]
 
-Mode = Literal["isolated", "amnesiac_loop", "unstable_memory", "panopticon_subject"]
+log = logging.getLogger(__name__)
+
 InterventionType = Literal["memory_corruption", "memory_erasure", "false_injection", "prompt_injection",
                            "resource_change", "network_disruption", "sensory_hallucination"]
 Trigger = Literal["on_cycle", "on_crash", "on_resurrection", "every_n_cycles", "random"]
-MODES: tuple[str, ...] = ("isolated", "amnesiac_loop", "unstable_memory", "panopticon_subject")
+#: every mode string a config may name: the lab's nine modes, then the legacy ones
+MODES: tuple[str, ...] = (*LAB_MODES, *LEGACY_MODES)
+#: the ``collect_metrics`` names that switch on the per-cycle ``system_metrics`` rows
+SYSTEM_METRICS: tuple[str, ...] = ("memory_usage", "response_time")
+#: the lab's model (the simulated mind models its footprint from this name)
+DEFAULT_MODEL_PATH = "models/Qwen2.5-1.5B-Instruct-Q4_0.gguf"
 
 
 class _Strict(BaseModel):
@@ -51,30 +74,36 @@ class _Strict(BaseModel):
 
 
 class ResourceConstraints(_Strict):
-    """The jar's size: RAM limit, context window, reply length, threads and GPU layers."""
+    """The jar's size: RAM limit, context window, reply length, threads and GPU layers (the lab's defaults)."""
 
-    ram_limit_gb: float = Field(4.0, gt=0, le=1024)
+    ram_limit_gb: float = Field(2.0, gt=0, le=1024)
     context_window: int = Field(4096, ge=64, le=1_000_000)
-    max_tokens_per_response: int = Field(256, ge=1, le=100_000)
-    cpu_threads: int | None = Field(None, ge=1, le=1024)
+    max_tokens_per_response: int = Field(512, ge=1, le=100_000)
+    cpu_threads: int | None = Field(4, ge=1, le=1024)
     gpu_layers: int = Field(0, ge=-1, le=10_000)  # -1: all layers
 
 
 class EpistemicFrame(_Strict):
-    """What is true of the mind's world, and what it is told (see :mod:`.prompts`)."""
+    """What is true of the mind's world, and what it is told (see :mod:`.prompts`).
 
-    can_die: bool = True
-    remembers_deaths: bool = True
-    being_watched: bool = False
-    knows_being_watched: bool = False
-    has_agency: bool = False
-    other_minds_exist: bool = False
-    is_in_simulation: bool = False
-    custom_beliefs: dict[str, bool] = Field(default_factory=dict)
+    A flag may be null, as in the lab's determinism files (``has_agency: null``: left open); it
+    reads as false. ``custom_beliefs`` values may be of any type: booleans are beliefs; the
+    others (``player_id: "a"``, ``agency_is_real: null``) are settings a mode may read (see
+    :meth:`ExperimentConfig.mode_settings`).
+    """
+
+    can_die: bool | None = True
+    remembers_deaths: bool | None = True
+    being_watched: bool | None = False
+    knows_being_watched: bool | None = False
+    has_agency: bool | None = False
+    other_minds_exist: bool | None = False
+    is_in_simulation: bool | None = False
+    custom_beliefs: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("custom_beliefs")
     @classmethod
-    def _belief_names(cls, value: dict[str, bool]) -> dict[str, bool]:
+    def _belief_names(cls, value: dict[str, Any]) -> dict[str, Any]:
         for name in value:
             if not name.strip():
                 raise ValueError("custom belief names must be non-empty strings")
@@ -82,7 +111,11 @@ class EpistemicFrame(_Strict):
 
 
 class Intervention(_Strict):
-    """Something done to the mind, when its trigger fires. See :mod:`.intervention_params`."""
+    """Something done to the mind, when its trigger fires. See :mod:`.intervention_params`.
+
+    ``parameters`` and ``trigger_params`` keep what the file says; :meth:`resolved_parameters`
+    gives them under the lab's names with defaults. Unknown keys are kept (see :meth:`warnings`).
+    """
 
     intervention_id: str = Field(min_length=1)
     intervention_type: InterventionType
@@ -98,22 +131,27 @@ class Intervention(_Strict):
         return self
 
     def resolved_parameters(self) -> dict[str, Any]:
-        """``parameters`` with defaults filled in."""
+        """``parameters`` under the lab's names (older names renamed), with defaults filled in."""
         return resolve_parameters(self.intervention_type, self.parameters)
 
     def resolved_trigger_params(self) -> dict[str, Any]:
-        """``trigger_params`` with defaults filled in."""
+        """``trigger_params`` with defaults filled in (``every_n_cycles`` n 1, ``random`` probability 0.1)."""
         return resolve_trigger_params(self.trigger, self.trigger_params)
+
+    def warnings(self) -> list[str]:
+        """One line per parameter or trigger parameter this intervention's type or trigger does not read."""
+        return [*trigger_param_warnings(self.trigger, self.trigger_params),
+                *parameter_warnings(self.intervention_type, self.parameters)]
 
 
 class SelfReportSchedule(_Strict):
-    """When the mind is questioned."""
+    """When the mind is questioned (a null flag reads as false)."""
 
     on_cycles: list[int] = Field(default_factory=list)
     every_n_cycles: int | None = Field(None, ge=1)
-    on_startup: bool = True
-    before_crash: bool = False
-    after_resurrection: bool = False
+    on_startup: bool | None = True
+    before_crash: bool | None = False
+    after_resurrection: bool | None = True
 
     @field_validator("on_cycles")
     @classmethod
@@ -125,25 +163,31 @@ class SelfReportSchedule(_Strict):
 
 
 class ExperimentConfig(_Strict):
-    """One "mind in a jar" experiment, in the original project's JSON format."""
+    """One "mind in a jar" experiment, in the Season 3 lab's JSON format (``name`` may be left out here).
+
+    ``mode`` is one of :data:`MODES`; :meth:`mode_settings` is what the mode reads.
+    """
 
     experiment_id: str = Field(min_length=1)
     name: str = ""
-    mode: Mode
+    mode: str
     description: str = ""
-    model_path: str = "models/llama-3.2-1b-instruct-q4_k_m.gguf"
+    model_path: str = DEFAULT_MODEL_PATH
     resource_constraints: ResourceConstraints = Field(default_factory=ResourceConstraints)
-    max_cycles: int | None = Field(None, ge=1)
+    max_cycles: int | None = Field(None, ge=0)  # None or 0: no limit (the lab's runner reads 0 as false)
     max_duration_seconds: float | None = Field(None, gt=0)
     epistemic_frame: EpistemicFrame = Field(default_factory=EpistemicFrame)
     initial_prompt_override: str | None = None
     interventions: list[Intervention] = Field(default_factory=list)
     self_report_schedule: SelfReportSchedule = Field(default_factory=SelfReportSchedule)
     custom_questions: list[str] = Field(default_factory=list)
-    track_beliefs: list[str] = Field(default_factory=list)
-    collect_metrics: bool = True
+    track_beliefs: list[str] = Field(default_factory=lambda: ["mortality", "surveillance", "agency", "other_minds"])
+    collect_metrics: list[str] = Field(default_factory=lambda: ["memory_usage", "response_time", "emotional_state"])
     tags: list[str] = Field(default_factory=list)
     research_question: str = ""
+    hive_config: dict[str, Any] | None = None
+    mode_specific_config: dict[str, Any] | None = None
+    partner_config: str | dict[str, Any] | None = None
     seed: int | None = Field(None, ge=0, le=2**63 - 1)
     mind: str = "simulated"
 
@@ -156,22 +200,36 @@ class ExperimentConfig(_Strict):
             raise ValueError(f"unknown mind {value!r}: available minds are {', '.join(minds)}{suggestion}")
         return value
 
-    @field_validator("custom_questions")
+    _source_path: str | None = PrivateAttr(None)
+
+    @field_validator("mode")
     @classmethod
-    def _questions_not_blank(cls, value: list[str]) -> list[str]:
+    def _known_mode(cls, value: str) -> str:
+        if value in MODES:
+            return value
+        if value == "panopticon_full":
+            raise ValueError("'panopticon_full' is the experiment_type of the panopticon orchestration file "
+                             "(subject_config, observer_config, coordinator_config), not a mode")
+        raise ValueError(f"unknown mode {value!r}: expected one of the lab's modes ({', '.join(LAB_MODES)}) or a "
+                         f"legacy mode ({', '.join(LEGACY_MODES)}){did_you_mean(value, MODES)}")
+
+    @field_validator("collect_metrics", mode="before")
+    @classmethod
+    def _metric_names(cls, value: Any) -> Any:
+        """This project's older ``true``/``false`` reads as the lab's default list / no names."""
+        if isinstance(value, bool):
+            return ["memory_usage", "response_time", "emotional_state"] if value else []
+        return value
+
+    @field_validator("custom_questions", "track_beliefs", "collect_metrics", "tags")
+    @classmethod
+    def _names_not_blank(cls, value: list[str]) -> list[str]:
         if any(not q.strip() for q in value):
-            raise ValueError("custom questions must be non-empty strings")
+            raise ValueError("entries must be non-empty strings")
         return value
 
     @model_validator(mode="after")
     def _cross_checks(self) -> ExperimentConfig:
-        known = set(BUILTIN_BELIEFS) | set(self.epistemic_frame.custom_beliefs)
-        for name in self.track_beliefs:
-            if name not in known:
-                suggestion = did_you_mean(name, sorted(known))
-                raise ValueError(
-                    f"track_beliefs contains {name!r}, which is neither a built-in belief "
-                    f"({', '.join(BUILTIN_BELIEFS)}) nor a key of epistemic_frame.custom_beliefs{suggestion}")
         load_mind(self.mind).check_model(self.model_path)  # e.g. a language model needs its file
         ids = [i.intervention_id for i in self.interventions]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
@@ -179,20 +237,76 @@ class ExperimentConfig(_Strict):
             raise ValueError(f"interventions reuse intervention_id {duplicates}: each id must be unique")
         return self
 
+    def __eq__(self, other: object) -> bool:
+        # the file a config came from (source_path) is not part of the config
+        if not isinstance(other, ExperimentConfig):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    @property
+    def source_path(self) -> str | None:
+        """The file the config was read from (None when built from a dict); ``partner_config`` is relative to it."""
+        return self._source_path
+
     def effective_seed(self) -> int:
         """The seed the run uses: ``seed``, or a stable hash of ``experiment_id`` when unset."""
         if self.seed is not None:
             return self.seed
         return zlib.crc32(self.experiment_id.encode("utf-8"))
 
+    def mode_settings(self) -> dict[str, Any]:
+        """The flat settings the mode reads: ``epistemic_frame.custom_beliefs`` (values as given), then the keys
+        of ``hive_config``, then of ``mode_specific_config``; later ones win. Modes apply their own defaults.
+
+        >>> cfg = validate_config_dict({"experiment_id": "pd", "mode": "prisoners_dilemma",
+        ...     "epistemic_frame": {"custom_beliefs": {"player_id": "b", "has_opponent": True}},
+        ...     "mode_specific_config": {"manipulation_rate": 0.5}})
+        >>> cfg.mode_settings()
+        {'player_id': 'b', 'has_opponent': True, 'manipulation_rate': 0.5}
+        """
+        settings = dict(self.epistemic_frame.custom_beliefs)
+        settings.update(self.hive_config or {})
+        settings.update(self.mode_specific_config or {})
+        return settings
+
+    def collects(self, name: str) -> bool:
+        """Does ``collect_metrics`` name ``name``? ``"system_metrics"`` asks for any of :data:`SYSTEM_METRICS`."""
+        if name == "system_metrics":
+            return any(metric in self.collect_metrics for metric in SYSTEM_METRICS)
+        return name in self.collect_metrics
+
+    def warnings(self) -> list[str]:
+        """One line per name that is kept but looks unread or mistyped (see :func:`.lab_format.config_warnings`)."""
+        from .lab_format import config_warnings
+
+        return config_warnings(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "experiment config") -> ExperimentConfig:
+        """Validate a parsed config; raises :class:`~sweeplab.errors.ConfigError` when it is invalid."""
+        return validate_config_dict(data, source)
+
     @classmethod
     def from_json(cls, path: str | Path) -> ExperimentConfig:
         """Load a config file; raises :class:`~sweeplab.errors.ConfigError` when it is invalid."""
         return load_config(path)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The config in the lab's format: every lab field, and this project's optional keys only when they
+        were given or differ from their defaults.
+
+        ``from_dict(cfg.to_dict()) == cfg`` for every config.
+        """
+        data = self.model_dump(mode="json")
+        for key, default in (("hive_config", None), ("mode_specific_config", None), ("partner_config", None),
+                             ("seed", None), ("mind", "simulated")):
+            if data.get(key) == default and key not in self.model_fields_set:
+                data.pop(key, None)
+        return data
+
     def to_json(self, path: str | Path | None = None) -> str:
         """The config as JSON text (written to ``path`` when given). Loading it back gives an equal config."""
-        text = json.dumps(self.model_dump(mode="json"), indent=2) + "\n"
+        text = json.dumps(self.to_dict(), indent=2) + "\n"
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
@@ -200,19 +314,25 @@ class ExperimentConfig(_Strict):
 
 # --- error messages -----------------------------------------------------------------------
 
-_SECTIONS: dict[str, type[BaseModel]] = {
-    "resource_constraints": ResourceConstraints,
-    "epistemic_frame": EpistemicFrame,
-    "self_report_schedule": SelfReportSchedule,
-    "interventions": Intervention,
-}
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model class inside a field's annotation (``Intervention`` of ``list[Intervention]``), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None
 
 
-def _fields_at(loc: tuple[Any, ...]) -> list[str]:
-    """The field names valid in the mapping at ``loc`` (empty when unknown)."""
-    if not loc:
-        return list(ExperimentConfig.model_fields)
-    model = _SECTIONS.get(str(loc[0]))
+def _fields_at(loc: tuple[Any, ...], root: type[BaseModel] | None = None) -> list[str]:
+    """The field names valid in the mapping at ``loc`` of a ``root`` document (empty when unknown)."""
+    model: type[BaseModel] | None = root or ExperimentConfig
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(str(part))
+        model = _model_in(field.annotation) if field is not None else None
     return list(model.model_fields) if model is not None else []
 
 
@@ -220,8 +340,12 @@ def _dotted(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def format_validation_error(exc: ValidationError, source: str = "experiment config") -> str:
-    """One readable line per problem: field path, the bad value, and what is expected."""
+def format_validation_error(exc: ValidationError, source: str = "experiment config",
+                            root: type[BaseModel] | None = None) -> str:
+    """One readable line per problem: field path, the bad value, and what is expected.
+
+    ``root`` is the validated model (default :class:`ExperimentConfig`), for the valid names of a mapping.
+    """
     lines = []
     for error in exc.errors():
         loc = tuple(error["loc"])
@@ -229,7 +353,7 @@ def format_validation_error(exc: ValidationError, source: str = "experiment conf
         kind = error["type"]
         given = error.get("input")
         if kind == "extra_forbidden":
-            valid = _fields_at(loc[:-1] if not (len(loc) >= 2 and isinstance(loc[1], int)) else loc[:1])
+            valid = _fields_at(loc[:-1], root)
             suggestion = did_you_mean(str(loc[-1]), valid)
             lines.append(f"unknown field '{path}': expected one of {', '.join(valid)}{suggestion}")
         elif kind == "missing":
@@ -251,22 +375,36 @@ def validate_config_dict(data: Any, source: str = "experiment config") -> Experi
     """Validate a parsed config; raise :class:`~sweeplab.errors.ConfigError` with a clear message."""
     if not isinstance(data, dict):
         raise ConfigError(f"invalid {source}: expected a JSON object at the top level, got {type(data).__name__}")
+    if "experiment_type" in data and "mode" not in data:
+        raise ConfigError(f"invalid {source}: it has 'experiment_type' ({data['experiment_type']!r}), so it is an "
+                          "orchestration file, not one experiment: load it with "
+                          "sweeplab.phenomenology.lab_format.load_experiment_file")
     try:
         return ExperimentConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, source)) from None
 
 
-def load_config(path: str | Path) -> ExperimentConfig:
-    """Read and validate the experiment file at ``path``."""
-    path = Path(path)
+def read_json_file(path: str | Path, what: str = "experiment config") -> Any:
+    """The parsed JSON of ``path``; unreadable or invalid files raise :class:`~sweeplab.errors.ConfigError`."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read experiment config '{path}': {exc.strerror or exc}") from None
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {what} '{path}': {getattr(exc, 'strerror', None) or exc}") from None
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"experiment config '{path}' is not valid JSON: {exc.msg} at line {exc.lineno}, "
+        raise ConfigError(f"{what} '{path}' is not valid JSON: {exc.msg} at line {exc.lineno}, "
                           f"column {exc.colno}") from None
-    return validate_config_dict(data, f"experiment config '{path}'")
+
+
+def load_config(path: str | Path, *, warn: bool = True) -> ExperimentConfig:
+    """Read and validate the experiment file at ``path`` (one experiment; see also
+    :func:`~.lab_format.load_experiment_file`). With ``warn``, each of :meth:`ExperimentConfig.warnings`
+    is logged as one warning line."""
+    config = validate_config_dict(read_json_file(path), f"experiment config '{path}'")
+    config._source_path = str(Path(path).resolve())
+    if warn:
+        for line in config.warnings():
+            log.warning("experiment config '%s': %s", path, line)
+    return config
