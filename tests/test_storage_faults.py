@@ -6,10 +6,18 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
+import subprocess
 from pathlib import Path
 
 import pytest
-from helpers.engine_support import Workspace, finish, kill_session, wait_until
+from helpers.engine_support import (
+    Workspace,
+    clean_env,
+    finish,
+    kill_session,
+    wait_until,
+)
 from helpers.fault_support import fault_spec, no_traceback, one_message, runs_of, tree
 
 
@@ -149,3 +157,48 @@ def test_an_unreadable_stored_config_is_a_clear_message_for_status(workspace: Wo
     resumed = workspace.resume("garbled")  # resume takes the spec stored in the journal instead
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads((workspace.sweep_dir("garbled") / "sweep_config.json").read_text())["sweep_id"] == "garbled"
+
+
+@pytest.mark.parametrize("name", [".coordinator.lock", "events.jsonl", "sweep_results.json"])
+def test_a_symbolic_link_in_the_sweep_folder_is_refused_and_its_target_untouched(workspace: Workspace,
+                                                                                 name: str) -> None:
+    spec = finished_sweep(workspace, "linked")
+    target = workspace.root / "precious.txt"
+    target.write_text("keep me\n")
+    link = workspace.sweep_dir("linked") / name
+    link.unlink()
+    link.symlink_to(target)
+    message = run_refused(workspace, "run", str(spec))
+    assert "is a symbolic link" in message and name in message
+    assert target.read_text() == "keep me\n"
+
+
+def test_the_lock_and_event_log_never_write_through_a_link(tmp_path: Path) -> None:
+    """Even a link made after the checks (between them and the coordinator's start) is refused."""
+    from sweeplab.engine.folder import EventLog, SweepLock
+    from sweeplab.journal.storage import StorageError
+
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me\n")
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    (folder / ".coordinator.lock").symlink_to(target)
+    (folder / "events.jsonl").symlink_to(target)
+    with pytest.raises(StorageError, match="symbolic link"):
+        SweepLock(folder).acquire()
+    with pytest.raises(StorageError, match="symbolic link"):
+        EventLog(folder / "events.jsonl")
+    assert target.read_text() == "keep me\n"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_the_files_of_a_sweep_follow_the_umask(workspace: Workspace, umask: int) -> None:
+    spec = fault_spec(workspace, "modes", {"value": [1.0]})
+    done = subprocess.run(workspace.command("run", spec), cwd=workspace.root, capture_output=True, text=True,
+                          timeout=60, env=clean_env(), preexec_fn=lambda: os.umask(umask))
+    assert done.returncode == 0, done.stderr
+    folder = workspace.sweep_dir("modes")
+    expected = 0o666 & ~umask
+    for name in ("sweep_config.json", "sweep_results.json", "completed_experiments.json", "events.jsonl",
+                 ".coordinator.lock"):
+        assert stat.S_IMODE((folder / name).stat().st_mode) == expected, name

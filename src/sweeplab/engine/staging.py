@@ -100,11 +100,11 @@ class Staging:
                     break
                 attempt += 1
         for name in (STDOUT_NAME, STDERR_NAME):  # created now, so the start only has to open them
-            os.close(os.open(join(attempt_dir, name), os.O_WRONLY | os.O_CREAT, 0o644))
+            os.close(os.open(join(attempt_dir, name), os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o644))
         # Rewritten by any rerun, and read only once the trial has started, so a plain write is
         # enough; the original layout's exp…_config.json is the same file under its readable name.
         config_path = join(trial_dir, "config.json")
-        fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
         try:
             os.write(fd, (json.dumps(self.config(trial), indent=2) + "\n").encode())
         finally:

@@ -99,7 +99,7 @@ class _Child:
 
 _RESET_SIGNALS = tuple(getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ") if hasattr(signal, name))
 # no O_CLOEXEC: these become the child's stdout and stderr across exec
-_OUT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+_OUT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW  # never written through a link
 
 
 def _inheritable_descriptors() -> list[int]:
@@ -146,7 +146,11 @@ def start_process(launch: TrialLaunch, environ: Mapping[str, str] | None = None)
             os.makedirs(folder, exist_ok=True)  # the coordinator normally made it
             return start_process(launch, environ)
     os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, STDOUT_NAME), "wb") as out, open(os.path.join(folder, STDERR_NAME), "wb") as err:
+
+    def output(name: str) -> int:
+        return os.open(os.path.join(folder, name), _OUT_FLAGS | os.O_CLOEXEC, 0o644)
+
+    with open(output(STDOUT_NAME), "wb") as out, open(output(STDERR_NAME), "wb") as err:
         popen = subprocess.Popen(
             argv, cwd=launch.cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
             start_new_session=True,

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from .reader import JournalReader
 
-__all__ = ["write_views", "sweep_results", "write_json_atomic", "atomic_file"]
+__all__ = ["write_views", "sweep_results", "write_json_atomic", "atomic_file", "current_umask"]
 
 
 def sweep_results(reader: JournalReader, sweep_id: str, db_path: str) -> list[dict[str, Any]]:
@@ -37,12 +37,31 @@ def write_json_atomic(path: Path, data: Any) -> None:
         handle.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it (``/proc/self/status``; else set and restored)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_file(path: Path) -> Iterator[TextIO]:
-    """A text file that replaces ``path`` only once fully written (temp file + rename)."""
+    """A text file that replaces ``path`` only once fully written (temp file + rename).
+
+    Its mode is that of any file the process creates (0644 under umask 022), not the temp
+    file's 0600. A symbolic link at ``path`` is replaced, never written through.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             yield handle
         os.replace(temp, path)
