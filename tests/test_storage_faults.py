@@ -3,6 +3,7 @@ unusable database and folder paths, symbolic links in the sweep folder, full fil
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -16,6 +17,8 @@ from helpers.engine_support import (
     clean_env,
     finish,
     kill_session,
+    leftover_trials,
+    reap_leftovers,
     wait_until,
 )
 from helpers.fault_support import fault_spec, no_traceback, one_message, runs_of, tree
@@ -202,3 +205,67 @@ def test_the_files_of_a_sweep_follow_the_umask(workspace: Workspace, umask: int)
     for name in ("sweep_config.json", "sweep_results.json", "completed_experiments.json", "events.jsonl",
                  ".coordinator.lock"):
         assert stat.S_IMODE((folder / name).stat().st_mode) == expected, name
+
+
+@pytest.fixture
+def tiny_fs(workspace: Workspace):
+    """A 2 MB tmpfs inside the workspace (mounting needs root; skipped with the reason where it is refused)."""
+    mount_point = workspace.root / "tiny"
+    mount_point.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to fill (needs root): {done.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        reap_leftovers(workspace.root)  # nothing may keep the file system busy
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def fill(folder: Path) -> Path:
+    """Fill the file system of ``folder`` with one file, to the last byte; returns the file."""
+    filler = folder / "filler"
+    with open(filler, "wb", buffering=0) as handle:
+        for size in (1 << 16, 1 << 10, 1):
+            try:
+                while True:
+                    handle.write(b"\0" * size)
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC, exc
+    return filler
+
+
+@pytest.mark.parametrize("full", ["database", "sweep folder"])
+def test_a_full_disk_is_one_message_and_resume_completes_every_trial_once(workspace: Workspace, tiny_fs: Path,
+                                                                         full: str) -> None:
+    sweep_id = "full"
+    where = {"db_path": "tiny/experiments.db"} if full == "database" else {"output_dir": "tiny/sweeps"}
+    if full == "database":
+        workspace.db = workspace.root / "tiny" / "experiments.db"
+    else:
+        workspace.output = workspace.root / "tiny" / "sweeps"
+        workspace.output_rel = "tiny/sweeps"
+    workspace.write_base(gate="go")
+    fault_spec(workspace, sweep_id, {"value": [float(v) for v in range(6)]}, parallel=2, **where)
+    process = workspace.start("run", workspace.root / f"{sweep_id}.yaml")
+    try:
+        wait_until(lambda: workspace.count_events(sweep_id, "started") >= 2 or process.poll() is not None,
+                   "two trials to start")
+        filler = fill(tiny_fs)
+        (workspace.state / "go").touch()
+        code, out, err = finish(process, timeout=60)
+    finally:
+        kill_session(process)
+    message = one_message(subprocess.CompletedProcess([], code, out, err), code=1)
+    assert "disk full" in message and f"sweeplab resume {sweep_id}" in message, message
+    assert "tiny/" in message  # it names the file that could not be written
+    assert not leftover_trials(workspace.root)  # the trials it ran were ended with it
+
+    filler.unlink()
+    resumed = workspace.resume(sweep_id)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    rows = workspace.trial_rows(sweep_id)
+    assert len(rows) == 6 and {status for status, _ in rows.values()} == {"completed"}
+    assert workspace.result_counts(sweep_id + "_") == {eid: 1 for eid in rows}
+    assert workspace.query("SELECT COUNT(*) FROM attempts WHERE status = 'completed'") == [(6,)]

@@ -21,7 +21,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
+from ..errors import JournalError
 from ..executors.base import Executor, Job
+from ..journal.schema import is_disk_full
+from ..journal.storage import DiskFullError, StorageFailure
 from ..journal.views import write_json_atomic, write_views
 from ..journal.writer import AttemptEnd, AttemptStart, Journal
 from ..planning.plan import Plan
@@ -133,7 +136,31 @@ class Coordinator:
 
     # --- the loop -------------------------------------------------------------------------
     def run(self) -> SweepOutcome:
-        """Take the sweep's locks, record it, take over from earlier runs, run the loop, write the views."""
+        """Take the sweep's locks, record it, take over from earlier runs, run the loop, write the views.
+
+        A file or the database failing on the way (a full disk above all) raises a
+        :class:`~sweeplab.journal.storage.StorageFailure` that says what failed and how to resume: every
+        journal write is one transaction, so what was recorded before it is intact.
+        """
+        try:
+            return self._run_holding_locks()
+        except (OSError, JournalError) as exc:
+            raise self._storage_failure(exc) from exc
+
+    def _storage_failure(self, exc: OSError | JournalError) -> StorageFailure:
+        sweep = self.sweep
+        if isinstance(exc, OSError):
+            where, detail = exc.filename or f"a file in {sweep.sweep_dir}", exc.strerror or str(exc)
+        else:
+            where, detail = sweep.db_path, str(exc.__cause__ or exc)
+        resume = f"'sweeplab resume {sweep.sweep_id} --sweep-dir {sweep.sweep_dir.parent}'"
+        safe = f"Every result recorded before is safe in the journal '{sweep.db_path}'"
+        if is_disk_full(exc):
+            return DiskFullError(f"disk full: cannot write '{where}' ({detail}). {safe}: free space on that file "
+                                 f"system and run {resume}")
+        return StorageFailure(f"cannot write '{where}' ({detail}). {safe}: fix that and run {resume}")
+
+    def _run_holding_locks(self) -> SweepOutcome:
         sweep = self.sweep
         with contextlib.ExitStack() as held:  # released in reverse order, whatever happens
             # the journal's lock first: a second coordinator of this sweep and database is refused

@@ -178,6 +178,7 @@ class EventLog:
     """
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = open_in_sweep_folder(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, "the event log")
         self._lines: list[str] = []
@@ -191,8 +192,12 @@ class EventLog:
         if self._lines:
             data = "".join(self._lines).encode("utf-8")
             self._lines.clear()
-            while data:
-                data = data[os.write(self._fd, data):]
+            try:
+                while data:
+                    data = data[os.write(self._fd, data):]
+            except OSError as exc:
+                exc.filename = exc.filename or str(self.path)
+                raise
 
     def close(self) -> None:
         self.flush()

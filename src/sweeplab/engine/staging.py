@@ -107,6 +107,9 @@ class Staging:
         fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
         try:
             os.write(fd, (json.dumps(self.config(trial), indent=2) + "\n").encode())
+        except OSError as exc:  # a full disk: say which file
+            exc.filename = config_path
+            raise
         finally:
             os.close(fd)
         readable = self.readable_config(trial)

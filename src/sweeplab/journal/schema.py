@@ -106,13 +106,18 @@ def is_disk_full(exc: BaseException) -> bool:
     """Whether ``exc`` (or what it wraps) is SQLite's "database or disk is full" or ENOSPC/EDQUOT."""
     import errno
 
-    seen: BaseException | None = exc
-    while seen is not None:
-        if _primary_code(seen) == _SQLITE_FULL:
+    pending: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while pending:  # the error, what it wraps, and what it happened while handling
+        error = pending.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if _primary_code(error) == _SQLITE_FULL:
             return True
-        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
             return True
-        seen = seen.__cause__
+        pending += [e for e in (error.__cause__, error.__context__) if e is not None]
     return False
 
 

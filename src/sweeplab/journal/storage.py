@@ -6,9 +6,10 @@ of a database path made before anything is written.
     SweepError
     ├── UserError
     │   └── StorageError     a database or sweep-folder path is unusable: exit 2, nothing written
-    └── DiskFullError        a file system filled up while a sweep ran: exit 1, resumable
+    └── StorageFailure       the storage failed while a sweep ran: exit 1, resumable
+        └── DiskFullError    a file system filled up
 
-Both carry a message meant for the user as it is (what, where, how to fix).
+All carry a message meant for the user as it is (what, where, how to fix).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from ..errors import SweepError, UserError
 from .schema import readonly_uri
 
-__all__ = ["StorageError", "DiskFullError", "check_can_create", "check_database", "nearest_existing"]
+__all__ = ["StorageError", "StorageFailure", "DiskFullError", "check_can_create", "check_database", "nearest_existing"]
 
 
 class StorageError(UserError):
@@ -30,11 +31,16 @@ class StorageError(UserError):
     not an SQLite database, corrupt, a symbolic link): nothing was written."""
 
 
-class DiskFullError(SweepError):
-    """A file system filled up while the sweep ran. The journal holds everything up to the failed
-    write; the sweep resumes once there is space again."""
+class StorageFailure(SweepError):
+    """A file or the database failed while the sweep ran. The journal holds everything up to the
+    failed write (each write is one transaction); the sweep resumes once the cause is fixed."""
 
     exit_code = 1
+
+
+class DiskFullError(StorageFailure):
+    """A file system filled up while the sweep ran (ENOSPC, EDQUOT, SQLite's "database or disk is
+    full"): free space and resume."""
 
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -106,7 +112,11 @@ def check_database(db_path: Path) -> None:
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
-    if header[24:28] == header[92:96] and pages and info.st_size < pages * page_size:
+    # with a write-ahead log, pages may live there (a checkpoint cut short by a full disk leaves the
+    # header counting pages the file does not hold yet): SQLite reads them from the log
+    wal = f"{db_path}-wal"
+    has_wal = os.path.exists(wal) and os.path.getsize(wal) > 0
+    if not has_wal and header[24:28] == header[92:96] and pages and info.st_size < pages * page_size:
         raise StorageError(f"the database '{db_path}' is truncated: its header counts {pages} pages of {page_size} "
                            f"bytes, the file holds {info.st_size} bytes. " + damaged)
     problem = _journal_damage(db_path)

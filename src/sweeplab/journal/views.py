@@ -7,6 +7,7 @@ and ``tail -f``-friendly at any size, and never read back as the source of truth
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -61,15 +62,15 @@ def atomic_file(path: Path) -> Iterator[TextIO]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), 0o666 & ~current_umask())
             yield handle
         os.replace(temp, path)
-    except BaseException:
-        try:
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
-        except FileNotFoundError:
-            pass
+        if isinstance(exc, OSError) and exc.filename is None:  # a failed write names no file: name it
+            exc.filename = str(path)
         raise
 
 
