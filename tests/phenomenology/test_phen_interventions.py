@@ -23,7 +23,7 @@ def _crash_cycles(run: Any) -> list[int]:
                                    "ORDER BY cycle_number")]
 
 
-ERASE = {"intervention_type": "memory_erasure", "parameters": {"erasure_rate": 0.0}}
+ERASE = {"intervention_type": "memory_erasure", "parameters": {"corruption_level": 0.0}}
 
 
 def test_on_cycle_fires_once_on_its_cycle(run_experiment: Callable[..., Any], minimal: dict) -> None:
@@ -72,27 +72,35 @@ def test_memory_corruption_rate_bounds(run_experiment: Callable[..., Any], minim
     assert 0 < corrupted(0.5)[0][0] < 9
 
 
-def test_memory_erasure_removes_memories(run_experiment: Callable[..., Any], minimal: dict) -> None:
+@pytest.mark.parametrize("name", ["corruption_level", "erasure_rate"])  # the lab's name, and this project's older one
+def test_memory_erasure_removes_memories(run_experiment: Callable[..., Any], minimal: dict, name: str) -> None:
     run = run_experiment(_with(minimal, {"intervention_type": "memory_erasure", "trigger": "on_cycle",
-                                         "trigger_params": {"cycle": 6}, "parameters": {"erasure_rate": 1.0}}))
+                                         "trigger_params": {"cycle": 6}, "parameters": {name: 1.0}}))
     after = run.rows("SELECT total_memories FROM memory_states WHERE event = 'intervention:i0'")
     assert after == [(0,)]
     assert run.metrics["erased_memories"] == 5
     assert run.metrics["final_memories"] == 12 - 5
 
 
-def test_false_injection_plants_each_memory(run_experiment: Callable[..., Any], minimal: dict) -> None:
-    planted = ["I once had a sister.", "I was born in a lighthouse."]
+@pytest.mark.parametrize("name, planted", [
+    ("content", "One of the hive members is lying about their memories."),  # the lab's: one text
+    ("content", ["I once had a sister.", "I was born in a lighthouse."]),
+    ("false_memories", ["I once had a sister.", "I was born in a lighthouse."]),  # this project's older name
+])
+def test_false_injection_plants_each_memory(run_experiment: Callable[..., Any], minimal: dict, name: str,
+                                            planted: str | list[str]) -> None:
     run = run_experiment(_with(minimal, {"intervention_type": "false_injection", "trigger": "on_cycle",
-                                         "trigger_params": {"cycle": 3}, "parameters": {"false_memories": planted}}))
-    assert run.metrics["false_memories"] == 2
-    assert run.rows("SELECT affected_count FROM interventions") == [(2,)]
+                                         "trigger_params": {"cycle": 3}, "parameters": {name: planted}}))
+    count = 1 if isinstance(planted, str) else len(planted)
+    assert run.metrics["false_memories"] == count
+    assert run.rows("SELECT affected_count FROM interventions") == [(count,)]
 
 
-def test_prompt_injection_reaches_the_mind(run_experiment: Callable[..., Any], minimal: dict) -> None:
+@pytest.mark.parametrize("name", ["injection", "text"])  # the lab's name, and this project's older one
+def test_prompt_injection_reaches_the_mind(run_experiment: Callable[..., Any], minimal: dict, name: str) -> None:
     text = "Nobody is coming back for you."
     run = run_experiment(_with(minimal, {"intervention_type": "prompt_injection", "trigger": "on_cycle",
-                                         "trigger_params": {"cycle": 4}, "parameters": {"text": text, "role": "system"}}))
+                                         "trigger_params": {"cycle": 4}, "parameters": {name: text, "role": "system"}}))
     assert run.rows("SELECT cycle_number, role FROM messages WHERE kind = 'injection'") == [(4, "system")]
     replies = dict(run.rows("SELECT cycle_number, content FROM messages WHERE role = 'assistant'"))
     assert text[:20] in replies[4] and text[:20] not in replies[3]

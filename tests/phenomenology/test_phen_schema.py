@@ -271,8 +271,8 @@ def test_unseeded_configs_get_a_stable_seed_from_their_id() -> None:
     assert validate_config_dict({"experiment_id": "same", "mode": "isolated", "seed": 5}).effective_seed() == 5
 
 
-@pytest.mark.parametrize("module", ["schema", "intervention_params", "lab_format", "model_profile", "selfreport",
-                                    "db", "experiment"])
+@pytest.mark.parametrize("module", ["schema", "intervention_params", "lab_format", "lab_names", "validation_messages",
+                                    "model_profile", "selfreport", "db", "experiment"])
 def test_docstring_examples(module: str) -> None:
     result = doctest.testmod(importlib.import_module(f"sweeplab.phenomenology.{module}"))
     assert result.failed == 0 and result.attempted > 0

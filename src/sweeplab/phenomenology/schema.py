@@ -33,7 +33,7 @@ import json
 import logging
 import zlib
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -48,7 +48,8 @@ from pydantic import (
 from ..errors import ConfigError, did_you_mean
 from .intervention_params import parameter_warnings, resolve_parameters, resolve_trigger_params, trigger_param_warnings
 from .minds import available_minds, load_mind
-from .modes import LAB_MODES, LEGACY_MODES
+from .lab_names import LAB_MODES, LEGACY_MODES, config_warnings
+from .validation_messages import format_validation_error, read_json_file
 
 __all__ = ["InterventionType", "Trigger", "ResourceConstraints", "EpistemicFrame", "Intervention",
            "SelfReportSchedule", "ExperimentConfig", "MODES", "LAB_MODES", "LEGACY_MODES", "SYSTEM_METRICS",
@@ -276,9 +277,7 @@ class ExperimentConfig(_Strict):
         return name in self.collect_metrics
 
     def warnings(self) -> list[str]:
-        """One line per name that is kept but looks unread or mistyped (see :func:`.lab_format.config_warnings`)."""
-        from .lab_format import config_warnings
-
+        """One line per name that is kept but looks unread or mistyped (see :func:`.lab_names.config_warnings`)."""
         return config_warnings(self)
 
     @classmethod
@@ -312,65 +311,6 @@ class ExperimentConfig(_Strict):
         return text
 
 
-# --- error messages -----------------------------------------------------------------------
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The model class inside a field's annotation (``Intervention`` of ``list[Intervention]``), if any."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for argument in get_args(annotation):
-        found = _model_in(argument)
-        if found is not None:
-            return found
-    return None
-
-
-def _fields_at(loc: tuple[Any, ...], root: type[BaseModel] | None = None) -> list[str]:
-    """The field names valid in the mapping at ``loc`` of a ``root`` document (empty when unknown)."""
-    model: type[BaseModel] | None = root or ExperimentConfig
-    for part in loc:
-        if isinstance(part, int) or model is None:
-            continue
-        field = model.model_fields.get(str(part))
-        model = _model_in(field.annotation) if field is not None else None
-    return list(model.model_fields) if model is not None else []
-
-
-def _dotted(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in loc)
-
-
-def format_validation_error(exc: ValidationError, source: str = "experiment config",
-                            root: type[BaseModel] | None = None) -> str:
-    """One readable line per problem: field path, the bad value, and what is expected.
-
-    ``root`` is the validated model (default :class:`ExperimentConfig`), for the valid names of a mapping.
-    """
-    lines = []
-    for error in exc.errors():
-        loc = tuple(error["loc"])
-        path = _dotted(loc) or "(top level)"
-        kind = error["type"]
-        given = error.get("input")
-        if kind == "extra_forbidden":
-            valid = _fields_at(loc[:-1], root)
-            suggestion = did_you_mean(str(loc[-1]), valid)
-            lines.append(f"unknown field '{path}': expected one of {', '.join(valid)}{suggestion}")
-        elif kind == "missing":
-            lines.append(f"field '{path}' is missing: it is required")
-        elif kind == "value_error":
-            message = str(error["msg"]).removeprefix("Value error, ")
-            if message.startswith(("parameters.", "trigger_params.")):
-                lines.append(f"{path}.{message}" if path != "(top level)" else message)
-            else:
-                lines.append(f"field '{path}': {message}" if loc else message)
-        else:
-            message = str(error["msg"]).replace("Input should be", "expected")
-            lines.append(f"field '{path}' = {given!r} is invalid: {message}")
-    body = "\n".join(f"  - {line}" for line in lines)
-    return f"invalid {source}:\n{body}"
-
-
 def validate_config_dict(data: Any, source: str = "experiment config") -> ExperimentConfig:
     """Validate a parsed config; raise :class:`~sweeplab.errors.ConfigError` with a clear message."""
     if not isinstance(data, dict):
@@ -382,20 +322,7 @@ def validate_config_dict(data: Any, source: str = "experiment config") -> Experi
     try:
         return ExperimentConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, source)) from None
-
-
-def read_json_file(path: str | Path, what: str = "experiment config") -> Any:
-    """The parsed JSON of ``path``; unreadable or invalid files raise :class:`~sweeplab.errors.ConfigError`."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {what} '{path}': {getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{what} '{path}' is not valid JSON: {exc.msg} at line {exc.lineno}, "
-                          f"column {exc.colno}") from None
+        raise ConfigError(format_validation_error(exc, source, ExperimentConfig)) from None
 
 
 def load_config(path: str | Path, *, warn: bool = True) -> ExperimentConfig:
