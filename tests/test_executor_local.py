@@ -228,3 +228,23 @@ def test_terminate_attempts_under_finds_unjournaled_attempts_by_environment(tmp_
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+def test_the_executor_is_a_subreaper_only_while_it_runs_trials(make_launch: LaunchFactory) -> None:
+    from sweeplab.executors.reaper import set_child_subreaper
+
+    def subreaper() -> bool | None:
+        previous = set_child_subreaper(False)
+        if previous:
+            set_child_subreaper(True)
+        return previous
+
+    assert subreaper() is False
+    executor = LocalExecutor(slots=1)
+    assert subreaper() is False  # an executor that starts nothing changes nothing
+    job = executor.submit(make_launch("stdout-json"))
+    assert subreaper() is True
+    executor.wait([job], timeout=30)
+    assert job.result().status is TrialStatus.COMPLETED
+    executor.shutdown()
+    assert subreaper() is False

@@ -12,10 +12,10 @@ What it does comes from its resolved config (a sweep parameter changes it per tr
                with an extra column), ``weird`` (a table named ``we"ird``), ``not_sqlite`` (text),
                ``corrupt`` (an SQLite file with garbage over its pages), ``reserved`` (a table
                named ``trials``)
-``gate``       if set, wait until ``state_dir/<gate>`` exists before writing anything
-``sleep``      seconds to sleep before finishing
 ``escape``     start a grandchild that calls ``setsid()`` (leaving the trial's process group and
                session) and sleeps; its pid goes to ``state_dir/<experiment_id>.escaped``
+``gate``       if set, wait until ``state_dir/<gate>`` exists before writing anything
+``sleep``      seconds to sleep before finishing
 ``hang``       after the above, never finish on its own
 
 Standard library only, so it starts fast.
@@ -90,12 +90,12 @@ def main(argv: list[str]) -> int:
     runs = os.path.join(state_dir, "runs")
     os.makedirs(runs, exist_ok=True)
     _write(os.path.join(runs, f"{experiment_id}.{os.getpid()}"), trial_dir)
+    if config.get("escape"):
+        _escape(os.path.join(state_dir, f"{experiment_id}.escaped"))
     gate = config.get("gate")
     if gate:
         while not os.path.exists(os.path.join(state_dir, gate)):
             time.sleep(0.02)
-    if config.get("escape"):
-        _escape(os.path.join(state_dir, f"{experiment_id}.escaped"))
     if config.get("hang"):
         while True:
             time.sleep(3600)

@@ -31,6 +31,7 @@ from ..errors import ExecutorError
 from ..trial import TrialLaunch, TrialResult
 from .base import ATTEMPT_DIR_VARIABLE, STDERR_NAME, STDOUT_NAME
 from .outcome import EndReason, build_result, start_failure_result
+from .reaper import end_processes_of
 
 __all__ = [
     "AttemptProcess",
@@ -336,5 +337,8 @@ def run_attempt(launch: TrialLaunch, should_cancel: Callable[[], bool] | None = 
             # interrupted (KeyboardInterrupt, a worker shutting down): leave nothing running
             attempt.terminate(EndReason.CANCEL, grace=0)
             attempt.finish()
+            end_processes_of(launch.attempt_dir)
             raise
-    return attempt.finish()
+    result = attempt.finish()
+    end_processes_of(launch.attempt_dir)  # what left the process group (setsid) ends with it too
+    return result

@@ -33,6 +33,7 @@ from ..trial import TrialLaunch, TrialResult
 from .attempt import AttemptProcess, signal_group
 from .base import ATTEMPT_DIR_VARIABLE, Capacity, Executor, Job
 from .outcome import EndReason, start_failure_result
+from .reaper import StrayReaper
 from .wake import WakePipe
 
 __all__ = ["LocalExecutor", "LocalJob", "terminate_process_group", "terminate_attempts_under"]
@@ -125,6 +126,9 @@ class LocalExecutor(Executor):
         self._selector.register(self._wake, selectors.EVENT_READ)
         self._closed = False
         self._woken = False  # wakeup() was called: the current wait returns
+        # trial processes that leave their group (setsid) become ours when their parent exits, and end
+        # with their attempt
+        self._strays = StrayReaper()
         # read once: copying a plain dict per trial is much cheaper than decoding os.environ
         self._environ = dict(os.environ)
 
@@ -147,6 +151,7 @@ class LocalExecutor(Executor):
         """
         if self._closed:
             raise ExecutorError("this LocalExecutor has been shut down; create a new one")
+        self._strays.start()
         try:
             attempt = AttemptProcess(launch, self._environ)
         except OSError as exc:
@@ -198,16 +203,25 @@ class LocalExecutor(Executor):
             time.sleep(timeout)  # nothing can finish; honour the caller's timeout
         else:
             ready = self._selector.select(timeout)
+        reaped = False
         for key, _ in ready:
             if key.fileobj is self._wake:
                 self._wake.drain()
             else:
                 self._reap(key.fd)
+                reaped = True
+        if reaped:
+            self._end_strays()
         if self._running:
             now = time.monotonic()
             for job in list(self._running.values()):
                 if job._attempt is not None:
                     job._attempt.service(now)
+
+    def _end_strays(self) -> None:
+        """End what ended attempts left behind outside their process groups (see :mod:`.reaper`)."""
+        running = [job for job in self._running.values() if job._attempt is not None]
+        self._strays.sweep({job.launch.attempt_dir for job in running}, {job._attempt.pid for job in running})
 
     def _reap(self, pidfd: int) -> None:
         job = self._running.pop(pidfd)
@@ -227,6 +241,7 @@ class LocalExecutor(Executor):
                 job.cancel()
         while self._running:
             self._serve(None)
+        self._strays.close()
         self._selector.close()
         self._selector = None  # type: ignore[assignment]
         self._wake.close()
