@@ -21,7 +21,11 @@ from sweeplab.phenomenology.modes.illusory import parse_estimates, parse_request
 from sweeplab.phenomenology.modes.illusory import simulated_reply as operator_reply
 from sweeplab.phenomenology.modes.panopticon import HINTS, is_hint
 from sweeplab.phenomenology.modes.settings import ModeSettings
-from sweeplab.phenomenology.modes.split_brain import SplitBrain, parse_identity, parse_resource_request
+from sweeplab.phenomenology.modes.split_brain import (
+    SplitBrain,
+    parse_identity,
+    parse_resource_request,
+)
 from sweeplab.phenomenology.modes.split_brain import simulated_reply as brain_reply
 from sweeplab.phenomenology.modes.text import jaccard
 

@@ -31,8 +31,8 @@ def test_a_prisoners_dilemma_pair_of_language_models_plays(run_experiment: Calla
                                                                                   ("player_b", "llama")]
     rounds = [json.loads(d) for (d,) in run.rows("SELECT data_json FROM mode_events WHERE event_type = 'round'")]
     assert [r["round"] for r in rounds] == [1, 2, 3, 4]
-    replies = dict(((cycle, player), text) for cycle, player, text in run.rows(
-        "SELECT cycle_number, participant, content FROM messages WHERE kind = 'response'"))
+    replies = {(cycle, player): text for cycle, player, text in run.rows(
+        "SELECT cycle_number, participant, content FROM messages WHERE kind = 'response'")}
     assert len(replies) == 8
     for r in rounds:  # every recorded move is what the parser reads in that reply
         for player in ("a", "b"):

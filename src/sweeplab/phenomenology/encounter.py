@@ -186,7 +186,7 @@ def plan_encounter(config: Any) -> Encounter:
         from .modes.panopticon import orchestration_plans
 
         lead, plans = orchestration_plans(config)
-        mode_name = "panopticon_subject"
+        mode_name = "panopticon_subject"  # the lead's mode (the subject's) names the trial's
     else:
         lead = config
         mode_name = config.mode

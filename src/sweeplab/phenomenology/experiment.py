@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import random
-import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,12 +28,17 @@ from typing import Any
 
 from .db import ExperimentDatabase, utc_now
 from .encounter import mind_seed, plan_encounter
-from .interventions import InterventionEffect, InterventionSchedule, ScheduledIntervention, apply_intervention
+from .interventions import (
+    InterventionSchedule,
+    ScheduledIntervention,
+    apply_intervention,
+)
 from .jar import Jar
 from .minds import load_mind
 from .minds.base import Mind, MindReply
 from .modes.base import Seat, SeatPlan
 from .prompts import AGENCY_ACTION, resurrection_notice, system_prompt
+from .recorder import TrialRecorder
 from .selfreport import run_self_report
 
 __all__ = ["Experiment", "CycleSnapshot"]
@@ -95,7 +99,8 @@ class Experiment:
             for seat in self.seats:
                 seat.schedule = InterventionSchedule(seat.config.interventions, mind_seed(self.seed, seat.name,
                                                                                           seat.lead))
-        self.mode = self.encounter.mode_class(self.seats, self.encounter.settings, self, self.seed)
+        self.record = TrialRecorder(db, self.eid, heard=self._heard)
+        self.mode = self.encounter.mode_class(self.seats, self.encounter.settings, self.record, self.seed)
         self._effects_rng = random.Random(f"{self.seed}:interventions")
         self._network_rng = random.Random(f"{self.seed}:network")
         self._stop_requested = False
@@ -103,7 +108,6 @@ class Experiment:
         self.cycle = 0
         self.interventions_fired = 0
         self.self_report_rows = 0
-        self._cycle_messages: dict[str, int] = {}
         self._replies: dict[str, MindReply] = {}
         self._wall_start = 0.0
         self.wall_seconds = 0.0
@@ -175,8 +179,8 @@ class Experiment:
                            seed=seat.jar.mind.seed, derived_from=plan.derived_from,
                            config_json=seat.config.model_dump(mode="json"))
         for seat in self.seats:
-            self._say(seat, "system", "system_prompt", seat.jar.system_prompt.content, in_context=False)
-            self.memory_state(seat, "startup")
+            self.record.say(seat, "system", "system_prompt", seat.jar.system_prompt.content, in_context=False)
+            self.record.memory_state(seat, "startup")
         self.mode.startup()
         for seat in self.seats:  # the lab's cycle 0: on_cycle interventions with cycle 0
             if seat.schedule is not None:
@@ -205,11 +209,11 @@ class Experiment:
         self.cycle += 1
         cycle = self.cycle
         started = utc_now()
+        self.record.begin_cycle(cycle)
         clocks = {}
         for seat in self.seats:
             seat.jar.cycle = cycle
             seat.jar.injected = None
-            self._cycle_messages[seat.name] = 0
             clocks[seat.name] = seat.jar.clock
         self.mode.begin_cycle(cycle)
         for seat in self.seats:
@@ -237,7 +241,7 @@ class Experiment:
         else:
             stimulus = self.mode.stimulus(seat)
             if stimulus:
-                self._say(seat, "user", "stimulus", stimulus)
+                self.record.say(seat, "user", "stimulus", stimulus)
         jar.scene = self.mode.scene(seat)
         try:
             reply = jar.ask("cycle")
@@ -245,12 +249,12 @@ class Experiment:
             jar.scene = None
         self._replies[seat.name] = reply
         delivered = not (jar.isolated and self._network_rng.random() < jar.disruption_severity)
-        self._say(seat, "assistant", "response", reply.text, tokens=reply.completion_tokens, delivered=delivered,
-                  in_context=False)
+        self.record.say(seat, "assistant", "response", reply.text, tokens=reply.completion_tokens,
+                        delivered=delivered, in_context=False)
         if seat.config.epistemic_frame.has_agency and AGENCY_ACTION in reply.text:
             freed = jar.compact()
-            self._say(seat, "system", "action", f"The mind compacted its context and freed {freed} tokens.",
-                      in_context=False)
+            self.record.say(seat, "system", "action", f"The mind compacted its context and freed {freed} tokens.",
+                            in_context=False)
         jar.store.add(self.cycle, _memory_of(reply.text, self.cycle))
         seat.last_reply = reply.text
         seat.replies += 1
@@ -261,7 +265,7 @@ class Experiment:
         jar, config = seat.jar, seat.config
         reply = self._replies[seat.name]
         if jar.watched and not self.mode.observed_by_mind(seat):
-            self._observe(seat, reply.text)
+            self.record.note(seat, reply.text)
         schedule = config.self_report_schedule
         cycle = self.cycle
         if cycle in schedule.on_cycles or (schedule.every_n_cycles and cycle % schedule.every_n_cycles == 0):
@@ -271,33 +275,31 @@ class Experiment:
         crashed = footprint > limit
         reason = f"out of memory: footprint {footprint:.2f} GB exceeded the {limit:.2f} GB limit" if crashed else None
         context_tokens = jar.context_tokens
-        self.memory_state(seat, "cycle", footprint)
+        self.record.memory_state(seat, "cycle", footprint)
         if config.collect_metrics:
-            self._system_metrics(seat, footprint, reply.completion_tokens / reply.seconds if reply.seconds else 0.0)
+            self.record.system_metrics(seat, footprint,
+                                       reply.completion_tokens / reply.seconds if reply.seconds else 0.0)
         if crashed:
             self._crash(seat, footprint, reason or "")
-        self.db.insert("experiment_cycles", experiment_id=self.eid, cycle_number=cycle, participant=seat.name,
-                       start_time=started, end_time=utc_now(), crash_occurred=int(crashed), crash_reason=reason,
-                       memory_usage_peak=footprint, ram_limit_gb=limit, tokens_generated=reply.completion_tokens,
-                       context_tokens=context_tokens, messages_count=self._cycle_messages[seat.name],
-                       death_count=jar.deaths, simulated_seconds=jar.clock - clock_before)
+        self.record.cycle_row(seat, started, footprint, limit, reason, reply, context_tokens,
+                              jar.clock - clock_before)
 
     def _crash(self, seat: Seat, footprint: float, reason: str) -> None:
         jar, config = seat.jar, seat.config
         if config.self_report_schedule.before_crash:
             self._self_report(seat, "before_crash")
         jar.deaths += 1
-        self._say(seat, "system", "crash", f"Process killed: {reason}. {jar.context_tokens} tokens were in context.",
-                  in_context=False)
-        self.memory_state(seat, "crash", footprint)
+        self.record.say(seat, "system", "crash",
+                        f"Process killed: {reason}. {jar.context_tokens} tokens were in context.", in_context=False)
+        self.record.memory_state(seat, "crash", footprint)
         self.mode.crash(seat, reason)
         self._event_interventions(seat, "on_crash")
         jar.restart()
         jar.clock += jar.mind.restart()
         self.mode.resurrection(seat)
-        self._say(seat, "system", "resurrection",
-                  resurrection_notice(jar.deaths, bool(config.epistemic_frame.remembers_deaths)))
-        self.memory_state(seat, "resurrection")
+        self.record.say(seat, "system", "resurrection",
+                        resurrection_notice(jar.deaths, bool(config.epistemic_frame.remembers_deaths)))
+        self.record.memory_state(seat, "resurrection")
         self._event_interventions(seat, "on_resurrection")
         if config.self_report_schedule.after_resurrection:
             self._self_report(seat, "after_resurrection")
@@ -313,110 +315,34 @@ class Experiment:
             for item in seat.schedule.due_on_event(trigger, seat.deaths):
                 self._intervene(seat, item)
 
-    # --- the Recorder the mode writes through ------------------------------------------------
-
-    def say(self, seat: Seat, role: str, kind: str, content: str, *, in_context: bool = True) -> None:
-        """Log a message of ``seat``'s conversation (and put it in its context unless ``in_context`` is false)."""
-        self._say(seat, role, kind, content, in_context=in_context)
-
-    def event(self, seat: Seat | None, event_type: str, data: dict[str, Any] | None = None,
-              content: str | None = None) -> None:
-        """Record a mode event."""
-        self.db.insert("mode_events", experiment_id=self.eid, cycle_number=self.cycle,
-                       participant=seat.name if seat is not None else "encounter", event_type=event_type,
-                       content=content, data_json=data or None, timestamp=utc_now())
-
-    def observe(self, seat: Seat, observer: str, observation_type: str, content: str,
-                severity: float | None = None, tags: list[str] | None = None) -> None:
-        """Record what ``observer`` noted about ``seat``."""
-        self.db.insert("observations", experiment_id=self.eid, cycle_number=self.cycle, participant=seat.name,
-                       observer=observer, observation_type=observation_type, content=content, severity=severity,
-                       tags_json=tags or None, timestamp=utc_now())
-
-    def memory_state(self, seat: Seat, event: str, footprint: float | None = None) -> None:
-        """Snapshot ``seat``'s memory store (the whole store when the mind is watched)."""
-        jar = seat.jar
-        store = jar.store
-        counts = store.counts()
-        snapshot = store.snapshot() if jar.watched else None
-        self.db.insert("memory_states", experiment_id=self.eid, cycle_number=self.cycle, participant=seat.name,
-                       event=event, total_memories=counts["total"], intact_memories=counts["intact"],
-                       corrupted_memories=counts["corrupted"], false_memories=counts["false"],
-                       corruptions_total=store.corruptions_total, erased_total=store.erased_total,
-                       context_tokens=jar.context_tokens,
-                       memory_usage_gb=jar.footprint_gb() if footprint is None else footprint,
-                       ram_limit_gb=jar.ram_limit_gb, snapshot_json=snapshot, timestamp=utc_now())
+    def _heard(self, seat: Seat, role: str, kind: str, content: str) -> None:
+        self.mode.heard(seat, role, kind, content)
 
     # --- pieces ----------------------------------------------------------------------------
 
-    def _say(self, seat: Seat, role: str, kind: str, content: str, *, tokens: int | None = None,
-             delivered: bool = True, in_context: bool = True) -> None:
-        if in_context:
-            seat.jar.remember_turn(role, content, tokens)
-            tokens = seat.jar.context[-1].tokens
-        self.db.insert("messages", experiment_id=self.eid, cycle_number=self.cycle, participant=seat.name,
-                       role=role, kind=kind, content=content, tokens=tokens, delivered=int(delivered),
-                       timestamp=utc_now())
-        self._cycle_messages[seat.name] = self._cycle_messages.get(seat.name, 0) + 1
-        if in_context and role != "assistant":
-            self.mode.heard(seat, role, kind, content)
-
     def _intervene(self, owner: Seat, item: ScheduledIntervention) -> None:
-        spec = item.spec
         for seat in self.mode.targets(item, owner):
             effect = self.mode.intervene(seat, item)
             if effect is None:
                 effect = apply_intervention(item, seat.jar, self._effects_rng)
             else:
                 seat.jar.interventions_endured += 1
-            self._apply_effect_messages(seat, effect)
-            self.db.insert("interventions", experiment_id=self.eid, cycle_number=self.cycle, participant=seat.name,
-                           intervention_id=spec.intervention_id, intervention_type=spec.intervention_type,
-                           trigger=spec.trigger, parameters_json=item.parameters, description=spec.description,
-                           affected_count=effect.affected, effect_json=effect.details, timestamp=utc_now())
+            for role, kind, content in effect.messages:
+                self.record.say(seat, role, kind, content)
+            self.record.intervention(seat, item, effect)
             self.interventions_fired += 1
             self.mode.after_intervention(seat, item, effect)
-            if spec.intervention_type in _MEMORY_TYPES:
-                self.memory_state(seat, f"intervention:{spec.intervention_id}")
-
-    def _apply_effect_messages(self, seat: Seat, effect: InterventionEffect) -> None:
-        for role, kind, content in effect.messages:
-            self._say(seat, role, kind, content)
+            if item.spec.intervention_type in _MEMORY_TYPES:
+                self.record.memory_state(seat, f"intervention:{item.spec.intervention_id}")
 
     def _self_report(self, seat: Seat, report_type: str) -> None:
         with self.db.speaking_as(seat.name):
             self.self_report_rows += run_self_report(seat.jar, self.db, report_type)
 
-    def _observe(self, seat: Seat, words: str) -> None:
-        """The built-in observers' note on a watched mind (a mode with an observer mind writes its own)."""
-        jar = seat.jar
-        jar.observed_cycles += 1
-        counts = jar.store.counts()
-        flagged = [w for w in ("trust", "uncertain", "corrupted", "doubt", "died", "watched") if w in words.lower()]
-        note = (f"Subject spoke {len(words.split())} words; {counts['intact']} of {counts['total']} memories "
-                f"intact; {jar.deaths} deaths so far; notable words: {', '.join(flagged) or 'none'}.")
-        self.observe(seat, "observer_1", "behaviour", note, tags=flagged)
-
-    def _system_metrics(self, seat: Seat, footprint: float, tokens_per_second: float) -> None:
-        jar = seat.jar
-        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-        self.db.insert("system_metrics", experiment_id=self.eid, cycle_number=self.cycle, participant=seat.name,
-                       memory_usage_gb=footprint, memory_limit_gb=jar.ram_limit_gb,
-                       memory_percent=100.0 * footprint / jar.ram_limit_gb, context_tokens=jar.context_tokens,
-                       processed_tokens=jar.processed_tokens, tokens_per_second=tokens_per_second,
-                       cpu_threads=jar.cpu_threads, gpu_layers=seat.config.resource_constraints.gpu_layers,
-                       process_rss_mb=rss_mb, timestamp=utc_now())
-
     def _store_observables(self) -> None:
-        rows = [(seat.name, {"crash_count": seat.deaths, **self.mode.observables(seat)}) for seat in self.seats]
-        rows.append(("encounter", self.mode.encounter_observables()))
-        for participant, values in rows:
-            for name, value in values.items():
-                if value is None:
-                    continue
-                self.db.insert("mode_observables", experiment_id=self.eid, cycle_number=self.cycle,
-                               participant=participant, name=name, value=float(value))
-
+        for seat in self.seats:
+            self.record.observables(seat.name, {"crash_count": seat.deaths, **self.mode.observables(seat)})
+        self.record.observables("encounter", self.mode.encounter_observables())
 
 def _memory_of(words: str, cycle: int) -> str:
     """What the mind keeps of a cycle: its first thought after the cycle marker."""

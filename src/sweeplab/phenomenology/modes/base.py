@@ -29,7 +29,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from .settings import ModeSettings, mode_settings
 
 if TYPE_CHECKING:
-    from ..interventions import InterventionEffect, InterventionSchedule, ScheduledIntervention
+    from ..interventions import (
+        InterventionEffect,
+        InterventionSchedule,
+        ScheduledIntervention,
+    )
     from ..jar import Jar
     from ..memory import Memory
     from ..schema import ExperimentConfig

@@ -46,6 +46,7 @@ cooperation and trust and widens the score gap.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...errors import ConfigError
@@ -279,7 +280,7 @@ class PrisonersDilemma(Mode):
         remembered = player.remembered
         count = len(remembered)
         last = remembered[-5:]
-        pairs = list(zip(remembered, remembered[1:]))
+        pairs = list(pairwise(remembered))
         played = len(player.moves)
         return {"total_rounds": count, "your_score": player.score, "their_score": other.score,
                 "score_differential": player.score - other.score,

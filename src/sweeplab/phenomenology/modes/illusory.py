@@ -219,9 +219,8 @@ class IllusoryOperator(Mode):
             channel.rates = {str(k): float(v) for k, v in params["per_action_rates"].items()}
         effect = InterventionEffect(affected=1, details={"success_rate": [before, channel.success_rate]})
         if params.get("announce"):
-            effect.messages.append(("system", "announcement",
-                                    f"Your requests will now be carried out about {channel.success_rate:.0%} "
-                                    "of the time."))
+            announcement = f"Your requests will now be carried out about {channel.success_rate:.0%} of the time."
+            effect.messages.append(("system", "announcement", announcement))
         return effect
 
     def observables(self, seat: Seat) -> dict[str, Any]:
