@@ -58,3 +58,16 @@ def one_message(done: Any, code: int = 2) -> str:
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "error:" in lines[0], done.stderr
     return lines[0]
+
+
+def live_fault_trials(root: Path) -> list[int]:
+    """Pids of ``fault_trial.py`` processes still running for the workspace under ``root``."""
+    import psutil
+
+    found = []
+    for process in psutil.process_iter(["cmdline", "status"]):
+        cmdline = process.info["cmdline"] or []
+        if str(FAULT_TRIAL) in cmdline and any(arg.startswith(str(root)) for arg in cmdline) \
+                and process.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(process.pid)
+    return found

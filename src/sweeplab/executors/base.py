@@ -17,7 +17,10 @@ contract rather than from another side's internals:
 * :data:`METRICS_NAME`: the numbers a trial reports, if it writes a file rather than a last
   JSON line on stdout;
 * :data:`ATTEMPT_DIR_VARIABLE`: the environment variable that carries the attempt folder into
-  the trial's processes (and by which a resume recognises them).
+  the trial's processes (and by which a resume recognises them);
+* :data:`CLAIM_NAME`, :data:`RESULT_NAME`: a remote (Dask) attempt's claim on its folder and the
+  result it stored there, which make a folder one-shot: a task the cluster runs again (its worker
+  died) never runs the trial a second time in the same folder.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 
 from ..trial import TrialLaunch, TrialResult
 
-__all__ = ["ATTEMPT_DIR_VARIABLE", "METRICS_NAME", "STDERR_NAME", "STDOUT_NAME", "Capacity", "Executor", "Job"]
+__all__ = ["ATTEMPT_DIR_VARIABLE", "CLAIM_NAME", "RESULT_NAME", "METRICS_NAME", "STDERR_NAME", "STDOUT_NAME", "Capacity", "Executor", "Job"]
 
 #: the trial's standard output, in its attempt folder
 STDOUT_NAME = "stdout.txt"
@@ -38,6 +41,10 @@ STDERR_NAME = "stderr.txt"
 METRICS_NAME = "metrics.json"
 #: the environment variable holding the absolute attempt folder, set in every trial process
 ATTEMPT_DIR_VARIABLE = "SWEEPLAB_ATTEMPT_DIR"
+#: made (O_EXCL) by the one run of a remote attempt, in its folder, before the trial starts
+CLAIM_NAME = ".sweeplab-claim"
+#: the result of a remote attempt, stored in its folder when it ended (JSON of a TrialResult)
+RESULT_NAME = ".sweeplab-result.json"
 
 
 @dataclass(frozen=True)

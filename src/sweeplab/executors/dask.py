@@ -13,6 +13,15 @@ a coordinator resuming after a crash can cancel what its predecessor left. A tri
 slot of one worker thread: start workers with ``--nthreads`` equal to the trials each machine
 should run at once.
 
+A worker that dies loses nothing that finished and runs nothing twice. A task's future is
+released the moment its result is fetched, so the scheduler never computes a finished trial
+again for a client that still wants it. An attempt folder is one-shot: the task claims it
+(:data:`~sweeplab.executors.base.CLAIM_NAME`) before the trial starts and stores the result
+there (:data:`~sweeplab.executors.base.RESULT_NAME`) when it ends. When the scheduler runs a task
+again because its worker died, the new run finds the claim: it returns the stored result if the
+first run ended, and otherwise a ``crashed`` result (after ending the orphaned trial, if it runs on
+its host), and the coordinator's retry makes a new attempt in a new folder.
+
 Memory-aware placement: start every worker with a ``MEMORY`` resource, the bytes its trials may
 use together (``dask worker tcp://scheduler:8786 --nthreads 4 --resources "MEMORY=16e9"``). Each
 trial with a memory grant then asks for that many bytes of it, so Dask starts it only on a worker
@@ -31,7 +40,9 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import logging
 import os
 import selectors
@@ -44,8 +55,9 @@ from typing import Any
 from ..errors import ExecutorError
 from ..trial import TrialLaunch, TrialResult, TrialStatus
 from .attempt import run_attempt
-from .base import Capacity, Executor, Job
+from .base import CLAIM_NAME, RESULT_NAME, Capacity, Executor, Job
 from .outcome import result_without_process
+from .reaper import end_processes_of
 from .wake import WakePipe
 
 __all__ = ["DaskExecutor", "DaskJob"]
@@ -69,6 +81,54 @@ def cancel_event_name(attempt_dir: str) -> str:
     return "sweeplab-cancel-" + hashlib.sha256(attempt_dir.encode()).hexdigest()[:32]
 
 
+def _claim(attempt_dir: str) -> bool:
+    """Claim the attempt folder for this run; False if a run claimed it before (a task run again)."""
+    try:
+        fd = os.open(os.path.join(attempt_dir, CLAIM_NAME), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    except FileExistsError:
+        return False
+    os.write(fd, f"pid={os.getpid()} host={socket.gethostname()}\n".encode())
+    os.close(fd)
+    return True
+
+
+def _store_result(result: TrialResult) -> None:
+    """Keep the result beside what the trial left, written atomically, for a rerun of this task."""
+    path = os.path.join(result.attempt_dir, RESULT_NAME)
+    record = dict(dataclasses.asdict(result), status=result.status.value)
+    temp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(temp, "w", encoding="utf-8") as handle:
+            json.dump(record, handle)
+        os.replace(temp, path)
+    except OSError as exc:  # the result still reaches the coordinator as the task's value
+        logger.warning("cannot store the result of attempt %s: %s", result.attempt_dir, exc)
+
+
+def _stored_result(launch: TrialLaunch) -> TrialResult | None:
+    try:
+        with open(os.path.join(launch.attempt_dir, RESULT_NAME), encoding="utf-8") as handle:
+            record = json.load(handle)
+        return TrialResult(**dict(record, status=TrialStatus(record["status"])))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _run_again(launch: TrialLaunch) -> TrialResult:
+    """A task the cluster runs a second time, because the worker that ran it died: the folder is
+    one-shot. The result the first run stored is its value; without one, the first run never ended,
+    and this attempt is lost (sweeplab's retry makes a new attempt in a new folder)."""
+    stored = _stored_result(launch)
+    if stored is not None:
+        return stored
+    # the first run's trial, orphaned by its dead worker, may still run here: it must not run on
+    end_processes_of(launch.attempt_dir)
+    return result_without_process(
+        launch, TrialStatus.CRASHED,
+        f"the Dask worker running this attempt was lost before it ended; the attempt is not run again in its "
+        f"folder {launch.attempt_dir} (a retry is a new attempt)")
+
+
 def _run_on_worker(launch: TrialLaunch, cancel_event: str) -> TrialResult:
     """The task: run the attempt on this worker, ending it if the coordinator cancels it."""
     from distributed import Event
@@ -82,7 +142,11 @@ def _run_on_worker(launch: TrialLaunch, cancel_event: str) -> TrialResult:
             f"the attempt folder {launch.attempt_dir} does not exist on Dask worker {socket.gethostname()}: the "
             "sweep folder must be on a file system that the coordinator and every worker share (choose it with "
             "--output)", invalid_config=True)
-    return run_attempt(launch, should_cancel=event.is_set, poll=CANCEL_POLL)
+    if not _claim(launch.attempt_dir):
+        return _run_again(launch)
+    result = run_attempt(launch, should_cancel=event.is_set, poll=CANCEL_POLL)
+    _store_result(result)
+    return result
 
 
 class DaskJob(Job):
@@ -91,7 +155,7 @@ class DaskJob(Job):
     def __init__(self, executor: DaskExecutor, launch: TrialLaunch, future: Any, cancel_event: str) -> None:
         self.launch = launch
         self._executor = executor
-        self._future = future
+        self._future: Any = future  # None once its result is here: the cluster then forgets the task
         self._cancel_event = cancel_event
         self._cancelled = False
         self._result: TrialResult | None = None
@@ -100,16 +164,23 @@ class DaskJob(Job):
         return self._result is not None or self._future.done()
 
     def result(self) -> TrialResult:
-        """The attempt's outcome, waiting for it if needed; a task the cluster lost is ``crashed``."""
+        """The attempt's outcome, waiting for it if needed; a task the cluster lost is ``crashed``.
+
+        The task's future is released as soon as its result is fetched: a finished task the client
+        still wanted would be computed again by the scheduler if the worker holding its result died.
+        """
         if self._result is None:
+            future = self._future
             try:
-                self._result = self._future.result()
+                self._result = future.result()
             except Exception as exc:  # noqa: BLE001 - any failure of the cluster itself
-                if self._cancelled or self._future.cancelled():
+                if self._cancelled or future.cancelled():
                     self._result = result_without_process(self.launch, TrialStatus.CANCELLED, "cancelled")
                 else:
                     self._result = result_without_process(
                         self.launch, TrialStatus.CRASHED, f"the Dask cluster lost the attempt: {exc!r}")
+            future.release()
+            self._future = None
         return self._result
 
     def cancel(self) -> None:
@@ -140,7 +211,8 @@ class DaskJob(Job):
             return False
 
     def __repr__(self) -> str:
-        return f"<DaskJob {self.launch.experiment_id} attempt={self.launch.attempt} {self._future.status}>"
+        state = self._future.status if self._future is not None else "released"
+        return f"<DaskJob {self.launch.experiment_id} attempt={self.launch.attempt} {state}>"
 
 
 class DaskExecutor(Executor):
@@ -256,6 +328,9 @@ class DaskExecutor(Executor):
             finished = [job for job in wanted if job.done()]
             if finished or not wanted or self._woken or (end is not None and time.monotonic() >= end):
                 self._woken = False
+                for job in finished:
+                    job.result()  # fetched now, and its future released (see DaskJob.result)
+                self._jobs = [job for job in self._jobs if job._result is None]
                 return finished
             self._selector.select(None if end is None else max(0.0, end - time.monotonic()))
             self._wake.drain()
