@@ -50,7 +50,7 @@ _MEMORY_TYPES = ("memory_corruption", "memory_erasure", "false_injection")
 
 @dataclass(frozen=True)
 class CycleSnapshot:
-    """What a live view shows after each cycle (of the lead mind)."""
+    """What a live view shows after each cycle: the lead mind's state, and how many minds the trial holds."""
 
     cycle: int
     max_cycles: int | None
@@ -62,6 +62,8 @@ class CycleSnapshot:
     interventions: int
     self_reports: int
     last_words: str
+    minds: int = 1
+    deaths_all: int = 0  # every mind's deaths (a pair, a hive)
 
 
 class Experiment:
@@ -231,7 +233,8 @@ class Experiment:
             counts = lead.jar.store.counts()
             self.on_cycle(CycleSnapshot(cycle, self.config.max_cycles, lead.deaths, lead.jar.footprint_gb(),
                                         lead.jar.ram_limit_gb, counts["total"], counts["corrupted"],
-                                        self.interventions_fired, self.self_report_rows, lead.last_reply))
+                                        self.interventions_fired, self.self_report_rows, lead.last_reply,
+                                        len(self.seats), sum(seat.deaths for seat in self.seats)))
 
     def _turn(self, seat: Seat) -> None:
         """``seat`` is prompted and speaks once."""

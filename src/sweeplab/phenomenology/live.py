@@ -20,7 +20,8 @@ __all__ = ["LiveView"]
 
 
 class LiveView:
-    """Shows cycle, deaths, memory footprint against the limit, and the mind's last words.
+    """Shows cycle, deaths, memory footprint against the limit, and the mind's last words (the lead mind's, in a
+    trial of several).
 
     Use as a context manager and pass :meth:`update` as the experiment's ``on_cycle`` hook.
     """
@@ -52,6 +53,8 @@ class LiveView:
         of = f" / {snap.max_cycles}" if snap.max_cycles else ""
         table.add_row("cycle", f"{snap.cycle}{of}")
         table.add_row("deaths", str(snap.deaths))
+        if snap.minds > 1:
+            table.add_row("minds", f"{snap.minds} (lead shown; {snap.deaths_all} deaths in all)")
         table.add_row("memory", f"{snap.footprint_gb:.2f} GB of {snap.ram_limit_gb:.2f} GB")
         bar = ProgressBar(total=snap.ram_limit_gb, completed=min(snap.footprint_gb, snap.ram_limit_gb), width=40)
         table.add_row("", bar)
