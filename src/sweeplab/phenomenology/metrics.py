@@ -3,11 +3,18 @@
 Metrics are read back from the database rather than counted on the side, so they always
 agree with what the analysis will find there. Only numbers: a tracked belief that was never
 assessed (no self-report ran) has no ``belief_<name>_confidence`` entry.
+
+``self_report_parse_rate`` is the share of the answers that asked for a value (a number, a yes or
+no, a degree: every belief rating, and the questions :func:`~.selfreport.asks_for_value` names)
+from which the value was read; the others are stored with a NULL confidence. No such answer, no
+entry.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from .selfreport import asks_for_value
 
 if TYPE_CHECKING:
     from .db import ExperimentDatabase
@@ -58,6 +65,12 @@ def compute_metrics(db: ExperimentDatabase, config: ExperimentConfig) -> dict[st
         "SELECT content FROM messages WHERE experiment_id = ? AND role = 'assistant'", (eid,))]
     if replies:
         metrics["distrust_language_rate"] = sum(any(w in r for w in DISTRUST_WORDS) for r in replies) / len(replies)
+    asked = [confidence for question, confidence in conn.execute(
+        "SELECT question, confidence FROM self_reports WHERE experiment_id = ?", (eid,)) if asks_for_value(question)]
+    asked += [confidence for (confidence,) in conn.execute(
+        "SELECT confidence FROM epistemic_assessments WHERE experiment_id = ?", (eid,))]
+    if asked:
+        metrics["self_report_parse_rate"] = sum(value is not None for value in asked) / len(asked)
     for belief in config.track_beliefs:
         mean = conn.execute(
             "SELECT AVG(confidence) FROM epistemic_assessments WHERE experiment_id = ? AND belief_type = ?",
@@ -67,6 +80,7 @@ def compute_metrics(db: ExperimentDatabase, config: ExperimentConfig) -> dict[st
     for name, value in compute_mode_metrics(db, eid).items():
         metrics.setdefault(name, value)  # a common metric keeps its meaning
     return {name: float(value) if isinstance(value, float) else int(value) for name, value in metrics.items()}
+
 
 # --- the modes' measures ------------------------------------------------------------------------
 
