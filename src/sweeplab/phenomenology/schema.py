@@ -47,7 +47,7 @@ from pydantic import (
 
 from ..errors import ConfigError, did_you_mean
 from .intervention_params import parameter_warnings, resolve_parameters, resolve_trigger_params, trigger_param_warnings
-from .minds import available_minds, load_mind
+from .minds import default_model_path, load_mind, mind_setting
 from .lab_names import LAB_MODES, LEGACY_MODES, config_warnings
 from .validation_messages import format_validation_error, read_json_file
 
@@ -190,16 +190,23 @@ class ExperimentConfig(_Strict):
     mode_specific_config: dict[str, Any] | None = None
     partner_config: str | dict[str, Any] | None = None
     seed: int | None = Field(None, ge=0, le=2**63 - 1)
-    mind: str = "simulated"
+    mind: str | dict[str, Any] = "simulated"
 
-    @field_validator("mind")
+    @model_validator(mode="before")
     @classmethod
-    def _known_mind(cls, value: str) -> str:
-        minds = available_minds()
-        if value not in minds:
-            suggestion = did_you_mean(value, minds)
-            raise ValueError(f"unknown mind {value!r}: available minds are {', '.join(minds)}{suggestion}")
-        return value
+    def _model_of_the_mind(cls, data: Any) -> Any:
+        """A config naming no ``model_path`` runs its mind's own default model (``llama``: SmolLM2 135M
+        Instruct); the field's default stays the lab's for the simulated mind."""
+        if isinstance(data, dict) and "model_path" not in data:
+            default = default_model_path(data.get("mind"))
+            if default is not None:
+                return {**data, "model_path": default}
+        return data
+
+    @field_validator("mind", mode="plain")
+    @classmethod
+    def _known_mind(cls, value: Any) -> str | dict[str, Any]:
+        return mind_setting(value)  # a name, or a server mapping with its defaults filled in
 
     _source_path: str | None = PrivateAttr(None)
 

