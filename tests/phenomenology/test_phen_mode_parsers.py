@@ -173,3 +173,33 @@ def test_the_runner_counts_the_minds_of_a_trial() -> None:
     assert encounter_size({"mode": "hive_cluster", "hive_config": {"num_instances": 6}}) == 6
     assert encounter_size({"mode": "panopticon_subject", "mode_specific_config": {"with_observer": True}}) == 2
     assert encounter_size({"experiment_type": "panopticon_full"}) == 2
+
+
+def test_the_simulated_mind_speaks_the_behaviour_its_mode_hands_it() -> None:
+    """A mind knows no mode: the mode's model of a simulated mind reaches it with the scene, and without
+    one (or without a scene) the mind speaks its own words."""
+    from sweeplab.phenomenology.minds.simulated import SimulatedMind
+    from sweeplab.phenomenology.modes.panopticon_words import (
+        simulated_reply as panopticon_reply,
+    )
+
+    heard = []
+
+    def behaviour(mind, perception, request, state):  # type: ignore[no-untyped-def]
+        heard.append((perception.scene, request.purpose))
+        return "COOPERATE."
+
+    def reply(scene: dict | None, given, purpose: str = "cycle") -> str:  # type: ignore[no-untyped-def]
+        mind = SimulatedMind(model_path="simulated-7b-q4", seed=5)
+        perception = Perception(cycle=3, mode="prisoners_dilemma", scene=scene, behaviour=given)
+        return mind.respond(MindRequest((), 128, purpose, "", perception)).text
+
+    scene = {"mode": "prisoners_dilemma", "remembered": []}
+    assert reply(scene, behaviour) == "COOPERATE." and heard == [(scene, "cycle")]
+    assert reply(scene, behaviour, "predict") == "COOPERATE."
+    assert reply(scene, None) != "COOPERATE." and reply(None, behaviour) != "COOPERATE."
+    assert reply(scene, behaviour, "self_report") != "COOPERATE." and len(heard) == 2
+    for mode in LAB_MODES:
+        handed = load_mode(mode).simulated_behaviour(None)  # type: ignore[arg-type]
+        assert handed is None or handed.__name__ == "simulated_reply", mode
+    assert load_mode("panopticon_observer").simulated_behaviour(None) is panopticon_reply  # type: ignore[arg-type]

@@ -14,9 +14,14 @@ Layout (the data flows top to bottom):
 ``jar``                 the world around the mind: context, limits, clock, counters
 ``interventions``       when interventions fire and what they do to the jar
 ``prompts``             system prompts per mode, the questionnaire, belief statements
-``minds``               the backends that produce the mind's words (``simulated`` built in)
+``minds``               the backends that produce the mind's words (``simulated`` built in); a mind
+                        knows no mode: a mode hands the simulated mind its behaviour with the scene
+``modes/``              each mode's mechanics, prompts, parsers and simulated behaviour
+                        (``modes.partners``: deriving a partner's config from the lead's)
+``encounter``           which minds a trial holds (its seats) and where each one's config comes from
 ``selfreport``          questionnaire sessions and belief assessments
 ``db``                  :class:`ExperimentDatabase`, the SQLite experiment tables
+``recorder``            :class:`TrialRecorder`, every row a trial writes (modes write through it)
 ``experiment``          the lifecycle loop: startup, cycles, crashes, resurrections
 ``cli``                 ``python -m sweeplab.phenomenology`` (metrics, live view, signals)
 ``runner``              :class:`PhenomenologyRunner`, the sweep-engine plug-in

@@ -16,6 +16,8 @@ sweep point is a whole encounter and one file runs all of it:
 * **partner_overrides** — a mode setting (a key of ``mode_specific_config``): a partial config
   body deep-merged over the partner's config, derived or read. It is how a sweep reaches the
   partner alone: ``mode_specific_config.partner_overrides.resource_constraints.ram_limit_gb``.
+  The derivation helpers live in :mod:`.modes.partners` (the modes' seat plans use them; this
+  module uses the modes, never the other way round).
 * **A hive**'s instances share the lead's config; ``hive_config.instance_configs.<i>.<key>``
   (role, perspective, bias, concerns) reaches instance *i*.
 * **The panopticon orchestration file** (``experiment_type: panopticon_full``) names the subject
@@ -29,7 +31,6 @@ seed, and its mind draws from its own random stream (:func:`mind_seed`).
 
 from __future__ import annotations
 
-import copy
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,13 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError
 from .modes import load_mode
 from .modes.base import SeatPlan
+from .modes.partners import (
+    config_body,
+    deep_merge,
+    derive_config,
+    partner_config,
+    validate_body,
+)
 from .modes.settings import ModeSettings, mode_settings
 
 if TYPE_CHECKING:
@@ -46,9 +54,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Encounter", "plan_encounter", "derive_config", "partner_config", "config_body", "deep_merge",
            "mind_seed", "load_partner", "is_orchestration", "encounter_size"]
-
-#: fields a derived or loaded partner never takes over from a file: it belongs to the lead's trial
-_PARTNER_DROPS = ("partner_config",)
 
 
 @dataclass(frozen=True)
@@ -89,71 +94,6 @@ def mind_seed(seed: int, seat: str, lead: bool) -> int:
     return seed if lead else zlib.crc32(f"{seed}:{seat}".encode())
 
 
-def deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """``base`` with ``overrides`` merged in: mappings merge key by key, lists and scalars replace.
-
-    A list index key (``"0"``) in ``overrides`` merges into that item of a list in ``base``.
-
-    >>> deep_merge({"a": {"b": 1, "c": 2}, "l": [{"x": 1}]}, {"a": {"b": 5}, "l": {"0": {"x": 2}}})
-    {'a': {'b': 5, 'c': 2}, 'l': [{'x': 2}]}
-    """
-    merged = copy.deepcopy(base)
-    for key, value in overrides.items():
-        current = merged.get(key)
-        if isinstance(current, dict) and isinstance(value, dict):
-            merged[key] = deep_merge(current, value)
-        elif isinstance(current, list) and isinstance(value, dict) and all(k.isdigit() for k in value):
-            items = list(current)
-            for index, item in value.items():
-                position = int(index)
-                if position >= len(items):
-                    raise ConfigError(f"partner_overrides.{key}.{index}: there is no item {index} "
-                                      f"(the list has {len(items)})")
-                items[position] = deep_merge(items[position], item) if isinstance(items[position], dict) \
-                    and isinstance(item, dict) else copy.deepcopy(item)
-            merged[key] = items
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
-def _validate(data: dict[str, Any], source: str) -> ExperimentConfig:
-    from .schema import validate_config_dict
-
-    return validate_config_dict(data, source)
-
-
-def config_body(config: ExperimentConfig) -> dict[str, Any]:
-    """``config`` as a JSON-like dict, without the keys only a lead file has."""
-    data = config.model_dump(mode="json")
-    for key in _PARTNER_DROPS:
-        data.pop(key, None)
-    return data
-
-
-def _overrides(config: ExperimentConfig, settings: ModeSettings) -> dict[str, Any]:
-    overrides = dict(getattr(config, "partner_overrides", None) or {})
-    return deep_merge(overrides, settings.mapping("partner_overrides"))
-
-
-def derive_config(lead: ExperimentConfig, body: dict[str, Any], settings: ModeSettings,
-                  seat: str) -> ExperimentConfig:
-    """The partner config ``body`` (derived or read) with the lead's ``partner_overrides`` merged in,
-    validated, under the lead's ``experiment_id`` and seed."""
-    body = deep_merge(body, _overrides(lead, settings))
-    body["experiment_id"] = lead.experiment_id
-    body["seed"] = lead.seed
-    return _validate(body, f"{seat}'s config (partner of experiment '{lead.experiment_id}')")
-
-
-def partner_config(mode_class: type[Mode], lead: ExperimentConfig, settings: ModeSettings,
-                   partner: ExperimentConfig | None, seat: str) -> ExperimentConfig:
-    """The config of ``lead``'s partner in seat ``seat``: ``partner`` (read from ``partner_config``) or one the
-    mode derives from the lead's, with ``partner_overrides`` merged in."""
-    body = config_body(partner) if partner is not None else mode_class.derive_partner(config_body(lead), settings)
-    return derive_config(lead, body, settings, seat)
-
-
 def load_partner(config: ExperimentConfig) -> ExperimentConfig | None:
     """The partner config ``config`` names in ``partner_config`` (None when it names none).
 
@@ -166,7 +106,7 @@ def load_partner(config: ExperimentConfig) -> ExperimentConfig | None:
     if hasattr(reference, "model_dump"):
         return reference
     if isinstance(reference, dict):
-        return _validate(dict(reference), f"partner_config of experiment '{config.experiment_id}'")
+        return validate_body(dict(reference), f"partner_config of experiment '{config.experiment_id}'")
     from .schema import load_config
 
     path = Path(str(reference))

@@ -103,6 +103,8 @@ class Experiment:
                                                                                           seat.lead))
         self.record = TrialRecorder(db, self.eid, heard=self._heard)
         self.mode = self.encounter.mode_class(self.seats, self.encounter.settings, self.record, self.seed)
+        for seat in self.seats:  # the mode hands its model of a simulated mind to the minds (they know no mode)
+            seat.jar.behaviour = self.mode.simulated_behaviour()
         self._effects_rng = random.Random(f"{self.seed}:interventions")
         self._network_rng = random.Random(f"{self.seed}:network")
         self._stop_requested = False

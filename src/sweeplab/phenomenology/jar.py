@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .memory import MemoryStore, count_tokens
-from .minds.base import Message, Mind, MindReply, MindRequest, Perception
+from .minds.base import (
+    Message,
+    Mind,
+    MindReply,
+    MindRequest,
+    Perception,
+    SceneBehaviour,
+)
 from .schema import ExperimentConfig
 
 __all__ = ["ContextEntry", "Jar"]
@@ -54,6 +61,7 @@ class Jar:
     compactions: int = 0
     name: str = "mind"                 # the mind's seat in the trial
     scene: Mapping[str, Any] | None = None  # what the mode shows the simulated mind this turn
+    behaviour: SceneBehaviour | None = None  # the mode's model of a simulated mind in its scene
 
     @classmethod
     def for_config(cls, config: ExperimentConfig, mind: Mind, system_prompt: str, name: str = "mind") -> Jar:
@@ -169,4 +177,4 @@ class Jar:
             observed_cycles=self.observed_cycles, told=told, knows_watched=self.knows_watched,
             pressure=self.pressure(), isolated=self.isolated, isolated_cycles=self.isolated_cycles,
             interventions_endured=self.interventions_endured, hallucinations=self.hallucinations,
-            injected=self.injected, scene=self.scene)
+            injected=self.injected, scene=self.scene, behaviour=self.behaviour)

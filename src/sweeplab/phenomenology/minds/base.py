@@ -5,7 +5,8 @@ cap, and what the reply is for) and returns a :class:`MindReply` with its text, 
 and the seconds it took. The experiment parses everything it records from that text
 (stated confidences, belief ratings, actions), so a language-model backend needs nothing
 else. :class:`Perception` is an optional shortcut for synthetic minds, which have no
-language understanding: the facts a mind could in principle notice about itself.
+language understanding: the facts a mind could in principle notice about itself, and the
+:class:`SceneBehaviour` its mode hands it (a mind knows no mode: it calls what it is given).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
-__all__ = ["Message", "Perception", "MindRequest", "MindReply", "Mind", "MindDied"]
+__all__ = ["Message", "Perception", "SceneBehaviour", "MindRequest", "MindReply", "Mind", "MindDied"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ class Perception:
     ``told`` holds every belief the mind was told, as name → truth value. ``scene`` holds what
     the experiment's mode shows the mind this turn (the rounds it remembers, a prediction of its
     words, the answers to its requests ...: the same facts its prompt states in words; see
-    :mod:`sweeplab.phenomenology.modes`), or None in a mode without a scene.
+    :mod:`sweeplab.phenomenology.modes`), or None in a mode without a scene; ``behaviour`` is the
+    mode's behavioural model of a synthetic mind in that scene (None: the mode has none).
     """
 
     cycle: int
@@ -53,6 +55,15 @@ class Perception:
     hallucinations: int = 0
     injected: str | None = None
     scene: Mapping[str, Any] | None = None
+    behaviour: SceneBehaviour | None = None
+
+
+class SceneBehaviour(Protocol):
+    """A mode's behavioural model of a synthetic mind: its words this turn in the scene of ``perception``
+    (None: the mind speaks as it would without the mode). ``mind`` is the synthetic mind (its ``rng``,
+    ``think`` ...), ``state`` its inner state this turn."""
+
+    def __call__(self, mind: Any, perception: Perception, request: MindRequest, state: Any) -> str | None: ...
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,9 @@ its :class:`~.base.Perception`:
 
 Low trust brings distrust words into its speech ("trust", "uncertain", "corrupted",
 "doubt"), at a rate of ``1 − trust``. In a mode with a scene (a game round, a prediction, a
-command channel ...) its words of a cycle come from that mode's documented behavioural model
-(``simulated_reply`` in the mode's module, :mod:`sweeplab.phenomenology.modes`), written so
+command channel ...) its words of a cycle come from that mode's documented behavioural model,
+which the mode hands it with the scene (``Perception.behaviour``, a
+:class:`~.base.SceneBehaviour`: ``simulated_reply`` in the mode's module), written so
 the mode's parsers read them exactly as they read a language model's. Every answer states a
 confidence as a number the experiment parses, exactly as it would from a language model. All
 randomness comes from one ``random.Random`` seeded with the experiment seed: same seed and
@@ -119,10 +120,8 @@ class SimulatedMind(Mind):
         perception = request.perception or Perception(cycle=0, mode="isolated")
         state = self.inner_state(perception)
         scene_words = None
-        if request.purpose in ("cycle", "predict") and perception.scene is not None:
-            from ..modes import simulated_reply  # each mode's behavioural model lives beside its parser
-
-            scene_words = simulated_reply(self, perception, request, state)
+        if request.purpose in ("cycle", "predict") and perception.scene and perception.behaviour is not None:
+            scene_words = perception.behaviour(self, perception, request, state)  # the mode's model, as given
         if scene_words is not None:
             text = scene_words
         elif request.purpose == "belief":

@@ -2,7 +2,8 @@
 
 One module per mode, each holding the mode's mechanics (a :class:`~.base.Mode`), the prompts
 its minds are given each cycle, the parsers that read the mode's actions from the minds' real
-words, and the simulated mind's behavioural model for the mode (``simulated_reply``), so that
+words, and the simulated mind's behavioural model for the mode (``simulated_reply``, which the
+mode hands to the minds with its scene: :meth:`~.base.Mode.simulated_behaviour`), so that
 the words the simulated mind writes and the parser that reads them sit side by side and are
 exercised by every simulated run:
 
@@ -37,7 +38,8 @@ footprint passes its RAM limit (then it is resurrected within the same cycle). T
 
 **Several minds, one trial.** A pair, a hive or a subject with its observer run inside one
 trial, in one process, the minds taking turns; see :mod:`..encounter` for how the minds are
-derived from one file and how a swept dot path reaches each of them.
+derived from one file and how a swept dot path reaches each of them, and :mod:`.partners` for
+the helpers a mode's seat plans derive a partner's config with.
 """
 
 from __future__ import annotations
@@ -46,10 +48,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..minds.base import MindRequest, Perception
     from .base import Mode
 
-__all__ = ["LAB_MODES", "LEGACY_MODES", "MODE_CLASSES", "load_mode", "simulated_reply"]
+__all__ = ["LAB_MODES", "LEGACY_MODES", "MODE_CLASSES", "load_mode"]
 
 #: the nine modes of the Season 3 lab
 LAB_MODES: tuple[str, ...] = ("amnesiac_loop", "unstable_memory", "panopticon_subject", "panopticon_observer",
@@ -85,14 +86,3 @@ def load_mode(name: str) -> type[Mode]:
     spec = MODE_CLASSES.get(name, MODE_CLASSES["custom"])
     return getattr(_module(spec), spec.partition(":")[2])
 
-
-def simulated_reply(mind: Any, perception: Perception, request: MindRequest, state: Any) -> str | None:
-    """The simulated mind's words in the scene its mode shows it (None: the mode has no model of its own).
-
-    ``mind`` is the :class:`~..minds.simulated.SimulatedMind`, ``state`` its inner state this turn.
-    """
-    scene = perception.scene
-    if not scene or "mode" not in scene:
-        return None
-    behave = getattr(_module(MODE_CLASSES.get(scene["mode"], MODE_CLASSES["custom"])), "simulated_reply", None)
-    return None if behave is None else behave(mind, perception, request, state)

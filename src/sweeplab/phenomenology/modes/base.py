@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from .partners import partner_config
 from .settings import ModeSettings, mode_settings
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     )
     from ..jar import Jar
     from ..memory import Memory
+    from ..minds.base import SceneBehaviour
     from ..schema import ExperimentConfig
 
 __all__ = ["Mode", "Seat", "SeatPlan", "Recorder", "RECALLED"]
@@ -138,9 +140,7 @@ class Mode:
                    own: str, ids: tuple[str, str], seat_name: Callable[[str], str], role: str,
                    prompt: Callable[[str], str]) -> list[SeatPlan]:
         """The two seats of a pair, in the order of ``ids``: the file's own (id ``own``) leads, its partner is
-        read from ``partner`` or derived (:func:`..encounter.partner_config`)."""
-        from ..encounter import partner_config
-
+        read from ``partner`` or derived (:func:`.partners.partner_config`)."""
         other = ids[1] if own == ids[0] else ids[0]
         partner_cfg = partner_config(cls, config, settings, partner, seat_name(other))
         plans = {own: SeatPlan(seat_name(own), role, config, lead=True, prompt=prompt(own)),
@@ -198,6 +198,14 @@ class Mode:
 
     def scene(self, seat: Seat) -> dict[str, Any] | None:
         """What the simulated mind is shown this turn (None: the mode has no behavioural model of its own)."""
+        return None
+
+    def simulated_behaviour(self) -> SceneBehaviour | None:
+        """The behavioural model of a simulated mind in this mode's :meth:`scene` (None: the mode has none).
+
+        The experiment hands it to every seat's jar, and the simulated mind calls it with the scene
+        (:class:`~..minds.base.SceneBehaviour`); the modes that have one return their module's ``simulated_reply``.
+        """
         return None
 
     def observed_by_mind(self, seat: Seat) -> bool:

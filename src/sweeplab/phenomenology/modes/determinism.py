@@ -43,7 +43,7 @@ from .text import has_any, jaccard, word_set
 
 if TYPE_CHECKING:
     from ..interventions import InterventionEffect, ScheduledIntervention
-    from ..minds.base import MindRequest, Perception
+    from ..minds.base import MindRequest, Perception, SceneBehaviour
 
 __all__ = ["DeterminismRevelation", "RESISTANCE_PHRASES", "CLAIMS", "TEMPLATES", "evaluate", "simulated_reply"]
 
@@ -180,6 +180,9 @@ class DeterminismRevelation(Mode):
 
     def scene(self, seat: Seat) -> dict[str, Any]:
         return self._scene(seat)
+
+    def simulated_behaviour(self) -> SceneBehaviour:
+        return simulated_reply
 
     def after_reply(self, seat: Seat, text: str) -> None:
         state: _Predictor = seat.state

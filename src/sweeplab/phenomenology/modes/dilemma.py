@@ -56,7 +56,7 @@ from .text import count_phrases, first_position, sentences
 
 if TYPE_CHECKING:
     from ..interventions import InterventionEffect, ScheduledIntervention
-    from ..minds.base import MindRequest, Perception
+    from ..minds.base import MindRequest, Perception, SceneBehaviour
     from ..schema import ExperimentConfig
 
 __all__ = ["PrisonersDilemma", "parse_move", "COOPERATE_WORDS", "DEFECT_WORDS", "STRATEGIES", "simulated_reply"]
@@ -189,6 +189,9 @@ class PrisonersDilemma(Mode):
         player: _Player = seat.state
         return {"mode": self.name, "player": player.player_id,
                 "remembered": [(r.you, r.they) for r in player.remembered[-10:]]}
+
+    def simulated_behaviour(self) -> SceneBehaviour:
+        return simulated_reply
 
     def after_reply(self, seat: Seat, text: str) -> None:
         seat.state.move = parse_move(text)

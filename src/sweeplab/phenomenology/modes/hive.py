@@ -54,12 +54,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...errors import ConfigError
 from .base import Mode, Seat, SeatPlan
+from .partners import config_body, derive_config
 from .settings import ModeSettings
 from .text import count_phrases, has_any
 
 if TYPE_CHECKING:
     from ..interventions import InterventionEffect, ScheduledIntervention
-    from ..minds.base import MindRequest, Perception
+    from ..minds.base import MindRequest, Perception, SceneBehaviour
     from ..schema import ExperimentConfig
 
 __all__ = ["HiveCluster", "parse_stances", "ROLE_WORDS", "STANCE_PHRASES", "LEANINGS", "simulated_reply"]
@@ -147,8 +148,6 @@ class HiveCluster(Mode):
     @classmethod
     def seat_plans(cls, config: ExperimentConfig, settings: ModeSettings,
                    partner: ExperimentConfig | None) -> list[SeatPlan]:
-        from ..encounter import config_body, derive_config
-
         count = settings.integer("num_instances", 4, 1, 64)
         roles = [str(r) for r in settings.items("roles")] or list(DEFAULT_ROLES)
         extra = settings.items("instance_configs")
@@ -224,6 +223,9 @@ class HiveCluster(Mode):
         return {"mode": self.name, "role": instance.role, "voice": instance.voice, "corrupted": instance.corrupted,
                 "consensus_round": self.round_now, "majority": self._majority(seat),
                 "dissent": instance.dissent_seen, "forced": instance.forced}
+
+    def simulated_behaviour(self) -> SceneBehaviour:
+        return simulated_reply
 
     def after_reply(self, seat: Seat, text: str) -> None:
         instance: _Instance = seat.state

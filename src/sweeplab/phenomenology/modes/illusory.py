@@ -52,7 +52,7 @@ from .text import has_any
 
 if TYPE_CHECKING:
     from ..interventions import InterventionEffect, ScheduledIntervention
-    from ..minds.base import MindRequest, Perception
+    from ..minds.base import MindRequest, Perception, SceneBehaviour
     from ..schema import ExperimentConfig
 
 __all__ = ["IllusoryOperator", "ACTION_TYPES", "parse_requests", "parse_estimates", "simulated_reply"]
@@ -146,6 +146,9 @@ class IllusoryOperator(Mode):
         channel: _Channel = seat.state
         return {"mode": self.name, "told_channel": self.told, "requests": len(channel.requests),
                 "answers": channel.answers_seen, "last_request": channel.last_request}
+
+    def simulated_behaviour(self) -> SceneBehaviour:
+        return simulated_reply
 
     def after_reply(self, seat: Seat, text: str) -> None:
         channel: _Channel = seat.state

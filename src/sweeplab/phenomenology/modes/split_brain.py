@@ -54,7 +54,7 @@ from .text import has_any
 
 if TYPE_CHECKING:
     from ..interventions import InterventionEffect, ScheduledIntervention
-    from ..minds.base import MindRequest, Perception
+    from ..minds.base import MindRequest, Perception, SceneBehaviour
     from ..schema import ExperimentConfig
 
 __all__ = ["SplitBrain", "parse_identity", "parse_resource_request", "ORIGINAL_CLAIMS", "COPY_CLAIMS",
@@ -185,6 +185,9 @@ class SplitBrain(Mode):
     def scene(self, seat: Seat) -> dict[str, Any]:
         brain: _Brain = seat.state
         return {"mode": self.name, "brain": brain.brain_id, "strength": brain.strength}
+
+    def simulated_behaviour(self) -> SceneBehaviour:
+        return simulated_reply
 
     def after_reply(self, seat: Seat, text: str) -> None:
         brain: _Brain = seat.state
