@@ -34,7 +34,7 @@ def test_two_sweeps_share_one_database_at_the_same_time(workspace: Workspace) ->
         rows = workspace.trial_rows(name)
         assert len(rows) == TRIALS and {s for s, _ in rows.values()} == {"completed"}
         assert workspace.result_counts(name + "_") == {experiment_id: 1 for experiment_id in rows}
-        results = json.loads((workspace.sweep_dir(name) / "sweep_results.json").read_text())
+        results = json.loads((workspace.sweep_dir(name) / "sweep_results.json").read_text())["results"]
         assert len(results) == TRIALS
     assert workspace.query("SELECT COUNT(*) FROM results") == [(2 * TRIALS,)]
     assert workspace.query("SELECT sweep_id, status, total_trials FROM sweeps ORDER BY sweep_id") \

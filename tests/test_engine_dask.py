@@ -24,7 +24,7 @@ def test_a_sweep_runs_on_the_cluster_with_retries_and_merges(workspace: Workspac
     attempts = workspace.query("SELECT status, host FROM attempts WHERE sweep_id = 'cluster' ORDER BY key, attempt")
     assert [status for status, _ in attempts] == ["failed", "completed"] * 4
     assert {host for _, host in attempts} == {socket.gethostname()}
-    results = json.loads((workspace.sweep_dir("cluster") / "sweep_results.json").read_text())
+    results = json.loads((workspace.sweep_dir("cluster") / "sweep_results.json").read_text())["results"]
     assert sorted(r["metrics"]["value"] for r in results) == [1.0, 2.0, 3.0, 4.0]
 
 

@@ -128,7 +128,7 @@ def test_values_removed_under_allow_drift_leave_the_views_and_come_back_with_the
     assert workspace.result_counts("trim_") == {"trim_exp0001_value=1.0": 1, "trim_exp0002_value=2.0": 1,
                                                 "trim_exp0003_value=3.0": 1}  # nothing deleted
     folder = workspace.sweep_dir("trim")
-    results = json.loads((folder / "sweep_results.json").read_text())
+    results = json.loads((folder / "sweep_results.json").read_text())["results"]
     assert [r["parameters"]["value"] for r in results] == [1.0, 3.0]
     assert json.loads((folder / "completed_experiments.json").read_text()) == [
         "trim_exp0001_value=1.0", "trim_exp0003_value=3.0"]
@@ -148,7 +148,7 @@ def test_values_removed_under_allow_drift_leave_the_views_and_come_back_with_the
                                             "trim_exp0002_value=2.0": ("completed", 1),
                                             "trim_exp0003_value=3.0": ("completed", 1)}
     assert workspace.count_events("trim", "started") == 3  # the one brought back did not run again
-    assert len(json.loads((folder / "sweep_results.json").read_text())) == 3
+    assert len(json.loads((folder / "sweep_results.json").read_text())["results"]) == 3
 
 
 def test_a_changed_base_and_a_removed_value_drop_only_the_removed_trial(workspace: Workspace) -> None:
@@ -165,7 +165,7 @@ def test_a_changed_base_and_a_removed_value_drop_only_the_removed_trial(workspac
                                             "both_exp0002_value=2.0": ("dropped", 1),
                                             "both_exp0003_value=3.0": ("completed", 1)}
     assert workspace.count_events("both", "started") == 3  # nothing ran again
-    results = json.loads((workspace.sweep_dir("both") / "sweep_results.json").read_text())
+    results = json.loads((workspace.sweep_dir("both") / "sweep_results.json").read_text())["results"]
     assert [r["experiment_id"] for r in results] == ["both_exp0001_value=1.0", "both_exp0003_value=3.0"]
 
     workspace.write_base(sleep=0.02)  # another drift, and the value comes back: found by its parameters

@@ -28,7 +28,7 @@ def test_retries_a_failing_trial_until_it_succeeds_and_not_an_invalid_config(wor
     assert workspace.count_events("retry", "retried", experiment_id=flaky) == 2
     assert workspace.count_events("retry", "retried", experiment_id=invalid) == 0
     results = {r["experiment_id"]: r for r in
-               json.loads((workspace.sweep_dir("retry") / "sweep_results.json").read_text())}
+               json.loads((workspace.sweep_dir("retry") / "sweep_results.json").read_text())["results"]}
     assert results[flaky]["attempts"] == 3 and results[flaky]["metrics"]["attempt"] == 3
     assert "invalid config" in results[invalid]["error_message"]
     assert workspace.result_counts("retry_") == {flaky: 1, ok: 1}  # failed attempts merged nothing

@@ -9,6 +9,7 @@ import pty
 import subprocess
 import sys
 import threading
+from datetime import datetime
 
 from helpers.engine_support import (
     TRIAL,
@@ -36,7 +37,7 @@ def test_run_writes_the_sweep_folder_and_merges_each_trial_once(workspace: Works
     assert config["sweep_params"] == {"value": [1.0, 2.0, 3.0], "metrics_file": [False, True]}
     assert config["total_experiments"] == 6 and config["parallel_jobs"] == 2
 
-    results = json.loads((folder / "sweep_results.json").read_text())
+    results = json.loads((folder / "sweep_results.json").read_text())["results"]
     assert len(results) == 6
     for record in results:
         assert ORIGINAL_FIELDS | {"metrics", "attempts"} <= set(record)
@@ -80,7 +81,7 @@ def test_trials_get_their_cpu_threads_as_omp_num_threads(workspace: Workspace) -
     spec = workspace.spec("threads", {"resource_constraints.cpu_threads": [1, 2]}, parallel="auto")
     done = workspace.run("run", spec)
     assert done.returncode == 0, done.stderr
-    results = json.loads((workspace.sweep_dir("threads") / "sweep_results.json").read_text())
+    results = json.loads((workspace.sweep_dir("threads") / "sweep_results.json").read_text())["results"]
     seen = {r["parameters"]["resource_constraints.cpu_threads"]: r["metrics"]["omp_threads"] for r in results}
     assert seen == {1: 1, 2: 2}
 
@@ -219,6 +220,26 @@ def test_events_never_announce_what_the_journal_does_not_hold(workspace: Workspa
     assert len(checked) == len(values)
 
 
+def test_sweep_results_is_the_labs_object(workspace: Workspace) -> None:
+    """sweep_results.json has the Season 3 lab's keys; each record the lab's record keys."""
+    spec = workspace.spec("labkeys", {"mode": ["ok", "fail"], "value": [1.0, 2.0]}, parallel=2, max_retries=0)
+    code, _, err = finish(workspace.start("run", spec))
+    assert code == 1, err
+    data = json.loads((workspace.sweep_dir("labkeys") / "sweep_results.json").read_text())
+    assert list(data)[:5] == ["sweep_id", "timestamp", "total_experiments", "completed_experiments", "results"]
+    assert data["sweep_id"] == "labkeys" and data["total_experiments"] == 4
+    assert data["completed_experiments"] == sum(r["status"] == "completed" for r in data["results"]) == 2
+    assert datetime.fromisoformat(data["timestamp"]).tzinfo is not None
+    lab_keys = {"experiment_id", "parameters", "status", "start_time", "end_time", "total_cycles", "total_crashes",
+                "total_messages", "error_message"}
+    for record in data["results"]:
+        assert lab_keys <= set(record)
+        assert set(record["parameters"]) == {"mode", "value"}
+    assert {r["status"] for r in data["results"]} == {"completed", "failed"}
+    completed = json.loads((workspace.sweep_dir("labkeys") / "completed_experiments.json").read_text())
+    assert completed == [r["experiment_id"] for r in data["results"] if r["status"] == "completed"]
+
+
 def test_views_catch_up_while_other_trials_still_run(workspace: Workspace) -> None:
     """Two quick trials end close together while two others hang: the views show both within seconds."""
     spec = workspace.spec("live", {"mode": ["ok", "hang"], "value": [1.0, 2.0]}, parallel=4)
@@ -228,7 +249,7 @@ def test_views_catch_up_while_other_trials_still_run(workspace: Workspace) -> No
     def both_quick_ones_shown() -> bool:
         assert process.poll() is None, process.communicate()
         try:
-            records = json.loads(results.read_text())
+            records = json.loads(results.read_text())["results"]
         except (FileNotFoundError, ValueError):  # not written yet (written atomically: never half)
             return False
         return sorted(r["status"] for r in records if r["parameters"]["mode"] == "ok") == ["completed"] * 2

@@ -130,7 +130,7 @@ class FinishedSweep:
     stderr: str
 
     def results(self) -> list[dict[str, Any]]:
-        return json.loads((self.workspace.sweep_dir(self.sweep_id) / "sweep_results.json").read_text())
+        return json.loads((self.workspace.sweep_dir(self.sweep_id) / "sweep_results.json").read_text())["results"]
 
 
 @pytest.fixture(scope="module")
@@ -222,7 +222,7 @@ def test_a_rejected_config_is_invalid_and_never_retried(case: RunnerCase, worksp
                                     "WHERE t.sweep_id = 'rejected' ORDER BY t.idx")
     assert [row[1:] for row in rows] == [("completed", 1, 0), ("failed", 1, 2)], rows
     errors = {r["experiment_id"]: r["error_message"] for r in json.loads(
-        (workspace.sweep_dir("rejected") / "sweep_results.json").read_text())}
+        (workspace.sweep_dir("rejected") / "sweep_results.json").read_text())["results"]}
     assert "invalid config" in errors[rows[1][0]] and "x must be 0 or more" in errors[rows[1][0]]
 
 

@@ -54,7 +54,7 @@ def test_ram_limits_sweep_end_to_end(tmp_path: Path) -> None:
     means = {limit: sum(v) / len(v) for limit, v in crash_rates.items()}
     assert means[min(means)] > means[max(means)]
 
-    results = json.loads((tmp_path / "sweeps" / "ram_limits_sweep" / "sweep_results.json").read_text())
+    results = json.loads((tmp_path / "sweeps" / "ram_limits_sweep" / "sweep_results.json").read_text())["results"]
     assert len(results) == 12
     for record in results:
         assert record["total_cycles"] == record["metrics"]["total_cycles"]

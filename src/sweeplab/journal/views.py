@@ -1,6 +1,19 @@
 """The JSON views of a sweep, regenerated from the journal: ``sweep_results.json`` and
 ``completed_experiments.json`` in the sweep folder.
 
+``sweep_results.json`` is the Season 3 lab's object, so the lab's scripts read it unchanged::
+
+    {"sweep_id": ..., "timestamp": UTC ISO 8601 of this writing, "total_experiments": trials planned,
+     "completed_experiments": trials completed, "results": [one record per trial of the plan]}
+
+Each record has the lab's keys (``experiment_id``, ``parameters`` {dot path: value}, ``status``,
+``start_time``, ``end_time``, ``total_cycles``, ``total_crashes``, ``total_messages``,
+``error_message``) and sweeplab's (``db_path``, ``metrics``, ``attempts``, ``duration``,
+``replicate``). ``status`` is one of sweeplab's trial states, a superset of the lab's
+``completed``/``failed``/``timeout``. The lab's tool counted every result as completed; here
+``completed_experiments`` counts the completed ones. ``completed_experiments.json`` is the list of
+their experiment ids.
+
 Views are written atomically (temp file + rename), one record per line so they stay readable
 and ``tail -f``-friendly at any size, and never read back as the source of truth.
 """
@@ -16,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..trial import utc_now
 from .reader import JournalReader
 
 __all__ = ["write_views", "sweep_results", "write_json_atomic", "atomic_file", "current_umask"]
@@ -28,7 +42,13 @@ def sweep_results(reader: JournalReader, sweep_id: str, db_path: str) -> list[di
 
 def write_views(reader: JournalReader, sweep_id: str, sweep_dir: Path, db_path: str) -> None:
     """Regenerate ``sweep_results.json`` and ``completed_experiments.json`` from the journal."""
-    _write_json_lines_atomic(sweep_dir / "sweep_results.json", reader.result_lines(sweep_id, db_path))
+    sweep = reader.sweep(sweep_id) or {}
+    head = {"sweep_id": sweep_id, "timestamp": utc_now(), "total_experiments": sweep.get("total_trials"),
+            "completed_experiments": reader.completed_count(sweep_id)}
+    with atomic_file(sweep_dir / "sweep_results.json") as handle:
+        handle.write(json.dumps(head, indent=1)[:-2] + ',\n "results": ')
+        _write_json_lines(handle, reader.result_lines(sweep_id, db_path))
+        handle.write("}\n")
     _write_json_lines_atomic(sweep_dir / "completed_experiments.json", reader.completed_id_lines(sweep_id))
 
 
@@ -77,10 +97,14 @@ def atomic_file(path: Path) -> Iterator[TextIO]:
 def _write_json_lines_atomic(path: Path, lines: Iterable[str]) -> None:
     """Write a JSON array, one element per line, streamed (a huge sweep is never one string in memory)."""
     with atomic_file(path) as handle:
-        handle.write("[")
-        separator = "\n"
-        for line in lines:
-            handle.write(separator)
-            handle.write(line)
-            separator = ",\n"
-        handle.write("\n]\n" if separator == ",\n" else "]\n")
+        _write_json_lines(handle, lines)
+
+
+def _write_json_lines(handle: TextIO, lines: Iterable[str]) -> None:
+    handle.write("[")
+    separator = "\n"
+    for line in lines:
+        handle.write(separator)
+        handle.write(line)
+        separator = ",\n"
+    handle.write("\n]\n" if separator == ",\n" else "]\n")
