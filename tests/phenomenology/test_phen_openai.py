@@ -82,8 +82,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 class Front:
-    """An HTTP front on 127.0.0.1: answers the first POSTs from ``script`` ((status, JSON body) pairs), passes
-    the others to ``upstream``, and keeps every request's body and headers."""
+    """An HTTP front on 127.0.0.1: answers the first POSTs from ``script`` ((status, JSON body) pairs; status 0:
+    stay silent for ``body["seconds"]``), passes the others to ``upstream``, and keeps every request's body and
+    headers."""
 
     def __init__(self, upstream: str, script: list[tuple[int, dict[str, Any]]] | None = None) -> None:
         self.upstream = upstream.rstrip("/")
@@ -97,6 +98,9 @@ class Front:
                 front.requests.append((json.loads(body), dict(self.headers)))
                 if front.script:
                     status, answer = front.script.pop(0)
+                    if status == 0:
+                        time.sleep(answer["seconds"])  # the client has given up by then
+                        return
                     self._send(status, json.dumps(answer).encode())
                     return
                 request = urllib.request.Request(front.upstream + self.path.removeprefix("/v1"), data=body,
@@ -274,6 +278,15 @@ def test_a_server_error_is_retried_and_the_reply_arrives(front: Callable[..., Fr
     reply = mind.respond(MindRequest((Message("user", "What are you thinking now?"),), max_tokens=12))
     assert reply.completion_tokens > 0
     assert len(flaky.requests) == 2 and flaky.requests[0][0] == flaky.requests[1][0]
+
+
+def test_a_server_that_does_not_answer_in_time_is_asked_again(front: Callable[..., Front]) -> None:
+    slow = front([(0, {"seconds": 3})])
+    mind = make_mind(slow.base_url, timeout_seconds=1)
+    started = time.monotonic()
+    reply = mind.respond(MindRequest((Message("user", "What are you thinking now?"),), max_tokens=8))
+    assert reply.completion_tokens > 0 and len(slow.requests) == 2
+    assert time.monotonic() - started >= 1.5  # the timeout, then the first wait of the backoff
 
 
 def test_a_bad_model_name_fails_at_once_with_the_servers_message(front: Callable[..., Front], tmp_path: Path) -> None:
