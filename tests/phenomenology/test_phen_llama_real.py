@@ -133,7 +133,7 @@ def test_a_sweep_of_real_minds_through_the_engine(tmp_path: Path) -> None:
          "--output", str(tmp_path / "sweeps"), "--db", str(tmp_path / "experiments.db"), "--yes", "--quiet"],
         cwd=tmp_path, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stderr
-    results = json.loads((tmp_path / "sweeps" / "real_minds" / "sweep_results.json").read_text())
+    results = json.loads((tmp_path / "sweeps" / "real_minds" / "sweep_results.json").read_text())["results"]
     assert [r["status"] for r in results] == ["completed", "completed"], [r["error_message"] for r in results]
     assert all(r["total_cycles"] == 2 and r["total_messages"] >= 4 for r in results)
     with sqlite3.connect(tmp_path / "experiments.db") as conn:
