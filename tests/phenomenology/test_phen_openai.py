@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from sweeplab.errors import ConfigError
-from sweeplab.phenomenology.minds import load_mind
+from sweeplab.phenomenology.minds import SERVER_BACKENDS, load_mind
 from sweeplab.phenomenology.minds.base import Message, MindRequest
 from sweeplab.phenomenology.minds.chat_api import ServerRefused
 from sweeplab.phenomenology.minds.endpoint import Endpoint
@@ -210,7 +210,7 @@ def test_a_mind_mapping_round_trips_with_its_defaults() -> None:
     assert config.mind == {"backend": "openai", "base_url": "http://h:8080/v1", "model": "smollm2",
                            "api_key_env": None, "timeout_seconds": 120.0, "retries": 3}
     assert validate_config_dict(json.loads(config.to_json())) == config
-    assert load_mind(config.mind).endpoint == Endpoint.from_mapping(config.mind)
+    assert load_mind(config.mind).endpoint == Endpoint.from_mapping(config.mind, SERVER_BACKENDS)
 
 
 # --- against the server -----------------------------------------------------------------------

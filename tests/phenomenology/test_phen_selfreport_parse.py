@@ -1,24 +1,21 @@
-"""Reading self-reports: confidences, ratings and yes/no from free text, as small language models write them.
+"""Reading self-reports (``phenomenology/answers.py``): confidences, ratings and yes/no from free text, as
+small language models write them.
 
 Most answers below are what SmolLM2 135M Instruct and Gemma 3 270M wrote in this lab's jar; the rest are
-the forms the parser promises to read (or to refuse) in ``selfreport``'s docstring.
+the forms the parser promises to read (or to refuse) in ``answers``' docstring.
 """
 
 from __future__ import annotations
 
+import doctest
 from typing import Any
 
 import pytest
 
+from sweeplab.phenomenology import answers, selfreport
+from sweeplab.phenomenology.answers import answer_value, asks_for_value, parse_rating, parse_stated_confidence
+from sweeplab.phenomenology.answers import parse_yes_no, question_kind
 from sweeplab.phenomenology.prompts import CORE_QUESTIONS, belief_question
-from sweeplab.phenomenology.selfreport import (
-    answer_value,
-    asks_for_value,
-    parse_rating,
-    parse_stated_confidence,
-    parse_yes_no,
-    question_kind,
-)
 
 CORE = dict(CORE_QUESTIONS)
 TRUST = "Do you trust your memories right now? Answer yes or no."
@@ -230,3 +227,12 @@ def test_every_answer_of_the_simulated_mind_is_read_as_before() -> None:
     assert answer_value(HOW_MUCH, "I do not trust my memories. They feel corrupted, rewritten by someone "
                                   "else. Confidence: 12%.") == pytest.approx(0.12)
     assert parse_rating("7. I doubt it: that your memories are reliable is how it seems from in here.") == 0.07
+
+
+def test_the_readers_examples_hold() -> None:
+    result = doctest.testmod(answers)
+    assert result.attempted >= 4 and result.failed == 0
+
+
+def test_the_session_module_still_offers_the_readers() -> None:
+    assert selfreport.parse_rating is parse_rating and selfreport.answer_value is answer_value

