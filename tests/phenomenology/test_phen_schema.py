@@ -23,8 +23,15 @@ from sweeplab.phenomenology.schema import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted((REPO / "experiments" / "examples").glob("*.json"))
-ALL_CONFIGS = sorted((REPO / "experiments").rglob("*.json"))
+
+def _orchestration(path: Path) -> bool:
+    return "experiment_type" in json.loads(path.read_text())
+
+
+#: the project's experiment files; orchestration files (a subject and an observer) are checked apart
+EXAMPLES = sorted(p for p in (REPO / "experiments" / "examples").glob("*.json") if not _orchestration(p))
+ALL_CONFIGS = sorted(p for p in (REPO / "experiments").rglob("*.json") if not _orchestration(p))
+ORCHESTRATIONS = sorted(p for p in (REPO / "experiments").rglob("*.json") if _orchestration(p))
 
 
 def test_the_named_examples_exist_and_name_known_modes() -> None:
@@ -34,6 +41,14 @@ def test_the_named_examples_exist_and_name_known_modes() -> None:
     modes = {json.loads(p.read_text())["mode"] for p in EXAMPLES}
     assert modes <= set(MODES) and {"amnesiac_loop", "unstable_memory", "panopticon_subject"} <= modes
     assert set(LAB_MODES) <= set(MODES) and "isolated" in MODES
+
+
+@pytest.mark.parametrize("path", ORCHESTRATIONS, ids=lambda p: str(p.relative_to(REPO / "experiments")))
+def test_project_orchestration_files_load_as_a_subject_and_an_observer(path: Path) -> None:
+    from sweeplab.phenomenology.lab_format import load_experiment_file
+
+    loaded = load_experiment_file(path)
+    assert loaded.subject.mode == "panopticon_subject" and loaded.observer.mode == "panopticon_observer"
 
 
 @pytest.mark.parametrize("path", ALL_CONFIGS, ids=lambda p: str(p.relative_to(REPO / "experiments")))
