@@ -93,6 +93,32 @@ def test_non_numeric_list_index_is_an_error(segment: str) -> None:
         get_path(DOC, f"interventions.{segment}.type")
 
 
+@pytest.mark.parametrize("segment", ["²", "١", "０", " 1", "+1"])
+def test_index_in_other_digits_is_an_error_not_a_crash(segment: str) -> None:
+    # '²'.isdigit() is True, and int('²') raises ValueError: only ASCII digits are an index
+    with pytest.raises(PathError, match="not a valid index"):
+        get_path(DOC, f"interventions.{segment}.type")
+    with pytest.raises(PathError, match="not a valid index"):
+        set_path(DOC, f"interventions.{segment}", 1)
+
+
+@pytest.mark.parametrize(("segment", "written"), [("01", "1"), ("00", "0"), ("0001", "1")])
+def test_index_with_leading_zeros_says_how_to_write_it(segment: str, written: str) -> None:
+    """'items.01' and 'items.1' would be two parameters that set one element."""
+    with pytest.raises(PathError) as info:
+        get_path(DOC, f"interventions.{segment}.type")
+    assert f"'{segment}' is not a valid index (write it as {written})" in str(info.value)
+
+
+def test_huge_index_is_out_of_range() -> None:
+    with pytest.raises(PathError, match="not a valid index"):
+        get_path(DOC, "interventions." + "9" * 5000)
+
+
+def test_index_zero_is_valid() -> None:
+    assert get_path(DOC, "interventions.0.type") == "memory"
+
+
 def test_descending_into_a_scalar_is_an_error() -> None:
     with pytest.raises(PathError) as info:
         get_path(DOC, "max_cycles.value")

@@ -13,6 +13,7 @@ import pytest
 
 from sweeplab.errors import PathError, SpecError
 from sweeplab.planning.resolve import (
+    MAX_TRIALS,
     ResolvedSweep,
     canonical_json,
     read_base_config,
@@ -392,3 +393,97 @@ def test_a_new_key_spelled_like_an_existing_one_is_flagged(tmp_path: Path, caplo
 
 def test_existing_keys_give_no_notes(tmp_path: Path) -> None:
     assert _resolve(tmp_path, {"opt.lr": [0.1, 0.2], "layers.0": [8, 16]}).notes == []
+
+
+# --- input bounds (issue 11, items 2 and 10) ---------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "where", "what"), [
+    ('{"a": NaN}', "'a'", "is NaN"), ('{"a": {"b": [1, Infinity]}}', "'a.b.1'", "is infinity"),
+    ('{"a": -Infinity}', "'a'", "is -infinity"), ('{"a": 1e400}', "'a'", "is infinity"),
+    ('{"a": 9223372036854775808}', "'a'", "64 bits"), ('{"a": "\\ud800"}', "'a'", "not valid Unicode"),
+])
+def test_base_config_values_that_json_cannot_carry(tmp_path: Path, text: str, where: str, what: str) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecError) as info:
+        read_base_config(str(path), None)
+    message = str(info.value)
+    assert "b.json" in message and f"the value at {where} is " in message and what in message
+
+
+@pytest.mark.parametrize("levels", [101, 5000, 100_000])
+def test_deep_base_config(tmp_path: Path, levels: int) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text('{"a": ' * levels + "1" + "}" * levels, encoding="utf-8")
+    with pytest.raises(SpecError, match="deep.json.*nested"):
+        read_base_config(str(path), None)
+
+
+def test_base_config_at_the_depth_limit(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text('{"a": ' * 100 + "1" + "}" * 100, encoding="utf-8")
+    assert read_base_config(str(path), None)[1]["a"]
+
+
+def test_base_config_integer_of_too_many_digits(tmp_path: Path) -> None:
+    path = tmp_path / "big.json"
+    path.write_text('{"a": ' + "9" * 5000 + "}", encoding="utf-8")
+    with pytest.raises(SpecError, match="big.json.*cannot be read as JSON"):
+        read_base_config(str(path), None)
+
+
+def test_base_config_name_too_long_is_missing(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="does not exist"):
+        read_base_config("b" * 300 + ".json", tmp_path)
+
+
+def test_plan_size_limit(tmp_path: Path) -> None:
+    assert MAX_TRIALS == 10_000_000
+    at_limit = _resolve(tmp_path, {"lr": {"linspace": [0, 1, 10_000]}, "max_cycles": {"start": 1, "stop": 1000,
+                                                                                       "step": 1}})
+    assert len(at_limit.axes[0].rows) * len(at_limit.axes[1].rows) == MAX_TRIALS
+    with pytest.raises(SpecError) as info:
+        _resolve(tmp_path, {"lr": {"linspace": [0, 1, 10_000]}, "max_cycles": {"start": 1, "stop": 1000, "step": 1}},
+                 repeats=2)
+    message = str(info.value)
+    assert "20,000,000 trials (lr: 10000 × max_cycles: 1000 × replicates: 2)" in message
+    assert f"at most {MAX_TRIALS}" in message
+
+
+def test_plan_size_beyond_64_bits(tmp_path: Path) -> None:
+    sweep = {f"p{n}": list(range(100)) for n in range(10)}
+    with pytest.raises(SpecError, match=r"1e\+20 trials"):
+        _resolve(tmp_path, sweep)
+
+
+def test_zip_group_counts_once(tmp_path: Path) -> None:
+    resolved = _resolve(tmp_path, {"lr": list(range(4000)), "max_cycles": list(range(4000))},
+                        zip=[["lr", "max_cycles"]])
+    assert len(resolved.axes) == 1  # 4000 trials, not 16 million
+
+
+@pytest.mark.parametrize(("sweep", "outer", "inner"), [
+    ({"opt": [{"lr": 1}], "opt.lr": [0.1, 0.2]}, "opt", "opt.lr"),
+    ({"interventions.0.parameters": [{}], "interventions": [[]]}, "interventions", "interventions.0.parameters"),
+])
+def test_overlapping_parameters(tmp_path: Path, sweep: dict[str, Any], outer: str, inner: str) -> None:
+    with pytest.raises(SpecError) as info:
+        _resolve(tmp_path, sweep)
+    assert f"'{outer}' and '{inner}' overlap" in str(info.value)
+
+
+def test_similar_paths_do_not_overlap(tmp_path: Path) -> None:
+    assert _resolve(tmp_path, {"opt.lr": [0.1], "opt.lr_decay": [1], "lr": [0.2]}).paths
+
+
+def test_auto_sweep_id_from_a_long_base_name(tmp_path: Path) -> None:
+    data = {"base_config": str(_base(tmp_path, name="x" * 200 + "..y.json")), "command": COMMAND,
+            "sweep": {"lr": [0.1]}}
+    resolved = resolve(spec_from_mapping(data), now=1_750_000_000.0)
+    assert re.fullmatch(r"sweep_x{60}_\d{8}_\d{6}", resolved.sweep_id)
+
+
+def test_database_name_and_sweep_id_too_long_together(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="lock file"):
+        _resolve(tmp_path, db_path="d" * 150 + ".db", sweep_id="s" * 150)
+    assert _resolve(tmp_path, db_path="d" * 100 + ".db", sweep_id="s" * 100)

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sweeplab.errors import SpecError
+from sweeplab.planning.json_data import MAX_DEPTH, json_problem
 from sweeplab.planning.values import MAX_GENERATED, clean_float, expand_values
 
 # --- literals -----------------------------------------------------------------------------------
@@ -236,3 +237,65 @@ def test_clean_float() -> None:
     assert clean_float(0.1 * 3) == 0.3
     assert clean_float(1 / 3) == 0.333333333333
     assert clean_float(2.0) == 2.0
+
+
+# --- values are bounded JSON data (issue 11, item 2) ----------------------------------------------
+
+@pytest.mark.parametrize(("raw", "fragments"), [
+    ([0.1, float("nan")], ["value 2 (nan)", "is NaN"]),
+    ([1.0, float("inf")], ["value 2 (inf)", "is infinity", "1e9"]),
+    (float("-inf"), ["the value -inf", "is -infinity"]),
+    ([{"lr": 0.1}, {"lr": [1, float("nan")]}], ["value 2", "at 'lr[1]'", "is NaN"]),
+    ({"start": 0.0, "stop": float("inf"), "step": 1.0}, ["'stop' of its generator", "infinity"]),
+    ([2**63], ["value 1", "64 bits"]),
+    ([-(2**63) - 1], ["value 1", "64 bits"]),
+    (["ok", "bad\ud800"], ["value 2", "not valid Unicode", "'\\ud800'"]),
+    ([{1: "a"}], ["value 1", "has the key 1 (int)", "must be text"]),
+    ([{"a": {(1, 2): 3}}], ["at 'a'", "tuple"]),
+    ([b"bytes"], ["bytes", "not JSON data"]),
+    ([{1, 2}], ["set", "not JSON data"]),
+])
+def test_values_that_are_not_bounded_json_are_refused(raw: Any, fragments: list[str]) -> None:
+    with pytest.raises(SpecError) as info:
+        expand_values("p", raw)
+    message = str(info.value)
+    assert message.startswith("sweep parameter 'p': ")
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+@pytest.mark.parametrize("value", [2**63 - 1, -(2**63), 1.7976931348623157e308, 5e-324, "", "ü∑😀", None, True,
+                                   {"a": [1, {"b": None}]}])
+def test_values_at_the_edges_are_accepted(value: Any) -> None:
+    assert expand_values("p", [value]) == [value]
+
+
+def test_nesting_is_bounded() -> None:
+    def nested(levels: int) -> Any:
+        value: Any = 1
+        for _ in range(levels):
+            value = [value]
+        return value
+    assert expand_values("p", [nested(MAX_DEPTH - 1)])  # the value list itself is one level
+    with pytest.raises(SpecError, match=f"nested more than {MAX_DEPTH} levels"):
+        expand_values("p", [nested(MAX_DEPTH)])
+
+
+def test_a_value_that_contains_itself_is_reported_not_a_recursion_error() -> None:
+    looped: list[Any] = [1]
+    looped.append(looped)  # only the Python API can build one
+    with pytest.raises(SpecError, match="nested more than"):
+        expand_values("p", [looped])
+
+
+def test_huge_integer_message_does_not_print_it() -> None:
+    with pytest.raises(SpecError) as info:
+        expand_values("p", [10**5000])  # str() of it is refused by Python itself
+    assert "about 5001 digits" in str(info.value) and len(str(info.value)) < 400
+
+
+def test_json_problem_names_the_location() -> None:
+    found = json_problem({"a": [0, {"b": float("nan")}]})
+    assert found is not None
+    assert found.location == "a[1].b" and math.isnan(found.part) and found.problem.startswith("is NaN")
+    assert json_problem({"a": [0, {"b": 1.5}]}) is None

@@ -9,6 +9,7 @@ launch is a preview, which loads neither an executor nor the coordinator.
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 from pathlib import Path
@@ -45,8 +46,9 @@ def _positive(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    if not math.isfinite(value) or value <= 0:  # 'nan' is not <= 0; 'inf' is no limit, which is leaving it out
+        raise argparse.ArgumentTypeError(f"expected a positive, finite number of seconds (leave the flag out for "
+                                         f"no limit), got {text!r}")
     return value
 
 

@@ -13,6 +13,7 @@ containers along the path are copied, so the cost is proportional to the path's 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,6 +22,8 @@ from ..errors import PathError, did_you_mean
 __all__ = ["split_path", "get_path", "set_path", "has_path"]
 
 _MISSING = object()
+_INDEX = re.compile(r"0|[1-9][0-9]*")
+_INDEX_ZEROS = re.compile(r"0[0-9]+")
 
 # Decides whether a new key may be created inside an existing mapping. It receives the
 # path of that mapping (segments) and the new key. ``None`` means: never.
@@ -65,11 +68,14 @@ def _step(container: Any, segment: str, segments: tuple[str, ...], depth: int, p
             f"{_describe(container)}, and has no key '{segment}'{suggestion}"
         )
     if isinstance(container, list):
-        if segment.isdigit() and int(segment) < len(container):
+        # ASCII digits only ('²' is a digit to str.isdigit), written without leading zeros: 'items.01'
+        # and 'items.1' would be two parameters setting one element
+        if _INDEX.fullmatch(segment) and len(segment) < 19 and int(segment) < len(container):
             return container[int(segment)]
+        hint = f" (write it as {segment.lstrip('0') or '0'})" if _INDEX_ZEROS.fullmatch(segment) else ""
         raise PathError(
             f"parameter path '{path}' does not exist in the base config: {_where(segments, depth)} is "
-            f"{_describe(container)}, so '{segment}' is not a valid index"
+            f"{_describe(container)}, so '{segment}' is not a valid index{hint}"
         )
     raise PathError(
         f"parameter path '{path}' does not exist in the base config: {_where(segments, depth)} is "

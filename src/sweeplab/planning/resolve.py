@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -23,12 +24,18 @@ from ..errors import ConfigError, PathError, SpecError, closest_match
 from ..runners.base import Runner, get_runner, runner_for_base
 from ..trial import canonical_json
 from .dotpaths import get_path, set_path, split_path
+from .json_data import MAX_DEPTH, json_problem
 from .spec import REPLICATE_KEY, SweepSpec, check_sweep_id
 from .values import expand_values
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Axis", "ResolvedSweep", "resolve", "read_base_config", "probe_configs"]
+__all__ = ["Axis", "ResolvedSweep", "resolve", "read_base_config", "probe_configs", "MAX_TRIALS"]
+
+#: a sweep may have at most this many trials (every one becomes a row of the journal; a typo in a
+#: generator can ask for 10^20)
+MAX_TRIALS = 10_000_000
+_NAME_MAX = 255  # bytes in a file name
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,7 @@ def read_base_config(spec_value: str, spec_dir: Path | None) -> tuple[Path, dict
     candidates = [Path(spec_value)]
     if not Path(spec_value).is_absolute() and spec_dir is not None:
         candidates += [spec_dir / spec_value, spec_dir.parent / spec_value]
-    found = next((c for c in candidates if c.is_file()), None)
+    found = next((c for c in candidates if _is_file(c)), None)
     if found is None:
         looked = ", ".join(f"'{c}'" for c in dict.fromkeys(str(c) for c in candidates))
         raise SpecError(f"base config file '{spec_value}' does not exist (looked at {looked}): "
@@ -100,11 +107,28 @@ def read_base_config(spec_value: str, spec_dir: Path | None) -> tuple[Path, dict
     except json.JSONDecodeError as exc:
         raise SpecError(f"base config file '{found}' is not valid JSON: {exc.msg} at line {exc.lineno}, "
                         f"column {exc.colno}") from None
+    except RecursionError:
+        raise SpecError(f"base config file '{found}' is nested too deeply to read: at most {MAX_DEPTH} levels "
+                        "of lists and objects are allowed") from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise SpecError(f"base config file '{found}' cannot be read as JSON: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"base config file '{found}' cannot be read: {exc}") from None
     if not isinstance(data, dict):
         raise SpecError(f"base config file '{found}' must hold a JSON object, got a {type(data).__name__}")
+    problem = json_problem(data)
+    if problem is not None:
+        location, what, _ = problem
+        path = location.replace("[", ".").replace("]", "").lstrip(".")  # the dot path a sweep would use
+        raise SpecError(f"base config file '{found}': the value at '{path}' {what}")
     return found.resolve(), data
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system, for one
+        return False
 
 
 def _choose_runner(spec: SweepSpec, base: dict[str, Any], base_path: Path) -> tuple[str, Runner]:
@@ -228,9 +252,46 @@ def _axes(spec: SweepSpec) -> tuple[list[Axis], list[str | None]]:
     if labels is not None and spec.repeats != 1:
         raise SpecError(f"both 'repeats: {spec.repeats}' and 'sweep.{REPLICATE_KEY}' ask for replicates: "
                         "use one of them ('repeats: N' is the short form of N labels)")
+    _check_size(axes, len(labels) if labels is not None else spec.repeats)
     if labels is None:
         labels = [None] if spec.repeats == 1 else [f"rep{r + 1}" for r in range(spec.repeats)]
     return axes, labels
+
+
+def _check_size(axes: list[Axis], replicates: int) -> None:
+    """Refuse a plan of more than :data:`MAX_TRIALS` trials, before anything is built for it."""
+    total = replicates
+    for axis in axes:
+        total *= len(axis.rows)
+    if total > MAX_TRIALS:
+        factors = [f"{' + '.join(axis.paths)}: {len(axis.rows)}" for axis in axes]
+        if replicates > 1:
+            factors.append(f"replicates: {replicates}")
+        shown = f"{total:,}" if total < 10**15 else f"{total:.3g}"
+        raise SpecError(f"the sweep has {shown} trials ({' × '.join(factors)}); at most {MAX_TRIALS} are "
+                        "allowed: sweep fewer values, or split it into several sweeps")
+
+
+def _check_name_lengths(sweep_id: str, db_path: Path) -> None:
+    """The sweep's lock file beside the database is named after both: it must fit a file name (255 bytes)."""
+    together = len(os.fsencode(db_path.name)) + len(sweep_id)
+    if together > _NAME_MAX - 15:
+        raise SpecError(f"the database file name '{db_path.name}' and the sweep id '{sweep_id}' are {together} "
+                        f"characters long together; at most {_NAME_MAX - 15} fit in the name of the sweep's lock "
+                        "file beside the database: shorten one of them")
+
+
+def _check_overlaps(axes: list[Axis]) -> None:
+    """Refuse two swept paths of which one lies inside the other: one would overwrite the other's value."""
+    paths = {path for axis in axes for path in axis.paths}
+    for inner in sorted(paths):
+        segments = inner.split(".")
+        outer = next((".".join(segments[:n]) for n in range(1, len(segments)) if ".".join(segments[:n]) in paths),
+                     None)
+        if outer is not None:
+            raise SpecError(f"sweep parameters '{outer}' and '{inner}' overlap: '{inner}' lies inside '{outer}', "
+                            "so setting one overwrites the other; sweep one of them (or list whole values of "
+                            f"'{outer}')")
 
 
 def _check_paths(axes: list[Axis], base: dict[str, Any], runner: Runner) -> list[str]:
@@ -307,6 +368,7 @@ def resolve(spec: SweepSpec, *, spec_dir: Path | None = None, now: float | None 
     base_hash = hashlib.sha256(canonical_json(base).encode()).hexdigest()[:16]
     runner_name, runner = _choose_runner(spec, base, base_path)
     axes, labels = _axes(spec)
+    _check_overlaps(axes)
     notes = _check_paths(axes, base, runner)
     for note in notes:
         log.warning("%s", note)
@@ -314,8 +376,10 @@ def resolve(spec: SweepSpec, *, spec_dir: Path | None = None, now: float | None 
     sweep_id = spec.sweep_id
     if sweep_id is None:
         stamp = time.strftime("%Y%m%d_%H%M%S", time.localtime(now))
-        stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", base_path.stem).strip("-.") or "base"
+        # the base file's name is cut so that the id stays within MAX_SWEEP_ID_LENGTH
+        stem = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9_.-]+", "-", base_path.stem)[:60]).strip("-.") or "base"
         sweep_id = check_sweep_id(f"sweep_{stem}_{stamp}")
+    _check_name_lengths(sweep_id, Path(spec.db_path))
     return ResolvedSweep(
         spec=spec, sweep_id=sweep_id, base_path=base_path, base_config=base, base_hash=base_hash,
         runner_name=runner_name, runner=runner, axes=axes, labels=labels,

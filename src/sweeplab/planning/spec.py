@@ -7,6 +7,7 @@ types, runner) happens in :mod:`sweeplab.planning.resolve`.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -15,21 +16,35 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import SpecError, did_you_mean
+from .json_data import JsonProblem, json_problem, short_repr
+from .values import check_values
 from .yaml_types import load_yaml
 
-__all__ = ["SweepSpec", "Limits", "load_spec", "spec_from_mapping", "check_sweep_id", "REPLICATE_KEY"]
+__all__ = ["SweepSpec", "Limits", "load_spec", "spec_from_mapping", "check_sweep_id", "REPLICATE_KEY",
+           "MAX_SWEEP_ID_LENGTH", "MAX_REPEATS", "MIN_MEMORY_GB", "MAX_MEMORY_GB"]
 
 #: the original format's replication key: a label list under ``sweep``, not a config path
 REPLICATE_KEY = "experiment_id_suffix"
 _SWEEP_ID = re.compile(r"[A-Za-z0-9_.-]+")
 _SCHEDULER = re.compile(r"(?:(?:tcp|tls|ws|wss|ucx)://)?[A-Za-z0-9_.\[\]:-]+:\d+")
+#: a sweep id names a folder and prefixes every experiment id: longer ones break file-name limits
+MAX_SWEEP_ID_LENGTH = 200
+#: replicates per grid point (each one is a label, a seed and a trial of every grid point)
+MAX_REPEATS = 100_000
+#: RAM limits of a trial, in GB: below the minimum no process can start (a limit of 1e-300 GB would
+#: round to zero bytes, which means no limit at all); above the maximum, no machine has it
+MIN_MEMORY_GB = 0.01
+MAX_MEMORY_GB = 1_000_000.0
+#: a file name (one path component) and a whole path, in bytes, as Linux and macOS allow them
+_NAME_MAX = 255
+_PATH_MAX = 4000
 
 
 class Limits(BaseModel):
     """Resource limits for generic runners, whose configs do not declare any."""
 
-    model_config = ConfigDict(extra="forbid")
-    memory_gb: float | None = Field(default=None, gt=0)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    memory_gb: float | None = Field(default=None, ge=MIN_MEMORY_GB, le=MAX_MEMORY_GB)
     cpu_threads: int | None = Field(default=None, ge=1)
     #: hold trials to their RAM by resident memory only, without capping their address space
     #: (GPU frameworks and programs that map large files reserve far more than they touch)
@@ -39,14 +54,14 @@ class Limits(BaseModel):
 class SweepSpec(BaseModel):
     """Every key a sweep YAML may hold. See ``sweeps/README.md`` for the user guide."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     sweep_id: str | None = None
     base_config: str
     description: str = ""
     sweep: dict[str, Any] = Field(default_factory=dict)
     zip: list[Any] = Field(default_factory=list)
-    repeats: int = Field(default=1, ge=1)
+    repeats: int = Field(default=1, ge=1, le=MAX_REPEATS)
     seed: int = 0
     runner: str | None = None
     command: list[str] | str | None = None
@@ -70,6 +85,14 @@ class SweepSpec(BaseModel):
             return None
         if not _SCHEDULER.fullmatch(value):
             raise ValueError("expected the Dask scheduler's address, such as tcp://host:8786")
+        return value
+
+    @field_validator("base_config", "db_path", "output_dir")
+    @classmethod
+    def _check_path(cls, value: str) -> str:
+        problem = path_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("sweep_id")
@@ -99,10 +122,31 @@ def check_sweep_id(value: str) -> str:
     """Reject sweep ids that are not safe folder names."""
     if not isinstance(value, str) or not value or not _SWEEP_ID.fullmatch(value) or value in (".", "..") or ".." in value:
         raise SpecError(
-            f"sweep_id {value!r} is not valid: use only letters, digits, '-', '_' and '.', "
+            f"sweep_id {short_repr(value)} is not valid: use only letters, digits, '-', '_' and '.', "
             "with no path separators and no '..'"
         )
+    if len(value) > MAX_SWEEP_ID_LENGTH:
+        raise SpecError(f"sweep_id {short_repr(value)} is {len(value)} characters long: at most "
+                        f"{MAX_SWEEP_ID_LENGTH} are allowed (it names a folder and begins every experiment id); "
+                        "choose a shorter id")
     return value
+
+
+def path_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a file or folder path on this system, or None."""
+    if "\0" in value:
+        return "a path cannot hold a NUL character (\\0)"
+    try:
+        encoded = os.fsencode(value)
+    except UnicodeEncodeError:
+        return "the path is not valid Unicode text"
+    longest = max(encoded.split(b"/"), key=len)
+    if len(longest) > _NAME_MAX:
+        return (f"a file or folder name in the path is {len(longest)} bytes long; file systems allow at most "
+                f"{_NAME_MAX}: shorten it")
+    if len(os.fsencode(os.path.abspath(value))) > _PATH_MAX:
+        return f"the path is longer than {_PATH_MAX} bytes (from the root), which is more than file systems allow"
+    return None
 
 
 _FIELDS = tuple(SweepSpec.model_fields)
@@ -112,6 +156,10 @@ _EXPECTED = {
     "command": "expected the command as a list of strings (YAML) or one string (split like a shell would)",
     "timeout": "expected a positive number of seconds, or null for no limit",
     "sweep_id": "use only letters, digits, '-', '_' and '.'",
+    "grace_period": "expected a finite number of seconds, 0 or more",
+    "repeats": f"expected a whole number of replicates from 1 to {MAX_REPEATS}",
+    "limits.memory_gb": (f"expected the RAM of one trial in GB, from {MIN_MEMORY_GB} (about 10 MB: smaller limits "
+                         f"are none a process can start under) to {MAX_MEMORY_GB:.0f}; leave it out for no limit"),
     "dask_scheduler": "expected the Dask scheduler's address, such as tcp://host:8786 (or 'local' to run here)",
 }
 
@@ -135,7 +183,7 @@ def _explain(error: ValidationError, where: str) -> str:
         choices = tuple(Limits.model_fields) if loc.startswith("limits.") else _FIELDS
         return _unknown_key_message(loc.split(".")[-1], f"{where}{' (' + loc + ')' if '.' in loc else ''}", choices)
     message = _EXPECTED.get(loc) or first["msg"].removeprefix("Value error, ")
-    return f"{where}: key '{loc}' has the value {value!r}, which is not valid: {message}"
+    return f"{where}: key '{loc}' has the value {short_repr(value)}, which is not valid: {message}"
 
 
 def spec_from_mapping(data: Any, where: str = "the sweep spec") -> SweepSpec:
@@ -146,11 +194,52 @@ def spec_from_mapping(data: Any, where: str = "the sweep spec") -> SweepSpec:
         if key not in _FIELDS:
             raise SpecError(_unknown_key_message(str(key), where, _FIELDS))
     if "sweep" in data and not isinstance(data["sweep"], dict):
-        raise SpecError(f"{where}: 'sweep' must map dot paths to lists of values, got {data['sweep']!r}")
+        raise SpecError(f"{where}: 'sweep' must map dot paths to lists of values, got {short_repr(data['sweep'])}")
+    _check_swept_values(data, where)
     try:
-        return SweepSpec.model_validate(data)
+        spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
         raise SpecError(_explain(exc, where)) from None
+    _check_other_values(data, where)
+    return spec
+
+
+def _check_swept_values(data: dict[str, Any], where: str) -> None:
+    """The values under 'sweep' and in zip mappings become trial parameters: bounded JSON data only."""
+    for path, raw in data.get("sweep", {}).items():
+        if not isinstance(path, str):
+            read_as = {bool: "true/false", int: "an integer", float: "a number", type(None): "null"}.get(
+                type(path), f"a {type(path).__name__}")
+            raise SpecError(f"{where}: the parameter {short_repr(path)} under 'sweep' was read as {read_as}, not "
+                            f"as a dot path: write it as text (in YAML, quote it: '{path}')")
+        found = json_problem(path)
+        if found is not None:
+            raise SpecError(f"{where}: the parameter {short_repr(path)} under 'sweep' {found.problem}")
+        check_values(path, raw)
+    groups = data.get("zip")
+    for group in groups if isinstance(groups, list) else []:
+        if isinstance(group, dict):
+            for path, raw in group.items():
+                check_values(str(path), raw)
+
+
+def _check_other_values(data: dict[str, Any], where: str) -> None:
+    """Every other key: integers of 64 bits, valid Unicode, bounded depth, and no NUL in text (these
+    values become paths, commands, and columns of the journal)."""
+    for key, value in data.items():
+        if key == "sweep":  # checked above; a zip group of names is checked here
+            continue
+        found = json_problem(value)
+        texts = [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)] \
+            if isinstance(value, list) else []
+        if found is None and any("\0" in text for text in texts):
+            found = JsonProblem("", "holds a NUL character (\\0), which paths, commands and the journal's text "
+                                "cannot hold", value)
+        if found is not None:
+            location, problem, part = found
+            inner = location if location.startswith("[") else f".{location}" if location else ""
+            raise SpecError(f"{where}: key '{key}{inner}' has the value {short_repr(part)}, which is not valid: "
+                            f"it {problem}")
 
 
 def load_spec(path: str | Path) -> SweepSpec:

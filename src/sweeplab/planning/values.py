@@ -18,8 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 from ..errors import SpecError
+from .json_data import json_problem, short_repr
 
-__all__ = ["expand_values", "clean_float", "MAX_GENERATED"]
+__all__ = ["expand_values", "check_values", "clean_float", "MAX_GENERATED"]
 
 #: generators refuse to produce more values than this (a typo such as step 1e-9)
 MAX_GENERATED = 1_000_000
@@ -80,12 +81,34 @@ def _arange(path: str, spec: dict[str, Any]) -> list[int | float]:
     return [int(v) if all_int else float(v) for v in values]
 
 
+def check_values(path: str, raw: Any) -> None:
+    """Refuse a swept parameter's YAML value (a list, a scalar or a generator) unless it is bounded JSON
+    data: no NaN or infinity, 64-bit integers, valid Unicode, text keys, bounded depth
+    (see :mod:`sweeplab.planning.json_data`)."""
+    found = json_problem(raw)
+    if found is None:
+        return
+    location, problem, part = found
+    if isinstance(raw, list) and location.startswith("["):
+        number, _, inner = location[1:].partition("]")
+        inner = inner.lstrip(".")
+        where = f" at '{inner}'" if inner else ""
+        raise SpecError(f"sweep parameter '{path}': value {int(number) + 1} ({short_repr(raw[int(number)])}){where} "
+                        f"{problem}")
+    if isinstance(raw, dict) and location:
+        raise SpecError(f"sweep parameter '{path}': '{location}' of its generator ({short_repr(part)}) {problem}")
+    where = f" at '{location}'" if location else ""
+    raise SpecError(f"sweep parameter '{path}': the value {short_repr(raw)}{where} {problem}")
+
+
 def expand_values(path: str, raw: Any) -> list[Any]:
     """Turn the YAML value of one swept parameter into its list of values, validated.
 
     A scalar means one value; a mapping is a generator; a list is taken as it is. Empty
-    lists and duplicate values are errors.
+    lists, duplicate values and values that are not bounded JSON data (NaN, infinity; see
+    :func:`check_values`) are errors.
     """
+    check_values(path, raw)
     if isinstance(raw, dict):
         keys = set(raw)
         if keys == {"linspace"}:
