@@ -32,6 +32,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from sweeplab.cli import main
+from sweeplab.planning.values import MAX_GENERATED
 
 BASE: dict[str, Any] = {"experiment_id": "base", "lr": 0.1, "max_cycles": 10, "name": "adam", "flag": False,
                         "items": [1, 2, 3], "opt": {"lr": 0.5, "betas": [0.9, 0.99]}, "extra": None}
@@ -114,11 +115,26 @@ _VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.
 _PATHS = st.one_of(st.sampled_from(["lr", "max_cycles", "name", "flag", "items.0", "items.2", "items.3", "opt",
                                     "opt.lr", "opt.betas.1", "extra", "new_key", "experiment_id_suffix",
                                     "items.01", "opt..lr"]), _TEXT)
+
+
+def _count(generator: dict[str, Any]) -> float:
+    """How many values a generator asks for (roughly; 0 when it is malformed)."""
+    try:
+        if "step" in generator:
+            return abs((generator["stop"] - generator["start"]) / generator["step"]) + 1
+        return float(list(generator.values())[0][2])
+    except (TypeError, ValueError, ZeroDivisionError, IndexError, OverflowError):
+        return 0
+
+
+# One generator may give up to MAX_GENERATED (1 000 000) values, and a dry run of that many takes ~20 s
+# (every value's config is probed several times): a cost, not a fault. The fuzz keeps its generators
+# either small or over the limit, where they are refused at once.
 _GENERATORS = st.one_of(
     st.fixed_dictionaries({"start": _NUMBERS, "stop": _NUMBERS, "step": _NUMBERS}),
     st.fixed_dictionaries({"linspace": st.lists(_NUMBERS, min_size=0, max_size=4)}),
     st.fixed_dictionaries({"logspace": st.lists(_NUMBERS, min_size=3, max_size=3)}),
-)
+).filter(lambda generator: not 5_000 < _count(generator) <= MAX_GENERATED)
 _SWEEP = st.dictionaries(_PATHS, st.one_of(st.lists(_SCALARS, min_size=0, max_size=4), _SCALARS, _GENERATORS,
                                            st.lists(_VALUES, max_size=3)), min_size=0, max_size=3)
 _OTHER_KEYS = st.dictionaries(

@@ -254,6 +254,22 @@ def test_memory_limit_out_of_range(here: Path, capsys: pytest.CaptureFixture[str
     assert "no limit" in message
 
 
+@pytest.mark.parametrize("declared", ["1e300", "1e-300"])
+def test_memory_limit_declared_by_the_base_config(here: Path, capsys: pytest.CaptureFixture[str],
+                                                  declared: str) -> None:
+    """The command runner reads resource_constraints.ram_limit_gb from the config: the same range holds there
+    (before: OverflowError after the sweep folder was written, or no limit at all)."""
+    text = '{"lr": 0.1, "resource_constraints": {"ram_limit_gb": ' + declared + "}}"
+    refused(["run", "--base", "ram.json", "--command", "true", *WHERE, "--param", "lr", "0.2", "--yes"], here, capsys,
+            "base config is invalid", "RAM limit", str(MIN_MEMORY_GB), files={"ram.json": text})
+
+
+def test_memory_limit_swept_out_of_range(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (here / "ram.json").write_text('{"lr": 0.1, "resource_constraints": {"ram_limit_gb": 1.0}}', encoding="utf-8")
+    refused(["run", "--base", "ram.json", "--command", "true", *WHERE, "--param", "resource_constraints.ram_limit_gb",
+             "0.5", "1e300", "--yes"], here, capsys, "resource_constraints.ram_limit_gb=1e+300", "RAM limit")
+
+
 def test_smallest_memory_limit_is_accepted(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (here / "s.yaml").write_text(HEAD + f"limits: {{memory_gb: {MIN_MEMORY_GB}}}\nsweep:\n  lr: [0.1]\n",
                                  encoding="utf-8")

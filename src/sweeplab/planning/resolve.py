@@ -25,7 +25,7 @@ from ..runners.base import Runner, get_runner, runner_for_base
 from ..trial import canonical_json
 from .dotpaths import get_path, set_path, split_path
 from .json_data import MAX_DEPTH, json_problem
-from .spec import REPLICATE_KEY, SweepSpec, check_sweep_id
+from .spec import MAX_MEMORY_GB, MIN_MEMORY_GB, REPLICATE_KEY, SweepSpec, check_sweep_id
 from .values import expand_values
 
 log = logging.getLogger(__name__)
@@ -351,15 +351,28 @@ def probe_configs(axes: list[Axis], base: dict[str, Any], runner: Runner,
 def _validate_with_runner(axes: list[Axis], base: dict[str, Any], runner: Runner, seed: int) -> None:
     """Ask the runner to validate the base config and every probe config."""
     try:
-        runner.validate(runner.prepare(base, seed))
+        prepared = runner.prepare(base, seed)
+        runner.validate(prepared)
+        _check_declared_resources(runner, prepared)
     except ConfigError as exc:
         raise ConfigError(f"the base config is invalid for the {runner.name} runner: {exc}") from None
     for overrides, config in probe_configs(axes, base, runner, seed):
         try:
             runner.validate(config)
+            _check_declared_resources(runner, config)
         except ConfigError as exc:
             shown = ", ".join(f"{p}={v!r}" for p, v in overrides.items())
             raise ConfigError(f"with {shown} the experiment config is invalid: {exc}") from None
+
+
+def _check_declared_resources(runner: Runner, config: dict[str, Any]) -> None:
+    """The RAM a config declares for its trial must be a limit a process can live under, and a number the
+    budget and the address-space cap can hold (the spec's ``limits.memory_gb`` keeps the same range)."""
+    memory = runner.resources(config).memory_gb
+    if memory is not None and not MIN_MEMORY_GB <= memory <= MAX_MEMORY_GB:
+        raise ConfigError(f"it declares a RAM limit of {memory:g} GB per trial; expected from {MIN_MEMORY_GB} GB "
+                          f"(about 10 MB: a smaller limit rounds to none, or no process starts under it) to "
+                          f"{MAX_MEMORY_GB:.0f} GB")
 
 
 def resolve(spec: SweepSpec, *, spec_dir: Path | None = None, now: float | None = None) -> ResolvedSweep:
