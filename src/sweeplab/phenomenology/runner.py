@@ -17,9 +17,11 @@ reads are logged once per sweep, when the configs are checked before anything ru
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import ConfigError
@@ -99,6 +101,21 @@ class PhenomenologyRunner(Runner):
                     ("epistemic_frame",): EpistemicFrame, ("self_report_schedule",): SelfReportSchedule}
         model = sections.get(path)
         return model is not None and key in model.model_fields
+
+    def anchor(self, base_config: dict[str, Any], base_path: Path) -> dict[str, Any]:
+        """A ``partner_config`` that names a file by relative path is read in (relative to the base file), so
+        every trial carries its partner: trials run from their own folders, and on Dask workers."""
+        reference = base_config.get("partner_config") if isinstance(base_config, dict) else None
+        if not isinstance(reference, str):
+            return base_config
+        path = Path(reference).expanduser()
+        path = path if path.is_absolute() else base_path.parent / path
+        try:
+            body = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"partner_config {reference!r} of base config '{base_path}': cannot read {path} "
+                              f"({exc}); give the partner's file relative to the base config's folder") from None
+        return {**base_config, "partner_config": body}
 
     def validate(self, config: dict[str, Any]) -> None:
         """Raise :class:`~sweeplab.errors.ConfigError` (field, value, expectation) for an invalid config; log

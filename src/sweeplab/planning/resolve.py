@@ -1,10 +1,9 @@
 """Resolve a :class:`~sweeplab.planning.spec.SweepSpec` against its base config.
 
-This is where a spec meets the world: the base config file is read, the runner is chosen,
-every dot path is checked against the base config (and the runner's schema), every value
-against the type found there, and zip groups and replicates are put in their final shape.
-The result, :class:`ResolvedSweep`, is all a :class:`~sweeplab.planning.plan.Plan` needs. Nothing is
-written.
+This is where a spec meets the world: the base config file is read, the runner is chosen (and
+anchors the base to its folder), every dot path is checked against the base config (and the runner's
+schema), every value against the type found there, and zip groups and replicates are put in their final
+shape. The result, :class:`ResolvedSweep`, is all a :class:`~sweeplab.planning.plan.Plan` needs.
 """
 
 from __future__ import annotations
@@ -378,8 +377,9 @@ def _check_declared_resources(runner: Runner, config: dict[str, Any]) -> None:
 def resolve(spec: SweepSpec, *, spec_dir: Path | None = None, now: float | None = None) -> ResolvedSweep:
     """Validate ``spec`` against its base config and return the resolved sweep."""
     base_path, base = read_base_config(spec.base_config, spec_dir)
-    base_hash = hashlib.sha256(canonical_json(base).encode()).hexdigest()[:16]
     runner_name, runner = _choose_runner(spec, base, base_path)
+    base = runner.anchor(base, base_path)
+    base_hash = hashlib.sha256(canonical_json(base).encode()).hexdigest()[:16]
     axes, labels = _axes(spec)
     _check_overlaps(axes)
     notes = _check_paths(axes, base, runner)

@@ -111,6 +111,12 @@ class Runner(ABC):
         """May a sweep create ``key`` inside the existing mapping at ``mapping_path``?"""
         return self.open_schema
 
+    def anchor(self, base_config: dict[str, Any], base_path: Path) -> dict[str, Any]:
+        """The base config made independent of the folder of its file ``base_path`` (e.g. files it names by
+        relative path read in), since a trial runs its copy from the trial's own folder. Called once, before
+        the base config is hashed, so a change of such a file is a change of the base. Default: as it is."""
+        return base_config
+
     def validate(self, config: dict[str, Any]) -> None:
         """Raise :class:`~sweeplab.errors.ConfigError` when ``config`` cannot run. Default: accept."""
 
