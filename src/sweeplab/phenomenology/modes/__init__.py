@@ -47,18 +47,16 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ..lab_names import (  # the mode names, one list for the schema and the registry
+    LAB_MODES,
+    LEGACY_MODES,
+)
+
 if TYPE_CHECKING:
     from .base import Mode
 
 __all__ = ["LAB_MODES", "LEGACY_MODES", "MODE_CLASSES", "load_mode"]
 
-#: the nine modes of the Season 3 lab
-LAB_MODES: tuple[str, ...] = ("amnesiac_loop", "unstable_memory", "panopticon_subject", "panopticon_observer",
-                              "split_brain", "prisoners_dilemma", "hive_cluster", "illusory_operator",
-                              "determinism_revelation")
-#: older mode strings, run as one mind whose memories survive its deaths
-LEGACY_MODES: tuple[str, ...] = ("isolated", "peer", "observer", "observed", "matrix_observed", "matrix_observer",
-                                 "matrix_god", "custom")
 
 #: mode name -> "module:Class" (relative to this package)
 MODE_CLASSES: dict[str, str] = {
