@@ -102,6 +102,21 @@ def run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--resume", action="store_true", default=None, help="continue an existing sweep of this id")
     parser.add_argument("--dry-run", action="store_true", help="show the plan and write nothing")
     parser.add_argument("--list", action="store_true", help="with --dry-run: print every trial")
+    parser.add_argument("--metric", metavar="NAME", help="the objective's metric (with --maximize or --minimize)")
+    direction = parser.add_mutually_exclusive_group()
+    direction.add_argument("--maximize", dest="direction", action="store_const", const="maximize",
+                           help="the objective is to maximize --metric")
+    direction.add_argument("--minimize", dest="direction", action="store_const", const="minimize",
+                           help="the objective is to minimize --metric")
+    parser.add_argument("--strategy", metavar="NAME",
+                        help="how trials are chosen: grid (default), random, lhs, sobol, bayesian, refine")
+    parser.add_argument("--n-trials", type=int, metavar="N", help="trials of a sampled or searched design")
+    parser.add_argument("--expect-metric", action="append", metavar="NAME", dest="expect_metrics",
+                        help="a metric every trial must report, or it fails (repeatable)")
+    parser.add_argument("--max-failures", type=int, metavar="N",
+                        help="stop admitting trials when the first N attempts all fail alike (default 5; 0: never)")
+    parser.add_argument("--isolation", metavar="worker|process",
+                        help="python runner: warm worker processes (default) or a fresh process per trial")
     add_execution_flags(parser)
     # argparse takes '-1e-3' for an option: widen its notion of a negative number to every float
     # spelling, so '--param lr -1e-3 1e-3' works (the attribute is private but stable since 3.2).
@@ -145,15 +160,33 @@ def build_spec(args: argparse.Namespace) -> tuple[SweepSpec, Path | None]:
         "function": args.function, "sweep_id": args.sweep_id, "output_dir": args.output, "db_path": args.db,
         "description": args.description, "tags": args.tag, "resume": args.resume, "parallel": args.parallel,
         "jetson_optimized": args.jetson, "timeout": args.timeout, "max_retries": args.max_retries,
-        "dask_scheduler": args.dask,
+        "dask_scheduler": args.dask, "strategy": args.strategy, "n_trials": args.n_trials,
+        "expect_metrics": args.expect_metrics, "max_failures": args.max_failures, "isolation": args.isolation,
     }
     data.update({k: v for k, v in flags.items() if v is not None})
+    _objective_flags(args, data)
     if "base_config" not in data:
         raise SpecError("no base config: give a sweep YAML file (sweeplab run sweeps/x.yaml) or "
                         "--base BASE.json with one or more --param PATH VALUE ...")
     if not data.get("sweep") and not data.get("zip"):
         raise SpecError("no parameters to sweep: add --param PATH VALUE [VALUE ...] or a 'sweep:' mapping in the YAML")
     return spec_from_mapping(data, where=where), spec_dir
+
+
+def _objective_flags(args: argparse.Namespace, data: dict[str, Any]) -> None:
+    """--metric and --maximize/--minimize set the objective, or change one the YAML gives."""
+    if args.metric is None and args.direction is None:
+        return
+    current = data.get("objective")
+    if isinstance(current, list):
+        current = current[0] if current else None
+    metric = args.metric or (current or {}).get("metric")
+    direction = args.direction or (current or {}).get("direction")
+    if metric is None:
+        raise SpecError(f"--{args.direction} needs a metric: add --metric NAME (or an 'objective:' in the YAML)")
+    if direction is None:
+        raise SpecError(f"--metric {metric} needs a direction: add --maximize or --minimize")
+    data["objective"] = {"metric": metric, "direction": direction}
 
 
 def run_main(argv: list[str]) -> int:

@@ -20,7 +20,7 @@ from .json_data import JsonProblem, json_problem, short_repr
 from .values import check_values
 from .yaml_types import load_yaml
 
-__all__ = ["SweepSpec", "Limits", "load_spec", "spec_from_mapping", "check_sweep_id", "REPLICATE_KEY",
+__all__ = ["SweepSpec", "Limits", "Objective", "STRATEGIES", "ISOLATIONS", "load_spec", "spec_from_mapping", "check_sweep_id", "REPLICATE_KEY",
            "MAX_SWEEP_ID_LENGTH", "MAX_REPEATS", "MIN_MEMORY_GB", "MAX_MEMORY_GB"]
 
 #: the original format's replication key: a label list under ``sweep``, not a config path
@@ -51,6 +51,20 @@ class Limits(BaseModel):
     resident_only: bool = False
 
 
+#: how a sweep chooses its trials: the full grid, sampled designs, Optuna's search, threshold refinement
+STRATEGIES = ("grid", "random", "lhs", "sobol", "bayesian", "refine")
+#: how the python runner isolates a trial: a warm worker process that runs many trials, or a fresh process
+ISOLATIONS = ("worker", "process")
+
+
+class Objective(BaseModel):
+    """The metric a sweep optimises: used by the report, the best configuration, status and searches."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    metric: str = Field(min_length=1)
+    direction: Literal["maximize", "minimize"]
+
+
 class SweepSpec(BaseModel):
     """Every key a sweep YAML may hold. See ``sweeps/README.md`` for the user guide."""
 
@@ -77,6 +91,24 @@ class SweepSpec(BaseModel):
     tags: list[str] = Field(default_factory=list)
     limits: Limits | None = None
     dask_scheduler: str | None = None  # run the trials on this Dask cluster instead of here
+    #: the metric to optimise; a list only for multi-objective searches (the first is the report's)
+    objective: Objective | list[Objective] | None = None
+    strategy: Literal["grid", "random", "lhs", "sobol", "bayesian", "refine"] = "grid"
+    #: trials of a sampled or searched design (random, lhs, sobol, bayesian)
+    n_trials: int | None = Field(default=None, ge=1, le=10_000_000)
+    #: metrics every trial must report: a trial without one of them fails instead of completing
+    expect_metrics: list[str] = Field(default_factory=list)
+    #: stop admitting trials when the first N attempts all failed with the same error (0: never stop)
+    max_failures: int = Field(default=5, ge=0)
+    #: python runner: 'worker' (warm processes that run many trials) or 'process' (one per trial)
+    isolation: Literal["worker", "process"] | None = None
+
+    @property
+    def objectives(self) -> tuple[Objective, ...]:
+        """The objective(s) as a tuple, empty when the spec names none."""
+        if self.objective is None:
+            return ()
+        return tuple(self.objective) if isinstance(self.objective, list) else (self.objective,)
 
     @field_validator("dask_scheduler")
     @classmethod
@@ -109,7 +141,8 @@ class SweepSpec(BaseModel):
             return value
         raise ValueError("expected a positive integer or 'auto'")
 
-    @field_validator("repeats", "seed", "max_retries", "timeout", "grace_period", mode="before")
+    @field_validator("repeats", "seed", "max_retries", "timeout", "grace_period", "n_trials", "max_failures",
+                     mode="before")
     @classmethod
     def _no_booleans(cls, value: Any) -> Any:
         # pydantic's lax mode reads true as 1: 'repeats: true' must be an error, not one replicate
@@ -161,6 +194,12 @@ _EXPECTED = {
     "limits.memory_gb": (f"expected the RAM of one trial in GB, from {MIN_MEMORY_GB} (about 10 MB: smaller limits "
                          f"are none a process can start under) to {MAX_MEMORY_GB:.0f}; leave it out for no limit"),
     "dask_scheduler": "expected the Dask scheduler's address, such as tcp://host:8786 (or 'local' to run here)",
+    "objective": "expected {metric: NAME, direction: maximize|minimize} (or a list of them for a multi-objective search)",
+    "strategy": f"expected one of {', '.join(STRATEGIES)}",
+    "n_trials": "expected a whole number of trials, 1 or more",
+    "expect_metrics": "expected a list of metric names",
+    "max_failures": "expected a whole number, 0 or more (0: never stop for repeated failures)",
+    "isolation": f"expected one of {', '.join(ISOLATIONS)}",
 }
 
 
@@ -172,15 +211,19 @@ def _unknown_key_message(key: str, where: str, choices: tuple[str, ...]) -> str:
 def _explain(error: ValidationError, where: str) -> str:
     first = error.errors()[0]
     parts = [str(p) for p in first["loc"]]
+    if first["type"] in ("extra_forbidden", "missing") and parts[:1] == ["objective"] and len(parts) > 1:
+        parts = ["objective", parts[-1]]  # drop the union branch pydantic names ('Objective', 'list[...]')
     # a union's branch name ('int', 'list[str]') is pydantic's, not the user's key
-    if parts and parts[0] in _FIELDS and parts[0] not in ("limits", "sweep", "zip", "tags"):
+    if (parts and parts[0] in _FIELDS and parts[0] not in ("limits", "sweep", "zip", "tags", "expect_metrics")
+            and first["type"] not in ("extra_forbidden", "missing")):
         parts = parts[:1]
     loc = ".".join(parts)
     value = first.get("input")
     if first["type"] == "missing":
         return f"{where}: the required key '{loc}' is missing"
     if first["type"] == "extra_forbidden":
-        choices = tuple(Limits.model_fields) if loc.startswith("limits.") else _FIELDS
+        choices = (tuple(Limits.model_fields) if loc.startswith("limits.") else
+                   tuple(Objective.model_fields) if loc.startswith("objective.") else _FIELDS)
         return _unknown_key_message(loc.split(".")[-1], f"{where}{' (' + loc + ')' if '.' in loc else ''}", choices)
     message = _EXPECTED.get(loc) or first["msg"].removeprefix("Value error, ")
     return f"{where}: key '{loc}' has the value {short_repr(value)}, which is not valid: {message}"
