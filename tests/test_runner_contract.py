@@ -87,6 +87,8 @@ class RunnerCase:
     metric: Callable[[Any], tuple[str, float]]  # value of param -> (metric, expected number)
     seen: Callable[[Workspace, str], set[tuple[str, int]]]
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the threads a trial really keeps busy when its config declares 2 (what parallel: auto sizes by)
+    busy_threads: int = 2
 
     def runner(self) -> Runner:
         return get_runner(self.name)(self.options)
@@ -113,7 +115,8 @@ CASES = [
                {"experiment_id": "contract", "mode": "isolated", "max_cycles": 2, "resource_constraints":
                 {"ram_limit_gb": 8.0}, "self_report_schedule": {"on_startup": False}},
                # max_cycles 0 is the lab's "no limit": -1 is the invalid value
-               "max_cycles", (2, 3), -1, lambda cycles: ("total_cycles", cycles), _seen_by_the_experiment),
+               "max_cycles", (2, 3), -1, lambda cycles: ("total_cycles", cycles), _seen_by_the_experiment,
+               busy_threads=1),  # the simulated mind is one Python thread
 ]
 
 
@@ -234,7 +237,8 @@ def test_the_runner_states_the_resources_its_config_declares(case: RunnerCase) -
     declared = {**case.base, "resource_constraints": {"ram_limit_gb": 0.5, "cpu_threads": 2}}
     assert isinstance(runner.resources(declared), TrialResources)
     stated = trial_resources(runner, declared, memory_gb=3.0, cpu_threads=1)
-    assert (stated.memory_gb, stated.cpu_threads) == (0.5, 2)  # the config wins over the spec's limits
+    # the config wins over the spec's limits; a runner may know that its trial keeps fewer threads busy
+    assert (stated.memory_gb, stated.cpu_threads) == (0.5, case.busy_threads)
 
 
 def test_without_a_declaration_the_spec_limits_decide_the_threads(case: RunnerCase) -> None:

@@ -75,8 +75,12 @@ def test_prepare_sets_the_trial_seed_unless_the_config_has_one() -> None:
 def test_resources_come_from_resource_constraints() -> None:
     resources = PhenomenologyRunner().resources(MODERATE)
     assert resources.memory_gb == MODERATE["resource_constraints"]["ram_limit_gb"]
-    assert resources.cpu_threads == MODERATE["resource_constraints"]["cpu_threads"]
+    # the simulated mind is one Python thread whatever the jar declares: parallel: auto sizes by that
+    assert MODERATE["resource_constraints"]["cpu_threads"] > 1 and resources.cpu_threads == 1
     assert PhenomenologyRunner().resources({"mode": "isolated", "resource_constraints": {}}).cpu_threads == 1
+    # a language-model mind runs llama.cpp on the threads it declares
+    llama = {**MODERATE, "mind": "llama", "resource_constraints": {"ram_limit_gb": 1.0, "cpu_threads": 2}}
+    assert PhenomenologyRunner().resources(llama).cpu_threads == 2
 
 
 def test_command_runs_the_module_quietly_into_the_attempt_files(tmp_path: Path) -> None:

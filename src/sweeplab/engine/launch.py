@@ -5,7 +5,8 @@ written:
 
 0. the storage: the database and the sweep folder must be usable (:func:`~sweeplab.engine.folder.check_sweep_storage`);
 1. the drift check: a sweep id in use needs ``resume``, and a resume must not mix experiments
-   (:func:`~sweeplab.engine.drift.check_resumable`; allowed drift becomes warnings);
+   (:func:`~sweeplab.engine.drift.check_resumable`; allowed drift becomes warnings); then the runner's
+   own checks (:meth:`~sweeplab.runners.base.Runner.preflight`: the python runner imports its function);
 2. the plan, built here and only here: the coordinator runs this one;
 3. a Dask cluster, if the spec names one, is connected and asked whether its workers see the
    sweep folder;
@@ -193,6 +194,8 @@ def prepare(sweep: ResolvedSweep, *, allow_drift: bool = False, executor: Execut
         if connect:  # a preview shows the plan even of a sweep that a run would refuse, as the dry run did
             check_sweep_storage(sweep)
             warnings = check_resumable(sweep, allow_drift)
+            sweep.runner.folder = sweep.spec_dir  # relative names (a module, a pickled function) are found there
+            sweep.runner.preflight()  # e.g. the python runner's function must import
         plan = Plan(sweep)
         if connect and executor is None:
             executor = executor_for(sweep)

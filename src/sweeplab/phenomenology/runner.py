@@ -139,9 +139,12 @@ class PhenomenologyRunner(Runner):
         return {**config, "seed": int(seed) % _SEED_RANGE}
 
     def resources(self, config: dict[str, Any]) -> TrialResources:
-        """The trial's RAM limit and CPU threads, from ``resource_constraints``.
+        """The trial's RAM limit, from ``resource_constraints``, and the CPU threads it really keeps busy.
 
-        A language-model mind's process needs its interpreter and llama.cpp's buffers beyond the
+        The simulated mind is one Python thread whatever ``cpu_threads`` the jar declares (that number is
+        part of the experiment, not of its cost), so it needs one; a language-model mind runs llama.cpp on
+        its declared ``cpu_threads`` (capped to the grant), so it needs those. ``parallel: auto`` sizes by
+        this. A language-model mind's process needs its interpreter and llama.cpp's buffers beyond the
         mind's own limit, and maps more address space than it uses: it gets that headroom, held
         by resident memory only. The mind still crashes in its jar at ``ram_limit_gb``. A trial of
         several language-model minds (a pair, a hive: :mod:`.encounter`) holds one model each, so it
@@ -156,7 +159,7 @@ class PhenomenologyRunner(Runner):
             minds = encounter_size(config)
             return TrialResources(memory_gb=minds * (memory + MODEL_PROCESS_HEADROOM_GB), cpu_threads=threads,
                                   resident_only=True)
-        return TrialResources(memory_gb=memory, cpu_threads=threads)
+        return TrialResources(memory_gb=memory, cpu_threads=1)  # the simulated mind: one Python thread
 
     def estimate_seconds(self, config: dict[str, Any]) -> float | None:
         """The simulated mind's cost, measured on 2 cores (process start ~0.35 s, ~3 ms a cycle per mind); None

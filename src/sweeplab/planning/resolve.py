@@ -156,7 +156,7 @@ def _choose_runner(spec: SweepSpec, base: dict[str, Any], base_path: Path) -> tu
         options["command"] = spec.command
     if spec.function is not None:
         options["function"] = spec.function
-    return name, get_runner(name)(options)
+    return name, get_runner(name)({**options, "isolation": spec.isolation} if spec.isolation else options)
 
 
 def _check_type(path: str, value: Any, base_value: Any) -> None:

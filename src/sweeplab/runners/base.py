@@ -98,9 +98,22 @@ class Runner(ABC):
     name: ClassVar[str]
     #: True when the runner's config schema accepts keys it does not know (generic runners)
     open_schema: ClassVar[bool] = True
+    #: the spec's ``isolation`` values this runner honours, its default first: ``process`` (a process per
+    #: attempt) and, for runners whose trials a warm worker can run, ``worker``
+    isolations: ClassVar[tuple[str, ...]] = ("process",)
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         self.options = dict(options or {})
+        isolation = self.options.pop("isolation", None)
+        if isolation is not None and isolation not in self.isolations:
+            raise SpecError(f"isolation: {isolation} is not available with the {self.name} runner, which runs "
+                            f"every trial as {' or '.join(self.isolations)}: remove 'isolation' (or --isolation), "
+                            "or use 'runner: python' for warm workers")
+        #: how trials are isolated from each other (see :attr:`isolations`)
+        self.isolation: str = isolation or self.isolations[0]
+        #: the folder of the sweep spec, set by resolve (None: the working folder); relative names a runner
+        #: is given (a module, a pickled function) are found there
+        self.folder: Path | None = None
 
     @classmethod
     def accepts(cls, base_config: dict[str, Any]) -> bool:
@@ -120,12 +133,17 @@ class Runner(ABC):
     def validate(self, config: dict[str, Any]) -> None:
         """Raise :class:`~sweeplab.errors.ConfigError` when ``config`` cannot run. Default: accept."""
 
+    def preflight(self) -> None:
+        """Checks that need more than the spec (importing the trial's code, say), made once before a run
+        writes anything; raise :class:`~sweeplab.errors.SpecError` to refuse the sweep. Default: none."""
+
     def prepare(self, config: dict[str, Any], seed: int) -> dict[str, Any]:
         """Return the config the trial will actually run (e.g. with its seed filled in)."""
         return config
 
     def resources(self, config: dict[str, Any]) -> TrialResources:
-        """RAM and CPU the trial declares. Default: nothing declared, one thread."""
+        """RAM and CPU threads the trial needs: the threads it really keeps busy (what ``parallel: auto``
+        sizes by), which may be fewer than its config declares. Default: nothing declared, one thread."""
         return TrialResources()
 
     def estimate_seconds(self, config: dict[str, Any]) -> float | None:
