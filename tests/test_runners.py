@@ -59,8 +59,9 @@ def test_a_command_string_is_split_like_a_shell_would_but_not_run_by_one(context
 
 
 def test_unknown_placeholder_is_named_with_the_valid_ones() -> None:
-    with pytest.raises(SpecError) as caught:
-        CommandRunner({"command": ["python", "train.py", "--out", "{output_dir}"]})
+    runner = CommandRunner({"command": ["python", "train.py", "--out", "{output_dir}"]})
+    with pytest.raises(SpecError) as caught:  # checked against the swept paths, when the sweep resolves
+        runner.check_parameters(["lr"])
     message = str(caught.value)
     assert "{output_dir}" in message
     for valid in ("{config}", "{trial_dir}", "{db}", "{seed}", "{experiment_id}"):

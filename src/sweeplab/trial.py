@@ -16,7 +16,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 __all__ = ["Trial", "TrialLaunch", "TrialResult", "TrialStatus", "FINAL_STATUSES", "RETRYABLE_STATUSES",
-           "canonical_json", "utc_now", "numeric_metrics"]
+           "canonical_json", "utc_now", "numeric_metrics", "split_reported", "missing_expected", "NO_METRICS"]
+
+#: the flag of a completed trial that reported nothing (no number, no other value)
+NO_METRICS = "no metrics"
 
 
 def canonical_json(value: Any) -> str:
@@ -38,6 +41,57 @@ def numeric_metrics(values: Mapping[Any, Any]) -> dict[str, float]:
         elif isinstance(value, numbers.Real) and math.isfinite(float(value)):
             kept[str(name)] = float(value)
     return kept
+
+
+def _extra_value(value: Any, depth: int = 0) -> Any:
+    """A reported value that is not a finite number, as the journal keeps it (JSON data)."""
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        if math.isnan(number):
+            return "nan"
+        if math.isinf(number):
+            return "inf" if number > 0 else "-inf"
+        return number
+    if depth < 50 and isinstance(value, Mapping):
+        return {str(k): _extra_value(v, depth + 1) for k, v in value.items()}
+    if depth < 50 and isinstance(value, (list, tuple)):
+        return [_extra_value(v, depth + 1) for v in value]
+    return str(value)  # what JSON cannot carry (a set, an object) is kept as its text, not dropped
+
+
+def split_reported(values: Mapping[Any, Any]) -> tuple[dict[str, float], dict[str, Any]]:
+    """Split what a trial reported into its metrics (finite numbers; bools as 0/1) and the rest.
+
+    The rest keeps every other value instead of dropping it: non-finite numbers as the strings
+    ``"nan"``, ``"inf"``, ``"-inf"``, text, lists and mappings as their JSON value.
+
+    >>> split_reported({"loss": 0.5, "ok": True, "name": "x", "bad": float("nan"), "top": [1, 2]})
+    ({'loss': 0.5, 'ok': 1}, {'name': 'x', 'bad': 'nan', 'top': [1, 2]})
+    """
+    metrics = numeric_metrics(values)
+    extra = {str(name): _extra_value(value) for name, value in values.items() if str(name) not in metrics}
+    return metrics, extra
+
+
+def missing_expected(expected: list[str] | tuple[str, ...], metrics: Mapping[str, Any],
+                     extra: Mapping[str, Any]) -> str | None:
+    """The error of a completed trial that lacks a metric the spec expects (``expect_metrics``), or None.
+
+    >>> missing_expected(["loss"], {"acc": 0.9}, {})
+    "expected metric 'loss' was not reported (it reported: acc); report it in metrics.json or as the last JSON line of stdout"
+    """
+    missing = [name for name in expected if name not in metrics and name not in extra]
+    if not missing:
+        return None
+    reported = ", ".join(sorted([*metrics, *extra])) or "nothing"
+    names = ", ".join(f"'{name}'" for name in missing)
+    what = "metric" if len(missing) == 1 else "metrics"
+    return (f"expected {what} {names} {'was' if len(missing) == 1 else 'were'} not reported (it reported: "
+            f"{reported}); report it in metrics.json or as the last JSON line of stdout")
 
 
 def utc_now() -> str:
@@ -114,7 +168,8 @@ class TrialLaunch:
 
 @dataclass(frozen=True)
 class TrialResult:
-    """How one attempt ended. ``metrics`` holds every number the trial reported."""
+    """How one attempt ended. ``metrics`` holds every finite number the trial reported, ``extra``
+    every other value it reported (see :func:`split_reported`)."""
 
     key: str
     attempt: int
@@ -129,3 +184,4 @@ class TrialResult:
     attempt_dir: str = ""
     pid: int | None = None
     invalid_config: bool = False  # exit code 2: retrying cannot help
+    extra: dict[str, Any] = field(default_factory=dict)

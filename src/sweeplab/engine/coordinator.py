@@ -30,6 +30,7 @@ from ..journal.writer import AttemptEnd, AttemptStart, Journal
 from ..planning.plan import Plan
 from ..planning.resolve import ResolvedSweep
 from ..trial import RETRYABLE_STATUSES, Trial, TrialResult, TrialStatus, utc_now
+from .failfast import FailureGuard, check_expected
 from .folder import EventLog, JournalLock, SweepLock, stored_sweep_config
 from .observer import Observer, SweepOutcome
 from .rebuild import rebuild_lost_journal
@@ -101,6 +102,7 @@ class Coordinator:
         self._stop_requests = 0
         self._retries: dict[str, int] = {}
         self._completed_now = 0  # trials completed by this run
+        self._guard = FailureGuard(sweep.spec.max_failures)  # max_failures: stop when the first attempts fail alike
 
     # --- interrupts -----------------------------------------------------------------------
     def request_stop(self, force: bool = False) -> None:
@@ -252,7 +254,7 @@ class Coordinator:
             for job, ticket in zip(finished, tickets):
                 result = job.result()
                 end, retry_in = self._decide(scheduler, ticket, result)
-                batch.add_end(end, (ticket, result, end.final, retry_in), now)
+                batch.add_end(end, (ticket, end.result, end.final, retry_in), now)
             now = time.monotonic()
             if batch.due is not None and (now >= batch.due or not running or self._stop_requests):
                 dirty = self._commit(journal, events, batch) or dirty
@@ -301,7 +303,11 @@ class Coordinator:
         """Whether an ended attempt is final or retried (queued after a backoff), as its journal record."""
         key = ticket.trial.key
         used = self._retries.get(key, 0)  # retries are counted per run: a resume gives a fresh budget
-        retry = (result.status in RETRYABLE_STATUSES and not result.invalid_config
+        result = check_expected(result, self.sweep.spec.expect_metrics)
+        if self._guard.record(result):
+            scheduler.closed = True  # the running trials end; nothing new starts
+            self.warnings.append(self._guard.message(result, self.sweep.sweep_id, str(self.sweep.sweep_dir.parent)))
+        retry = (result.status in RETRYABLE_STATUSES and not result.invalid_config and not self._guard.tripped
                  and self._stop_requests == 0 and used < self.sweep.spec.max_retries)
         retry_in = scheduler.retry(ticket.trial, ticket.attempt + 1, time.monotonic()) if retry else None
         if retry:

@@ -17,9 +17,10 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
-from ..executors.outcome import read_metrics
+from ..executors.outcome import read_reported
 from ..journal.writer import AttemptEnd, AttemptStart
 from ..trial import TrialResult, TrialStatus
+from .staging import trial_folders
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -78,14 +79,17 @@ def rebuild_lost_journal(sweep: ResolvedSweep, plan: Plan, journal: Journal, hos
         return []
     positions = {key: position for position, key in plan.keys() if key in completed}
     restored = missing = 0
+    folders = trial_folders(os.path.join(sweep_dir, "trials"))  # readable names hold their key inside
     for key, record in completed.items():
-        attempt_dir = os.path.join(sweep_dir, "trials", key, f"attempt-{record['attempt']}")
+        attempt_dir = os.path.join(folders.get(key, os.path.join(sweep_dir, "trials", key)),
+                                   f"attempt-{record['attempt']}")
         if key not in positions or not os.path.isdir(attempt_dir):
             missing += 1
             continue
         trial = plan[positions[key]]
+        metrics, extra = read_reported(attempt_dir)
         result = TrialResult(key=key, attempt=record["attempt"], status=TrialStatus.COMPLETED,
-                             metrics=read_metrics(attempt_dir), start_time=record["start"], end_time=record["end"],
+                             metrics=metrics, extra=extra, start_time=record["start"], end_time=record["end"],
                              duration=record["duration"], exit_code=0, host=host, attempt_dir=attempt_dir)
         start = AttemptStart(trial, record["attempt"], attempt_dir, host, record["start"])
         refused = journal.record(sweep.sweep_id, starts=[start], ends=[

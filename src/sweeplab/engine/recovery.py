@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from ..journal.reader import TrialState
 from ..trial import Trial, TrialStatus, canonical_json
 from .scheduler import MAX_SORTED, order_by_hints
+from .staging import folder_key
 
 if TYPE_CHECKING:
     from ..executors.base import Executor
@@ -70,7 +71,7 @@ def _leftover_folders(sweep: ResolvedSweep, journal: Journal, trials_dir: str) -
         for entry in os.scandir(trial_dir.path):
             name = entry.name
             if entry.is_dir() and name.startswith("attempt-") and name[8:].isdigit():
-                status = journaled.get((trial_dir.name, int(name[8:])))
+                status = journaled.get((folder_key(trial_dir.path), int(name[8:])))
                 if status is None or status == "running":
                     folders.append(entry.path)
     return folders

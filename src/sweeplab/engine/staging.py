@@ -1,8 +1,12 @@
 """Staging: what a trial about to start needs on disk, and the launch record the executor gets.
 
-For every attempt: ``trials/<key>/attempt-<n>/`` with empty ``stdout.txt`` and ``stderr.txt``,
-the trial's ``trials/<key>/config.json``, and the original layout's ``exp…_config.json`` beside
-it in the sweep folder (a hard link, or a copy). The coordinator stages the trial likely to
+For every attempt: ``trials/<folder>/attempt-<n>/`` with empty ``stdout.txt`` and ``stderr.txt``,
+the trial's ``trials/<folder>/config.json``, and the original layout's ``exp…_config.json`` beside
+it in the sweep folder (a hard link, or a copy). A trial's folder has a readable name
+(:func:`trial_folder_name`: ``exp0003_lr=0.1_rep2``) and holds its key in the file ``key``
+(:func:`folder_key`); folders of older versions, named by the key alone, are still found and used.
+Every attempt runs in the sweep spec's folder (the folder of the sweep YAML; without one, the folder
+sweeplab was started in), whatever its runner. The coordinator stages the trial likely to
 start next while others run, so that when a slot frees up only the process start stands between
 the old trial's exit and the new one's start (each file-system call costs up to a millisecond on
 some disks). Paths are plain strings built from the absolute sweep folder: pathlib's parsing
@@ -15,6 +19,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import re
 import shutil
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +33,54 @@ if TYPE_CHECKING:
     from ..planning.resolve import ResolvedSweep
     from .scheduler import Scheduler, Ticket
 
-__all__ = ["Staging"]
+__all__ = ["Staging", "trial_folder_name", "folder_key", "trial_folders", "KEY_FILE", "MAX_FOLDER_NAME"]
+
+#: the file in a trial's folder that holds the trial's key
+KEY_FILE = "key"
+#: a trial folder's readable name is cut to this many characters (a hash of the key keeps it unique)
+MAX_FOLDER_NAME = 80
+_UNSAFE = re.compile(r"[^A-Za-z0-9._=+-]+")
+_LEGACY = re.compile(r"[0-9a-f]{12}")  # the folder name of older versions: the key itself
+
+
+def trial_folder_name(trial: Trial, sweep_id: str, replicates: int = 1) -> str:
+    """The readable name of a trial's folder: its experiment id without the sweep id, with the replicate.
+
+    >>> from sweeplab.trial import Trial
+    >>> trial_folder_name(Trial(3, "0123456789ab", "s_exp0003_lr=0.1", {"lr": 0.1}, repeat=1), "s", 2)
+    'exp0003_lr=0.1_rep1'
+    """
+    name = trial.experiment_id
+    if name.startswith(sweep_id + "_"):
+        name = name[len(sweep_id) + 1:]
+    if replicates > 1 and trial.label is None:
+        name += f"_rep{trial.repeat}"
+    name = _UNSAFE.sub("-", name).strip(".") or trial.key
+    if len(name) > MAX_FOLDER_NAME:
+        name = name[: MAX_FOLDER_NAME - 9].rstrip("_-.") + "_" + trial.key[:8]
+    return name
+
+
+def folder_key(path: str) -> str:
+    """The key of the trial whose folder is ``path``: its ``key`` file, else (older versions) its name."""
+    try:
+        with open(os.path.join(path, KEY_FILE), encoding="utf-8") as handle:
+            return handle.read().strip() or os.path.basename(path)
+    except OSError:
+        return os.path.basename(path)
+
+
+def trial_folders(trials_dir: str) -> dict[str, str]:
+    """key → folder of every trial folder under ``trials_dir`` (both layouts; empty if there is none)."""
+    found: dict[str, str] = {}
+    try:
+        entries = list(os.scandir(trials_dir))
+    except OSError:
+        return found
+    for entry in entries:
+        if entry.is_dir():
+            found.setdefault(folder_key(entry.path), entry.path)
+    return found
 
 
 class Staging:
@@ -45,7 +97,10 @@ class Staging:
         self.reuse_leftovers = reuse_leftovers
         self.sweep_dir = str(sweep.sweep_dir.resolve())
         self.trials_dir = os.path.join(self.sweep_dir, "trials")
-        self._cwd = os.getcwd()
+        # the spec's folder, so that 'python train.py' and a module next to the YAML are found from anywhere
+        self._cwd = str(sweep.spec_dir.resolve()) if sweep.spec_dir is not None else os.getcwd()
+        self._folders: dict[str, str] = {}  # key -> its trial folder, once made or found
+        self._legacy: set[str] | None = None  # folders named by key alone (a sweep begun by an older version)
         self._configs: dict[str, dict[str, Any]] = {}
         self._demands: dict[str, TrialResources] = {}
         self._staged: dict[str, tuple[Trial, int, str]] = {}  # key -> (trial, attempt, folder) made ahead
@@ -69,6 +124,37 @@ class Staging:
         return need
 
     # --- files ----------------------------------------------------------------------------
+    def trial_dir(self, trial: Trial) -> str:
+        """The folder of ``trial`` (made on first use): its readable name, or the folder an earlier run made."""
+        folder = self._folders.get(trial.key)
+        if folder is not None:
+            return folder
+        if self._legacy is None:  # one look at the folder per run, not one per trial
+            self._legacy = {key for key in (entry.name for entry in _scan(self.trials_dir)) if _LEGACY.fullmatch(key)}
+        if trial.key in self._legacy:
+            folder = os.path.join(self.trials_dir, trial.key)
+        else:
+            name = trial_folder_name(trial, self.sweep.sweep_id, self.sweep.replicates)
+            folder = self._claim(os.path.join(self.trials_dir, name), trial.key)
+            if folder is None:  # another trial holds that name (a plan that changed under a resume)
+                folder = self._claim(os.path.join(self.trials_dir, f"{name}_{trial.key[:8]}"), trial.key)
+            if folder is None:
+                folder = self._claim(os.path.join(self.trials_dir, trial.key), trial.key) or \
+                    os.path.join(self.trials_dir, trial.key)
+        self._folders[trial.key] = folder
+        return folder
+
+    @staticmethod
+    def _claim(folder: str, key: str) -> str | None:
+        """``folder`` made for ``key`` (its key file written), or found holding ``key``; None if another's."""
+        try:
+            os.mkdir(folder)  # 'trials' exists since the run began; one call, not makedirs' several
+        except FileExistsError:
+            return folder if folder_key(folder) == key else None
+        with open(os.path.join(folder, KEY_FILE), "w", encoding="utf-8") as handle:
+            handle.write(key + "\n")
+        return folder
+
     def readable_config(self, trial: Trial) -> str:
         """The original layout's ``exp…_config.json`` of ``trial`` in the sweep folder."""
         return os.path.join(self.sweep_dir, config_file_name(self.sweep.sweep_id, trial.experiment_id))
@@ -82,11 +168,7 @@ class Staging:
         next free number is taken, so that two attempts never share a folder.
         """
         join = os.path.join
-        trial_dir = join(self.trials_dir, trial.key)
-        try:
-            os.mkdir(trial_dir)  # 'trials' exists since the run began; one call, not makedirs' several
-        except FileExistsError:
-            pass
+        trial_dir = self.trial_dir(trial)
         while True:
             # absolute: it is the SWEEPLAB_ATTEMPT_DIR a resume matches to find this attempt's processes
             attempt_dir = join(trial_dir, f"attempt-{attempt}")
@@ -139,6 +221,7 @@ class Staging:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self.readable_config(trial))
                 shutil.rmtree(os.path.dirname(attempt_dir), ignore_errors=True)
+                self._folders.pop(trial.key, None)
             else:
                 shutil.rmtree(attempt_dir, ignore_errors=True)
         self._staged.clear()
@@ -163,9 +246,9 @@ class Staging:
         self._demands.pop(trial.key, None)
         context = RunContext(sweep_id=sweep.sweep_id, experiment_id=trial.experiment_id, key=trial.key,
                              seed=trial.seed, attempt=ticket.attempt,
-                             config_path=os.path.join(self.trials_dir, trial.key, "config.json"),
+                             config_path=os.path.join(os.path.dirname(attempt_dir), "config.json"),
                              attempt_dir=attempt_dir, db_path=os.path.join(attempt_dir, "experiment.db"),
-                             cpu_threads=ticket.resources.cpu_threads)
+                             cpu_threads=ticket.resources.cpu_threads, params=trial.params)
         argv, env = sweep.runner.command(context)
         memory = ticket.resources.memory_gb
         launch = TrialLaunch(
@@ -175,3 +258,10 @@ class Staging:
             memory_bytes=int(memory * 1024 ** 3) if memory else None, cpu_threads=ticket.resources.cpu_threads,
             resident_only=ticket.resources.resident_only)
         return launch, ticket
+
+
+def _scan(folder: str) -> list[os.DirEntry[str]]:
+    try:
+        return list(os.scandir(folder))
+    except OSError:
+        return []

@@ -24,7 +24,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from ..trial import TrialLaunch, TrialResult, TrialStatus, numeric_metrics
+from ..trial import TrialLaunch, TrialResult, TrialStatus, split_reported
 from .base import METRICS_NAME, STDERR_NAME, STDOUT_NAME
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "build_result",
     "classify",
     "read_metrics",
+    "read_reported",
     "result_without_process",
     "start_failure_result",
     "stderr_tail",
@@ -105,8 +106,13 @@ def _last_json_object(text: str) -> dict[str, Any] | None:
     return None
 
 
-def read_metrics(attempt_dir: str | os.PathLike[str]) -> dict[str, float]:
-    """The numbers a trial reported: ``metrics.json`` if it wrote one, else its last JSON stdout line."""
+def read_reported(attempt_dir: str | os.PathLike[str]) -> tuple[dict[str, float], dict[str, Any]]:
+    """What a trial reported, split as the journal keeps it (:func:`~sweeplab.trial.split_reported`):
+    its finite numbers, and every other value (non-finite numbers as "nan"/"inf"/"-inf", text, lists).
+
+    Read from ``metrics.json`` if it wrote one (NaN and Infinity spelled as Python's json writes them
+    are accepted), else from the last line of its stdout that is a JSON object.
+    """
     folder = os.fspath(attempt_dir)
     metrics_file = os.path.join(folder, METRICS_NAME)
     text = None
@@ -129,10 +135,15 @@ def read_metrics(attempt_dir: str | os.PathLike[str]) -> dict[str, float]:
             logger.warning("ignoring unreadable %s: %s", metrics_file, exc)
         else:
             if isinstance(value, dict):
-                return numeric_metrics(value)
+                return split_reported(value)
             logger.warning("ignoring %s: expected a JSON object, got %s", metrics_file, type(value).__name__)
     found = _last_json_object(_read_tail(os.path.join(folder, STDOUT_NAME), _STDOUT_SCAN_BYTES))
-    return numeric_metrics(found) if found else {}
+    return split_reported(found) if found else ({}, {})
+
+
+def read_metrics(attempt_dir: str | os.PathLike[str]) -> dict[str, float]:
+    """The finite numbers a trial reported (see :func:`read_reported`, which keeps the other values too)."""
+    return read_reported(attempt_dir)[0]
 
 
 def stderr_tail(path: str | os.PathLike[str], lines: int = 20, max_chars: int = 2000) -> str:
@@ -204,8 +215,9 @@ def build_result(launch: TrialLaunch, *, returncode: int, ended_by: EndReason | 
     clean = returncode == 0 and ended_by is None
     stderr_text = "" if clean else _read_tail(os.path.join(folder, STDERR_NAME), _STDERR_SCAN_BYTES)
     status, error, invalid = classify(launch, returncode, ended_by, stderr_text)
+    metrics, extra = read_reported(folder)
     return TrialResult(
-        key=launch.key, attempt=launch.attempt, status=status, metrics=read_metrics(folder),
+        key=launch.key, attempt=launch.attempt, status=status, metrics=metrics, extra=extra,
         start_time=utc_iso(started), end_time=utc_iso(ended), duration=round(duration, 6),
         exit_code=returncode, error=error, host=_HOST, attempt_dir=launch.attempt_dir,
         pid=pid, invalid_config=invalid,

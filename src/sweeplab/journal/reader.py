@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..errors import JournalError
-from ..trial import TrialStatus, canonical_json
+from ..trial import NO_METRICS, TrialStatus, canonical_json
 from .schema import connect
 
-__all__ = ["JournalReader", "TrialState", "TrialRecord", "AttemptError", "DurationSummary", "DROPPED"]
+__all__ = ["JournalReader", "TrialState", "TrialRecord", "TrialExtra", "AttemptError", "DurationSummary",
+           "DROPPED", "NO_METRICS"]
 
 DROPPED = TrialStatus.DROPPED.value
 COMPLETED = TrialStatus.COMPLETED.value
@@ -70,6 +71,21 @@ class TrialRecord(NamedTuple):
     error_message: str | None
 
 
+class TrialExtra(NamedTuple):
+    """The values a trial reported that are not finite numbers (``extra_json``), for the analysis.
+
+    ``extra`` maps a name to its JSON value: text, booleans, lists, mappings, and non-finite numbers
+    as the strings ``"nan"``, ``"inf"``, ``"-inf"``. ``no_metrics``: the trial completed and reported
+    nothing at all (neither a number nor any other value).
+    """
+
+    experiment_id: str
+    key: str
+    status: str
+    extra: dict[str, Any]
+    no_metrics: bool
+
+
 class AttemptError(NamedTuple):
     """A failed attempt, for ``status``: which trial, which attempt, how it ended and its error tail."""
 
@@ -92,6 +108,7 @@ class JournalReader:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self._extra_column: bool | None = None  # does ``trials`` have extra_json (older databases lack it)
 
     @classmethod
     def open(cls, db_path: Path | str) -> JournalReader:
@@ -125,6 +142,12 @@ class JournalReader:
         """Column names of ``table`` (empty when it does not exist)."""
         quoted = '"' + table.replace('"', '""') + '"'
         return {row[1] for row in self._rows(f"PRAGMA table_info({quoted})")}
+
+    def _extra_sql(self) -> str:
+        """The SQL of a trial's ``extra_json``: the column, or its default in a database of an older version."""
+        if self._extra_column is None:
+            self._extra_column = "extra_json" in self.table_columns("trials")
+        return "t.extra_json" if self._extra_column else "'{}'"
 
     # --- sweeps ---------------------------------------------------------------------------
     def sweep(self, sweep_id: str) -> dict[str, Any] | None:
@@ -210,6 +233,34 @@ class JournalReader:
             " start_time, end_time, duration, error_message FROM trials WHERE sweep_id = ? AND status != ?"
             " ORDER BY idx", (sweep_id, DROPPED))
         return [TrialRecord(*row) for row in rows]
+
+    def trial_extras(self, sweep_id: str) -> list[TrialExtra]:
+        """Every trial of the plan (not the dropped ones) with its non-numeric reported values and
+        whether it is a completed trial that reported no metrics, in plan order.
+
+        >>> # for one in reader.trial_extras("sweep_1"): one.extra.get("optimizer"), one.no_metrics
+        """
+        rows = self._rows(
+            f"SELECT t.experiment_id, t.key, t.status, {self._extra_sql()}, t.metrics_json FROM trials t"
+            " WHERE t.sweep_id = ? AND t.status != ? ORDER BY t.idx", (sweep_id, DROPPED))
+        extras = []
+        for experiment_id, key, status, extra_json, metrics_json in rows:
+            extra = json.loads(extra_json or "{}")
+            empty = not extra and (metrics_json or "{}") == "{}"
+            extras.append(TrialExtra(experiment_id, key, status, extra, status == COMPLETED and empty))
+        return extras
+
+    def no_metrics_count(self, sweep_id: str) -> int:
+        """Completed trials of the plan that reported no metrics at all (the ``no metrics`` flag)."""
+        rows = self._rows(f"SELECT COUNT(*) FROM trials t WHERE t.sweep_id = ? AND t.status = ?"
+                          f" AND t.metrics_json = '{{}}' AND {self._extra_sql()} = '{{}}'", (sweep_id, COMPLETED))
+        return rows[0][0] if rows else 0
+
+    def completed_metrics(self, sweep_id: str) -> list[tuple[str, dict[str, Any], dict[str, float]]]:
+        """(experiment_id, parameters, metrics) of every completed trial of the plan, in plan order."""
+        rows = self._rows("SELECT experiment_id, params_json, metrics_json FROM trials WHERE sweep_id = ?"
+                          " AND status = ? ORDER BY idx", (sweep_id, COMPLETED))
+        return [(row[0], json.loads(row[1] or "{}"), json.loads(row[2] or "{}")) for row in rows]
 
     def result_lines(self, sweep_id: str, db_path: str) -> Iterator[str]:
         """The ``sweep_results.json`` record of every trial of the plan, one JSON text each, in plan order."""

@@ -6,7 +6,9 @@ canonical JSON (sorted keys).
 
 ``sweeps``    one row per sweep: its validated spec and base config as run.
 ``trials``    one row per trial that was ever started: current status, attempt count,
-              the metrics of its completed attempt. Trials never started have no row;
+              the metrics of its completed attempt (``metrics_json``: its finite numbers;
+              ``extra_json``: every other value it reported, non-finite numbers as "nan",
+              "inf", "-inf"). A completed trial with both empty reported nothing: "no metrics". Trials never started have no row;
               trials a resume with ``--allow-drift`` left out of the plan are ``dropped``.
 ``attempts``  one row per attempt: its own status, times, exit code, error tail, host,
               process group and folder.
@@ -19,9 +21,9 @@ from pathlib import Path
 
 from ..errors import JournalError
 
-__all__ = ["DDL", "SCHEMA_VERSION", "connect", "readonly_uri", "is_storage_failure", "is_disk_full"]
+__all__ = ["DDL", "SCHEMA_VERSION", "MIGRATIONS", "migrate", "connect", "readonly_uri", "is_storage_failure", "is_disk_full"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 DDL = """
 CREATE TABLE IF NOT EXISTS sweeps (
@@ -49,6 +51,7 @@ CREATE TABLE IF NOT EXISTS trials (
     status        TEXT NOT NULL,              -- running completed failed timeout crashed cancelled dropped
     attempts      INTEGER NOT NULL DEFAULT 0,
     metrics_json  TEXT NOT NULL DEFAULT '{}', -- numbers reported by the completed (or last) attempt
+    extra_json    TEXT NOT NULL DEFAULT '{}', -- its other reported values (text, lists, "nan", "inf")
     start_time    TEXT,
     end_time      TEXT,
     duration      REAL,
@@ -71,9 +74,30 @@ CREATE TABLE IF NOT EXISTS attempts (
     pgid         INTEGER,
     attempt_dir  TEXT,
     metrics_json TEXT NOT NULL DEFAULT '{}',
+    extra_json   TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (sweep_id, key, attempt)
 );
 """
+
+#: columns added since the first schema: (table, column, definition). A database made by an older
+#: version gets them on its first open for writing (:func:`migrate`); readers of an older database
+#: treat a missing column as its default.
+MIGRATIONS: tuple[tuple[str, str, str], ...] = (
+    ("trials", "extra_json", "TEXT NOT NULL DEFAULT '{}'"),
+    ("attempts", "extra_json", "TEXT NOT NULL DEFAULT '{}'"),
+)
+
+
+def migrate(conn: sqlite3.Connection) -> list[str]:
+    """Add the columns of :data:`MIGRATIONS` a database lacks (inside the caller's transaction);
+    returns the ``table.column`` names added. Existing rows get the column's default."""
+    added = []
+    for table, column, definition in MIGRATIONS:
+        columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if columns and column not in columns:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+            added.append(f"{table}.{column}")
+    return added
 
 
 # SQLite's primary result codes that mean the database file or its disk failed, not the SQL

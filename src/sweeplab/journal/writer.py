@@ -27,7 +27,7 @@ from ..errors import JournalError
 from ..trial import Trial, TrialResult, TrialStatus, canonical_json, utc_now
 from .merge import RowsRefused, attempt_db_problem, merge_attempt_rows, refusal
 from .reader import DROPPED, JournalReader
-from .schema import DDL, connect, is_storage_failure
+from .schema import DDL, connect, is_storage_failure, migrate
 
 __all__ = ["Journal", "AttemptStart", "AttemptEnd"]
 
@@ -45,6 +45,9 @@ class Journal(JournalReader):
             for statement in DDL.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            added = migrate(conn)  # a database written by an older version
+        if added:
+            log.info("the database '%s' was given the new column(s) %s", self.db_path, ", ".join(added))
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -274,15 +277,16 @@ def _write_end(conn: sqlite3.Connection, sweep_id: str, end: AttemptEnd) -> None
     result = end.result
     conn.execute(
         """UPDATE attempts SET status=?, end_time=?, duration=?, exit_code=?, error_tail=?, host=?,
-               metrics_json=?, pid=COALESCE(pid, ?), pgid=COALESCE(pgid, ?)
+               metrics_json=?, extra_json=?, pid=COALESCE(pid, ?), pgid=COALESCE(pgid, ?)
            WHERE sweep_id=? AND key=? AND attempt=?""",
         (result.status.value, result.end_time, result.duration, result.exit_code, result.error or None,
-         result.host, canonical_json(result.metrics), result.pid, result.pid, sweep_id, result.key, result.attempt),
+         result.host, canonical_json(result.metrics), canonical_json(result.extra), result.pid, result.pid,
+         sweep_id, result.key, result.attempt),
     )
     status = result.status.value if end.final else TrialStatus.PENDING.value
     conn.execute(
-        """UPDATE trials SET status=?, metrics_json=?, end_time=?, duration=?, error_message=?
+        """UPDATE trials SET status=?, metrics_json=?, extra_json=?, end_time=?, duration=?, error_message=?
            WHERE sweep_id=? AND key=?""",
-        (status, canonical_json(result.metrics), result.end_time, result.duration, result.error or None,
-         sweep_id, result.key),
+        (status, canonical_json(result.metrics), canonical_json(result.extra), result.end_time, result.duration,
+         result.error or None, sweep_id, result.key),
     )

@@ -368,6 +368,7 @@ def _check_declared_resources(runner: Runner, config: dict[str, Any]) -> None:
     """The RAM a config declares for its trial must be a limit a process can live under, and a number the
     budget and the address-space cap can hold (the spec's ``limits.memory_gb`` keeps the same range)."""
     memory = runner.resources(config).memory_gb
+    runner.check_parameters([path for axis in axes for path in axis.paths])  # e.g. {name} placeholders
     if memory is not None and not MIN_MEMORY_GB <= memory <= MAX_MEMORY_GB:
         raise ConfigError(f"it declares a RAM limit of {memory:g} GB per trial; expected from {MIN_MEMORY_GB} GB "
                           f"(about 10 MB: a smaller limit rounds to none, or no process starts under it) to "

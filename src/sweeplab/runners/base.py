@@ -64,14 +64,16 @@ class RunContext:
     attempt_folder: str   # this attempt's own folder
     db_file: str          # the per-attempt database the trial should write its rows into
     cpu_threads: int = 1
+    params: dict[str, Any] | None = None  # the trial's swept values by dot path ({name} placeholders)
 
     def __init__(self, *, sweep_id: str, experiment_id: str, key: str, seed: int, attempt: int,
                  config_path: str | os.PathLike[str], attempt_dir: str | os.PathLike[str],
-                 db_path: str | os.PathLike[str], cpu_threads: int = 1) -> None:
+                 db_path: str | os.PathLike[str], cpu_threads: int = 1,
+                 params: dict[str, Any] | None = None) -> None:
         for name, value in (("sweep_id", sweep_id), ("experiment_id", experiment_id), ("key", key),
                             ("seed", seed), ("attempt", attempt), ("config_file", os.fspath(config_path)),
                             ("attempt_folder", os.fspath(attempt_dir)), ("db_file", os.fspath(db_path)),
-                            ("cpu_threads", cpu_threads)):
+                            ("cpu_threads", cpu_threads), ("params", params)):
             object.__setattr__(self, name, value)
 
     @property
@@ -129,6 +131,10 @@ class Runner(ABC):
         relative path read in), since a trial runs its copy from the trial's own folder. Called once, before
         the base config is hashed, so a change of such a file is a change of the base. Default: as it is."""
         return base_config
+
+    def check_parameters(self, paths: list[str]) -> None:
+        """Raise :class:`~sweeplab.errors.SpecError` when the runner's options cannot work with the swept
+        ``paths`` (e.g. a command placeholder naming no swept parameter). Called once by ``resolve``."""
 
     def validate(self, config: dict[str, Any]) -> None:
         """Raise :class:`~sweeplab.errors.ConfigError` when ``config`` cannot run. Default: accept."""

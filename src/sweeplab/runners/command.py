@@ -3,15 +3,22 @@
 Example (YAML)::
 
     runner: command
-    command: [python, train.py, --config, "{config}", --out, "{trial_dir}", --seed, "{seed}"]
+    command: [python, train.py, --config, "{config}", --out, "{trial_dir}", --seed, "{seed}", --lr, "{lr}"]
 
 or on the command line ``--command "python train.py --config {config}"`` (split with
 :func:`shlex.split`, never given to a shell). ``python`` is run as written: it is the user's
 Python, not necessarily sweeplab's.
+
+Besides the fixed placeholders (:data:`PLACEHOLDERS`), ``{name}`` is the trial's value of a swept
+parameter, named by its full dot path (``{optimizer.lr}``) or by any dotted tail of it that only one
+swept path has (``{lr}``); ``{args}``, as a whole argument, becomes one ``--path=value`` argument per
+swept parameter (as W&B's ``${args}`` and Hydra's overrides). Text is passed as it is, other values
+as JSON (``true``, ``null``, ``[1, 2]``). See ``docs/trial_contract.md``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from typing import Any
@@ -19,7 +26,7 @@ from typing import Any
 from ..errors import ConfigError, SpecError
 from .base import RunContext, Runner, TrialResources
 
-__all__ = ["CommandRunner", "PLACEHOLDERS", "trial_env"]
+__all__ = ["CommandRunner", "PLACEHOLDERS", "ARGS_PLACEHOLDER", "trial_env", "placeholder_text", "match_parameter"]
 
 #: placeholder -> what it becomes
 PLACEHOLDERS: dict[str, str] = {
@@ -29,8 +36,10 @@ PLACEHOLDERS: dict[str, str] = {
     "seed": "the trial's seed",
     "experiment_id": "the trial's readable experiment id",
 }
-# only {identifier} is a placeholder, so JSON such as {"a": 1} in an argument stays as it is
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+#: as a whole argument: one ``--path=value`` argument per swept parameter
+ARGS_PLACEHOLDER = "{args}"
+# only {identifier} or {dotted.path} is a placeholder, so JSON such as {"a": 1} in an argument stays as it is
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}")
 
 
 def _valid_list() -> str:
@@ -48,11 +57,43 @@ def trial_env(context: RunContext) -> dict[str, str]:
     }
 
 
+def placeholder_text(value: Any) -> str:
+    """How a swept value is written into a command argument: text as it is, anything else as JSON.
+
+    >>> [placeholder_text(v) for v in ("adam", 0.1, 3, True, None, [1, 2])]
+    ['adam', '0.1', '3', 'true', 'null', '[1, 2]']
+    """
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def match_parameter(name: str, paths: list[str]) -> str:
+    """The swept path a placeholder ``name`` stands for: the path itself, or the one path that ends
+    with ``.name``. Raises :class:`~sweeplab.errors.SpecError` when none or several match.
+
+    >>> match_parameter("lr", ["model.lr", "model.layers"])
+    'model.lr'
+    """
+    if name in paths:
+        return name
+    matches = [path for path in paths if path.endswith("." + name)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise SpecError(f"the command placeholder {{{name}}} is ambiguous: it may be any of "
+                        f"{', '.join('{' + m + '}' for m in matches)}; write the full dot path of the one meant")
+    swept = ", ".join("{" + path + "}" for path in paths) or "none (nothing is swept)"
+    raise SpecError(f"the command uses the unknown placeholder {{{name}}}: it is neither one of {_valid_list()}, "
+                    f"{ARGS_PLACEHOLDER}, nor a swept parameter (swept: {swept}); name a swept parameter by its "
+                    "dot path or its last key")
+
+
 def _parse_command(value: Any) -> list[str]:
     if value is None or value == "" or value == []:
         raise SpecError("the command runner needs 'command': a list of arguments or one string, "
                         "e.g. command: [python, train.py, --config, \"{config}\"]. "
-                        f"Placeholders: {_valid_list()}")
+                        f"Placeholders: {_valid_list()}, {ARGS_PLACEHOLDER} and {{NAME}} for a swept parameter")
     if isinstance(value, str):
         try:
             argv = shlex.split(value)
@@ -65,10 +106,10 @@ def _parse_command(value: Any) -> list[str]:
     if not argv or not argv[0].strip():
         raise SpecError(f"command {value!r} has no program to run")
     for argument in argv:
-        for name in _PLACEHOLDER.findall(argument):
-            if name not in PLACEHOLDERS:
-                raise SpecError(f"command argument {argument!r} uses the unknown placeholder "
-                                f"{{{name}}}; valid placeholders are {_valid_list()}")
+        if ARGS_PLACEHOLDER in argument and argument != ARGS_PLACEHOLDER:
+            raise SpecError(f"command argument {argument!r}: {ARGS_PLACEHOLDER} expands to several arguments "
+                            f"(--path=value each), so it must be an argument of its own: write it apart, "
+                            f"e.g. [python, train.py, \"{ARGS_PLACEHOLDER}\"]")
     return argv
 
 
@@ -93,13 +134,22 @@ def declared_resources(config: dict[str, Any]) -> TrialResources:
 
 
 class CommandRunner(Runner):
-    """Run ``options["command"]`` with ``{config}``, ``{trial_dir}``, ``{db}``, ``{seed}``, ``{experiment_id}``."""
+    """Run ``options["command"]`` with ``{config}``, ``{trial_dir}``, ``{db}``, ``{seed}``, ``{experiment_id}``,
+    ``{args}`` and a ``{name}`` per swept parameter."""
 
     name = "command"
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         super().__init__(options)
         self.argv_template = _parse_command(self.options.get("command"))
+        self._parameter_names = {name for argument in self.argv_template
+                                 for name in _PLACEHOLDER.findall(argument) if name not in PLACEHOLDERS}
+        self._bound: dict[str, str] | None = None  # placeholder name -> swept path, once checked
+
+    def check_parameters(self, paths: list[str]) -> None:
+        """Tie every ``{name}`` of the command to one swept path; unknown or ambiguous names are refused."""
+        names = self._parameter_names - {"args"}
+        self._bound = {name: match_parameter(name, list(paths)) for name in sorted(names)}
 
     def resources(self, config: dict[str, Any]) -> TrialResources:
         """What the config declares under ``resource_constraints``; nothing declared → none / 1 thread."""
@@ -114,5 +164,20 @@ class CommandRunner(Runner):
             "seed": str(context.seed),
             "experiment_id": context.experiment_id,
         }
-        argv = [_PLACEHOLDER.sub(lambda match: values[match.group(1)], item) for item in self.argv_template]
+        params = context.params or {}
+        if self._parameter_names - {"args"}:
+            bound = self._bound
+            if bound is None:  # not resolved through a sweep (a direct call): match against this trial's paths
+                bound = {name: match_parameter(name, list(params)) for name in self._parameter_names - {"args"}}
+            for name, path in bound.items():
+                if path not in params:
+                    raise SpecError(f"the command placeholder {{{name}}} names '{path}', which this trial does "
+                                    "not sweep")
+                values[name] = placeholder_text(params[path])
+        argv: list[str] = []
+        for item in self.argv_template:
+            if item == ARGS_PLACEHOLDER:
+                argv.extend(f"--{path}={placeholder_text(value)}" for path, value in params.items())
+            else:
+                argv.append(_PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), item))
         return argv, trial_env(context)
