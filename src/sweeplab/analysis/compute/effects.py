@@ -8,19 +8,20 @@ as a :class:`ConfigurationResult`. Both work on arrays already grouped by
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .changepoints import ShapeFit, classify_shape
 from .names import is_numeric_level
 from .stats import (
     AdjacentComparison,
     LevelSummary,
     OmnibusResult,
     adjacent_comparisons,
-    bootstrap_mean_draws,
     describe_level,
     omnibus_test,
 )
@@ -40,6 +41,10 @@ class ParameterEffect:
     omnibus: OmnibusResult
     adjacent: list[AdjacentComparison]
     change_point: ChangePoint | None
+    #: step, gradual, flat or untestable over the numeric levels (None: no two numeric levels)
+    shape: ShapeFit | None = None
+    #: whether the levels are ordered numbers (adjacent tests and shapes make sense) or nominal
+    ordered: bool = True
 
 
 @dataclass(frozen=True)
@@ -59,24 +64,36 @@ class ConfigurationResult:
 def measure_effect(parameter: str, metric: str, levels: list[Any], groups: Sequence[np.ndarray],
                    rng: np.random.Generator, change_point_rng: np.random.Generator,
                    n_boot: int) -> ParameterEffect:
-    """Level statistics with bootstrap CIs, omnibus test, adjacent tests and (numeric levels) change point.
+    """Level statistics with t intervals, omnibus test, adjacent tests and (numeric levels) shape.
 
-    ``groups`` holds the metric's values per level, in the order of ``levels``; ``rng`` draws the
-    level bootstraps and ``change_point_rng`` the change point's refits.
+    ``groups`` holds the metric's values per level, in the order of ``levels``; ``change_point_rng``
+    draws the step's bootstrap refits (``rng`` is kept for callers). The change point and the shape
+    use the numeric levels only: a ``None`` or text level has no place on the axis (it is still
+    summarised and tested). A change point is *supported* only when the shape is a step at
+    the same boundary: a step must beat smooth changes (see :mod:`.changepoints`).
     """
-    draws = [bootstrap_mean_draws(g, rng, n_boot) for g in groups]
-    summaries = [describe_level(lvl, g, rng, n_boot, d) for lvl, g, d in zip(levels, groups, draws)]
+    summaries = [describe_level(lvl, g) for lvl, g in zip(levels, groups)]
     omnibus = omnibus_test(groups)
     adjacent = adjacent_comparisons(levels, groups)
-    change = None
-    if levels and all(is_numeric_level(lvl) for lvl in levels):
-        change = estimate_change_point(levels, groups, change_point_rng, n_boot, omnibus.significant)
-    return ParameterEffect(parameter, metric, levels, summaries, omnibus, adjacent, change)
+    numeric = [(lvl, g) for lvl, g in zip(levels, groups) if is_numeric_level(lvl)]
+    ordered = bool(levels) and len(numeric) == len(levels)
+    change, shape = None, None
+    if len(numeric) >= 2:
+        nlevels, ngroups = [lvl for lvl, _ in numeric], [g for _, g in numeric]
+        change = estimate_change_point(nlevels, ngroups, change_point_rng, n_boot, omnibus.significant)
+        shape = classify_shape(nlevels, ngroups, change_point_rng, n_boot)
+        if change is not None:
+            at_step = shape.step is not None and shape.is_step and shape.step.after == change.after
+            note = change.note
+            if not ordered:
+                note = "; ".join(filter(None, [note, "non-numeric levels left out of the change point"]))
+            change = dataclasses.replace(change, supported=bool(change.supported and at_step), note=note)
+    return ParameterEffect(parameter, metric, levels, summaries, omnibus, adjacent, change, shape, ordered)
 
 
 def configuration_result(parameters: dict[str, Any], values: np.ndarray, rng: np.random.Generator,
                          n_boot: int) -> ConfigurationResult:
-    """The spread and bootstrap CI of the mean of one combination's metric values."""
-    summary = describe_level(None, values, rng, n_boot)
+    """The spread and t interval of the mean of one combination's metric values (the levels' interval)."""
+    summary = describe_level(None, values)
     return ConfigurationResult(parameters, summary.count, summary.mean, summary.std, summary.min,
                                summary.max, summary.ci_low, summary.ci_high)

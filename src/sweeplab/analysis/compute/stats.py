@@ -10,13 +10,21 @@ Choices, and why:
   well, but only where its assumptions can be checked and hold (every level n >= 3,
   Shapiro–Wilk normality not rejected after Holm correction, Brown–Forsythe/Levene equal
   variances not rejected); otherwise the report says why it was not used.
+  At small n (some level with fewer than :data:`PERMUTATION_BELOW` values) its p-value comes
+  from a permutation of the ranks (:data:`PERMUTATIONS` resamples, fixed seed), not from the
+  chi-squared approximation, which is far off there.
 * Adjacent levels are compared with two-sided Mann–Whitney U tests, Holm-corrected within the
   family of one parameter and metric; the effect size is Cliff's delta
-  (P(after > before) - P(after < before)).
-* Confidence intervals of level means are 95 % percentile bootstrap intervals. For levels
-  with more than :data:`EXACT_BOOTSTRAP_LIMIT` observations the bootstrap distribution of the
-  mean is drawn from its normal approximation (mean, sd/sqrt(n)), which it matches at that
-  size and which keeps a 10,000-trial sweep fast.
+  (P(after > before) - P(after < before)). Small samples get an exact p-value: every split of
+  the pooled ranks is enumerated (ties included) when there are at most
+  :data:`EXACT_SPLITS` splits; else SciPy's exact distribution without ties, a rank
+  permutation with ties; the normal approximation only above :data:`LARGE_SAMPLE` per side.
+* The confidence interval of a level mean is the t interval, mean ± t(0.975, n-1)·sd/√n: one
+  interval per level, the same in every table (simulated coverage ≥ 93 % at n = 3, 5, 10 under
+  normal noise, where the percentile bootstrap gave 72–91 %).
+* Degenerate data get a status and a reason, never a number: one level, no variation at all,
+  or every level holding the same values (seed-only noise under common seeds) — the test is
+  reported as ``degenerate`` with ``p_value=None``.
 * With one observation per level there is nothing to test; the result says
   ``n=1 per level: no test`` instead of a p-value.
 """
@@ -31,6 +39,16 @@ from typing import Any
 
 import numpy as np
 
+from .rank_tests import (
+    EXACT_SPLITS,
+    LARGE_SAMPLE,
+    PERMUTATIONS,
+    TwoSampleResult,
+    kruskal_result,
+    same_values,
+    two_sample_result,
+)
+
 __all__ = [
     "ALPHA",
     "EXACT_BOOTSTRAP_LIMIT",
@@ -43,7 +61,12 @@ __all__ = [
     "omnibus_test",
     "adjacent_comparisons",
     "two_sample_test",
+    "two_sample_result",
+    "TwoSampleResult",
+    "mean_interval",
     "LARGE_SAMPLE",
+    "EXACT_SPLITS",
+    "PERMUTATIONS",
 ]
 
 ALPHA = 0.05
@@ -85,6 +108,8 @@ class OmnibusResult:
     eta_squared: float | None = None
     anova_note: str = ""
     note: str = ""  # why there is no test, or a caveat
+    status: str = "tested"  # tested | degenerate (nothing can differ) | untestable (too little data)
+    method: str = ""  # how the p-value was computed
 
     @property
     def tested(self) -> bool:
@@ -110,6 +135,8 @@ class AdjacentComparison:
     p_value: float | None = None
     p_holm: float | None = None
     note: str = ""
+    method: str = ""
+    status: str = "tested"  # tested | degenerate | untestable
 
     @property
     def significant(self) -> bool:
@@ -131,22 +158,31 @@ def bootstrap_mean_draws(values: np.ndarray, rng: np.random.Generator, n_boot: i
     return values[picks].mean(axis=1)
 
 
-def _percentile_interval(draws: np.ndarray) -> tuple[float, float]:
-    tail = (1 - CONFIDENCE) / 2 * 100
-    low, high = np.percentile(draws, [tail, 100 - tail])
-    return float(low), float(high)
+def mean_interval(values: np.ndarray) -> tuple[float, float]:
+    """The t-based 95 % interval of the mean of ``values`` (nan for fewer than 2 values).
+
+    >>> [round(v, 3) for v in mean_interval(np.array([1.0, 2.0, 3.0]))]
+    [-0.484, 4.484]
+    """
+    from scipy import stats
+
+    n = len(values)
+    if n < 2:
+        return math.nan, math.nan
+    mean = float(np.mean(values))
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * float(np.std(values, ddof=1)) / math.sqrt(n)
+    return mean - half, mean + half
 
 
-def describe_level(level: Any, values: np.ndarray, rng: np.random.Generator, n_boot: int,
+def describe_level(level: Any, values: np.ndarray, rng: np.random.Generator | None = None, n_boot: int = 0,
                    draws: np.ndarray | None = None) -> LevelSummary:
-    """Summarise one level; ``draws`` may pass bootstrap means already drawn for it."""
+    """Summarise one level with the t interval of its mean (``rng``, ``n_boot``, ``draws``: unused, kept
+    for callers of the bootstrap version)."""
     n = len(values)
     if n == 0:
         nan = math.nan
         return LevelSummary(level, 0, nan, nan, nan, nan, nan, nan, nan)
-    if draws is None:
-        draws = bootstrap_mean_draws(values, rng, n_boot)
-    ci_low, ci_high = _percentile_interval(draws) if n >= 2 else (math.nan, math.nan)
+    ci_low, ci_high = mean_interval(values)
     return LevelSummary(
         level=level, count=n, mean=float(np.mean(values)),
         std=float(np.std(values, ddof=1)) if n >= 2 else math.nan,
@@ -195,75 +231,51 @@ def _anova(groups: list[np.ndarray]) -> tuple[float | None, float | None, float 
         return None, None, None, "not used: variances cannot be compared"
     if levene_p < ALPHA:
         return None, None, None, f"not used: unequal variances (Brown-Forsythe p={levene_p:.3g})"
-    result = stats.f_oneway(*groups)
     pooled = np.concatenate(groups)
     grand = pooled.mean()
-    between = sum(len(g) * (g.mean() - grand) ** 2 for g in groups)
+    between = float(sum(len(g) * (g.mean() - grand) ** 2 for g in groups))
     total = float(((pooled - grand) ** 2).sum())
+    if between <= 1e-12 * total:  # rounding, not a difference: F would come out as -2e-35
+        between = 0.0
+    within = total - between
+    df_between, df_within = len(groups) - 1, len(pooled) - len(groups)
+    f = (between / df_between) / (within / df_within)
     eta = between / total if total > 0 else math.nan
-    return float(result.statistic), float(result.pvalue), float(eta), ""
+    return float(f), float(stats.f.sf(f, df_between, df_within)), float(eta), ""
 
 
 def omnibus_test(groups: Sequence[np.ndarray]) -> OmnibusResult:
-    """Kruskal-Wallis (and ANOVA where valid) over the non-empty ``groups``."""
-    from scipy import stats
-
+    """Kruskal-Wallis (and ANOVA where valid) over the non-empty ``groups``; degenerate data get a reason."""
     present = [np.asarray(g, dtype=float) for g in groups if len(g) > 0]
     total = sum(len(g) for g in present)
     if len(present) < 2:
-        return OmnibusResult(len(present), total, note="fewer than 2 levels with data: no test")
+        return OmnibusResult(len(present), total, note="fewer than 2 levels with data: no test", status="untestable")
     if max(len(g) for g in present) < 2:
-        return OmnibusResult(len(present), total, note="n=1 per level: no test")
+        return OmnibusResult(len(present), total, note="n=1 per level: no test", status="untestable")
     pooled = np.concatenate(present)
     if np.ptp(pooled) == 0:
-        return OmnibusResult(len(present), total, statistic=0.0, p_value=1.0, epsilon_squared=0.0,
-                             anova_note="not used: all values identical", note="all values identical")
-    h, p = stats.kruskal(*present)
-    epsilon = float(h) / (total - 1) if total > 1 else math.nan
+        return OmnibusResult(len(present), total, anova_note="not used: all values identical",
+                             note="all values identical: nothing can differ, no test", status="degenerate")
+    if same_values(present):
+        return OmnibusResult(len(present), total, anova_note="not used: every level holds the same values",
+                             note="every level holds the same values (as seed-only noise under common seeds "
+                                  "gives): nothing differs, no test", status="degenerate")
+    kruskal = kruskal_result(present)
+    epsilon = kruskal.statistic / (total - 1) if total > 1 else math.nan
     note = "some levels have n=1" if min(len(g) for g in present) < 2 else ""
     anova_f, anova_p, eta, anova_note = _anova(present)
-    return OmnibusResult(len(present), total, float(h), float(p), epsilon, anova_f, anova_p, eta, anova_note, note)
-
-
-#: above this many observations per sample, Mann-Whitney uses the normal approximation directly
-LARGE_SAMPLE = 50
-
-
-def _mann_whitney_normal(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """U of ``b`` and its two-sided p-value from the tie-corrected normal approximation with
-    continuity correction (what SciPy's ``method="asymptotic"`` computes, without its per-call overhead)."""
-    from scipy.stats import rankdata
-
-    n1, n2 = len(b), len(a)
-    pooled = np.concatenate([b, a])
-    ranks = rankdata(pooled)
-    u = float(ranks[:n1].sum() - n1 * (n1 + 1) / 2)
-    n = n1 + n2
-    _, ties = np.unique(pooled, return_counts=True)
-    variance = n1 * n2 / 12 * ((n + 1) - float((ties ** 3 - ties).sum()) / (n * (n - 1)))
-    if variance <= 0:
-        return u, 1.0
-    z = (abs(u - n1 * n2 / 2) - 0.5) / math.sqrt(variance)
-    return u, min(1.0, math.erfc(max(z, 0.0) / math.sqrt(2)))
+    return OmnibusResult(len(present), total, kruskal.statistic, kruskal.p_value, epsilon, anova_f, anova_p, eta,
+                         anova_note, note, method=kruskal.method)
 
 
 def two_sample_test(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """Two-sided Mann-Whitney U of ``b`` against ``a``: (p-value, Cliff's delta of b over a).
 
-    Small samples use SciPy (exact where it applies); large ones the normal approximation.
+    Exact or permuted at small n (see :mod:`.rank_tests`); degenerate samples (no variation, or
+    the same values on both sides) give p = 1 here — :func:`two_sample_result` says which.
     """
-    if np.ptp(np.concatenate([a, b])) == 0:
-        return 1.0, 0.0
-    if min(len(a), len(b)) > LARGE_SAMPLE:
-        u, p = _mann_whitney_normal(a, b)
-    else:
-        from scipy import stats
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            result = stats.mannwhitneyu(b, a, alternative="two-sided")
-        u, p = float(result.statistic), float(result.pvalue)
-    return p, 2.0 * u / (len(a) * len(b)) - 1.0
+    result = two_sample_result(a, b)
+    return (1.0 if result.p_value is None else result.p_value), result.cliffs_delta
 
 
 def adjacent_comparisons(levels: Sequence[Any], groups: Sequence[np.ndarray]) -> list[AdjacentComparison]:
@@ -273,18 +285,23 @@ def adjacent_comparisons(levels: Sequence[Any], groups: Sequence[np.ndarray]) ->
         diff = float(np.mean(b) - np.mean(a)) if len(a) and len(b) else math.nan
         if min(len(a), len(b)) < 2:
             raw.append(AdjacentComparison(before, after, len(a), len(b), diff,
-                                          note="n<2 in a level: no test"))
+                                          note="n<2 in a level: no test", status="untestable"))
             continue
-        p, delta = two_sample_test(np.asarray(a, float), np.asarray(b, float))
+        result = two_sample_result(np.asarray(a, float), np.asarray(b, float))
+        if result.p_value is None:
+            raw.append(AdjacentComparison(before, after, len(a), len(b), diff, result.cliffs_delta,
+                                          note=result.note, status=result.status))
+            continue
         # The smallest two-sided p an exact Mann-Whitney test can give: 2 / C(n1 + n2, n1).
         floor = 2.0 / math.comb(len(a) + len(b), len(a)) if len(a) + len(b) <= 60 else 0.0
         note = f"too few replicates: p cannot go below {floor:.2g}" if floor >= ALPHA else ""
-        raw.append(AdjacentComparison(before, after, len(a), len(b), diff, delta, p, note=note))
+        raw.append(AdjacentComparison(before, after, len(a), len(b), diff, result.cliffs_delta, result.p_value,
+                                      note=note, method=result.method))
     tested = [i for i, c in enumerate(raw) if c.p_value is not None]
     adjusted = holm([raw[i].p_value for i in tested])  # type: ignore[misc]
     out = list(raw)
     for i, p_adj in zip(tested, adjusted):
         c = raw[i]
         out[i] = AdjacentComparison(c.before, c.after, c.n_before, c.n_after, c.mean_difference,
-                                    c.cliffs_delta, c.p_value, p_adj, c.note)
+                                    c.cliffs_delta, c.p_value, p_adj, c.note, c.method, c.status)
     return out

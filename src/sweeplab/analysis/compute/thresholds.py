@@ -23,7 +23,8 @@ import numpy as np
 
 from .stats import CONFIDENCE, bootstrap_mean_draws
 
-__all__ = ["ChangePoint", "relative_change", "relative_change_thresholds", "estimate_change_point"]
+__all__ = ["ChangePoint", "RelativeChange", "relative_change", "relative_change_thresholds",
+           "relative_change_interval", "estimate_change_point"]
 
 
 def relative_change(before: float, after: float) -> float:
@@ -48,6 +49,45 @@ def relative_change_thresholds(levels: Sequence[Any], means: Sequence[float],
         if abs(change) >= threshold_change:
             found.append((before, after, change))
     return found
+
+
+@dataclass(frozen=True)
+class RelativeChange:
+    """The relative change of the mean from one level to the next, with its 95 % interval.
+
+    The interval is the delta-method interval of (mean_after - mean_before) / |mean_before| with
+    Welch's degrees of freedom; ``clear`` is True when the whole interval lies beyond the
+    threshold on one side (the change is at least that large with 95 % confidence). Without a
+    usable baseline (zero mean, n < 2) the interval is nan and ``clear`` False.
+    """
+
+    before: Any
+    after: Any
+    change: float
+    ci_low: float
+    ci_high: float
+    clear: bool
+
+
+def relative_change_interval(before: Any, after: Any, a: np.ndarray, b: np.ndarray,
+                             threshold_change: float = 0.5) -> RelativeChange:
+    """The relative change from ``a`` (level ``before``) to ``b`` (level ``after``) with its interval."""
+    from scipy import stats
+
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    ma, mb = float(a.mean()), float(b.mean())
+    change = relative_change(ma, mb)
+    if len(a) < 2 or len(b) < 2 or ma == 0:
+        return RelativeChange(before, after, change, math.nan, math.nan, False)
+    va, vb = float(a.var(ddof=1)) / len(a), float(b.var(ddof=1)) / len(b)
+    # d r / d mb = 1/|ma|; d r / d ma = -mb / (ma |ma|)
+    se = math.sqrt(vb / ma ** 2 + va * mb ** 2 / ma ** 4)
+    denominator = (vb ** 2 / (len(b) - 1) + va ** 2 / (len(a) - 1))
+    dof = (va + vb) ** 2 / denominator if denominator > 0 else len(a) + len(b) - 2
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, max(dof, 1.0))) * se
+    low, high = change - half, change + half
+    clear = low >= threshold_change or high <= -threshold_change
+    return RelativeChange(before, after, change, low, high, bool(clear))
 
 
 @dataclass(frozen=True)
@@ -108,7 +148,11 @@ def estimate_change_point(levels: Sequence[Any], groups: Sequence[np.ndarray], r
     k_hat = int(k_hat_arr[0])
     grand = float((means * counts).sum() / counts.sum())
     between = float((counts * (means - grand) ** 2).sum())
-    step_share = float(explained[0] / between) if between > 0 else 0.0
+    # A between-level spread at rounding level (identical groups) is no spread: a share of it
+    # came out as 6e17 % before.
+    if between <= 1e-12 * float((counts * means ** 2).sum() + 1e-300):
+        between = 0.0
+    step_share = min(1.0, float(explained[0] / between)) if between > 0 else 0.0
     draws = np.column_stack([bootstrap_mean_draws(g, rng, n_boot) for g in values])
     k_boot, _ = _best_boundaries(draws, counts)
     tail = (1 - CONFIDENCE) / 2 * 100
