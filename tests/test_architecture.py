@@ -49,6 +49,7 @@ LAYERS: dict[str, int] = {
     "sweeplab.console": 5,
     "sweeplab.sweep": 6,
     "sweeplab.cli": 7, "sweeplab": 7, "sweeplab.__main__": 7,
+    "sweeplab.dashboard": 7,
 }
 LAYER_NAMES = {0: "errors/trial", 1: "runners/executors", 2: "planning", 3: "journal", 4: "engine",
                5: "console", 6: "sweep", 7: "cli/entry points"}
@@ -57,6 +58,10 @@ ANALYSIS = "sweeplab.analysis"
 ANALYSIS_MAY_USE = ("sweeplab.errors", "sweeplab.trial", "sweeplab.planning", "sweeplab.journal", "sweeplab.console")
 #: the only layer that may use analysis
 ANALYSIS_USERS = 7
+#: the live dashboard (beside cli/, which starts it) reads the journal and uses analysis and planning only
+DASHBOARD = "sweeplab.dashboard"
+DASHBOARD_MAY_USE = ("sweeplab.errors", "sweeplab.trial", "sweeplab.planning", "sweeplab.journal.reader",
+                     "sweeplab.journal.live", "sweeplab.analysis")
 
 #: SQL naming the journal's tables: only the journal writes or reads them
 JOURNAL_SQL = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE)\s+[\"`\[]?(?:sweeps|trials|attempts)\b", re.IGNORECASE)
@@ -371,6 +376,16 @@ def test_core_modules_never_import_the_phenomenology_plugin(package: Package) ->
            if not part_of(edge.source, PLUGIN) and part_of(edge.target, PLUGIN)]
     assert not bad, report("core modules importing the plug-in (find it through the sweeplab.runners "
                            "entry points instead)", bad)
+
+
+def test_the_dashboard_only_reads_the_journal(package: Package) -> None:
+    """No writer, engine or cli in the dashboard: it cannot change a sweep or block its coordinator."""
+    bad = [f"{edge.describe()}: the dashboard may use only {', '.join(DASHBOARD_MAY_USE)}"
+           for edge in package.edges
+           if part_of(edge.source, DASHBOARD) and not part_of(edge.target, DASHBOARD)
+           and not any(part_of(edge.target, allowed) for allowed in DASHBOARD_MAY_USE)]
+    assert not bad, report("dashboard imports beyond the journal's read side", bad)
+    assert any(part_of(edge.source, DASHBOARD) for edge in package.edges)
 
 
 def test_the_python_api_never_imports_the_cli(package: Package) -> None:

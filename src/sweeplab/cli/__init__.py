@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("sweeplab.cli.status:list_main", "list the sweeps in a folder"),
     "analyze": ("sweeplab.analysis.cli:analyze_main", "analyse a sweep: statistics, thresholds, optimum, plots"),
     "compare": ("sweeplab.analysis.cli:compare_main", "compare the same metrics across several sweeps"),
+    "dashboard": ("sweeplab.dashboard.cli:dashboard_main", "serve a live web view of running and finished sweeps"),
 }
 #: the entry-point group through which plug-ins add commands (the phenomenology plug-in adds 'experiment')
 PLUGIN_GROUP = "sweeplab.commands"
