@@ -220,10 +220,9 @@ def run_sweep(sweep: ResolvedSweep, screen: Screen, *, yes: bool, allow_drift: b
             screen.plan_summary(sweep, launch.plan, launch.budget, dry_run=False, estimate=launch.estimate)
         total = len(launch.plan)
         if total > CONFIRM_ABOVE and not yes and screen.interactive:
-            answer = screen.console.input(f"Run {total} trials? [y/N] ").strip().lower()
-            if answer not in ("y", "yes"):
+            if not screen.confirm(f"Run {total} trials?"):
                 screen.say("Nothing was run.")
-                return 1
+                return 0  # declining is not a failure: nothing was written
         return launch.run(ProgressObserver(screen, sweep)).exit_code
 
 

@@ -1,98 +1,157 @@
-"""Live progress of a running sweep: a rich bar on a terminal, plain lines elsewhere."""
+"""Live progress of a running sweep: a one-line bar on a terminal, one display in a notebook, plain lines
+elsewhere.
+
+On a terminal the bar stays on the last line and fits its width (:mod:`.progress_line`); every failed
+attempt gets a line above it, and with ``-v`` every finished trial too. In a Jupyter kernel the whole
+sweep is one display updated in place (:mod:`.notebook`). Anywhere else (CI, nohup, pipes) each
+finished attempt is one plain line without control characters.
+"""
 
 from __future__ import annotations
 
 import time
-from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.live import Live
+from rich.text import Text
 
 from ..engine.observer import Observer, SweepOutcome
+from .progress_line import Tally, fit, progress_line, status_words
+from .python_terms import python_terms, resume_call
 from .screen import Screen, format_duration
 
 if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
+
     from ..engine.resources import Budget
     from ..planning.resolve import ResolvedSweep
     from ..trial import Trial, TrialResult
 
+    from .notebook import NotebookDisplay
+
 __all__ = ["ProgressObserver"]
 
 
-class ProgressObserver(Observer):
-    """Draws progress with completed / failed / running counts and an ETA from observed durations."""
+class _Line:
+    """The bar as a rich renderable: laid out again at the console's width on every refresh."""
 
-    def __init__(self, screen: Screen, sweep: ResolvedSweep) -> None:
+    def __init__(self, observer: ProgressObserver) -> None:
+        self.observer = observer
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        observer = self.observer
+        yield progress_line(observer.sweep.sweep_id, observer.tally, eta=observer.eta(),
+                            elapsed=time.monotonic() - observer.started_at, width=options.max_width)
+
+
+class ProgressObserver(Observer):
+    """Draws progress with completed / failed / timeout / running counts and an ETA from observed durations.
+
+    ``python_api``: the run was started from Python, so the closing lines and warnings say how to
+    resume in Python (``resume=True``) rather than on the command line.
+    """
+
+    def __init__(self, screen: Screen, sweep: ResolvedSweep, *, python_api: bool = False) -> None:
         self.screen = screen
         self.sweep = sweep
-        self.counts: Counter[str] = Counter()
-        self.running = 0
-        self.total = 0
-        self.done_before = 0
+        self.python_api = python_api
+        self.tally = Tally()
         self.slots = 1
         self.durations: list[float] = []
         self.started_at = time.monotonic()
-        self.progress: Progress | None = None
-        self.task = None
+        self.live: Live | None = None
+        self.notebook: NotebookDisplay | None = None
         self.errors: list[str] = []
+        # The engine reports how many attempts run (attempts_running) every round. Until it has, the count
+        # is kept from the start and end hooks; after, those are left out: an end is announced only once
+        # journaled, after the next attempt may already have started in its slot (2 slots showing 3).
+        self._engine_counts = False
 
     # --- figures ------------------------------------------------------------------------
     @property
-    def ended(self) -> int:
-        return self.done_before + sum(self.counts.values())
+    def counts(self) -> dict[str, int]:
+        """Trials ended in this run, per final state."""
+        return dict(self.tally.counts)
+
+    @property
+    def running(self) -> int:
+        return self.tally.running
 
     def eta(self) -> float | None:
         if not self.durations:
             return None
-        remaining = self.total - self.ended
+        remaining = self.tally.total - self.tally.ended
         mean = sum(self.durations) / len(self.durations)
         return remaining * mean / max(1, min(self.slots, max(1, remaining)))
 
     def _status(self) -> str:
-        return (f"completed {self.done_before + self.counts['completed']}  failed "
-                f"{sum(v for k, v in self.counts.items() if k != 'completed')}  running {self.running}  "
-                f"ETA {format_duration(self.eta())}")
+        return status_words(self.tally, self.eta())
 
     # --- hooks ----------------------------------------------------------------------------
     def started(self, total: int, done: int, budget: Budget) -> None:
-        self.total, self.done_before, self.slots = total, done, budget.slots
+        self.tally = Tally(total=total, done_before=done)
+        self.slots = budget.slots
         self.started_at = time.monotonic()
         if self.screen.quiet:
+            return
+        if self.screen.notebook:
+            from .notebook import NotebookDisplay
+            self.notebook = NotebookDisplay(self.sweep.sweep_id, self.tally)
+            if done:
+                self.notebook.summary.append(f"Resuming: {done} of {total} trials already completed.")
+            self.notebook.update(None, force=True)
             return
         if done:
             self.screen.say(f"Resuming: {done} of {total} trials already completed, {total - done} to run.")
         if self.screen.console.is_terminal:
-            self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                     TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
-                                     console=self.screen.console, transient=False)
-            self.progress.start()
-            self.task = self.progress.add_task(self.sweep.sweep_id, total=total, completed=done,
-                                               status=self._status())
+            self.live = Live(_Line(self), console=self.screen.console, refresh_per_second=4, transient=False,
+                             redirect_stdout=False, redirect_stderr=False)
+            self.live.start()
 
     def trial_started(self, trial: Trial, attempt: int) -> None:
-        self.running += 1
+        if not self._engine_counts:
+            self.tally.running += 1
+        if self.screen.verbosity >= 2 and self.notebook is None:
+            self._above(Text(f"started {trial.experiment_id} (attempt {attempt})", style="dim"))
         self._refresh()
 
+    def attempts_running(self, count: int) -> None:
+        self._engine_counts = True
+        self.tally.running = count
+
     def trial_finished(self, trial: Trial, result: TrialResult, retry_in: float | None) -> None:
-        self.running -= 1
+        if not self._engine_counts:
+            self.tally.running = max(0, self.tally.running - 1)
         status = result.status.value
         if result.duration:
             self.durations.append(result.duration)
         if retry_in is None:
-            self.counts[status] += 1
-        if result.error and status != "completed":
-            self.errors.append(f"{trial.experiment_id} (attempt {result.attempt}, {status}): "
-                               f"{result.error.strip().splitlines()[-1][:200] if result.error.strip() else ''}")
-        if self.progress is None and not self.screen.quiet:
+            self.tally.counts[status] += 1
+        else:
+            self.tally.retries += 1
+        error = _last_line(result.error) if status != "completed" else ""
+        attempt = f"attempt {result.attempt}" + (f", retry in {retry_in:.1f}s" if retry_in is not None else "")
+        if status != "completed":
+            self.errors.append(f"{trial.experiment_id} ({attempt}, {status}): {error[:200]}")
+        if self.screen.quiet:
+            return
+        if self.notebook is not None:
+            if status != "completed":
+                self.notebook.failures.append(f"{trial.experiment_id}: {status} ({attempt}) {error}")
+        elif self.live is not None:
+            if status != "completed":
+                self._above(Text(f"✗ {trial.experiment_id}: {status} ({attempt}) {error}", style="red"))
+            elif self.screen.verbose:
+                self._above(Text(f"✓ {trial.experiment_id}: completed in {result.duration:.2f}s "
+                                 f"{_metrics_text(result.metrics)}"))
+        else:
             what = f"{status}, retry in {retry_in:.1f}s" if retry_in is not None else status
-            self.screen.say(f"[{self.ended}/{self.total}] {trial.experiment_id}: {what} "
+            self.screen.say(f"[{self.tally.ended}/{self.tally.total}] {trial.experiment_id}: {what} "
                             f"({result.duration:.2f}s) | {self._status()}")
+            if error:
+                self.screen.say(f"    error: {error}")
+            elif self.screen.verbose and result.metrics:
+                self.screen.say(f"    {_metrics_text(result.metrics)}")
         self._refresh()
 
     def stopping(self, force: bool, running: int) -> None:
@@ -101,32 +160,70 @@ class ProgressObserver(Observer):
         else:
             message = (f"Stopping: no new trials will start; waiting for {running} running trial(s). "
                        "Press Ctrl-C again to cancel them now.")
-        self.screen.err.print(message, markup=False)
+        if self.notebook is not None:
+            self.notebook.summary.append(message)
+            self.notebook.update(self.eta(), force=True)
+        else:
+            self.screen.err.print(message, markup=False)
 
     def tick(self) -> None:
         self._refresh()
 
+    def _above(self, line: Text) -> None:
+        """A line printed above the bar, cut to the width so that it never wraps into the bar."""
+        console = self.screen.console
+        line.truncate(console.width, overflow="ellipsis")
+        line.no_wrap = True
+        console.print(line)
+
     def _refresh(self) -> None:
-        if self.progress is not None and self.task is not None:
-            self.progress.update(self.task, completed=self.ended, status=self._status())
+        if self.notebook is not None:
+            self.notebook.update(self.eta())
+        elif self.live is not None:
+            self.live.refresh()
 
     def finished(self, outcome: SweepOutcome) -> None:
-        if self.progress is not None:
-            self._refresh()
-            self.progress.stop()
-        screen = self.screen
+        if self.live is not None:
+            self.live.refresh()
+            self.live.stop()
+        lines = self._summary(outcome)
+        if self.notebook is not None:
+            self.notebook.summary.extend(lines)
+            self.notebook.update(None, force=True)
+            return
+        console = self.screen.console
+        for line in lines:
+            if line.startswith("warning: "):
+                self.screen.warn(line[len("warning: "):])
+            else:
+                console.print(line, markup=False)
+
+    def _summary(self, outcome: SweepOutcome) -> list[str]:
+        """The closing lines: how the sweep ended, the last errors, where results are, how to resume."""
         counts = ", ".join(f"{k} {v}" for k, v in sorted(outcome.counts.items())) or "nothing ran"
         elapsed = format_duration(time.monotonic() - self.started_at)
         state = "interrupted" if outcome.interrupted else (
             "completed" if outcome.exit_code == 0 else "finished with trials not completed")
-        screen.console.print(f"Sweep {outcome.sweep_id} {state}: {outcome.completed}/{outcome.total} completed "
-                             f"({counts}) in {elapsed}.", markup=False)
-        for line in self.errors[-5:]:
-            screen.console.print(f"  last error: {line}", markup=False)
-        screen.console.print(f"  results : {self.sweep.sweep_dir}/sweep_results.json; database {self.sweep.db_path}",
-                             markup=False)
+        lines = [f"Sweep {outcome.sweep_id} {state}: {outcome.completed}/{outcome.total} completed "
+                 f"({counts}) in {elapsed}."]
+        if self.notebook is None:  # the notebook's display lists the failures already
+            lines += [f"  last error: {line}" for line in self.errors[-5:]]
+        lines.append(f"  results : {self.sweep.sweep_dir}/sweep_results.json; database {self.sweep.db_path}")
         if outcome.exit_code != 0:
-            screen.console.print(f"  resume  : sweeplab resume {outcome.sweep_id} --sweep-dir "
-                                 f"{self.sweep.sweep_dir.parent}", markup=False)
-        for warning in outcome.warnings:
-            screen.warn(warning)
+            if self.python_api:
+                lines.append(f"  resume  : {resume_call(outcome.sweep_id, str(self.sweep.sweep_dir.parent))}")
+            else:
+                lines.append(f"  resume  : sweeplab resume {outcome.sweep_id} --sweep-dir {self.sweep.sweep_dir.parent}")
+        terms = python_terms if self.python_api else str
+        lines += [f"warning: {terms(warning)}" for warning in outcome.warnings]
+        return lines
+
+
+def _last_line(error: str | None) -> str:
+    lines = [line.strip() for line in (error or "").strip().splitlines() if line.strip()]
+    return fit(lines[-1], 300) if lines else ""
+
+
+def _metrics_text(metrics: dict[str, Any]) -> str:
+    return " ".join(f"{name}={value:.4g}" if isinstance(value, float) else f"{name}={value}"
+                    for name, value in list(metrics.items())[:8])

@@ -40,17 +40,50 @@ def short_values(values: list[Any], limit: int = 8) -> str:
     return ", ".join(shown)
 
 
-class Screen:
-    """The CLI's output. ``quiet`` keeps only final summaries and errors."""
+#: verbosity levels: -1 final summary and errors only (-q), 0 the plan and a progress line, 1 also a line per
+#: finished trial with its metrics (-v), 2 also a line per attempt started (-vv)
+QUIET, NORMAL, VERBOSE, DEBUG = -1, 0, 1, 2
 
-    def __init__(self, quiet: bool = False, console: Console | None = None) -> None:
-        self.quiet = quiet
+
+class Screen:
+    """The CLI's output, at a verbosity level (:data:`QUIET` … :data:`DEBUG`).
+
+    ``quiet=True`` is ``verbosity=QUIET``: only final summaries and errors. In a Jupyter kernel
+    (:attr:`notebook`) the progress is one display updated in place.
+    """
+
+    def __init__(self, quiet: bool = False, console: Console | None = None, *, verbosity: int = NORMAL,
+                 err: Console | None = None) -> None:
+        self.verbosity = QUIET if quiet else max(QUIET, min(DEBUG, int(verbosity)))
         self.console = console or Console(highlight=False, soft_wrap=True)
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.err = err or Console(stderr=True, highlight=False, soft_wrap=True)
+
+    @property
+    def quiet(self) -> bool:
+        """Only final summaries and errors are shown."""
+        return self.verbosity <= QUIET
+
+    @property
+    def verbose(self) -> bool:
+        """A line per finished trial is shown (``-v``)."""
+        return self.verbosity >= VERBOSE
 
     @property
     def interactive(self) -> bool:
         return self.console.is_terminal and sys.stdin.isatty()
+
+    @property
+    def notebook(self) -> bool:
+        """True inside a Jupyter kernel, where every print would become an output block of its own."""
+        return bool(self.console.is_jupyter)
+
+    def confirm(self, question: str) -> bool:
+        """Ask ``question`` followed by ``[y/N]``; True only for y/yes. Square brackets are shown as written."""
+        try:
+            answer = self.console.input(f"{question} [y/N] ", markup=False)
+        except EOFError:  # stdin closed: no answer is no
+            return False
+        return answer.strip().lower() in ("y", "yes")
 
     def say(self, text: str = "") -> None:
         if not self.quiet:

@@ -278,6 +278,7 @@ class Coordinator:
         for ticket, result, final, retry_in in batch.announcements:
             end = refused.get((result.key, result.attempt))
             if end is not None:  # completed, but its rows could not be merged: failed, and final
+            self.observer.attempts_running(len(running))
                 self._completed_now -= 1
                 result, final, retry_in = end.result, True, None
             self._announce(events, ticket, result, final, retry_in)

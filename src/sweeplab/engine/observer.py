@@ -39,6 +39,13 @@ class Observer:
     def stopping(self, force: bool, running: int) -> None:
         """An interrupt: no new trials start; with ``force`` the ``running`` ones are cancelled."""
 
+    def attempts_running(self, count: int) -> None:
+        """How many attempts run right now; called every round of the loop, just before :meth:`tick`.
+
+        Exact, unlike counting hooks: an attempt's end is announced only once it is journaled, which
+        may be after the next attempts have started in its slot.
+        """
+
     def tick(self) -> None:
         """Called every round of the loop (at least once a second): a chance to redraw."""
 
