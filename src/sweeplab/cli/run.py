@@ -117,6 +117,10 @@ def run_parser() -> argparse.ArgumentParser:
                         help="stop admitting trials when the first N attempts all fail alike (default 5; 0: never)")
     parser.add_argument("--isolation", metavar="worker|process",
                         help="python runner: warm worker processes (default) or a fresh process per trial")
+    parser.add_argument("--dashboard", action="store_true",
+                        help="serve the live dashboard on 127.0.0.1 while the sweep runs (prints its address)")
+    parser.add_argument("--dashboard-port", type=int, default=8765, metavar="PORT",
+                        help="the dashboard's port with --dashboard (default 8765; 0 takes a free one)")
     add_execution_flags(parser)
     # argparse takes '-1e-3' for an option: widen its notion of a negative number to every float
     # spelling, so '--param lr -1e-3 1e-3' works (the attribute is private but stable since 3.2).
@@ -206,11 +210,16 @@ def run_main(argv: list[str]) -> int:
         if args.list:
             screen.trial_list(preview.plan)
         return 0
-    return run_sweep(resolved, screen, yes=args.yes, allow_drift=args.allow_drift)
+    return run_sweep(resolved, screen, yes=args.yes, allow_drift=args.allow_drift,
+                     dashboard_port=args.dashboard_port if args.dashboard else None)
 
 
-def run_sweep(sweep: ResolvedSweep, screen: Screen, *, yes: bool, allow_drift: bool) -> int:
-    """Prepare the run, show the plan, confirm if large and interactive, run, and return the exit code."""
+def run_sweep(sweep: ResolvedSweep, screen: Screen, *, yes: bool, allow_drift: bool,
+              dashboard_port: int | None = None) -> int:
+    """Prepare the run, show the plan, confirm if large and interactive, run, and return the exit code.
+
+    ``dashboard_port``: serve the dashboard (in a child process, on 127.0.0.1) while the sweep runs.
+    """
     from ..console.progress import ProgressObserver
     from ..engine.launch import prepare
     # refusals (existing sweep, drift, an unreachable or unshared Dask cluster) come before anything
@@ -223,7 +232,12 @@ def run_sweep(sweep: ResolvedSweep, screen: Screen, *, yes: bool, allow_drift: b
             if not screen.confirm(f"Run {total} trials?"):
                 screen.say("Nothing was run.")
                 return 0  # declining is not a failure: nothing was written
-        return launch.run(ProgressObserver(screen, sweep)).exit_code
+        if dashboard_port is None:
+            return launch.run(ProgressObserver(screen, sweep)).exit_code
+        from ..dashboard.server import BackgroundDashboard
+        with BackgroundDashboard(sweep.sweep_dir.parent, sweep.db_path, dashboard_port) as dashboard:
+            print(f"Dashboard: {dashboard.address}sweep/{sweep.sweep_id}", flush=True)
+            return launch.run(ProgressObserver(screen, sweep)).exit_code
 
 
 def resume_main(argv: list[str]) -> int:
