@@ -14,7 +14,7 @@ The layers, lowest first (a module may import its own layer and the ones below):
     runners/*, executors/*      what a trial executes, where its process runs: they know no sweep
     planning/*                  resolving a spec asks the runner registry which runner and its checks
     journal/*
-    engine/*
+    engine/*, search/*          the coordinator and what it runs; a search chooses trials as it runs
     console/*                   the screen and the progress display (an engine Observer)
     sweep                       the Python API (draws through console/ when verbose)
     cli/*, sweeplab/__init__, __main__     the entry points
@@ -45,7 +45,7 @@ LAYERS: dict[str, int] = {
     "sweeplab.runners": 1, "sweeplab.executors": 1, PLUGIN: 1,
     "sweeplab.planning": 2,
     "sweeplab.journal": 3,
-    "sweeplab.engine": 4,
+    "sweeplab.engine": 4, "sweeplab.search": 4,
     "sweeplab.console": 5,
     "sweeplab.sweep": 6,
     "sweeplab.cli": 7, "sweeplab": 7, "sweeplab.__main__": 7,

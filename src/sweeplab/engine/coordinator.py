@@ -29,6 +29,7 @@ from ..journal.views import write_json_atomic, write_views
 from ..journal.writer import AttemptEnd, AttemptStart, Journal
 from ..planning.plan import Plan
 from ..planning.resolve import ResolvedSweep
+from ..search import SearchSource, open_search
 from ..trial import RETRYABLE_STATUSES, Trial, TrialResult, TrialStatus, utc_now
 from .failfast import FailureGuard, check_expected
 from .folder import EventLog, JournalLock, SweepLock, stored_sweep_config
@@ -102,6 +103,7 @@ class Coordinator:
         self._stop_requests = 0
         self._retries: dict[str, int] = {}
         self._completed_now = 0  # trials completed by this run
+        self._search: SearchSource | None = None  # a search (bayesian, refine) chooses trials as it runs
         self._guard = FailureGuard(sweep.spec.max_failures)  # max_failures: stop when the first attempts fail alike
 
     # --- interrupts -----------------------------------------------------------------------
@@ -198,7 +200,11 @@ class Coordinator:
         rebuilt = rebuild_lost_journal(sweep, self.plan, journal, self.host) if ran_before and not journaled else []
         if ran_before:
             recover(sweep, journal, events, self.executor, self.host)
-        todo, done, notes = pending(sweep, self.plan, journal, drifted=bool(self.warnings))
+        if getattr(self.plan, "dynamic", False):  # the search is rebuilt from the journal, the only truth
+            self._search = open_search(sweep, self.plan, journal)  # type: ignore[arg-type]
+            todo, done, notes = self._search, journal.completed_count(sweep.sweep_id), []
+        else:
+            todo, done, notes = pending(sweep, self.plan, journal, drifted=bool(self.warnings))
         notes = rebuilt + notes
         events.write("sweep_started", sweep_id=sweep.sweep_id, total=total, already_completed=done)
         self.observer.started(total, done, self.budget)
@@ -208,6 +214,12 @@ class Coordinator:
             staging.unstage()
         counts = journal.counts(sweep.sweep_id)
         completed = done + self._completed_now  # of the plan's trials (the journal may hold dropped ones)
+        if self._search is not None:  # its trials: those it chose; done when it stopped choosing
+            total = self._search.registered
+            journal.save_sweep(sweep.sweep_id, description=sweep.spec.description, tags=list(sweep.spec.tags),
+                               spec=spec_record, base_config=sweep.base_config, base_hash=sweep.base_hash,
+                               sweep_dir=staging.sweep_dir, total_trials=total)
+            self._search.write_summary()
         status = "interrupted" if interrupted else ("completed" if completed == total else "incomplete")
         journal.set_sweep_status(sweep.sweep_id, status)
         write_views(journal, sweep.sweep_id, sweep.sweep_dir, str(sweep.db_path))
@@ -250,13 +262,15 @@ class Coordinator:
             # Fill the freed slots first: the next trial should not wait for us to read the
             # finished ones' files and journal them.
             now = time.monotonic()
-            batch.add_starts(self._fill(events, scheduler, running) if finished else [], now)
+            # (a search waits: the freed slot's next trial is chosen once the results are told)
+            batch.add_starts(self._fill(events, scheduler, running) if finished and not self._search else [], now)
             for job, ticket in zip(finished, tickets):
                 result = job.result()
                 end, retry_in = self._decide(scheduler, ticket, result)
                 batch.add_end(end, (ticket, end.result, end.final, retry_in), now)
             now = time.monotonic()
-            if batch.due is not None and (now >= batch.due or not running or self._stop_requests):
+            if batch.due is not None and (now >= batch.due or not running or self._stop_requests
+                                          or (finished and self._search is not None)):
                 dirty = self._commit(journal, events, batch) or dirty
             # views show only what is journaled; looked at every round (the wait above ends at least
             # once per VIEW_INTERVAL), so a change is never left out for long
@@ -327,3 +341,5 @@ class Coordinator:
                      attempt=ticket.attempt, status=result.status.value, duration=round(result.duration, 3),
                      error=result.error[-300:] if result.error else None)
         self.observer.trial_finished(ticket.trial, result, retry_in)
+        if final and self._search is not None:  # journaled: the search learns what the journal holds
+            self._search.tell(ticket.trial, result)

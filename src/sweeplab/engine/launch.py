@@ -33,6 +33,7 @@ from ..errors import ConfigError, ExecutorError, JournalError, SweepError
 from ..journal.reader import JournalReader
 from ..planning.plan import Plan
 from ..planning.resolve import probe_configs
+from ..planning.search_plan import plan_for
 from .drift import check_resumable
 from .folder import check_sweep_storage
 from .observer import Observer, SweepOutcome
@@ -196,7 +197,7 @@ def prepare(sweep: ResolvedSweep, *, allow_drift: bool = False, executor: Execut
             warnings = check_resumable(sweep, allow_drift)
             sweep.runner.folder = sweep.spec_dir  # relative names (a module, a pickled function) are found there
             sweep.runner.preflight()  # e.g. the python runner's function must import
-        plan = Plan(sweep)
+        plan = plan_for(sweep)  # a search (bayesian, refine) has a plan of its budget, chosen as it runs
         if connect and executor is None:
             executor = executor_for(sweep)
         budget = budget_for(sweep, executor)

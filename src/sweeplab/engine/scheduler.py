@@ -11,12 +11,13 @@ import itertools
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from ..runners.base import TrialResources
 from ..trial import Trial
 from .resources import GIB, Budget
 
-__all__ = ["Scheduler", "Ticket", "order_by_hints", "RETRY_BACKOFF", "RETRY_BACKOFF_MAX"]
+__all__ = ["Scheduler", "Ticket", "TrialSource", "order_by_hints", "RETRY_BACKOFF", "RETRY_BACKOFF_MAX"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,20 @@ class Ticket:
     alone: bool = False  # larger than the whole budget: runs with nothing else
 
 
+@runtime_checkable
+class TrialSource(Protocol):
+    """Trials chosen while the sweep runs (a search, :mod:`sweeplab.search`) instead of a fixed list.
+
+    ``propose()`` gives the next (trial, attempt) or None when there is none now; ``finished`` says
+    that None means never again. The coordinator tells the source each final result.
+    """
+
+    def propose(self) -> tuple[Trial, int] | None: ...
+
+    @property
+    def finished(self) -> bool: ...
+
+
 def order_by_hints(pending: list[tuple[Trial, int]], hint: Callable[[Trial], float | None]) -> list[tuple[Trial, int]]:
     """Longest expected duration first for trials with a known duration; the rest after, in plan order."""
     known = [(hint(t), i, (t, a)) for i, (t, a) in enumerate(pending)]
@@ -49,10 +64,12 @@ class Scheduler:
     """Admission by slots and resources; retries come back after a backoff."""
 
     def __init__(self, budget: Budget, demand: Callable[[Trial], TrialResources],
-                 pending: Iterable[tuple[Trial, int]]) -> None:
+                 pending: Iterable[tuple[Trial, int]] | TrialSource) -> None:
         self.budget = budget
         self._demand = demand
-        self._pending: Iterator[tuple[Trial, int]] = iter(pending)
+        # a search proposes its trials one by one, and may have none now but more later
+        self._source = pending if isinstance(pending, TrialSource) else None
+        self._pending: Iterator[tuple[Trial, int]] = iter(()) if self._source else iter(pending)  # type: ignore[arg-type]
         self._head: tuple[Trial, int] | None = None
         self._retries: list[tuple[float, int, Trial, int]] = []
         self._sequence = itertools.count()
@@ -77,7 +94,7 @@ class Scheduler:
             _, _, trial, attempt = self._retries[0]
             return trial, attempt, True
         if self._head is None:
-            self._head = next(self._pending, None)
+            self._head = self._source.propose() if self._source is not None else next(self._pending, None)
         if self._head is None:
             return None
         return self._head[0], self._head[1], False
@@ -136,4 +153,4 @@ class Scheduler:
 
     def exhausted(self, now: float) -> bool:
         """Nothing left to launch, now or later."""
-        return not self._retries and self._peek(now) is None
+        return not self._retries and self._peek(now) is None and (self._source is None or self._source.finished)

@@ -212,6 +212,21 @@ class Journal(JournalReader):
                 conn.execute("DROP TABLE temp.plan_keys")
         return dropped, back
 
+    def register_trials(self, sweep_id: str, trials: Iterable[Trial]) -> None:
+        """Journal trials a search chose, as ``pending`` with no attempt, before any of them starts.
+
+        A search (bayesian, refine) decides its trials while it runs: registering each one when it
+        is chosen gives it its number, key and parameters for good, so a resume after a crash runs
+        exactly these trials instead of choosing others. A trial already journaled is left as it is.
+        """
+        with self.transaction() as conn:
+            conn.executemany(
+                """INSERT OR IGNORE INTO trials (sweep_id, key, idx, experiment_id, params_json, repeat, label, seed,
+                                                 status, attempts)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0)""",
+                [(sweep_id, t.key, t.index, t.experiment_id, canonical_json(t.params), t.repeat, t.label, t.seed)
+                 for t in trials])
+
     def abandon_attempt(self, sweep_id: str, key: str, attempt: int, reason: str) -> None:
         """Mark an attempt of a dead coordinator as cancelled, its trial ready to run again."""
         now = utc_now()

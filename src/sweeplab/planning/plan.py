@@ -73,9 +73,11 @@ class Plan(Sequence[Trial]):
         self._fragments: list[list[tuple[dict[str, Any], list[str], str]]] = []
         for axis in sweep.axes:
             column: list[tuple[dict[str, Any], list[str], str]] = []
-            for row in axis.rows:
+            for point, row in enumerate(axis.rows):
                 params = dict(zip(axis.paths, row))
                 key_pieces = [f"{p}={canonical_json(v)}" for p, v in params.items()]
+                if axis.design:  # a design's points are numbered: equal draws stay distinct trials
+                    key_pieces.append(f"design point #{point}")
                 id_part = "_".join(f"{_id_text(names[p])}={_id_text(v)}" for p, v in params.items())
                 column.append((params, key_pieces, id_part))
             self._fragments.append(column)
@@ -141,13 +143,16 @@ class Plan(Sequence[Trial]):
             id_parts.append(_id_text(label))
         key = self._key(key_pieces, repeat)
         index = position + 1
+        return Trial(index=index, key=key, experiment_id=self._experiment_id(index, id_parts, key), params=params,
+                     repeat=repeat, seed=self._seeds[repeat], label=label)
+
+    def _experiment_id(self, index: int, id_parts: list[str], key: str) -> str:
         experiment_id = f"{self.sweep.sweep_id}_exp{index:04d}"
         if id_parts:
             experiment_id += "_" + "_".join(id_parts)
         if len(experiment_id) > MAX_ID_LENGTH:
             experiment_id = experiment_id[: MAX_ID_LENGTH - 9].rstrip("_-.") + "_" + key[:8]
-        return Trial(index=index, key=key, experiment_id=experiment_id, params=params, repeat=repeat,
-                     seed=self._seeds[repeat], label=label)
+        return experiment_id
 
     def config_for(self, trial: Trial) -> dict[str, Any]:
         """The config the trial runs: the base config with its parameters, id and seed applied."""

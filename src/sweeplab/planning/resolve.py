@@ -22,6 +22,8 @@ from typing import Any
 from ..errors import ConfigError, PathError, SpecError, closest_match
 from ..runners.base import Runner, get_runner, runner_for_base
 from ..trial import canonical_json
+from .axes import Axis
+from .design import strategy_axes
 from .dotpaths import get_path, set_path, split_path
 from .json_data import MAX_DEPTH, json_problem
 from .spec import MAX_MEMORY_GB, MIN_MEMORY_GB, REPLICATE_KEY, SweepSpec, check_sweep_id
@@ -35,25 +37,6 @@ __all__ = ["Axis", "ResolvedSweep", "resolve", "read_base_config", "probe_config
 #: generator can ask for 10^20)
 MAX_TRIALS = 10_000_000
 _NAME_MAX = 255  # bytes in a file name
-
-
-@dataclass(frozen=True)
-class Axis:
-    """One dimension of the grid: a single parameter, or a zip group varying together.
-
-    ``rows[i]`` holds the values of ``paths`` at position ``i``.
-    """
-
-    paths: tuple[str, ...]
-    rows: tuple[tuple[Any, ...], ...]
-
-    @property
-    def zipped(self) -> bool:
-        return len(self.paths) > 1
-
-    def values_of(self, path: str) -> list[Any]:
-        column = self.paths.index(path)
-        return [row[column] for row in self.rows]
 
 
 @dataclass
@@ -236,8 +219,8 @@ def _axes(spec: SweepSpec) -> tuple[list[Axis], list[str | None]]:
         if path == REPLICATE_KEY:
             values = expand_values(path, raw)
             labels = [str(v) for v in values]
-            continue
-        sweep_values[path] = expand_values(path, raw)
+        elif spec.strategy == "grid":  # other strategies declare distributions (planning/design.py)
+            sweep_values[path] = expand_values(path, raw)
     named, inline = _zip_groups(spec, sweep_values)
     in_group = {p: g for g in named for p in g}
     axes: list[Axis] = []
@@ -248,6 +231,8 @@ def _axes(spec: SweepSpec) -> tuple[list[Axis], list[str | None]]:
         elif group[0] == path:
             axes.append(Axis(group, tuple(zip(*(sweep_values[p] for p in group)))))
     axes.extend(inline)
+    if spec.strategy != "grid":
+        axes = strategy_axes(spec)
     if labels is not None and spec.repeats != 1:
         raise SpecError(f"both 'repeats: {spec.repeats}' and 'sweep.{REPLICATE_KEY}' ask for replicates: "
                         "use one of them ('repeats: N' is the short form of N labels)")
@@ -368,7 +353,6 @@ def _check_declared_resources(runner: Runner, config: dict[str, Any]) -> None:
     """The RAM a config declares for its trial must be a limit a process can live under, and a number the
     budget and the address-space cap can hold (the spec's ``limits.memory_gb`` keeps the same range)."""
     memory = runner.resources(config).memory_gb
-    runner.check_parameters([path for axis in axes for path in axis.paths])  # e.g. {name} placeholders
     if memory is not None and not MIN_MEMORY_GB <= memory <= MAX_MEMORY_GB:
         raise ConfigError(f"it declares a RAM limit of {memory:g} GB per trial; expected from {MIN_MEMORY_GB} GB "
                           f"(about 10 MB: a smaller limit rounds to none, or no process starts under it) to "
@@ -384,6 +368,7 @@ def resolve(spec: SweepSpec, *, spec_dir: Path | None = None, now: float | None 
     axes, labels = _axes(spec)
     _check_overlaps(axes)
     notes = _check_paths(axes, base, runner)
+    runner.check_parameters([path for axis in axes for path in axis.paths])  # e.g. {name} placeholders
     for note in notes:
         log.warning("%s", note)
     _validate_with_runner(axes, base, runner, spec.seed)

@@ -17,10 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..errors import SpecError, did_you_mean
 from .json_data import JsonProblem, json_problem, short_repr
+from .strategy import check_strategy
 from .values import check_values
 from .yaml_types import load_yaml
 
-__all__ = ["SweepSpec", "Limits", "Objective", "STRATEGIES", "ISOLATIONS", "load_spec", "spec_from_mapping", "check_sweep_id", "REPLICATE_KEY",
+__all__ = ["SweepSpec", "Limits", "Objective", "RefineOptions", "STRATEGIES", "ISOLATIONS", "load_spec", "spec_from_mapping", "check_sweep_id", "REPLICATE_KEY",
            "MAX_SWEEP_ID_LENGTH", "MAX_REPEATS", "MIN_MEMORY_GB", "MAX_MEMORY_GB"]
 
 #: the original format's replication key: a label list under ``sweep``, not a config path
@@ -65,6 +66,18 @@ class Objective(BaseModel):
     direction: Literal["maximize", "minimize"]
 
 
+class RefineOptions(BaseModel):
+    """How ``strategy: refine`` narrows a threshold: the metric that changes, and the width to reach."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    #: the metric whose change locates the threshold (default: the objective's metric)
+    metric: str | None = Field(default=None, min_length=1)
+    #: stop when the interval holding the change is at most this wide (in the parameter's units)
+    resolution: float = Field(gt=0)
+    #: new levels placed evenly inside the interval each round
+    levels_per_round: int = Field(default=3, ge=1, le=50)
+
+
 class SweepSpec(BaseModel):
     """Every key a sweep YAML may hold. See ``sweeps/README.md`` for the user guide."""
 
@@ -94,8 +107,12 @@ class SweepSpec(BaseModel):
     #: the metric to optimise; a list only for multi-objective searches (the first is the report's)
     objective: Objective | list[Objective] | None = None
     strategy: Literal["grid", "random", "lhs", "sobol", "bayesian", "refine"] = "grid"
-    #: trials of a sampled or searched design (random, lhs, sobol, bayesian)
+    #: trials of a sampled or searched design (random, lhs, sobol, bayesian); the budget of refine
     n_trials: int | None = Field(default=None, ge=1, le=10_000_000)
+    #: bayesian: the Optuna sampler by name (tpe, gp, cmaes, random, qmc, nsgaii, nsgaiii)
+    sampler: str | None = None
+    #: refine: its metric, resolution and levels per round
+    refine: RefineOptions | None = None
     #: metrics every trial must report: a trial without one of them fails instead of completing
     expect_metrics: list[str] = Field(default_factory=list)
     #: stop admitting trials when the first N attempts all failed with the same error (0: never stop)
@@ -200,6 +217,10 @@ _EXPECTED = {
     "expect_metrics": "expected a list of metric names",
     "max_failures": "expected a whole number, 0 or more (0: never stop for repeated failures)",
     "isolation": f"expected one of {', '.join(ISOLATIONS)}",
+    "sampler": "expected the name of an Optuna sampler: tpe, gp, cmaes, random, qmc, nsgaii or nsgaiii",
+    "refine": "expected {resolution: WIDTH, metric: NAME, levels_per_round: N}",
+    "refine.resolution": "expected the width to reach, a positive number in the parameter's units",
+    "refine.levels_per_round": "expected a whole number of new levels per round, from 1 to 50",
 }
 
 
@@ -214,7 +235,7 @@ def _explain(error: ValidationError, where: str) -> str:
     if first["type"] in ("extra_forbidden", "missing") and parts[:1] == ["objective"] and len(parts) > 1:
         parts = ["objective", parts[-1]]  # drop the union branch pydantic names ('Objective', 'list[...]')
     # a union's branch name ('int', 'list[str]') is pydantic's, not the user's key
-    if (parts and parts[0] in _FIELDS and parts[0] not in ("limits", "sweep", "zip", "tags", "expect_metrics")
+    if (parts and parts[0] in _FIELDS and parts[0] not in ("limits", "sweep", "zip", "tags", "expect_metrics", "refine")
             and first["type"] not in ("extra_forbidden", "missing")):
         parts = parts[:1]
     loc = ".".join(parts)
@@ -223,7 +244,8 @@ def _explain(error: ValidationError, where: str) -> str:
         return f"{where}: the required key '{loc}' is missing"
     if first["type"] == "extra_forbidden":
         choices = (tuple(Limits.model_fields) if loc.startswith("limits.") else
-                   tuple(Objective.model_fields) if loc.startswith("objective.") else _FIELDS)
+                   tuple(Objective.model_fields) if loc.startswith("objective.") else
+                   tuple(RefineOptions.model_fields) if loc.startswith("refine.") else _FIELDS)
         return _unknown_key_message(loc.split(".")[-1], f"{where}{' (' + loc + ')' if '.' in loc else ''}", choices)
     message = _EXPECTED.get(loc) or first["msg"].removeprefix("Value error, ")
     return f"{where}: key '{loc}' has the value {short_repr(value)}, which is not valid: {message}"
@@ -244,6 +266,7 @@ def spec_from_mapping(data: Any, where: str = "the sweep spec") -> SweepSpec:
     except ValidationError as exc:
         raise SpecError(_explain(exc, where)) from None
     _check_other_values(data, where)
+    check_strategy(spec, where)
     return spec
 
 
