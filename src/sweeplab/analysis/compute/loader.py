@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ...errors import JournalError, SweepNotFoundError
@@ -34,6 +35,7 @@ __all__ = [
     "load_sweep",
     "load_self_reports",
     "hashable_value",
+    "ABSENT", "FINITE", "NAN", "INFINITE", "NON_NUMERIC",
 ]
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,13 @@ class SweepData:
     has_self_reports: bool
     #: parameter path -> its values in the order the sweep spec lists them
     spec_values: dict[str, list[Any]] = field(default_factory=dict)
+    #: per trial (same index as ``trials``) and reported name: ABSENT, FINITE, NAN, INFINITE or
+    #: NON_NUMERIC — what the trial returned, so that no value vanishes without a count
+    value_kinds: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: reported names that no completed trial gave as a finite number (text, lists, only nan/inf)
+    non_numeric_metrics: list[str] = field(default_factory=list)
+    #: completed trials that reported nothing at all
+    no_metric_trials: int = 0
 
 
 def hashable_value(value: Any) -> Any:
@@ -97,7 +106,7 @@ def locate_sweep(sweep_id: str, sweep_dir: str | Path) -> Path:
         shown = ", ".join(existing[:30]) + (f", ... ({len(existing)} in all)" if len(existing) > 30 else "")
         hint = f"sweeps that exist there: {shown}"
     else:
-        hint = "no sweeps exist there; pass --sweep-dir to look elsewhere"
+        hint = "no sweeps exist there"  # each front end says how to look elsewhere, in its own terms
     raise SweepNotFoundError(f"sweep {sweep_id!r} not found {where}: {hint}")
 
 
@@ -132,63 +141,99 @@ def resolve_db_path(config: dict[str, Any], folder: Path) -> Path:
     )
 
 
-def _number(value: Any) -> float | None:
-    """A metric value as a float, or None when it is not a finite-or-nan number."""
+#: codes of :attr:`SweepData.value_kinds`: what a trial reported for a metric
+ABSENT, FINITE, NAN, INFINITE, NON_NUMERIC = 0, 1, 2, 3, 4
+_EXTRA_KINDS = {"nan": NAN, "inf": INFINITE, "-inf": INFINITE}
+
+
+def _classify(value: Any) -> tuple[float, int]:
+    """A reported value as (the number the statistics use, its kind code).
+
+    Booleans are kept as 0/1 (a success flag is meaningful as a rate); non-finite numbers and
+    the strings the journal stores them as count as nan/inf and stay out of means; anything
+    else is non-numeric.
+    """
     if isinstance(value, bool):
-        return float(value)
+        return float(value), FINITE
     if isinstance(value, (int, float)):
-        return float(value)
-    return None
+        number = float(value)
+        if math.isfinite(number):
+            return number, FINITE
+        return math.nan, NAN if math.isnan(number) else INFINITE
+    if isinstance(value, str) and value in _EXTRA_KINDS:
+        return math.nan, _EXTRA_KINDS[value]
+    return math.nan, NON_NUMERIC
 
 
-def _trials_frame(rows: list[tuple[Any, ...]]) -> tuple[pd.DataFrame, list[str], list[str]]:
-    """Turn the trial rows into one frame, expanding the parameter and metric JSON."""
+def _trials_frame(rows: list[Any], extras: dict[str, dict[str, Any]] | None = None,
+                  ) -> tuple[pd.DataFrame, list[str], list[str], pd.DataFrame, list[str]]:
+    """Turn the trial rows into one frame, expanding the parameter and metric JSON.
+
+    ``extras`` maps an experiment id to its ``extra_json`` values. Returns the frame, the
+    parameters, the numeric metric columns, the value kinds (one code per trial and reported
+    name, :data:`FINITE` ...) and the reported names that never had a finite value.
+    """
+    extras = extras or {}
     records: list[dict[str, Any]] = []
     params_seen: dict[str, None] = {}
+    param_values: dict[str, list[Any]] = {}
     metric_rows: list[dict[str, float]] = []
-    metrics_seen: dict[str, None] = {}
-    skipped: set[str] = set()
-    for (experiment_id, key, idx, repeat, label, status, attempts, metrics_json, params_json,
-         start_time, end_time, duration, error_message) in rows:
-        params = json.loads(params_json or "{}")
-        record: dict[str, Any] = {
-            "experiment_id": experiment_id, "key": key, "index": idx, "repeat": repeat, "label": label,
-            "status": status, "attempts": attempts,
+    kind_rows: list[dict[str, int]] = []
+    numeric_seen: dict[str, None] = {}
+    names_seen: dict[str, None] = {}
+    for position, row in enumerate(rows):
+        params = json.loads(row.params_json or "{}")
+        duration = row.duration
+        records.append({
+            "experiment_id": row.experiment_id, "key": row.key, "index": row.idx, "repeat": row.repeat,
+            "label": row.label, "status": row.status, "attempts": row.attempts,
             "duration": float(duration) if duration is not None else math.nan,
-            "start_time": start_time, "end_time": end_time, "error_message": error_message,
-        }
+            "start_time": row.start_time, "end_time": row.end_time, "error_message": row.error_message,
+        })
         for path, value in params.items():
-            params_seen.setdefault(path, None)
-            record[f"\0param:{path}"] = hashable_value(value)
-        metrics: dict[str, float] = json.loads(metrics_json or "{}")
-        unusable: list[str] = []
-        for name, value in metrics.items():
-            if type(value) is not float and type(value) is not int:  # noqa: E721 - fast path for the usual types
-                number = _number(value)
-                if number is None:
-                    unusable.append(name)
-                metrics[name] = math.nan if number is None else number
-        skipped.update(unusable)
-        if status == "completed":
-            for name in metrics:
-                if name not in metrics_seen and name not in unusable:
-                    metrics_seen[name] = None
-        records.append(record)
+            if path not in params_seen:
+                params_seen[path] = None
+                param_values[path] = [None] * position
+            param_values[path].append(hashable_value(value))
+        for path in params_seen:
+            if len(param_values[path]) <= position:
+                param_values[path].append(None)
+        reported = dict(json.loads(row.metrics_json or "{}"))
+        reported.update(extras.get(row.experiment_id, {}))
+        metrics: dict[str, float] = {}
+        kinds: dict[str, int] = {}
+        for name, value in reported.items():
+            if type(value) is float or type(value) is int:  # the usual case, checked fast
+                number, kind = (float(value), FINITE) if math.isfinite(value) else _classify(value)
+            else:
+                number, kind = _classify(value)
+            metrics[name] = number
+            kinds[name] = kind
+            if row.status == "completed":
+                names_seen.setdefault(name, None)
+                if kind == FINITE:
+                    numeric_seen.setdefault(name, None)
         metric_rows.append(metrics)
-    if skipped:
-        log.info("ignored non-numeric metric values for: %s", ", ".join(sorted(skipped)))
+        kind_rows.append(kinds)
     parameters = list(params_seen)
     reserved = set(TRIAL_COLUMNS) | set(parameters)
-    metric_columns = {name: (f"metric:{name}" if name in reserved else name) for name in metrics_seen}
-    frame = pd.DataFrame.from_records(records, columns=[*TRIAL_COLUMNS, *(f"\0param:{p}" for p in parameters)])
-    frame = frame.rename(columns={f"\0param:{p}": p for p in parameters})
+    columns = {name: (f"metric:{name}" if name in reserved else name) for name in names_seen}
+    frame = pd.DataFrame.from_records(records, columns=list(TRIAL_COLUMNS))
+    # Object columns built from the lists: a null level stays None and 2 stays 2 (a float column
+    # would turn them into nan and 2.0).
     for p in parameters:
-        frame[p] = frame[p].astype(object)
-    metric_frame = pd.DataFrame.from_records(metric_rows, columns=list(metrics_seen), index=frame.index)
-    metric_frame = metric_frame.astype(float).rename(columns=metric_columns)
+        frame[p] = pd.Series(param_values[p], index=frame.index, dtype=object)
+    numeric = list(numeric_seen)
+    metric_frame = pd.DataFrame.from_records(metric_rows, columns=numeric, index=frame.index)
+    metric_frame = metric_frame.astype(float).rename(columns=columns)
     frame = pd.concat([frame, metric_frame], axis=1)
     frame["duration"] = frame["duration"].astype(float)
-    return frame, parameters, list(metric_columns.values())
+    kinds_frame = pd.DataFrame.from_records(kind_rows, columns=list(names_seen), index=frame.index)
+    kinds_frame = kinds_frame.fillna(ABSENT).astype(np.int8).rename(columns=columns)
+    others = [columns[n] for n in names_seen if n not in numeric_seen]
+    if others:
+        log.info("reported values that are never a finite number: %s", ", ".join(others))
+    return frame, parameters, [columns[n] for n in numeric], kinds_frame, others
 
 
 def load_sweep(sweep_id: str, sweep_dir: str | Path) -> SweepData:
@@ -204,11 +249,13 @@ def load_sweep(sweep_id: str, sweep_dir: str | Path) -> SweepData:
             sweep_row = reader.sweep(sweep_id) if "sweeps" in tables else None
             status_row = (sweep_row["status"], sweep_row["total_trials"]) if sweep_row else None
             rows = reader.trial_records(sweep_id)
+            extra_rows = reader.trial_extras(sweep_id)
             has_self_reports = ("self_reports" in tables
                                 and set(SELF_REPORT_COLUMNS) <= reader.table_columns("self_reports"))
     except sqlite3.Error as exc:
         raise JournalError(f"cannot read the journal in {db_path}: {exc}") from exc
-    trials, parameters, metrics = _trials_frame(rows)
+    extras = {e.experiment_id: e.extra for e in extra_rows if e.extra}
+    trials, parameters, metrics, kinds, others = _trials_frame(rows, extras)
     spec_values = {p: [hashable_value(v) for v in vs] for p, vs in (config.get("sweep_params") or {}).items()
                    if isinstance(vs, list)}
     # Parameters named in the spec come first, in spec order, even before any trial reported them.
@@ -223,7 +270,8 @@ def load_sweep(sweep_id: str, sweep_dir: str | Path) -> SweepData:
         status=str(status_row[0]) if status_row else "unknown",
         total_planned=int(total) if total is not None else len(trials),
         trials=trials, parameters=ordered, metrics=metrics,
-        has_self_reports=has_self_reports, spec_values=spec_values,
+        has_self_reports=has_self_reports, spec_values=spec_values, value_kinds=kinds,
+        non_numeric_metrics=others, no_metric_trials=sum(1 for e in extra_rows if e.no_metrics),
     )
 
 

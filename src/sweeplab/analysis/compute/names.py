@@ -14,7 +14,7 @@ from typing import Any
 from ...errors import closest_match
 from ..exceptions import UnknownMetricError, UnknownParameterError
 
-__all__ = ["resolve_parameter", "resolve_metric", "short_name", "order_levels", "is_numeric_level"]
+__all__ = ["resolve_parameter", "resolve_metric", "short_name", "order_levels", "is_numeric_level", "level_index"]
 
 
 def short_name(path: str) -> str:
@@ -60,14 +60,35 @@ def is_numeric_level(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def order_levels(values: Iterable[Any], spec_order: Sequence[Any] | None = None) -> list[Any]:
-    """Order a parameter's distinct values: numerically when all are numbers, else in spec order.
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
-    Values the spec does not list (there should be none) follow in order of appearance.
+
+def order_levels(values: Iterable[Any], spec_order: Sequence[Any] | None = None) -> list[Any]:
+    """Order a parameter's distinct values: numbers ascending, then ``None``, then the rest in spec order.
+
+    ``None`` (a ``null`` in the spec, everyday for ``max_depth``) is a level of its own, never a
+    number and never sorted as NaN; a NaN that pandas made of it counts as ``None``. Values the
+    spec does not list follow in order of appearance.
+
+    >>> order_levels([2, None, 1, "auto"], spec_order=[2, None, 1, "auto"])
+    [1, 2, None, 'auto']
     """
-    distinct = list(dict.fromkeys(values))
-    if distinct and all(is_numeric_level(v) and not (isinstance(v, float) and math.isnan(v)) for v in distinct):
-        return sorted(distinct)
-    order = list(spec_order or [])
-    ranked = [v for v in order if v in distinct]
-    return ranked + [v for v in distinct if v not in ranked]
+    # keyed by (is it a bool, value): True == 1 must not merge a flag with a number
+    distinct = list({(type(v) is bool, v): v for v in (None if _is_missing(v) else v for v in values)}.values())
+    numbers = sorted(v for v in distinct if is_numeric_level(v))
+    nulls = [None] if None in distinct else []
+    rest = [v for v in distinct if v is not None and not is_numeric_level(v)]
+    order = [v for v in (spec_order or []) if not _is_missing(v)]
+    rest_keys = {(type(v) is bool, v) for v in rest}
+    ranked = list({(type(v) is bool, v): v for v in order if (type(v) is bool, v) in rest_keys}.values())
+    ranked_keys = {(type(v) is bool, v) for v in ranked}
+    return numbers + nulls + ranked + [v for v in rest if (type(v) is bool, v) not in ranked_keys]
+
+
+def level_index(values: Sequence[Any], levels: Sequence[Any]) -> list[int]:
+    """The position in ``levels`` of each of ``values`` (``None`` and NaN both find the ``None`` level)."""
+    lookup: dict[Any, int] = {}
+    for i, level in enumerate(levels):
+        lookup.setdefault((type(level) is bool, level), i)
+    return [lookup[(type(v) is bool, None if _is_missing(v) else v)] for v in values]

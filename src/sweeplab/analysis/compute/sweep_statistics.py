@@ -29,7 +29,7 @@ from .effects import (
     measure_effect,
 )
 from .loader import SweepData, load_self_reports, load_sweep
-from .names import order_levels, resolve_metric, resolve_parameter
+from .names import level_index, order_levels, resolve_metric, resolve_parameter
 from .self_reports import (
     join_to_trials,
     keyword_mentions,
@@ -150,10 +150,9 @@ class SweepStatistics:
         path = self.parameter(parameter_name)
         cached = self._codes.get(path)
         if cached is None:
-            codes, uniques = pd.factorize(self._completed[path], use_na_sentinel=False)
-            levels = order_levels(list(uniques), self._data.spec_values.get(path))
-            remap = np.array([levels.index(u) for u in uniques], dtype=np.intp)
-            cached = (levels, remap[codes] if len(codes) else np.zeros(0, dtype=np.intp))
+            values = self._completed[path].tolist()
+            levels = order_levels(values, self._data.spec_values.get(path))
+            cached = (levels, np.array(level_index(values, levels), dtype=np.intp))
             self._codes[path] = cached
         return cached
 
