@@ -13,11 +13,15 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
+import shutil
 import sys
 from pathlib import Path
 
-from ..errors import SweepError, UserError
+from ..errors import SweepError, SweepNotFoundError, UserError
 from .exceptions import AnalysisInputError
+
+# No NumPy, pandas or matplotlib here: render.py imports rich only when a table is drawn.
+from .present.render import DEFAULT_WIDTH, MIN_WIDTH
 
 __all__ = ["analyze_main", "compare_main", "main"]
 
@@ -35,15 +39,44 @@ def _analyze_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", metavar="FILE",
                         help="write the report to FILE (.md: Markdown, else text) instead of stdout")
     parser.add_argument("--plot", action="store_true",
-                        help="write plot_data.json and PNG figures (figures/) into the sweep folder")
+                        help="write plot_data.json and the objective's PNG figures (figures/) into the sweep folder")
+    parser.add_argument("--all", action="store_true", dest="all_metrics",
+                        help="with --plot: draw every metric's figures, not only the objective's")
     parser.add_argument("--viz-script", action="store_true",
                         help="write plot_sweep.py (and plot_data.json) into the sweep folder")
-    parser.add_argument("--metric", metavar="M", help="metric to optimise and detail (default: the first)")
-    parser.add_argument("--maximize", action="store_true", help="the best configuration has the highest metric")
+    _objective_arguments(parser)
+    parser.add_argument("--width", type=int, metavar="N",
+                        help="widest line of the text report (default: the terminal's, at most 120; "
+                             "120 for a file)")
     parser.add_argument("--format", choices=FORMATS,
                         help="also export one row per trial as CSV, Parquet or JSON (beside the report, "
                              "or in the sweep folder)")
     return parser
+
+
+def _objective_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--metric", metavar="M",
+                        help="the objective: metric to optimise and detail (default: the spec's objective, "
+                             "else a chosen metric, named in the report)")
+    direction = parser.add_mutually_exclusive_group()
+    direction.add_argument("--maximize", dest="direction", action="store_const", const="maximize",
+                           help="the best configuration has the highest mean")
+    direction.add_argument("--minimize", dest="direction", action="store_const", const="minimize",
+                           help="the best configuration has the lowest mean (the default without an objective)")
+
+
+def _minimize(args: argparse.Namespace) -> bool | None:
+    return None if args.direction is None else args.direction == "minimize"
+
+
+def _text_width(args: argparse.Namespace) -> int:
+    if args.width is not None:
+        if args.width < MIN_WIDTH:
+            raise AnalysisInputError(f"--width {args.width}: expected at least {MIN_WIDTH} columns")
+        return args.width
+    if args.output or not sys.stdout.isatty():
+        return DEFAULT_WIDTH
+    return max(MIN_WIDTH, min(DEFAULT_WIDTH, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns))
 
 
 def _compare_parser() -> argparse.ArgumentParser:
@@ -55,7 +88,13 @@ def _compare_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sweep-dir", default=DEFAULT_SWEEP_DIR, metavar="D",
                         help=f"folder holding the sweeps (default: {DEFAULT_SWEEP_DIR})")
     parser.add_argument("--metric", action="append", metavar="M", help="compare only this metric (repeatable)")
+    direction = parser.add_mutually_exclusive_group()
+    direction.add_argument("--maximize", dest="direction", action="store_const", const="maximize",
+                           help="say which sweep is better: the higher mean")
+    direction.add_argument("--minimize", dest="direction", action="store_const", const="minimize",
+                           help="say which sweep is better: the lower mean")
     parser.add_argument("--output", metavar="FILE", help="write the comparison to FILE (.md: Markdown)")
+    parser.add_argument("--width", type=int, metavar="N", help="widest line of the text output (default 120)")
     return parser
 
 
@@ -71,7 +110,10 @@ def _report_format(output: str | None) -> str:
 
 
 def _fail(prog: str, exc: Exception) -> int:
-    print(f"{prog}: error: {exc}", file=sys.stderr)
+    message = str(exc)
+    if isinstance(exc, SweepNotFoundError) and "--sweep-dir" not in message:
+        message += "; pass --sweep-dir to look elsewhere"
+    print(f"{prog}: error: {message}", file=sys.stderr)
     return exc.exit_code if isinstance(exc, UserError) else 1
 
 
@@ -92,11 +134,15 @@ def _run_analyze(args: argparse.Namespace) -> int:
     if args.format == "parquet" and importlib.util.find_spec("pyarrow") is None:
         raise AnalysisInputError("--format parquet needs pyarrow, which is not installed "
                                  "(pip install pyarrow), or choose --format csv or json")
+    if args.all_metrics and not (args.plot or args.viz_script):
+        raise AnalysisInputError("--all draws every metric's figures: give it with --plot (or --viz-script)")
+    width = _text_width(args)
     analyzer = SweepAnalyzer(args.sweep_id, args.sweep_dir)
-    metric = analyzer.metric(args.metric) if args.metric else None
+    objective = analyzer.objective(args.metric, _minimize(args)) if analyzer.metrics else None
     # Everything is computed before the first file is written, so a mistake writes nothing.
-    report = analyzer.generate_summary_report(_report_format(args.output), metric=metric,
-                                              minimize=not args.maximize)
+    report = analyzer.generate_summary_report(_report_format(args.output), metric=args.metric,
+                                              minimize=_minimize(args), width=width)
+    drawn = None if args.all_metrics or objective is None else [objective.metric]
     notes: list[str] = []
     if args.output:
         out = Path(args.output)
@@ -106,12 +152,14 @@ def _run_analyze(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(report)
     if args.plot:
-        data_path, figures = write_plots(analyzer)
+        data_path, figures = write_plots(analyzer, metrics=drawn, objective=objective)
         notes.append(f"plot data: {data_path}")
-        notes.append(f"figures: {len(figures)} PNG files in {figures[0].parent if figures else analyzer.folder}")
+        which = "every metric" if drawn is None else f"objective {objective.metric}"  # type: ignore[union-attr]
+        notes.append(f"figures ({which}): {len(figures)} PNG files in "
+                     f"{figures[0].parent if figures else analyzer.folder}")
     if args.viz_script:
         if not args.plot:
-            write_plot_data(build_plot_data(analyzer), analyzer.folder / PLOT_DATA_NAME)
+            write_plot_data(build_plot_data(analyzer, drawn, objective), analyzer.folder / PLOT_DATA_NAME)
         notes.append(f"viz script: {write_viz_script(analyzer.folder)}")
     if args.format:
         folder = Path(args.output).parent if args.output else analyzer.folder

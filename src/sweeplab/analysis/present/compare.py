@@ -14,9 +14,10 @@ __all__ = ["comparison_blocks"]
 
 
 def comparison_blocks(result: SweepComparison) -> list[Block]:
-    """The comparison as report blocks."""
+    """The comparison as report blocks; sweeps are numbered [1], [2], ... so the tables stay narrow."""
     blocks: list[Block] = [Heading("Sweep comparison: " + " vs ".join(result.sweep_ids), 1)]
-    lines = [f"{sid}: status {status}" for sid, status in zip(result.sweep_ids, result.statuses)]
+    lines = [f"[{i}] {sid}: status {status}"
+             for i, (sid, status) in enumerate(zip(result.sweep_ids, result.statuses), 1)]
     lines.append("Shared parameters: " + (", ".join(result.shared_parameters) or
                                           "none (only all trials are compared)"))
     lines.append("Metrics compared: " + ", ".join(result.shared_metrics))
@@ -24,14 +25,18 @@ def comparison_blocks(result: SweepComparison) -> list[Block]:
     effect_name = "Cliff's d" if len(result.sweep_ids) == 2 else "epsilon^2"
     for metric in result.shared_metrics:
         table_rows = []
+        tests = []
         for r in (r for r in result.rows if r.metric == metric):
             where = "all trials" if r.grid_point is None else ", ".join(
                 f"{short_name(p)}={level_text(v)}" for p, v in r.grid_point.items())
-            table_rows.append([where, *(f"{fmt_num(m)} (n={n})" for m, n in zip(r.means, r.counts)), r.test,
+            tests.append(r.test)
+            table_rows.append([where, *(f"{fmt_num(m)} (n={n})" for m, n in zip(r.means, r.counts)),
                                fmt_num(r.effect), fmt_p(r.p_value), fmt_p(r.p_holm),
                                "yes" if r.p_holm is not None and r.p_holm < 0.05 else "no"])
-        blocks.append(Table(["grid point", *(f"mean {s}" for s in result.sweep_ids), "test", effect_name, "p",
-                             "p (Holm)", "differs"], table_rows, caption=f"{metric}"))
+        used = ", ".join(dict.fromkeys(tests))
+        blocks.append(Table(["grid point", *(f"[{i}] mean" for i in range(1, len(result.sweep_ids) + 1)),
+                             effect_name, "p", "p (Holm)", "differs"], table_rows,
+                            caption=f"{metric} ({used})"))
     blocks.append(Paragraph("Tests are two-sided; Holm correction over the rows of each metric; alpha=0.05. "
                             "Parameters that are not shared are pooled over."))
     return blocks

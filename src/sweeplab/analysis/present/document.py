@@ -12,7 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Heading", "Paragraph", "Table", "Block", "fmt_num", "fmt_p", "p_equals", "fmt_change", "level_text"]
+__all__ = ["Heading", "Paragraph", "Table", "Block", "fmt_num", "fmt_p", "p_equals", "fmt_change", "fmt_interval",
+           "level_text"]
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,17 @@ def fmt_change(change: float) -> str:
     return f"{change:+.0%}"
 
 
+def fmt_interval(low: float | None, high: float | None) -> str:
+    """``[low, high]``, or ``n/a`` when the interval does not exist (n < 2)."""
+    if low is None or high is None or (isinstance(low, float) and math.isnan(low)):
+        return "n/a"
+    return f"[{fmt_num(low)}, {fmt_num(high)}]"
+
+
 def level_text(value: Any) -> str:
     """A parameter value as it is shown in tables: ``None`` -> ``null``, floats without noise."""
-    if value is None:
+    # NaN is never a swept value (specs refuse it): a NaN level is a null that pandas turned into NaN.
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -23,8 +23,12 @@ each metric by name, and for the lab's experiment ``crash_rate`` = crashes / cyc
                         "row_values": [...], "column_values": [...],
                         "means": [[float | null]], "counts": [[int]]}],
       "optimal": {metric: {"minimize": {"parameters": {...}, "value": float},
-                           "maximize": {...}}}
+                           "maximize": {...}}},
+      "objective": null | {"metric", "direction", "source", "reason"}
     }
+
+``by_parameter``, ``interactions`` and ``optimal`` hold the metrics that are drawn: the
+objective's for ``sweeplab analyze --plot``, every metric with ``--all``.
 
 Not-a-number and infinite values become ``null`` (JSON has neither).
 """
@@ -37,6 +41,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -46,8 +51,10 @@ from ..compute.thresholds import relative_change_thresholds
 
 if TYPE_CHECKING:
     from ..compute.sweep_statistics import SweepStatistics
+    from .objective import ReportObjective
 
-__all__ = ["PLOT_DATA_FORMAT", "MAX_HEATMAP_PARAMETERS", "build_plot_data", "write_plot_data", "clean_json"]
+__all__ = ["PLOT_DATA_FORMAT", "MAX_HEATMAP_PARAMETERS", "build_plot_data", "write_plot_data", "clean_json",
+           "interaction_data"]
 
 PLOT_DATA_FORMAT = "sweeplab-plot-data/2"
 #: heatmaps are made for every pair of parameters when there are at most this many
@@ -87,15 +94,16 @@ def _metric_entry(sweep: SweepStatistics, path: str, metric: str) -> dict[str, A
     }
 
 
-def _interaction(sweep: SweepStatistics, rows: str, columns: str, metric: str) -> dict[str, Any]:
+def interaction_data(sweep: SweepStatistics, rows: str, columns: str, metric: str) -> dict[str, Any]:
+    """One heatmap's entry of ``interactions``: the metric's mean and count per pair of levels."""
     means = sweep.interaction_table(rows, columns, metric)
     counts = sweep.interaction_table(rows, columns, metric, statistic="count")
-    return {
+    return clean_json({
         "rows": rows, "columns": columns, "metric": metric,
         "row_values": list(means.index), "column_values": list(means.columns),
         "means": means.to_numpy(dtype=float).tolist(),
         "counts": np.nan_to_num(counts.to_numpy(dtype=float)).astype(int).tolist(),
-    }
+    })
 
 
 def _lab_rows(sweep: SweepStatistics) -> tuple[list[str], list[dict[str, Any]]]:
@@ -122,8 +130,19 @@ def _lab_rows(sweep: SweepStatistics) -> tuple[list[str], list[dict[str, Any]]]:
     return metrics + lab_extra, rows
 
 
-def build_plot_data(sweep: SweepStatistics) -> dict[str, Any]:
-    """Everything the figures need, computed from the sweep's statistics."""
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def build_plot_data(sweep: SweepStatistics, metrics: Sequence[str] | None = None,
+                    objective: ReportObjective | None = None) -> dict[str, Any]:
+    """Everything the figures need, computed from the sweep's statistics.
+
+    ``metrics`` limits the per-parameter entries, heatmaps and optima to those metrics (all by
+    default): the statistics of a metric that is not drawn are not computed. ``objective`` is
+    recorded under ``"objective"``.
+    """
+    drawn = [sweep.metric(m) for m in metrics] if metrics is not None else sweep.metrics
     counts = sweep.status_counts
     row_metrics, rows = _lab_rows(sweep)
     data: dict[str, Any] = {
@@ -132,18 +151,21 @@ def build_plot_data(sweep: SweepStatistics) -> dict[str, Any]:
         "partial": sweep.is_partial, "completed_trials": counts.get("completed", 0),
         "total_planned": sweep.total_planned,
         "parameter_info": {}, "by_parameter": {}, "interactions": [], "optimal": {},
+        "objective": objective.as_dict() if objective is not None else None,
     }
     for path in sweep.parameters:
         levels = sweep.levels(path)
         data["parameter_info"][path] = {
             "label": short_name(path), "values": levels,
-            "numeric": bool(levels) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in levels),
+            # numeric: every level is a number or null (a NaN level is a null pandas read as NaN)
+            "numeric": any(_is_number(v) for v in levels)
+            and all(_is_number(v) or v is None or (isinstance(v, float) and math.isnan(v)) for v in levels),
         }
-        data["by_parameter"][path] = {m: _metric_entry(sweep, path, m) for m in sweep.metrics}
+        data["by_parameter"][path] = {m: _metric_entry(sweep, path, m) for m in drawn}
     if 2 <= len(sweep.parameters) <= MAX_HEATMAP_PARAMETERS:
         for rows, columns in itertools.combinations(sweep.parameters, 2):
-            data["interactions"] += [_interaction(sweep, rows, columns, m) for m in sweep.metrics]
-    for metric in sweep.metrics:
+            data["interactions"] += [interaction_data(sweep, rows, columns, m) for m in drawn]
+    for metric in drawn:
         entry = {}
         for goal, minimize in (("minimize", True), ("maximize", False)):
             best = sweep.rank_configurations(metric, minimize=minimize, top=1)[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from .plot_data import build_plot_data, write_plot_data
 
 if TYPE_CHECKING:
     from ..compute.sweep_statistics import SweepStatistics
+    from .objective import ReportObjective
 
 __all__ = ["PLOT_DATA_NAME", "FIGURES_DIR", "VIZ_SCRIPT_NAME", "write_plots", "write_viz_script"]
 
@@ -26,13 +28,15 @@ FIGURES_DIR = "figures"
 VIZ_SCRIPT_NAME = "plot_sweep.py"
 
 
-def write_plots(sweep: SweepStatistics, folder: Path | None = None) -> tuple[Path, list[Path]]:
+def write_plots(sweep: SweepStatistics, folder: Path | None = None, metrics: Sequence[str] | None = None,
+                objective: ReportObjective | None = None) -> tuple[Path, list[Path]]:
     """Write ``plot_data.json`` and the PNG figures (under ``figures/``) into ``folder``.
 
-    ``folder`` defaults to the sweep's folder. Returns the data file and the figure paths.
+    ``folder`` defaults to the sweep's folder; ``metrics`` limits the figures to those metrics
+    (every metric by default). Returns the data file and the figure paths.
     """
     folder = Path(folder) if folder is not None else sweep.folder
-    data = build_plot_data(sweep)
+    data = build_plot_data(sweep, metrics, objective)
     data_path = folder / PLOT_DATA_NAME
     write_plot_data(data, data_path)
     written = figures.render_all(data, folder / FIGURES_DIR)

@@ -1,36 +1,127 @@
-"""Render a report's blocks as plain text or Markdown.
+"""Render a report's blocks as plain text that fits a width, or as Markdown.
 
 >>> print(render([Heading("Title", 1), Paragraph("Hello.")]), end="")
 Title
 =====
 <BLANKLINE>
 Hello.
+
+Text output never has a line longer than ``width`` columns (default :data:`DEFAULT_WIDTH`):
+paragraphs are wrapped, tables are drawn by rich (which wraps long cells, folding dot paths
+that have no spaces) and a table with more columns than fit is split into several tables
+that repeat its key columns. Markdown keeps every table whole: its readers scroll or wrap.
 """
 
 from __future__ import annotations
 
+import io
+import textwrap
 from collections.abc import Sequence
 
 from ..exceptions import AnalysisInputError
 from .document import Block, Heading, Paragraph, Table
 
-__all__ = ["render", "text_table", "markdown_table"]
+__all__ = ["DEFAULT_WIDTH", "MIN_WIDTH", "render", "text_table", "markdown_table", "column_chunks"]
+
+#: the widest line text output has (a report written to a file, or a wide terminal)
+DEFAULT_WIDTH = 120
+#: narrower than this the tables cannot be read; the width is raised to it
+MIN_WIDTH = 60
+#: " | " between two columns
+_SEPARATOR = 3
 
 
-def text_table(table: Table) -> list[str]:
-    """The table's lines as aligned plain text (caption, header, rule, rows, notes)."""
+def _natural_widths(table: Table) -> list[int]:
     widths = [len(h) for h in table.headers]
     for row in table.rows:
         widths = [max(w, len(c)) for w, c in zip(widths, row)]
+    return widths
 
-    def line(cells: Sequence[str]) -> str:
-        parts = [c.ljust(w) if i < table.left_columns else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))]
-        return " | ".join(parts).rstrip()
 
-    out = [table.caption] if table.caption else []
-    out += [line(table.headers), "-" * max(len(line(table.headers)), 20)]
-    out += [line(row) for row in table.rows]
-    out += table.notes
+def column_chunks(table: Table, width: int) -> list[list[int]]:
+    """Column indices of the tables ``table`` is split into so that each fits ``width``.
+
+    The key (left-aligned) columns open every chunk; the other columns are packed in order.
+    A table that fits is one chunk. Text cells (with spaces, so rich can wrap them) count as at
+    most a quarter of the width, key columns as at most a third: rich wraps them to fit.
+    """
+    widths = _natural_widths(table)
+    for i, header in enumerate(table.headers):
+        if i >= table.left_columns and any(" " in row[i] and len(row[i]) > 20 for row in table.rows):
+            widths[i] = min(widths[i], max(20, width // 4))
+    keys = list(range(min(table.left_columns, len(widths))))
+    if sum(widths) + _SEPARATOR * (len(widths) - 1) <= width or len(keys) == len(widths):
+        return [list(range(len(widths)))]
+    key_width = sum(min(widths[i], max(8, width // 3)) + _SEPARATOR for i in keys)
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    used = key_width
+    for i in range(len(keys), len(widths)):
+        need = widths[i] + _SEPARATOR
+        if current and used + need > width:
+            chunks.append(keys + current)
+            current, used = [], key_width
+        current.append(i)
+        used += need
+    chunks.append(keys + current)
+    return chunks
+
+
+#: rich's box parts (top, head, head rule, cells, row rule, foot rule, foot, bottom): columns apart
+#: by " | ", a rule of dashes under the header, as the seed's tables were drawn
+_BOX_LINES = "+--+\n| ||\n|--|\n| ||\n|--|\n|--|\n| ||\n+--+\n"
+
+
+def _rich_lines(table: Table, columns: list[int], width: int) -> list[str]:
+    from rich.box import Box
+    from rich.console import Console
+    from rich.table import Table as RichTable
+
+    drawn = RichTable(box=Box(_BOX_LINES, ascii=True), show_edge=False, pad_edge=False, expand=False)
+    for i in columns:
+        left = i < table.left_columns
+        # Numbers stay on one line; text (levels, dot paths, notes) wraps, and words longer than
+        # the column (dot paths) are folded.
+        drawn.add_column(table.headers[i], justify="left" if left else "right", overflow="fold",
+                         no_wrap=False)
+    for row in table.rows:
+        drawn.add_row(*(row[i] for i in columns))
+    console = Console(width=width, file=io.StringIO(), color_system=None, force_terminal=False,
+                      force_jupyter=False, highlight=False, markup=False, emoji=False, soft_wrap=False)
+    console.print(drawn)
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    return [line.rstrip() for line in text.splitlines()]
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Wrap each line of ``text``; continuation lines of an indented or bulleted line keep its indent."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        stripped = line.lstrip(" ")
+        indent = " " * (len(line) - len(stripped) + (2 if stripped.startswith(("- ", "* ")) else 0))
+        out += textwrap.wrap(line, width=width, subsequent_indent=indent, break_on_hyphens=False,
+                             break_long_words=True, drop_whitespace=True) or [""]
+    return out
+
+
+def text_table(table: Table, width: int = DEFAULT_WIDTH) -> list[str]:
+    """The table's lines as plain text no wider than ``width`` (caption, header, rule, rows, notes)."""
+    chunks = column_chunks(table, width)
+    out: list[str] = []
+    for n, columns in enumerate(chunks, 1):
+        if n > 1:
+            out.append("")
+        caption = table.caption
+        if len(chunks) > 1:
+            caption = f"{caption} (part {n} of {len(chunks)})" if caption else f"(part {n} of {len(chunks)})"
+        if caption:
+            out += _wrap(caption, width)
+        out += _rich_lines(table, columns, width)
+    for note in table.notes:
+        out += _wrap(note, width)
     return out
 
 
@@ -48,10 +139,13 @@ def markdown_table(table: Table) -> list[str]:
     return out
 
 
-def render(blocks: Sequence[Block], fmt: str = "text") -> str:
-    """Render blocks as ``text`` or ``markdown``."""
+def render(blocks: Sequence[Block], fmt: str = "text", width: int = DEFAULT_WIDTH) -> str:
+    """Render blocks as ``text`` (no line wider than ``width``) or ``markdown``."""
     if fmt not in ("text", "markdown"):
         raise AnalysisInputError(f"unknown report format {fmt!r}: expected 'text' or 'markdown'")
+    if isinstance(width, bool) or not isinstance(width, int):
+        raise AnalysisInputError(f"width must be a whole number of columns, got {width!r}")
+    width = max(width, MIN_WIDTH)
     lines: list[str] = []
     for block in blocks:
         if lines:
@@ -60,9 +154,10 @@ def render(blocks: Sequence[Block], fmt: str = "text") -> str:
             if fmt == "markdown":
                 lines.append("#" * block.level + " " + block.text)
             else:
-                lines += [block.text, ("=" if block.level == 1 else "-") * len(block.text)]
+                title = _wrap(block.text, width)
+                lines += [*title, ("=" if block.level == 1 else "-") * max(len(t) for t in title)]
         elif isinstance(block, Paragraph):
-            lines.append(block.text)
+            lines += [block.text] if fmt == "markdown" else _wrap(block.text, width)
         else:
-            lines += markdown_table(block) if fmt == "markdown" else text_table(block)
+            lines += markdown_table(block) if fmt == "markdown" else text_table(block, width)
     return "\n".join(lines) + "\n"

@@ -1,0 +1,150 @@
+"""The objective in full: best configurations, each parameter's levels and tests, the interactions.
+
+Only the objective's metric gets this detail; every other metric gets one line
+(:mod:`.metric_lines`). The interval of a level is the one
+:class:`~sweeplab.analysis.compute.stats.LevelSummary` carries, and a best configuration of a
+one-parameter sweep is a level, so both tables show the same interval for it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING
+
+from ..compute.names import short_name
+from .document import Block, Heading, Paragraph, Table, fmt_interval, fmt_num, fmt_p, level_text, p_equals
+
+if TYPE_CHECKING:
+    from ..compute.effects import ConfigurationResult, ParameterEffect
+    from ..compute.sweep_statistics import SweepStatistics
+    from .objective import ReportObjective
+
+__all__ = ["best_blocks", "parameter_detail_blocks", "interaction_blocks", "MAX_COMBINATION_ROWS",
+           "MAX_INTERACTION_PARAMETERS"]
+
+#: above this many combinations the report lists only the best ones
+MAX_COMBINATION_ROWS = 30
+#: interaction tables are written for every pair when there are at most this many parameters
+MAX_INTERACTION_PARAMETERS = 4
+
+
+def _level_intervals(a: SweepStatistics, metric: str) -> dict[str, dict[object, tuple[float, float]]]:
+    """Per parameter, the interval of each level (what the per-level tables show)."""
+    return {p: {level_text(s.level): (s.ci_low, s.ci_high) for s in a.parameter_effect(p, metric).summaries}
+            for p in a.parameters}
+
+
+def _interval(a: SweepStatistics, config: ConfigurationResult, metric: str) -> str:
+    # One interval per level everywhere: with one parameter a configuration is a level.
+    if len(a.parameters) == 1:
+        path = a.parameters[0]
+        by_level = _level_intervals(a, metric)[path]
+        low_high = by_level.get(level_text(config.parameters[path]))
+        if low_high is not None:
+            return fmt_interval(*low_high)
+    return fmt_interval(config.ci_low, config.ci_high)
+
+
+def best_blocks(a: SweepStatistics, objective: ReportObjective) -> list[Block]:
+    """The three best configurations, then every combination (or the best ones) ranked."""
+    metric, minimize = objective.metric, objective.minimize
+    blocks: list[Block] = [Heading(f"Best configurations ({objective.goal} mean {metric})")]
+    ranked = a.rank_configurations(metric, minimize=minimize, top=3)
+    rows = []
+    for rank, config in enumerate(ranked, 1):
+        rows.append([str(rank), *(level_text(config.parameters[p]) for p in a.parameters), str(config.count),
+                     fmt_num(config.mean), _interval(a, config, metric), fmt_num(config.std),
+                     fmt_num(config.min), fmt_num(config.max)])
+    headers = ["rank", *map(short_name, a.parameters), "n", "mean", "95% CI", "std", "min", "max"]
+    blocks.append(Table(headers, rows, left_columns=1 + len(a.parameters)))
+    if len(ranked) > 1 and ranked[0].count >= 2 and ranked[1].count >= 2:
+        if ranked[0].ci_low <= ranked[1].ci_high and ranked[1].ci_low <= ranked[0].ci_high:
+            blocks.append(Paragraph("The best and the runner-up configuration have overlapping 95% CIs: "
+                                    "the data do not clearly separate them."))
+    elif ranked and ranked[0].count < 2:
+        blocks.append(Paragraph("One trial per configuration: no spread across replicates is available."))
+    if len(a.parameters) > 1:
+        table = a.configuration_table(metric).sort_values("mean", ascending=minimize, kind="stable")
+        shown = table if len(table) <= MAX_COMBINATION_ROWS else table.head(MAX_COMBINATION_ROWS // 2)
+        columns = {p: shown[p].tolist() for p in a.parameters}
+        rows = [[*(level_text(columns[p][i]) for p in a.parameters), str(int(shown["count"].iloc[i])),
+                 fmt_num(float(shown["mean"].iloc[i])), fmt_num(float(shown["std"].iloc[i]))]
+                for i in range(len(shown))]
+        caption = (f"All {len(table)} combinations, best first" if len(table) <= MAX_COMBINATION_ROWS
+                   else f"Best {len(shown)} of {len(table)} combinations")
+        blocks.append(Table([*map(short_name, a.parameters), "n", "mean", "std"], rows,
+                            caption=caption, left_columns=len(a.parameters)))
+    return blocks
+
+
+def _level_table(effect: ParameterEffect) -> Table:
+    rows = [[level_text(s.level), str(s.count), fmt_num(s.mean), fmt_interval(s.ci_low, s.ci_high),
+             fmt_num(s.std), fmt_num(s.median), fmt_num(s.min), fmt_num(s.max)] for s in effect.summaries]
+    name = short_name(effect.parameter)
+    return Table([name, "n", "mean", "95% CI", "std", "median", "min", "max"], rows)
+
+
+def _comparison_table(effect: ParameterEffect) -> Table | None:
+    rows = [[f"{level_text(c.before)} -> {level_text(c.after)}", f"{c.n_before}/{c.n_after}",
+             fmt_num(c.mean_difference), fmt_num(c.cliffs_delta), fmt_p(c.p_value), fmt_p(c.p_holm),
+             "yes" if c.significant else (c.note or "no")] for c in effect.adjacent]
+    if not rows:
+        return None
+    return Table(["levels", "n", "mean diff", "Cliff's d", "p", "p (Holm)", "significant"], rows,
+                 caption=f"Neighbouring levels, {effect.metric}", left_columns=1)
+
+
+def _omnibus_lines(effect: ParameterEffect) -> list[str]:
+    om = effect.omnibus
+    if not om.tested:
+        return [f"No omnibus test: {om.note}."]
+    lines = [f"Kruskal-Wallis over {om.levels} levels (n={om.total}): H={fmt_num(om.statistic)}, "
+             f"{p_equals(om.p_value)}, epsilon^2={fmt_num(om.epsilon_squared)}"
+             + (f" ({om.note})" if om.note else "") + "."]
+    if om.anova_p is not None:
+        lines.append(f"One-way ANOVA: F={fmt_num(om.anova_f)}, {p_equals(om.anova_p)}, "
+                     f"eta^2={fmt_num(om.eta_squared)}.")
+    else:
+        lines.append(f"One-way ANOVA {om.anova_note}.")
+    return lines
+
+
+def _change_lines(effect: ParameterEffect) -> list[str]:
+    cp = effect.change_point
+    if cp is None:
+        return []
+    verdict = "supported by the omnibus test" if cp.supported else "NOT supported (omnibus test does not reject)"
+    return [f"Tipping point: between {level_text(cp.before)} and {level_text(cp.after)} "
+            f"(mean {fmt_num(cp.mean_before)} -> {fmt_num(cp.mean_after)}); 95% interval "
+            f"{level_text(cp.interval_low)} to {level_text(cp.interval_high)}; chosen in {cp.support:.0%} of "
+            f"bootstrap refits; {verdict}." + (f" Note: {cp.note}." if cp.note else "")]
+
+
+def parameter_detail_blocks(a: SweepStatistics, path: str, metric: str) -> list[Block]:
+    """One parameter's effect on the objective: levels with intervals, tests, shape of the change."""
+    name = short_name(path)
+    title = f"{metric} by {name}" + (f" ({path})" if name != path else "")
+    effect = a.parameter_effect(path, metric)
+    blocks: list[Block] = [Heading(title), _level_table(effect)]
+    comparisons = _comparison_table(effect)
+    if comparisons is not None:
+        blocks.append(comparisons)
+    blocks.append(Paragraph("\n".join(_omnibus_lines(effect) + _change_lines(effect))))
+    return blocks
+
+
+def interaction_blocks(a: SweepStatistics, metric: str) -> list[Block]:
+    """The objective's mean over every pair of parameters (up to :data:`MAX_INTERACTION_PARAMETERS`)."""
+    params = a.parameters
+    if len(params) < 2 or len(params) > MAX_INTERACTION_PARAMETERS:
+        return []
+    blocks: list[Block] = [Heading(f"{metric}: means over pairs of parameters")]
+    for first, second in itertools.combinations(params, 2):
+        table = a.interaction_table(first, second, metric)
+        rows = [[level_text(idx), *(fmt_num(float(v)) for v in values)]
+                for idx, values in zip(table.index, table.to_numpy(dtype=float))]
+        header = f"{short_name(first)} \\ {short_name(second)}"
+        blocks.append(Table([header, *(level_text(c) for c in table.columns)], rows,
+                            caption=f"{metric} mean by {short_name(first)} (rows) and {short_name(second)} "
+                                    f"(columns)"))
+    return blocks
