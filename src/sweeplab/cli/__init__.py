@@ -9,7 +9,9 @@ resumes): see "Guarantees and limits" in the README.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -30,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("sweeplab.cli.status:list_main", "list the sweeps in a folder"),
     "analyze": ("sweeplab.analysis.cli:analyze_main", "analyse a sweep: statistics, thresholds, optimum, plots"),
     "compare": ("sweeplab.analysis.cli:compare_main", "compare the same metrics across several sweeps"),
+    "export": ("sweeplab.cli.export:export_main", "export a sweep's trials: an Optuna storage, CSV, Parquet or JSON"),
+    "completion": ("sweeplab.cli.completion:completion_main", "print shell completion code (bash or zsh)"),
     "dashboard": ("sweeplab.dashboard.cli:dashboard_main", "serve a live web view of running and finished sweeps"),
 }
 #: the entry-point group through which plug-ins add commands (the phenomenology plug-in adds 'experiment')
@@ -74,13 +78,35 @@ def _parser(plugins: dict[str, EntryPoint]) -> argparse.ArgumentParser:
 
 def _is_command_name(word: str) -> bool:
     """A first argument that names a command rather than a sweep file or an option of 'run'."""
-    return not word.startswith("-") and not word.endswith((".yaml", ".yml"))
+    return not word.startswith("-") and not word.endswith((".yaml", ".yml")) and "=" not in word
+
+
+#: verbosity flags that may also come before the command (``sweeplab -v status``)
+_VERBOSITY = ("-v", "-vv", "--verbose", "-q", "--quiet")
+
+
+def _leading_verbosity(args: list[str]) -> tuple[list[str], list[str]]:
+    """Split ``-v``/``-q`` flags given before the command from the rest."""
+    flags = []
+    while args and args[0] in _VERBOSITY:
+        flags.append(args.pop(0))
+    return flags, args
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sweeplab`` console script; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (see 'sweeplab completion')
+        from .completion import autocomplete
+        autocomplete(COMMANDS, sorted(_plugin_commands()))
+    flags, args = _leading_verbosity(args)
+    if flags and args and args[0] in ("run", "resume"):
+        args = [args[0], *flags, *args[1:]]
+    elif flags and args and not _is_command_name(args[0]):
+        args = [*flags, *args]  # 'sweeplab -v sweep.yaml': the arguments of run
+    elif flags and any(flag in ("-v", "-vv", "--verbose") for flag in flags):
+        logging.getLogger("sweeplab").setLevel(logging.DEBUG if "-vv" in flags else logging.INFO)
     if not args or args[0] in ("-h", "--help", "--version"):
         parser = _parser(_plugin_commands() if args[:1] != ["--version"] else {})
         if not args:
@@ -110,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     except SweepError as exc:  # the journal or an executor failed while running: resumable
         print(f"sweeplab {command}: error: {exc}", file=sys.stderr)
         return int(getattr(exc, "exit_code", 1))
+    except BrokenPipeError:  # 'sweeplab list | head': the reader left; nothing went wrong here
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so that the exit's flush does not fail again
+        return 0
     except OSError as exc:  # storage that failed under us (a full disk is a DiskFullError already)
         where = f" '{exc.filename}'" if exc.filename else ""
         print(f"sweeplab {command}: error: cannot use{where}: {exc.strerror or exc}. What was journaled is kept: "

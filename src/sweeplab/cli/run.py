@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from ..console.screen import Screen
     from ..planning.resolve import ResolvedSweep
 
-__all__ = ["run_main", "resume_main", "build_spec", "run_parser", "run_sweep", "CONFIRM_ABOVE"]
+__all__ = ["run_main", "resume_main", "build_spec", "run_parser", "resume_parser", "run_sweep", "CONFIRM_ABOVE",
+           "set_verbosity", "make_screen"]
 
 #: sweeps with more trials than this ask for confirmation on a terminal (unless --yes)
 CONFIRM_ABOVE = 100
@@ -70,6 +71,8 @@ def add_execution_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-retries", type=int, metavar="N", help="extra attempts for failed trials (default 2)")
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation of a large sweep")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the final summary")
+    parser.add_argument("--verbose", "-v", action="count", default=0,
+                        help="a line per finished trial (also above a live progress bar); -vv adds debug logging")
     parser.add_argument("--allow-drift", action="store_true",
                         help="resume even though the base config or parameter values changed")
 
@@ -78,10 +81,13 @@ def run_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sweeplab run",
         description="Run a parameter sweep from a YAML file, from flags, or both (flags win).",
-        epilog="Example: sweeplab run --base experiments/examples/unstable_memory_moderate.json "
-               "--param interventions.0.parameters.corruption_rate 0.0 0.5 1.0 --param max_cycles 10 20 --parallel 2",
+        epilog="Examples: sweeplab run --base experiments/examples/unstable_memory_moderate.json "
+               "--param interventions.0.parameters.corruption_rate 0.0 0.5 1.0 --param max_cycles 10 20 --parallel 2; "
+               "Hydra-style: sweeplab run --base cfg.json --command 'python train.py {args}' lr=0.1,0.01 opt=adam,sgd",
     )
-    parser.add_argument("config_file", nargs="?", metavar="CONFIG.yaml", help="the sweep YAML file")
+    parser.add_argument("targets", nargs="*", metavar="CONFIG.yaml | PATH=V1,V2",
+                        help="the sweep YAML file, and/or Hydra-style overrides: PATH=V1,V2,... sweeps PATH over "
+                             "those values (typed like --param values)")
     parser.add_argument("--config", metavar="CONFIG.yaml", help="the sweep YAML file (same as the positional)")
     parser.add_argument("--base", metavar="BASE.json", help="the base experiment config (JSON)")
     parser.add_argument("--param", nargs="+", action="append", metavar=("PATH", "VALUE"),
@@ -130,8 +136,25 @@ def run_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _split_targets(args: argparse.Namespace) -> list[tuple[str, list[Any]]]:
+    """Sort the positional words into the sweep file (``args.config_file``) and the overrides."""
+    from .overrides import is_override, parse_override
+
+    files = [word for word in getattr(args, "targets", None) or [] if not is_override(word)]
+    overrides = [parse_override(word) for word in getattr(args, "targets", None) or [] if is_override(word)]
+    if len(files) > 1:
+        raise SpecError(f"more than one sweep file given ({', '.join(repr(f) for f in files)}): give one; a swept "
+                        "parameter on the command line is PATH=V1,V2 (with '=') or --param PATH V1 V2")
+    if files and not files[0].endswith((".yaml", ".yml")) and not Path(files[0]).is_file():
+        raise SpecError(f"'{files[0]}' is neither a sweep YAML file nor an override: a swept parameter on the command "
+                        f"line is PATH=V1,V2 (e.g. lr=0.1,0.01), a sweep file ends in .yaml")
+    args.config_file = files[0] if files else getattr(args, "config_file", None)
+    return overrides
+
+
 def build_spec(args: argparse.Namespace) -> tuple[SweepSpec, Path | None]:
-    """Merge the YAML file (if any) with the flags into one validated spec."""
+    """Merge the YAML file (if any) with the flags and overrides into one validated spec."""
+    overrides = _split_targets(args)
     if args.config_file and args.config and args.config_file != args.config:
         raise SpecError(f"two sweep files given ('{args.config_file}' and --config '{args.config}'): give one")
     config_path = args.config_file or args.config
@@ -144,10 +167,10 @@ def build_spec(args: argparse.Namespace) -> tuple[SweepSpec, Path | None]:
         where = f"'{config_path}' with the command line"
     if args.base:
         data["base_config"] = args.base
-    if args.param:
+    if args.param or overrides:
         sweep = dict(data.get("sweep", {}))
         seen: set[str] = set()
-        for entry in args.param:
+        for entry in args.param or []:
             path, *values = entry
             if not values:
                 raise SpecError(f"--param {path} has no values: write --param {path} VALUE [VALUE ...]")
@@ -155,6 +178,12 @@ def build_spec(args: argparse.Namespace) -> tuple[SweepSpec, Path | None]:
                 raise SpecError(f"--param '{path}' is given twice: list all its values after one --param {path}")
             seen.add(path)
             sweep[path] = [cli_value(v) for v in values] if len(values) > 1 else cli_value(values[0])
+        for path, typed in overrides:
+            if path in seen:
+                raise SpecError(f"'{path}' is swept twice on the command line (--param and {path}=...): give its "
+                                "values once")
+            seen.add(path)
+            sweep[path] = typed if len(typed) > 1 else typed[0]
         data["sweep"] = sweep
     if args.zip:
         data["zip"] = list(data.get("zip", [])) + [[p.strip() for p in group.split(",") if p.strip()]
@@ -173,7 +202,8 @@ def build_spec(args: argparse.Namespace) -> tuple[SweepSpec, Path | None]:
         raise SpecError("no base config: give a sweep YAML file (sweeplab run sweeps/x.yaml) or "
                         "--base BASE.json with one or more --param PATH VALUE ...")
     if not data.get("sweep") and not data.get("zip"):
-        raise SpecError("no parameters to sweep: add --param PATH VALUE [VALUE ...] or a 'sweep:' mapping in the YAML")
+        raise SpecError("no parameters to sweep: add --param PATH VALUE [VALUE ...], PATH=V1,V2 or a 'sweep:' "
+                        "mapping in the YAML")
     return spec_from_mapping(data, where=where), spec_dir
 
 
@@ -193,16 +223,36 @@ def _objective_flags(args: argparse.Namespace, data: dict[str, Any]) -> None:
     data["objective"] = {"metric": metric, "direction": direction}
 
 
+def set_verbosity(verbose: int, quiet: bool) -> None:
+    """Route sweeplab's log records to stderr at the level the flags ask for (-v: info, -vv: debug)."""
+    import logging
+
+    if quiet or not verbose:
+        return
+    level = logging.DEBUG if verbose >= 2 else logging.INFO
+    logging.getLogger("sweeplab").setLevel(level)
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)
+
+
+def make_screen(args: argparse.Namespace) -> Screen:
+    """The screen at the verbosity of -q / -v / -vv."""
+    from ..console.screen import Screen
+
+    return Screen(quiet=args.quiet, verbosity=-1 if args.quiet else args.verbose)
+
+
 def run_main(argv: list[str]) -> int:
     """``sweeplab run``."""
-    args = run_parser().parse_args(argv)
+    # intermixed: overrides may come before, between or after the options
+    args = run_parser().parse_intermixed_args(argv)
+    set_verbosity(args.verbose, args.quiet)
     if args.list and not args.dry_run:
         raise SpecError("--list only goes with --dry-run: add --dry-run to print every trial without running")
     spec, spec_dir = build_spec(args)
     from ..planning.resolve import resolve
     resolved = resolve(spec, spec_dir=spec_dir)
-    from ..console.screen import Screen
-    screen = Screen(quiet=args.quiet)
+    screen = make_screen(args)
     if args.dry_run:
         from ..engine.launch import prepare
         preview = prepare(resolved, connect=False)
@@ -240,8 +290,8 @@ def run_sweep(sweep: ResolvedSweep, screen: Screen, *, yes: bool, allow_drift: b
             return launch.run(ProgressObserver(screen, sweep)).exit_code
 
 
-def resume_main(argv: list[str]) -> int:
-    """``sweeplab resume SWEEP_ID``: continue from the spec stored with the sweep."""
+def resume_parser() -> argparse.ArgumentParser:
+    """The arguments of ``sweeplab resume``."""
     parser = argparse.ArgumentParser(prog="sweeplab resume",
                                      description="Resume a sweep from the spec stored in its folder: "
                                                  "completed trials are skipped, the rest run.")
@@ -249,7 +299,13 @@ def resume_main(argv: list[str]) -> int:
     parser.add_argument("--sweep-dir", "--output", dest="sweep_dir", default="logs/sweeps", metavar="DIR",
                         help="folder of the sweep folders (default logs/sweeps)")
     add_execution_flags(parser)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def resume_main(argv: list[str]) -> int:
+    """``sweeplab resume SWEEP_ID``: continue from the spec stored with the sweep."""
+    args = resume_parser().parse_args(argv)
+    set_verbosity(args.verbose, args.quiet)
     from ..engine.folder import load_stored_spec
     spec, spec_dir = load_stored_spec(args.sweep_id, Path(args.sweep_dir))
     overrides = {"resume": True}
@@ -266,8 +322,7 @@ def resume_main(argv: list[str]) -> int:
     spec = spec_from_mapping({**spec.model_dump(exclude_unset=True), **overrides}, where="sweeplab resume")
     from ..planning.resolve import resolve
     resolved = resolve(spec, spec_dir=spec_dir)
-    from ..console.screen import Screen
-    return run_sweep(resolved, Screen(quiet=args.quiet), yes=True, allow_drift=args.allow_drift)
+    return run_sweep(resolved, make_screen(args), yes=True, allow_drift=args.allow_drift)
 
 
 if __name__ == "__main__":  # pragma: no cover
