@@ -238,7 +238,9 @@ class SweepStatistics:
         # Column lists keep parameter values as the Python objects they are (row access would upcast).
         columns = {p: ranked[p].tolist() for p in self.parameters}
         for i in range(len(ranked)):
-            params = {p: columns[p][i] for p in self.parameters}
+            # groupby gives a null level back as NaN (never a swept value): it is the null level
+            params = {p: None if isinstance(columns[p][i], float) and columns[p][i] != columns[p][i] else columns[p][i]
+                      for p in self.parameters}
             mask = np.ones(len(self._completed), dtype=bool)
             for p, v in params.items():
                 mask &= (self._completed[p] == v).to_numpy() if v is not None else self._completed[p].isna().to_numpy()
