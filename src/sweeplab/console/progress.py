@@ -207,7 +207,8 @@ class ProgressObserver(Observer):
         lines = [f"Sweep {outcome.sweep_id} {state}: {outcome.completed}/{outcome.total} completed "
                  f"({counts}) in {elapsed}."]
         if self.notebook is None:  # the notebook's display lists the failures already
-            lines += [f"  last error: {line}" for line in self.errors[-5:]]
+            width = self.screen.console.width if self.live is not None else 10_000  # on a terminal: one line each
+            lines += [fit(f"  last error: {line}", width) for line in self.errors[-5:]]
         lines.append(f"  results : {self.sweep.sweep_dir}/sweep_results.json; database {self.sweep.db_path}")
         if outcome.exit_code != 0:
             if self.python_api:

@@ -107,7 +107,7 @@ def trials_frame(rows: Sequence[TrialRow], parameters: Sequence[str] = ()) -> pd
     values (``nan``/``inf`` markers become float; text, flags and lists stay objects), then
     :data:`FRAME_TAIL`. A parameter column is bool, int64 or float64 when every value is one
     (nullable ``boolean``/``Int64`` when some trial lacks it); lists and mappings are canonical
-    JSON text. ``start_time``/``end_time`` are ``datetime64[ns, UTC]``. A metric or value named
+    JSON text. ``start_time``/``end_time`` are datetime64 in UTC. A metric or value named
     like an earlier column is prefixed ``metric:`` (or ``extra:``).
     """
     import pandas as pd
