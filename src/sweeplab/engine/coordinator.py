@@ -249,6 +249,7 @@ class Coordinator:
                     for job in running:
                         job.cancel()
             batch.add_starts(self._fill(events, scheduler, running), now)
+            self.observer.attempts_running(len(running))
             if not running and (scheduler.closed or scheduler.exhausted(now)):
                 break
             retry_in = scheduler.next_retry_in(now)
@@ -264,6 +265,7 @@ class Coordinator:
             now = time.monotonic()
             # (a search waits: the freed slot's next trial is chosen once the results are told)
             batch.add_starts(self._fill(events, scheduler, running) if finished and not self._search else [], now)
+            self.observer.attempts_running(len(running))  # exact before the ends are announced
             for job, ticket in zip(finished, tickets):
                 result = job.result()
                 end, retry_in = self._decide(scheduler, ticket, result)
@@ -292,7 +294,6 @@ class Coordinator:
         for ticket, result, final, retry_in in batch.announcements:
             end = refused.get((result.key, result.attempt))
             if end is not None:  # completed, but its rows could not be merged: failed, and final
-            self.observer.attempts_running(len(running))
                 self._completed_now -= 1
                 result, final, retry_in = end.result, True, None
             self._announce(events, ticket, result, final, retry_in)

@@ -40,7 +40,7 @@ class Observer:
         """An interrupt: no new trials start; with ``force`` the ``running`` ones are cancelled."""
 
     def attempts_running(self, count: int) -> None:
-        """How many attempts run right now; called every round of the loop, just before :meth:`tick`.
+        """How many attempts run right now; called every round of the loop, after its launches.
 
         Exact, unlike counting hooks: an attempt's end is announced only once it is journaled, which
         may be after the next attempts have started in its slot.
