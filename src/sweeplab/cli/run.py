@@ -285,7 +285,8 @@ def run_sweep(sweep: ResolvedSweep, screen: Screen, *, yes: bool, allow_drift: b
         if dashboard_port is None:
             return launch.run(ProgressObserver(screen, sweep)).exit_code
         from ..dashboard.server import BackgroundDashboard
-        with BackgroundDashboard(sweep.sweep_dir.parent, sweep.db_path, dashboard_port) as dashboard:
+        with BackgroundDashboard(sweep.sweep_dir.parent, sweep.db_path, dashboard_port,
+                                 sweep_id=sweep.sweep_id) as dashboard:
             print(f"Dashboard: {dashboard.address}sweep/{sweep.sweep_id}", flush=True)
             return launch.run(ProgressObserver(screen, sweep)).exit_code
 

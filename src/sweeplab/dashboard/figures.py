@@ -79,11 +79,11 @@ def _tipping_point(levels: list[Any], groups: list[np.ndarray], seed: str) -> di
             "mean_after": point.mean_after, "support": point.support, "note": point.note}
 
 
-def _by_parameter(parameter: str, rows: list[tuple[Any, float, str]], spec_levels: Sequence[Any] | None,
+def _by_parameter(parameter: str, rows: list[tuple[Any, float, str, str]], spec_levels: Sequence[Any] | None,
                   seed: str) -> dict[str, Any]:
     grouped: dict[Any, list[float]] = {}
     originals: dict[Any, Any] = {}
-    for level, value, _eid in rows:
+    for level, value, _eid, _key in rows:
         key = _hashable(level)
         grouped.setdefault(key, []).append(value)
         originals.setdefault(key, level)
@@ -94,6 +94,7 @@ def _by_parameter(parameter: str, rows: list[tuple[Any, float, str]], spec_level
     return {
         "parameter": parameter,
         "x": [_hashable(r[0]) for r in latest], "y": [r[1] for r in latest], "ids": [r[2] for r in latest],
+        "keys": [r[3] for r in latest],
         "levels": [_level_summary(level, g) for level, g in zip(levels, groups)],
         "numeric": all(is_numeric_level(v) for v in levels),
         "tipping_point": _tipping_point(levels, groups, seed),
@@ -142,7 +143,7 @@ def figure_data(records: Sequence[TrialRecord], metric: str | None, *, maximize:
     chosen = metric if metric in metrics else (metrics[0] if metrics and metric is None else metric)
     parameters = list(dict.fromkeys(p for params, _m, _r in completed for p in params))
     values = [(params, m[chosen], r) for params, m, r in completed if chosen in m]
-    plots = [_by_parameter(p, [(params.get(p), v, r.experiment_id) for params, v, r in values],
+    plots = [_by_parameter(p, [(params.get(p), v, r.experiment_id, r.key) for params, v, r in values],
                            spec_levels.get(p), f"{sweep_id}|{p}|{chosen}") for p in parameters]
     pairs = [(params, v) for params, v, _r in values]
     return {

@@ -34,6 +34,8 @@ __all__ = ["DashboardError", "is_loopback", "check_token", "bind", "serve", "Bac
 log = logging.getLogger(__name__)
 
 MIN_TOKEN_LENGTH = 16
+#: seconds a dashboard beside a sweep keeps serving after pushing the sweep's end to open pages
+LINGER = 0.5
 #: what the [dashboard] extra installs, by module name
 EXTRA_MODULES = ("starlette", "uvicorn", "sse_starlette", "plotly")
 
@@ -136,9 +138,11 @@ class BackgroundDashboard:
     ``stop()`` ends it. Its errors (a port in use) go to this process's stderr.
     """
 
-    def __init__(self, sweep_dir: Path, db_path: Path, port: int, *, start_timeout: float = 30.0) -> None:
+    def __init__(self, sweep_dir: Path, db_path: Path, port: int, *, sweep_id: str | None = None,
+                 start_timeout: float = 30.0) -> None:
         self.argv = [sys.executable, "-m", "sweeplab", "dashboard", "--port", str(port),
                      "--db", str(Path(db_path).resolve()), "--sweep-dir", str(Path(sweep_dir).resolve())]
+        self.sweep_id = sweep_id
         self.start_timeout = start_timeout
         self.process: subprocess.Popen[str] | None = None
         self.address = ""
@@ -148,14 +152,16 @@ class BackgroundDashboard:
         check_extra()
         self.process = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
                                         start_new_session=True)  # a Ctrl-C reaches the sweep; we end it
-        assert self.process.stdout is not None
+        stdout = self.process.stdout
+        if stdout is None:  # pragma: no cover - Popen was given stdout=PIPE
+            raise DashboardError("the dashboard's output cannot be read")
         with selectors.DefaultSelector() as selector:
-            selector.register(self.process.stdout, selectors.EVENT_READ)
+            selector.register(stdout, selectors.EVENT_READ)
             deadline = time.monotonic() + self.start_timeout
             line = ""
             while not line and time.monotonic() < deadline and self.process.poll() is None:
                 if selector.select(timeout=0.2):
-                    line = self.process.stdout.readline()
+                    line = stdout.readline()
         if "http://" not in line:
             self.stop()
             raise DashboardError("the dashboard did not start (its message is above): choose another "
@@ -163,11 +169,31 @@ class BackgroundDashboard:
         self.address = line[line.index("http://"):].strip()
         return self.address
 
+    def _push_final_state(self) -> None:
+        """Have the dashboard read the journal once more, so open pages get the sweep's end before it stops.
+
+        Asking for the sweep's JSON rebuilds it when the journal changed and pushes it to every
+        page showing it; the short wait after lets those writes leave before the server ends.
+        """
+        import urllib.request
+
+        paths = ["api/sweeps"] + ([f"api/sweeps/{self.sweep_id}"] if self.sweep_id else [])
+        try:
+            for path in paths:
+                with urllib.request.urlopen(self.address + path, timeout=5) as answer:
+                    answer.read()
+        except OSError as exc:
+            log.warning("the dashboard did not answer before stopping: %s", exc)
+            return
+        time.sleep(LINGER)
+
     def stop(self) -> None:
-        """End the child (SIGTERM, then SIGKILL after 5 s)."""
+        """Push the final state to open pages, then end the child (SIGTERM, then SIGKILL after 5 s)."""
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
+        if self.address:
+            self._push_final_state()
         try:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=5)

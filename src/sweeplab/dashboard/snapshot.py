@@ -192,7 +192,10 @@ def trial_snapshot(catalog: Catalog, sweep_id: str, key: str) -> dict[str, Any] 
     config = None
     if entry.folder is not None:
         # only files below the sweep's folder are read (the attempt folder the journal names included)
-        config = read_tail(entry.folder / "trials" / key, "config.json", entry.folder, limit=200_000)
+        # the trial's folder is its attempts' parent (named by key in older versions, else readably)
+        folders = [Path(a["attempt_dir"]).parent for a in attempts if a.get("attempt_dir")]
+        config = read_tail(folders[-1] if folders else entry.folder / "trials" / key, "config.json", entry.folder,
+                           limit=200_000)
         for attempt in attempts:
             folder = attempt.get("attempt_dir")
             for stream in ("stdout", "stderr"):

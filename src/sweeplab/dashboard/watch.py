@@ -111,10 +111,9 @@ class Hub:
         return True
 
     async def current(self, key: tuple[str, ...]) -> str:
-        """The topic's JSON now (built if it never was)."""
+        """The topic's JSON now (rebuilt first if its files changed since the last build)."""
         topic = self.topic(key)
-        if not topic.payload:
-            await self.refresh(topic, force=True)
+        await self.refresh(topic, force=not topic.payload)
         return topic.payload
 
     async def subscribe(self, key: tuple[str, ...]) -> AsyncIterator[str]:

@@ -78,6 +78,7 @@ function renderIndex(data) {
 
 // --- a sweep ---------------------------------------------------------------------------
 let runningRows = [];
+let currentSweep = "";
 
 function tickElapsed() {
   const now = Date.now() + clockOffset;
@@ -94,7 +95,8 @@ function parameterPlot(div, plot, metric) {
   const xs = plot.levels.map((l) => categorical ? String(typeof l.level === "string" ? l.level : JSON.stringify(l.level)) : l.level);
   const points = {
     x: plot.x.map((v) => categorical ? String(typeof v === "string" ? v : JSON.stringify(v)) : v), y: plot.y,
-    text: plot.ids, mode: "markers", type: "scatter", name: "trials", opacity: 0.45, marker: { size: 7 },
+    text: plot.ids, customdata: plot.keys, mode: "markers", type: "scatter", name: "trials", opacity: 0.45,
+    marker: { size: 7 }, hovertemplate: "%{text}<br>%{y}<extra>click: the trial's page</extra>",
   };
   const means = {
     x: xs, y: plot.levels.map((l) => l.mean), mode: "lines+markers", type: "scatter", name: "mean ± 95 % t",
@@ -115,6 +117,13 @@ function parameterPlot(div, plot, metric) {
     xaxis: { title: plot.parameter, type: categorical ? "category" : "linear" }, yaxis: { title: metric },
     shapes, annotations, showlegend: true, legend: { orientation: "h", y: -0.2 },
   }, { displaylogo: false, responsive: true });
+  if (!div.dataset.clicks) {  // a click on a trial's point opens its page
+    div.dataset.clicks = "yes";
+    div.on("plotly_click", (event) => {
+      const key = event.points && event.points[0] && event.points[0].customdata;
+      if (key) location.href = `${sweepPath(currentSweep)}/trial/${encodeURIComponent(key)}`;
+    });
+  }
 }
 
 function renderPlots(fig) {
@@ -151,6 +160,7 @@ function renderPlots(fig) {
 
 function renderSweep(data) {
   const id = data.sweep_id;
+  currentSweep = id;
   document.getElementById("waiting").hidden = data.found;
   document.getElementById("sweep-id").textContent = id;
   if (!data.found) return;
