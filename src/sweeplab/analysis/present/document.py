@@ -40,6 +40,8 @@ class Table:
     caption: str = ""
     left_columns: int = 1
     notes: list[str] = field(default_factory=list)
+    #: the columns that name a row (repeated when text splits a wide table); default: the left ones
+    key_columns: int | None = None
 
 
 Block = Heading | Paragraph | Table

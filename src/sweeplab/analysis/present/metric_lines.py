@@ -30,12 +30,19 @@ def effect_cell(effect: ParameterEffect) -> str:
 
 
 def shape_cell(effect: ParameterEffect) -> str:
-    """Where the metric changes along a numeric parameter, if the change is supported."""
-    cp = effect.change_point
-    if cp is None or not cp.supported:
+    """How the metric changes along a numeric parameter when it does: a step (with the range of
+    its boundary) or a gradual change; empty when flat, untestable or nominal."""
+    shape = effect.shape
+    name = short_name(effect.parameter)
+    if shape is None:
         return ""
-    return (f"{short_name(effect.parameter)}: step {level_text(cp.before)}->{level_text(cp.after)} "
-            f"[{level_text(cp.interval_low)}, {level_text(cp.interval_high)}]")
+    if shape.shape == "step" and shape.step is not None:
+        st = shape.step
+        return (f"{name}: step {level_text(st.before)}->{level_text(st.after)} "
+                f"[{level_text(st.interval_low)}, {level_text(st.interval_high)}]")
+    if shape.shape == "gradual":
+        return f"{name}: gradual ({shape.best_model})"
+    return ""
 
 
 def other_metric_blocks(a: SweepStatistics, objective_metric: str) -> list[Block]:
@@ -50,6 +57,7 @@ def other_metric_blocks(a: SweepStatistics, objective_metric: str) -> list[Block
         rows.append([metric, str(count), "; ".join(effect_cell(e) for e in effects) or "-",
                      "; ".join(filter(None, (shape_cell(e) for e in effects))) or "-"])
     return [Heading("Other metrics"),
-            Table(["metric", "n", "test per parameter (* p<0.05)", "supported step [95% interval]"], rows,
-                  left_columns=4),
-            Paragraph("One line per metric; name one as the objective for its full detail.")]
+            Table(["metric", "n", "test per parameter (* p<0.05)", "shape"], rows,
+                  left_columns=4, key_columns=1),
+            Paragraph("One line per metric. Shape: a step between two levels [95% range of the step] or a "
+                      "gradual change (linear or logistic); name a metric as the objective for its full detail.")]

@@ -9,17 +9,32 @@ one-parameter sweep is a level, so both tables show the same interval for it.
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from ..compute.names import short_name
-from .document import Block, Heading, Paragraph, Table, fmt_interval, fmt_num, fmt_p, level_text, p_equals
+from ..compute.thresholds import RelativeChange, relative_change_interval
+from .document import (
+    Block,
+    Heading,
+    Paragraph,
+    Table,
+    fmt_change,
+    fmt_interval,
+    fmt_num,
+    fmt_p,
+    level_text,
+    p_equals,
+)
 
 if TYPE_CHECKING:
     from ..compute.effects import ConfigurationResult, ParameterEffect
     from ..compute.sweep_statistics import SweepStatistics
     from .objective import ReportObjective
 
-__all__ = ["best_blocks", "parameter_detail_blocks", "interaction_blocks", "MAX_COMBINATION_ROWS",
+__all__ = ["best_blocks", "parameter_detail_blocks", "interaction_blocks", "shape_lines", "shape_summary", "MAX_COMBINATION_ROWS",
            "MAX_INTERACTION_PARAMETERS"]
 
 #: above this many combinations the report lists only the best ones
@@ -39,10 +54,26 @@ def _interval(a: SweepStatistics, config: ConfigurationResult, metric: str) -> s
     if len(a.parameters) == 1:
         path = a.parameters[0]
         by_level = _level_intervals(a, metric)[path]
-        low_high = by_level.get(level_text(config.parameters[path]))
+        low_high = by_level.get(_level_namer(a)(path, config.parameters[path]))
         if low_high is not None:
             return fmt_interval(*low_high)
     return fmt_interval(config.ci_low, config.ci_high)
+
+
+def _level_namer(a: SweepStatistics) -> Any:
+    """A function (parameter, value) -> the level's text as the per-level tables write it: a grouping
+    hands integer levels back as floats (2.0) and a null level as NaN."""
+    levels = {p: a.levels(p) for p in a.parameters}
+
+    def name(path: str, value: Any) -> str:
+        if isinstance(value, float) and value != value:
+            return level_text(None)
+        for level in levels[path]:
+            if level == value and isinstance(level, bool) == isinstance(value, bool):
+                return level_text(level)
+        return level_text(value)
+
+    return name
 
 
 def best_blocks(a: SweepStatistics, objective: ReportObjective) -> list[Block]:
@@ -50,9 +81,10 @@ def best_blocks(a: SweepStatistics, objective: ReportObjective) -> list[Block]:
     metric, minimize = objective.metric, objective.minimize
     blocks: list[Block] = [Heading(f"Best configurations ({objective.goal} mean {metric})")]
     ranked = a.rank_configurations(metric, minimize=minimize, top=3)
+    name = _level_namer(a)
     rows = []
     for rank, config in enumerate(ranked, 1):
-        rows.append([str(rank), *(level_text(config.parameters[p]) for p in a.parameters), str(config.count),
+        rows.append([str(rank), *(name(p, config.parameters[p]) for p in a.parameters), str(config.count),
                      fmt_num(config.mean), _interval(a, config, metric), fmt_num(config.std),
                      fmt_num(config.min), fmt_num(config.max)])
     headers = ["rank", *map(short_name, a.parameters), "n", "mean", "95% CI", "std", "min", "max"]
@@ -67,7 +99,7 @@ def best_blocks(a: SweepStatistics, objective: ReportObjective) -> list[Block]:
         table = a.configuration_table(metric).sort_values("mean", ascending=minimize, kind="stable")
         shown = table if len(table) <= MAX_COMBINATION_ROWS else table.head(MAX_COMBINATION_ROWS // 2)
         columns = {p: shown[p].tolist() for p in a.parameters}
-        rows = [[*(level_text(columns[p][i]) for p in a.parameters), str(int(shown["count"].iloc[i])),
+        rows = [[*(name(p, columns[p][i]) for p in a.parameters), str(int(shown["count"].iloc[i])),
                  fmt_num(float(shown["mean"].iloc[i])), fmt_num(float(shown["std"].iloc[i]))]
                 for i in range(len(shown))]
         caption = (f"All {len(table)} combinations, best first" if len(table) <= MAX_COMBINATION_ROWS
@@ -84,13 +116,29 @@ def _level_table(effect: ParameterEffect) -> Table:
     return Table([name, "n", "mean", "95% CI", "std", "median", "min", "max"], rows)
 
 
-def _comparison_table(effect: ParameterEffect) -> Table | None:
-    rows = [[f"{level_text(c.before)} -> {level_text(c.after)}", f"{c.n_before}/{c.n_after}",
-             fmt_num(c.mean_difference), fmt_num(c.cliffs_delta), fmt_p(c.p_value), fmt_p(c.p_holm),
-             "yes" if c.significant else (c.note or "no")] for c in effect.adjacent]
+def _change_cell(change: RelativeChange) -> str:
+    text = fmt_change(change.change)
+    if math.isnan(change.ci_low):
+        return text + " [n/a]"
+    return f"{text} [{fmt_change(change.ci_low)}, {fmt_change(change.ci_high)}]" + (" >=50%" if change.clear else "")
+
+
+def _comparison_table(a: SweepStatistics, effect: ParameterEffect) -> Table | None:
+    if not effect.ordered:
+        return None  # nominal levels have no neighbours: spec order means nothing
+    groups = a.compare_by_parameter(effect.parameter, effect.metric)
+    rows = []
+    for c in effect.adjacent:
+        before, after = groups.get(c.before), groups.get(c.after)
+        change = (relative_change_interval(c.before, c.after, np.asarray(before), np.asarray(after))
+                  if before and after else None)
+        verdict = "yes" if c.significant else ("no" if c.status == "tested" and not c.note else c.note or c.status)
+        rows.append([f"{level_text(c.before)} -> {level_text(c.after)}", f"{c.n_before}/{c.n_after}",
+                     fmt_num(c.mean_difference), _change_cell(change) if change is not None else "n/a",
+                     fmt_p(c.p_value), fmt_p(c.p_holm), verdict])
     if not rows:
         return None
-    return Table(["levels", "n", "mean diff", "Cliff's d", "p", "p (Holm)", "significant"], rows,
+    return Table(["levels", "n", "mean diff", "relative change [95% CI]", "p", "p (Holm)", "significant"], rows,
                  caption=f"Neighbouring levels, {effect.metric}", left_columns=1)
 
 
@@ -109,15 +157,44 @@ def _omnibus_lines(effect: ParameterEffect) -> list[str]:
     return lines
 
 
-def _change_lines(effect: ParameterEffect) -> list[str]:
-    cp = effect.change_point
-    if cp is None:
+def shape_lines(effect: ParameterEffect) -> list[str]:
+    """Step, gradual, flat or untestable along a numeric parameter, with the numbers behind it."""
+    shape = effect.shape
+    if shape is None:
         return []
-    verdict = "supported by the omnibus test" if cp.supported else "NOT supported (omnibus test does not reject)"
-    return [f"Tipping point: between {level_text(cp.before)} and {level_text(cp.after)} "
-            f"(mean {fmt_num(cp.mean_before)} -> {fmt_num(cp.mean_after)}); 95% interval "
-            f"{level_text(cp.interval_low)} to {level_text(cp.interval_high)}; chosen in {cp.support:.0%} of "
-            f"bootstrap refits; {verdict}." + (f" Note: {cp.note}." if cp.note else "")]
+    name = short_name(effect.parameter)
+    if shape.shape == "step" and shape.step is not None:
+        st = shape.step
+        low, high = st.difference_ci
+        return [f"Shape along {name}: a STEP between {level_text(st.before)} and {level_text(st.after)} "
+                f"(mean {fmt_num(st.mean_before)} -> {fmt_num(st.mean_after)}, difference "
+                f"{fmt_num(st.difference)} {fmt_interval(low, high)}); it lies between {level_text(st.interval_low)} "
+                f"and {level_text(st.interval_high)} (95% bootstrap range, same boundary in {st.support:.0%} of "
+                f"refits); {p_equals(shape.p_value)} against no change."]
+    if shape.shape == "gradual":
+        parts = [f"Shape along {name}: GRADUAL ({shape.best_model}), not a step - {shape.reason}"]
+        if shape.slope is not None:
+            ci = fmt_interval(*shape.slope_ci) if shape.slope_ci else "n/a"
+            parts.append(f"slope {fmt_num(shape.slope)} per unit of {name} {ci}")
+        if shape.midpoint is not None:
+            ci = fmt_interval(*shape.midpoint_ci) if shape.midpoint_ci else "n/a"
+            parts.append(f"midpoint {fmt_num(shape.midpoint)} {ci}")
+        return ["; ".join(parts) + f"; {p_equals(shape.p_value)} against no change."]
+    if shape.shape == "flat":
+        return [f"Shape along {name}: no change found ({shape.reason})."]
+    return [f"Shape along {name}: not classified ({shape.reason})."]
+
+
+def shape_summary(effect: ParameterEffect) -> str:
+    """A short cell: ``step 0.25->0.5``, ``gradual (linear)``, ``flat`` or ``-``."""
+    shape = effect.shape
+    if shape is None:
+        return "-"
+    if shape.shape == "step" and shape.step is not None:
+        return f"step {level_text(shape.step.before)}->{level_text(shape.step.after)}"
+    if shape.shape == "gradual":
+        return f"gradual ({shape.best_model})"
+    return shape.shape
 
 
 def parameter_detail_blocks(a: SweepStatistics, path: str, metric: str) -> list[Block]:
@@ -126,10 +203,10 @@ def parameter_detail_blocks(a: SweepStatistics, path: str, metric: str) -> list[
     title = f"{metric} by {name}" + (f" ({path})" if name != path else "")
     effect = a.parameter_effect(path, metric)
     blocks: list[Block] = [Heading(title), _level_table(effect)]
-    comparisons = _comparison_table(effect)
+    comparisons = _comparison_table(a, effect)
     if comparisons is not None:
         blocks.append(comparisons)
-    blocks.append(Paragraph("\n".join(_omnibus_lines(effect) + _change_lines(effect))))
+    blocks.append(Paragraph("\n".join(_omnibus_lines(effect) + shape_lines(effect))))
     return blocks
 
 

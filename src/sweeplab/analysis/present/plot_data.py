@@ -45,6 +45,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from ..compute.names import short_name
 from ..compute.thresholds import relative_change_thresholds
@@ -62,13 +63,15 @@ MAX_HEATMAP_PARAMETERS = 4
 
 
 def clean_json(value: Any) -> Any:
-    """Turn NumPy scalars into Python ones and non-finite floats into None, recursively."""
+    """Turn NumPy scalars into Python ones, missing values and non-finite floats into None, recursively."""
     if isinstance(value, dict):
         return {str(k): clean_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [clean_json(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
+    if value is pd.NA or value is pd.NaT:  # a typed frame's missing value (a parameter a trial lacks)
+        return None
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value

@@ -43,7 +43,7 @@ def column_chunks(table: Table, width: int) -> list[list[int]]:
 
     The key (left-aligned) columns open every chunk; the other columns are packed in order.
     A table that fits is one chunk. Text cells (with spaces, so rich can wrap them) count as at
-    most a quarter of the width, key columns as at most a third: rich wraps them to fit.
+    most a quarter of the width: rich wraps them to fit; key columns keep their width.
     """
     widths = _natural_widths(table)
     for i, header in enumerate(table.headers):
@@ -52,7 +52,7 @@ def column_chunks(table: Table, width: int) -> list[list[int]]:
     keys = list(range(min(table.left_columns, len(widths))))
     if sum(widths) + _SEPARATOR * (len(widths) - 1) <= width or len(keys) == len(widths):
         return [list(range(len(widths)))]
-    key_width = sum(min(widths[i], max(8, width // 3)) + _SEPARATOR for i in keys)
+    key_width = sum(widths[i] + _SEPARATOR for i in keys)
     chunks: list[list[int]] = []
     current: list[int] = []
     used = key_width
@@ -78,12 +78,15 @@ def _rich_lines(table: Table, columns: list[int], width: int) -> list[str]:
     from rich.table import Table as RichTable
 
     drawn = RichTable(box=Box(_BOX_LINES, ascii=True), show_edge=False, pad_edge=False, expand=False)
+    keys = _key_count(table)
+    key_total = sum(_natural_widths(table)[:keys]) + _SEPARATOR * keys
     for i in columns:
         left = i < table.left_columns
-        # Numbers stay on one line; text (levels, dot paths, notes) wraps, and words longer than
-        # the column (dot paths) are folded.
+        # Key columns keep their width when they take at most half the line (text_table draws the
+        # table as records otherwise); other text wraps, and words longer than the column (dot
+        # paths) are folded.
         drawn.add_column(table.headers[i], justify="left" if left else "right", overflow="fold",
-                         no_wrap=False)
+                         no_wrap=i < keys and key_total <= width // 2)
     for row in table.rows:
         drawn.add_row(*(row[i] for i in columns))
     console = Console(width=width, file=io.StringIO(), color_system=None, force_terminal=False,
@@ -107,10 +110,45 @@ def _wrap(text: str, width: int) -> list[str]:
     return out
 
 
-def text_table(table: Table, width: int = DEFAULT_WIDTH) -> list[str]:
-    """The table's lines as plain text no wider than ``width`` (caption, header, rule, rows, notes)."""
-    chunks = column_chunks(table, width)
+def _list_lines(table: Table, width: int) -> list[str]:
+    """Rows as records: the key cells on one line, then ``header: value`` pairs, indented."""
+    keys = _key_count(table)
     out: list[str] = []
+    for row in table.rows:
+        if keys == 1:
+            title = row[0]
+        else:
+            title = ", ".join(f"{h}={c}" for h, c in zip(table.headers[:keys], row[:keys]))
+        out += _wrap(title, width)
+        pairs = "; ".join(f"{h}: {c}" for h, c in zip(table.headers[keys:], row[keys:]))
+        if pairs:
+            out += _wrap("  " + pairs, width)
+    return out
+
+
+def _key_count(table: Table) -> int:
+    keys = table.key_columns if table.key_columns is not None else table.left_columns
+    return max(1, min(keys, len(table.headers)))
+
+
+def text_table(table: Table, width: int = DEFAULT_WIDTH) -> list[str]:
+    """The table's lines as plain text no wider than ``width`` (caption, header, rule, rows, notes).
+
+    A table that fits is drawn whole; one whose key columns fit in half the width is drawn in
+    parts that repeat them (rich wraps text cells); otherwise each row is written as a record
+    (its key, then ``header: value`` pairs), which keeps long names whole.
+    """
+    widths = _natural_widths(table)
+    keys = _key_count(table)
+    fits = sum(widths) + _SEPARATOR * (len(widths) - 1) <= width
+    if not fits and sum(widths[:keys]) + _SEPARATOR * (keys - 1) > width // 2:
+        out = _wrap(table.caption, width) if table.caption else []
+        out += _list_lines(table, width)
+        for note in table.notes:
+            out += _wrap(note, width)
+        return out
+    chunks = column_chunks(table, width)
+    out = []
     for n, columns in enumerate(chunks, 1):
         if n > 1:
             out.append("")

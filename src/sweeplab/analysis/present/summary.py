@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..compute.names import short_name
+from ..compute.changepoints import CRITERION
+from ..compute.rank_tests import PERMUTATION_BELOW
 from ..compute.stats import ALPHA
 from .document import Block, Heading, Paragraph, Table, fmt_num, level_text
 from .metric_lines import other_metric_blocks
@@ -30,15 +32,17 @@ __all__ = ["summary_blocks", "comparison_table", "comparison_table_text", "defau
            "METHODS"]
 
 METHODS = (
-    "Methods: only completed trials contribute. Per level: sample std, 95% percentile bootstrap CI of the mean "
-    "(seeded; normal approximation of the bootstrap above 200 observations; with fewer than about 10 "
-    "observations the bootstrap interval is too narrow and only descriptive). Omnibus test: Kruskal-Wallis "
-    "(epsilon^2 = H/(n-1)); one-way ANOVA only where every level has n>=3, Shapiro-Wilk normality (Holm) and "
-    "Brown-Forsythe equal variances are not rejected. Neighbouring levels: two-sided Mann-Whitney U, "
-    f"Holm-corrected per parameter and metric, alpha={ALPHA}; effect size Cliff's delta. Tipping point: best "
-    "single-step fit over the ordered levels, 95% interval from refitting bootstrap resamples within levels; it "
-    "is called supported only when the omnibus test rejects. In multi-parameter sweeps, per-parameter statistics "
-    "pool over the other parameters' levels (marginal effects)."
+    "Methods: only completed trials contribute; values that are not finite numbers are counted and left out. "
+    "Per level: sample std and the 95% t interval of the mean (the same interval in every table). Omnibus test "
+    "per parameter: Kruskal-Wallis (epsilon^2 = H/(n-1)), its p-value from a permutation of the ranks when a "
+    f"level has fewer than {PERMUTATION_BELOW} values; one-way ANOVA only where every level has n>=3 and "
+    "Shapiro-Wilk normality (Holm) and Brown-Forsythe equal variances are not rejected. Degenerate data (one "
+    "level, no variation, identical levels) are reported as such, without a p-value. Neighbouring levels "
+    "(numeric parameters only): two-sided Mann-Whitney U, exact at small n, Holm-corrected per parameter and "
+    f"metric, alpha={ALPHA}, with the relative change and its 95% delta-method interval, marked >=50% only when "
+    "the whole interval lies beyond 50%. Shape along a numeric parameter: constant, linear, logistic and "
+    f"single-step fits compared by {CRITERION}; a step is called a step only when it wins. In multi-parameter "
+    "sweeps, per-parameter statistics pool over the other parameters' levels (marginal effects)."
 )
 
 
@@ -94,7 +98,7 @@ def _status_blocks(a: SweepStatistics, objective: ReportObjective | None) -> lis
     rows = [[short_name(p), p, str(len(a.levels(p))), ", ".join(level_text(v) for v in a.levels(p))]
             for p in a.parameters]
     if rows:
-        blocks.append(Table(["parameter", "dot path", "levels", "values"], rows, left_columns=4))
+        blocks.append(Table(["parameter", "dot path", "levels", "values"], rows, left_columns=4, key_columns=1))
     return blocks
 
 
