@@ -7,7 +7,7 @@ import math
 import sys
 from pathlib import Path
 
-from .server import DashboardError, address_of, bind, check_extra, check_token, serve
+from .server import DashboardError, address_of, bind, check_extra, check_host, check_token, serve
 
 __all__ = ["dashboard_main", "dashboard_parser"]
 
@@ -49,6 +49,7 @@ def dashboard_main(argv: list[str]) -> int:
     """``sweeplab dashboard``: serve until Ctrl-C."""
     args = dashboard_parser().parse_args(argv)
     check_extra()
+    check_host(args.host)
     token = check_token(args.host, args.token)
     db_path, sweep_dir = Path(args.db), Path(args.sweep_dir)
     if db_path.exists() and not db_path.is_file():

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ..errors import UserError
 
-__all__ = ["DashboardError", "is_loopback", "check_token", "bind", "serve", "BackgroundDashboard",
+__all__ = ["DashboardError", "is_loopback", "check_host", "check_token", "bind", "serve", "BackgroundDashboard",
            "MIN_TOKEN_LENGTH", "EXTRA_MODULES"]
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,15 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def check_host(host: str) -> None:
+    """Refuse a ``--host`` that names no address (before the token rules speak of it)."""
+    try:
+        socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise DashboardError(f"--host {host} is not an address of this machine ({getattr(exc, 'strerror', exc)}): "
+                             "give an IP address such as 127.0.0.1") from None
 
 
 def check_token(host: str, token: str | None) -> str | None:

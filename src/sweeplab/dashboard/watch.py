@@ -93,11 +93,15 @@ class Hub:
         return topic
 
     async def refresh(self, topic: Topic, *, force: bool = False) -> bool:
-        """Rebuild ``topic`` if its files changed (or ``force``); True when its JSON changed."""
-        token = change_token(*topic.files())
-        if token == topic.token and not force:
-            return False
+        """Rebuild ``topic`` if its files changed (or ``force`` and it was never built); True when its JSON changed.
+
+        The check is made under the lock: a page opening while the watcher rebuilds the same
+        view waits for that rebuild instead of making a second one.
+        """
         async with self._lock:
+            token = change_token(*topic.files())
+            if token == topic.token and not (force and not topic.payload):
+                return False
             data = await asyncio.to_thread(topic.build)
         topic.token = token
         topic.rebuilds += 1
