@@ -260,6 +260,7 @@ class Coordinator:
             tickets = [running.pop(job) for job in finished]
             for ticket in tickets:
                 scheduler.release(ticket)
+            self._watch_failures(scheduler, finished)  # fail fast decides before a freed slot is refilled
             # Fill the freed slots first: the next trial should not wait for us to read the
             # finished ones' files and journal them.
             now = time.monotonic()
@@ -315,14 +316,23 @@ class Coordinator:
                          attempt=ticket.attempt)
         return starts
 
+    def _watch_failures(self, scheduler: Scheduler, finished: list[Job]) -> None:
+        """max_failures: stop admitting trials when the first attempts all failed alike. Reads the results
+        only while that can still happen (the first attempts of a run), so it costs nothing later."""
+        if not self._guard.armed:
+            return
+        for job in finished:
+            result = check_expected(job.result(), self.sweep.spec.expect_metrics)
+            if self._guard.record(result):
+                scheduler.closed = True  # the running trials end; nothing new starts
+                self.warnings.append(self._guard.message(result, self.sweep.sweep_id,
+                                                         str(self.sweep.sweep_dir.parent)))
+
     def _decide(self, scheduler: Scheduler, ticket: Ticket, result: TrialResult) -> tuple[AttemptEnd, float | None]:
         """Whether an ended attempt is final or retried (queued after a backoff), as its journal record."""
         key = ticket.trial.key
-        used = self._retries.get(key, 0)  # retries are counted per run: a resume gives a fresh budget
         result = check_expected(result, self.sweep.spec.expect_metrics)
-        if self._guard.record(result):
-            scheduler.closed = True  # the running trials end; nothing new starts
-            self.warnings.append(self._guard.message(result, self.sweep.sweep_id, str(self.sweep.sweep_dir.parent)))
+        used = self._retries.get(key, 0)  # retries are counted per run: a resume gives a fresh budget
         retry = (result.status in RETRYABLE_STATUSES and not result.invalid_config and not self._guard.tripped
                  and self._stop_requests == 0 and used < self.sweep.spec.max_retries)
         retry_in = scheduler.retry(ticket.trial, ticket.attempt + 1, time.monotonic()) if retry else None

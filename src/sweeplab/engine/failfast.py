@@ -59,6 +59,11 @@ class FailureGuard:
         self._armed = limit > 0
         self.tripped = False
 
+    @property
+    def armed(self) -> bool:
+        """Whether an attempt's end can still trip the guard."""
+        return self._armed
+
     def record(self, result: TrialResult) -> bool:
         """Count an ended attempt; True when this one trips the guard. Cancelled attempts do not count."""
         if not self._armed or result.status is TrialStatus.CANCELLED:
