@@ -65,7 +65,7 @@ def test_a_one_sigma_effect_keeps_its_power_next_to_a_five_sigma_effect() -> Non
 def test_blocking_by_replicate_recovers_power_under_common_seeds() -> None:
     rng = np.random.default_rng(14)
     frame = _grid([0, 1, 2], [0, 1], 4)
-    reps, blocked, unblocked = 120, 0, 0
+    reps, blocked, unblocked = 200, 0, 0
     for _ in range(reps):
         seed_effect = rng.normal(0, 2.0, 4)[frame["repeat"]]  # replicate r's seed shifts every grid point
         frame["m"] = 0.5 * frame["a"] + seed_effect + rng.normal(0, 0.5, len(frame))
@@ -77,7 +77,7 @@ def test_blocking_by_replicate_recovers_power_under_common_seeds() -> None:
 def test_null_sweeps_keep_term_and_family_rates() -> None:
     rng = np.random.default_rng(15)
     frame = _grid([0, 1, 2], ["x", "y", "z"], 3)
-    reps, any_term, family_any = 80, 0, 0  # 800 model fits: the slowest test of the set
+    reps, any_term, family_any = 200, 0, 0
     for _ in range(reps):
         p_values = {}
         for metric in range(10):  # ten null metrics, as in the issue
@@ -154,3 +154,20 @@ def test_benjamini_hochberg_matches_the_definition() -> None:
     p = [0.01, 0.02, 0.03, 0.5, None]
     q = benjamini_hochberg(p)
     assert q[:4] == pytest.approx([0.04, 0.04, 0.04, 0.5]) and q[4] is None
+
+
+def test_the_type_two_table_is_statsmodels_one() -> None:
+    import statsmodels.formula.api as smf
+    from statsmodels.stats.anova import anova_lm
+
+    rng = np.random.default_rng(20)
+    frame = _grid([0, 1, 2], ["x", "y"], 4)
+    frame["m"] = frame["a"] * (frame["b"] == "x") + rng.normal(size=len(frame))
+    frame = frame.drop(index=[0, 5, 7]).reset_index(drop=True)  # unbalanced: type II differs from type I
+    design = analyze_design(frame, ["a", "b"], "m")
+    reference = anova_lm(smf.ols("m ~ C(a) + C(b) + C(a):C(b) + C(repeat)", data=frame).fit(), typ=2)
+    for term, row in (("a", "C(a)"), ("b", "C(b)"), ("a × b", "C(a):C(b)"), ("replicate", "C(repeat)")):
+        ours = design.term(term)
+        assert ours.sum_sq == pytest.approx(reference.loc[row, "sum_sq"], rel=1e-9)
+        assert ours.p_value == pytest.approx(reference.loc[row, "PR(>F)"], rel=1e-7)
+    assert design.residual_df == reference.loc["Residual", "df"]

@@ -10,7 +10,8 @@ Interface (what the report and the API read):
   linear term), every pairwise interaction that the data can estimate, and — when the sweep
   has more than one replicate — a ``C(replicate)`` block: sweeplab's plan gives replicate *r*
   the same seed at every grid point (common random numbers, ``planning/plan.py:derive_seed``),
-  so replicates are blocks. Tests are type-II ANOVA F tests (statsmodels ``anova_lm(typ=2)``).
+  so replicates are blocks. Tests are type-II ANOVA F tests (:mod:`.anova`: statsmodels'
+  ``anova_lm(typ=2)`` table, computed with NumPy least squares).
 * :class:`TermTest` — one row of that table: ``term`` (``"a"`` or ``"a × b"``), ``factors``
   (the parameter paths it covers), ``kind`` (``main`` | ``interaction`` | ``block``),
   ``df``, ``sum_sq``, ``f``, ``p_value`` (None when untestable, with ``note``), ``share``
@@ -37,7 +38,6 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .anova import dummies, interaction, type2_anova
 from .names import is_numeric_level, level_index, order_levels
 from .stats import ALPHA
 
@@ -153,9 +154,8 @@ def balance_report(frame: pd.DataFrame, factors: Sequence[str]) -> Balance:
     keys = [tuple(row) for row in zip(*(_codes(frame[f].tolist(), order_levels(frame[f].tolist()))
                                         for f in factors))]
     counts = pd.Series(keys).value_counts()
-    grid = math.prod(len(set(frame[f].map(lambda v: (type(v) is bool, v)))) for f in factors)
-    low = int(counts.min()) if len(counts) < grid else int(counts.min())
-    high = int(counts.max())
+    grid = math.prod(len(order_levels(frame[f].tolist())) for f in factors)
+    low, high = int(counts.min()), int(counts.max())
     empty = grid - len(counts)
     warning = ""
     if empty > 0 or low != high:
@@ -166,9 +166,20 @@ def balance_report(frame: pd.DataFrame, factors: Sequence[str]) -> Balance:
     return Balance(grid, len(counts), 0 if empty else low, high, warning)
 
 
+@dataclass
+class _Model:
+    """The coded model data: the metric, one entry per factor (aliases merged), the block."""
+
+    y: np.ndarray
+    columns: dict[str, np.ndarray]  # display name -> model columns
+    members: dict[str, tuple[str, ...]]  # display name -> parameter paths
+    codes: dict[str, np.ndarray | None]  # display name -> level codes (None: a linear term)
+    block: np.ndarray | None
+
+
 def _prepare(frame: pd.DataFrame, parameters: Sequence[str], metric: str, block: str | None,
-             level_orders: Mapping[str, Sequence[Any]] | None):
-    """The model frame: y, one coded column per factor (aliases merged), the block; plus notes."""
+             level_orders: Mapping[str, Sequence[Any]] | None) -> tuple[pd.DataFrame, _Model, list, list[str]]:
+    """The finite rows, the coded model, the alias groups and the notes about them."""
     data = frame[np.isfinite(frame[metric].to_numpy(dtype=float))]
     notes: list[str] = []
     aliases = find_aliases(data, parameters)
@@ -176,10 +187,7 @@ def _prepare(frame: pd.DataFrame, parameters: Sequence[str], metric: str, block:
     for group in aliases:
         notes.append(f"{' and '.join(group)} change together (zipped or confounded): tested as one factor, "
                      "their effects cannot be told apart")
-    model = pd.DataFrame({"y": data[metric].to_numpy(dtype=float)})
-    factors: dict[str, str] = {}  # column -> display name
-    members: dict[str, tuple[str, ...]] = {}
-    categorical: dict[str, bool] = {}
+    model = _Model(data[metric].to_numpy(dtype=float), {}, {}, {}, None)
     for p in parameters:
         if p in merged:
             continue
@@ -189,107 +197,92 @@ def _prepare(frame: pd.DataFrame, parameters: Sequence[str], metric: str, block:
         if len(levels) < 2:
             notes.append(f"{p} has one level with data: not tested")
             continue
-        column = f"f{len(factors)}"
-        factors[column] = " ≡ ".join(group)
-        members[column] = group
+        name = " ≡ ".join(group)
+        model.members[name] = group
         if len(levels) > MAX_CATEGORICAL_LEVELS and all(is_numeric_level(v) for v in levels):
-            model[column] = np.array(values, dtype=float)
-            categorical[column] = False
+            column = np.array(values, dtype=float)
+            model.columns[name] = (column - column.mean())[:, None]
+            model.codes[name] = None
             notes.append(f"{p} has {len(levels)} numeric levels: it enters the model as one linear term")
         else:
-            model[column] = [f"L{i}" for i in _codes(values, levels)]
-            categorical[column] = True
-    blocked = bool(block and block in data.columns and data[block].nunique() > 1)
-    if blocked:
-        model["rep"] = [f"R{int(r)}" for r in data[block].to_numpy()]
-    return data, model, factors, members, categorical, blocked, aliases, notes
+            codes = _codes(values, levels)
+            model.columns[name] = dummies(codes, len(levels))
+            model.codes[name] = codes
+    if block and block in data.columns and data[block].nunique() > 1:
+        reps = data[block].to_numpy()
+        model.block = np.unique(reps, return_inverse=True)[1]
+    return data, model, aliases, notes
 
 
-def _term(column: str, categorical: Mapping[str, bool]) -> str:
-    return f"C({column})" if categorical[column] else column
+def _degrees(model: _Model, name: str) -> int:
+    return model.columns[name].shape[1]
 
 
 def analyze_design(frame: pd.DataFrame, parameters: Sequence[str], metric: str, *, block: str | None = "repeat",
                    level_orders: Mapping[str, Sequence[Any]] | None = None) -> DesignAnalysis:
     """Type-II ANOVA of ``metric`` on every parameter, their estimable pairwise interactions and the block."""
-    import statsmodels.formula.api as smf
-    from statsmodels.stats.anova import anova_lm
-
-    data, model, factors, members, categorical, blocked, aliases, notes = _prepare(
-        frame, parameters, metric, block, level_orders)
-    n = len(model)
-    names = list(factors.values())
-    balance = balance_report(data, [m[0] for m in members.values()])
+    data, model, aliases, notes = _prepare(frame, parameters, metric, block, level_orders)
+    y = model.y
+    n = len(y)
+    names = list(model.columns)
+    blocked = model.block is not None
+    balance = balance_report(data, [m[0] for m in model.members.values()])
     if balance.warning:
         notes.append(balance.warning)
-    if not factors:
+    if not names:
         return DesignAnalysis(metric, names, aliases, blocked, n, 0, [], notes, "untestable",
                               "no parameter has two levels with data", balance)
-    y = model["y"].to_numpy()
     sst = float(((y - y.mean()) ** 2).sum())
     if sst <= 1e-12 * max(1.0, float((y ** 2).sum())):
         return DesignAnalysis(metric, names, aliases, blocked, n, 0, [], notes, "degenerate",
                               "all values identical: nothing can differ", balance)
-    mains = [_term(c, categorical) for c in factors]
-    used_df = 1 + sum(model[c].nunique() - 1 if categorical[c] else 1 for c in factors)
-    if blocked:
-        used_df += model["rep"].nunique() - 1
-    interactions: list[tuple[str, str]] = []
-    for a, b in itertools.combinations(factors, 2):
-        df = ((model[a].nunique() - 1) if categorical[a] else 1) * ((model[b].nunique() - 1) if categorical[b] else 1)
-        if categorical[a] and categorical[b] and model.groupby([a, b]).ngroups < model[a].nunique() * model[b].nunique():
-            notes.append(f"{factors[a]} × {factors[b]}: some combinations have no data, interaction not estimable")
+    terms: dict[str, np.ndarray] = dict(model.columns)
+    kinds = {name: "main" for name in names}
+    contains: dict[str, list[str]] = {name: [] for name in names}
+    used_df = 1 + sum(_degrees(model, c) for c in names)
+    block_df = int(model.block.max()) if blocked else 0  # type: ignore[union-attr]
+    used_df += block_df
+    for a, b in itertools.combinations(names, 2):
+        ca, cb = model.codes[a], model.codes[b]
+        df = _degrees(model, a) * _degrees(model, b)
+        if ca is not None and cb is not None and len(set(zip(ca.tolist(), cb.tolist()))) < \
+                (int(ca.max()) + 1) * (int(cb.max()) + 1):
+            notes.append(f"{a} × {b}: some combinations have no data, interaction not estimable")
             continue
         if n - used_df - df < MIN_RESIDUAL_DF:
-            notes.append(f"{factors[a]} × {factors[b]}: too few trials left to test the interaction "
-                         "(add replicates)")
+            notes.append(f"{a} × {b}: too few trials left to test the interaction (add replicates)")
             continue
-        interactions.append((a, b))
+        name = f"{a} × {b}"
+        terms[name] = interaction(model.columns[a], model.columns[b])
+        kinds[name] = "interaction"
+        contains[a].append(name)
+        contains[b].append(name)
+        model.members[name] = (*model.members[a], *model.members[b])
         used_df += df
     if n - used_df < 1:
         return DesignAnalysis(metric, names, aliases, blocked, n, n - used_df, [], notes, "untestable",
                               "no residual degrees of freedom: replicate the sweep to test its parameters", balance)
-    rhs = mains + [f"{_term(a, categorical)}:{_term(b, categorical)}" for a, b in interactions]
     if blocked:
-        rhs.append("C(rep)")
-    formula = "y ~ " + " + ".join(rhs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = smf.ols(formula, data=model).fit()
-        table = anova_lm(fit, typ=2)
-    residual_ss = float(table.loc["Residual", "sum_sq"])
-    residual_df = float(table.loc["Residual", "df"])
-    exact_fit = residual_ss <= 1e-12 * sst
-    total_ss = float(table["sum_sq"].sum())
-    terms: list[TermTest] = []
-    labels = {_term(c, categorical): c for c in factors}
-    for row_name, row in table.iterrows():
-        if row_name == "Residual":
-            continue
-        parts = str(row_name).split(":")
-        if parts == ["C(rep)"]:
-            display, covered, kind = "replicate", (block or "repeat",), "block"
-        else:
-            cols = [labels[p] for p in parts]
-            display = " × ".join(factors[c] for c in cols)
-            covered = tuple(q for c in cols for q in members[c])
-            kind = "main" if len(cols) == 1 else "interaction"
-        ss = max(float(row["sum_sq"]), 0.0)
-        if ss <= 1e-12 * sst:
-            ss = 0.0
-        p_value = None if exact_fit or math.isnan(row["PR(>F)"]) else float(row["PR(>F)"])
-        f_value = None if p_value is None else float(row["F"])
-        if ss == 0.0 and not exact_fit:
+        terms["replicate"] = dummies(model.block, block_df + 1)  # type: ignore[arg-type]
+        kinds["replicate"] = "block"
+        model.members["replicate"] = (block or "repeat",)
+    table = type2_anova(y, terms, contains)
+    exact_fit = table.residual_ss <= 1e-12 * sst
+    total_ss = sum(r.sum_sq for r in table.rows) + table.residual_ss
+    out: list[TermTest] = []
+    for row in table.rows:
+        ss = 0.0 if row.sum_sq <= 1e-12 * sst else row.sum_sq
+        f_value, p_value = (None, None) if exact_fit else (row.f, row.p_value)
+        if ss == 0.0 and not exact_fit and row.df > 0 and table.residual_df > 0:
             f_value, p_value = 0.0, 1.0
-        terms.append(TermTest(display, covered, kind, float(row["df"]), ss, f_value, p_value,
-                              ss / total_ss if total_ss > 0 else 0.0,
-                              note="the model fits exactly: no test" if exact_fit else ""))
-    terms = _qualify(terms)
-    model_text = "metric ~ " + " + ".join([*names, *(f"{factors[a]} × {factors[b]}" for a, b in interactions)]
+        out.append(TermTest(row.term, model.members[row.term], kinds[row.term], float(row.df), ss, f_value, p_value,
+                            ss / total_ss if total_ss > 0 else 0.0,
+                            note="the model fits exactly: no test" if exact_fit else ""))
+    model_text = "metric ~ " + " + ".join([t for t in terms if t != "replicate"]
                                           + (["replicate (block)"] if blocked else []))
     status, reason = ("untestable", "the model fits exactly: no residual to test against") if exact_fit else ("ok", "")
-    return DesignAnalysis(metric, names, aliases, blocked, n, residual_df, terms, notes, status, reason, balance,
-                          model_text)
+    return DesignAnalysis(metric, names, aliases, blocked, n, float(table.residual_df), _qualify(out), notes, status,
+                          reason, balance, model_text)
 
 
 def _qualify(terms: list[TermTest]) -> list[TermTest]:
