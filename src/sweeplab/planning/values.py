@@ -125,7 +125,8 @@ def expand_values(path: str, raw: Any) -> list[Any]:
         else:
             raise SpecError(
                 f"sweep parameter '{path}': a mapping must be a value generator, one of {_GENERATOR_FORMS}; "
-                f"got keys {', '.join(sorted(map(str, keys))) or '(none)'}"
+                f"got keys {', '.join(sorted(map(str, keys))) or '(none)'} (distributions such as "
+                "{uniform: [A, B]} need a strategy that samples: random, lhs, sobol or bayesian)"
             )
     elif isinstance(raw, list):
         values = list(raw)

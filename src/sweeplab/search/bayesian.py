@@ -41,11 +41,15 @@ log = logging.getLogger(__name__)
 
 def make_sampler(name: str | None, seed: int) -> optuna.samplers.BaseSampler:
     """The Optuna sampler called ``name`` (default TPE with constant liar), seeded."""
+    import warnings
+
     import optuna
     samplers = optuna.samplers
     name = name or "tpe"
+    # experimental samplers (qmc, nsgaiii, multivariate TPE) say so on every run: the guide says it once
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     if name == "tpe":
-        return samplers.TPESampler(seed=seed, constant_liar=True, multivariate=True, warn_independent_sampling=False)
+        return samplers.TPESampler(seed=seed, constant_liar=True, multivariate=True)
     if name == "gp":
         return samplers.GPSampler(seed=seed)
     if name == "cmaes":

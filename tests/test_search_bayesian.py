@@ -1,0 +1,91 @@
+"""strategy: bayesian — Optuna asks, the engine runs (in parallel), the journal remembers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HELPERS = Path(__file__).parent / "helpers"
+
+
+def _spec(root: Path, sweep_id: str, **keys: Any) -> Path:
+    shutil.copy(HELPERS / "search_functions.py", root / "search_functions.py")
+    (root / "base.json").write_text(json.dumps({"x": 0.5, "y": 0.5, "noise": 0.01, "sleep": 0.0}))
+    data = {"sweep_id": sweep_id, "base_config": "base.json", "runner": "python",
+            "function": "search_functions:quadratic", "strategy": "bayesian", "n_trials": 30, "seed": 1,
+            "objective": {"metric": "score", "direction": "maximize"},
+            "sweep": {"x": {"uniform": [0, 1]}, "y": {"uniform": [0, 1]}},
+            "parallel": 2, "output_dir": "out", "db_path": "out/db.sqlite",
+            # fresh processes: these tests are about the search, not warm workers
+            "isolation": "process", **keys}
+    path = root / f"{sweep_id}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def sweeplab(root: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sweeplab", *args], cwd=root, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def _trials(root: Path, sweep_id: str) -> list[tuple[int, str, dict[str, Any], dict[str, Any]]]:
+    with sqlite3.connect(root / "out" / "db.sqlite") as conn:
+        rows = conn.execute("SELECT idx, status, params_json, metrics_json FROM trials WHERE sweep_id = ? "
+                            "ORDER BY idx", (sweep_id,)).fetchall()
+    return [(idx, status, json.loads(params), json.loads(metrics)) for idx, status, params, metrics in rows]
+
+
+def _overlapping(root: Path, sweep_id: str) -> bool:
+    """Whether two attempts ever ran at the same time (the search used its two slots)."""
+    with sqlite3.connect(root / "out" / "db.sqlite") as conn:
+        spans = conn.execute("SELECT start_time, end_time FROM attempts WHERE sweep_id = ?", (sweep_id,)).fetchall()
+    return any(a[0] < b[1] and b[0] < a[1] for i, a in enumerate(spans) for b in spans[i + 1:])
+
+
+def test_bayesian_reaches_within_one_percent_of_a_noisy_quadratics_optimum_in_parallel(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, "quad")
+    done = sweeplab(tmp_path, "run", str(spec), "--yes")
+    assert done.returncode == 0, done.stderr
+    trials = _trials(tmp_path, "quad")
+    assert [idx for idx, *_ in trials] == list(range(1, 31)) and {s for _, s, _, _ in trials} == {"completed"}
+    best_true = max(metrics["true_score"] for *_, metrics in trials)
+    assert best_true >= 0.99, best_true  # the optimum is 1.0
+    assert _overlapping(tmp_path, "quad")
+    summary = json.loads((tmp_path / "out" / "quad" / "search.json").read_text())
+    assert summary["finished"] and summary["told"] == 30 and summary["sampler"] == "tpe"
+    best = summary["best"][0]
+    assert best["values"]["score"] == max(metrics["score"] for *_, metrics in trials)
+    # later trials concentrate near the peak: the sampler learnt from what it was told
+    distance = [((p["x"] - 0.3) ** 2 + (p["y"] - 0.7) ** 2) ** 0.5 for _, _, p, _ in trials]
+    assert sum(distance[-10:]) < sum(distance[:10])
+    status = sweeplab(tmp_path, "status", "quad", "--sweep-dir", "out")
+    assert status.returncode == 0 and "30/30 completed" in status.stdout
+
+
+def test_multi_objective_search_reports_a_pareto_front(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, "pareto", n_trials=12, sampler="nsgaii",
+                 objective=[{"metric": "score", "direction": "maximize"},
+                            {"metric": "true_score", "direction": "minimize"}])
+    done = sweeplab(tmp_path, "run", str(spec), "--yes")
+    assert done.returncode == 0, done.stderr
+    front = json.loads((tmp_path / "out" / "pareto" / "search.json").read_text())["best"]
+    assert front
+    values = [(b["values"]["score"], b["values"]["true_score"]) for b in front]
+    for a in values:  # no point of the front is dominated by another
+        assert not any(b != a and b[0] >= a[0] and b[1] <= a[1] for b in values)
+
+
+def test_a_trial_without_the_objective_metric_is_told_as_failed(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, "nometric", n_trials=4, parallel=1,
+                 objective={"metric": "not_reported", "direction": "maximize"})
+    done = sweeplab(tmp_path, "run", str(spec), "--yes")
+    assert done.returncode == 0, done.stderr  # the trials themselves completed
+    summary = json.loads((tmp_path / "out" / "nometric" / "search.json").read_text())
+    assert summary["failed"] == 4 and summary["best"] == [] and summary["told"] == 4
