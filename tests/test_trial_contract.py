@@ -150,7 +150,7 @@ def test_max_failures_stops_a_sweep_failing_alike_and_resume_runs_the_rest(lab: 
     assert "stopped admitting trials: the first 3 attempts all failed with the same error" in err
     assert "the data file is missing" in err and "sweeplab resume fast" in err
     (lab.root / "gate").write_text("")  # the cause is fixed
-    code, out, err = lab.cli("resume", "fast", "--sweep-dir", "out")
+    code, _out, err = lab.cli("resume", "fast", "--sweep-dir", "out")
     assert code == 0, err
     assert [t["status"] for t in lab.trials("fast")] == ["completed"] * 8
 

@@ -140,8 +140,13 @@ def _split_targets(args: argparse.Namespace) -> list[tuple[str, list[Any]]]:
     """Sort the positional words into the sweep file (``args.config_file``) and the overrides."""
     from .overrides import is_override, parse_override
 
-    files = [word for word in getattr(args, "targets", None) or [] if not is_override(word)]
-    overrides = [parse_override(word) for word in getattr(args, "targets", None) or [] if is_override(word)]
+    words = list(getattr(args, "targets", None) or [])
+    for entry in args.param or []:
+        # '--param epochs 1 2 lr=0.1,0.01': argparse gives the override to --param; it is one of its own
+        while len(entry) > 2 and is_override(entry[-1]):
+            words.append(entry.pop())
+    files = [word for word in words if not is_override(word)]
+    overrides = [parse_override(word) for word in words if is_override(word)]
     if len(files) > 1:
         raise SpecError(f"more than one sweep file given ({', '.join(repr(f) for f in files)}): give one; a swept "
                         "parameter on the command line is PATH=V1,V2 (with '=') or --param PATH V1 V2")
