@@ -147,3 +147,64 @@ def test_a_refine_sweep_through_the_engine_locates_the_planted_step(tmp_path: Pa
     assert status.returncode == 0 and f"{summary['registered']}/{summary['registered']} completed" in status.stdout
     analysis = sweeplab(tmp_path, "analyze", "refine_e2e", "--sweep-dir", "out", "--metric", "y")
     assert analysis.returncode == 0, analysis.stderr
+
+
+def test_sweeplab_refine_refines_a_finished_grid_sweep_in_place(tmp_path: Path) -> None:
+    spec = _refine_spec(tmp_path, "grid_then_refine")
+    grid = yaml.safe_load(spec.read_text())
+    for key in ("strategy", "n_trials", "refine"):
+        del grid[key]
+    spec.write_text(yaml.safe_dump(grid, sort_keys=False))
+    assert sweeplab(tmp_path, "run", str(spec), "--yes").returncode == 0
+    database = tmp_path / "out" / "db.sqlite"
+    import sqlite3
+
+    def trials() -> dict[str, tuple[int, int, str]]:
+        with sqlite3.connect(database) as conn:
+            return {key: (idx, attempts, status) for key, idx, attempts, status in conn.execute(
+                "SELECT key, idx, attempts, status FROM trials WHERE sweep_id = 'grid_then_refine'")}
+
+    before = trials()
+    assert len(before) == 12
+    refined = sweeplab(tmp_path, "refine", "grid_then_refine", "--sweep-dir", "out", "--metric", "y",
+                       "--resolution", str(RESOLUTION), "--budget", "30")
+    assert refined.returncode == 0, refined.stderr
+    after = trials()
+    assert {key: after[key] for key in before} == before  # the grid's trials are round 0, not run again
+    assert sorted(idx for idx, _, _ in after.values()) == list(range(1, len(after) + 1))
+    assert 12 < len(after) <= 12 + 30 and {status for *_, status in after.values()} == {"completed"}
+    assert "threshold ~" in refined.stdout and "round | trials" in refined.stdout
+    summary = json.loads((tmp_path / "out" / "grid_then_refine" / "search.json").read_text())
+    low, high = summary["threshold"]["interval"]
+    assert low <= PLANTED <= high and high - low <= RESOLUTION and summary["rounds"][0]["trials"] == 12
+    shown = sweeplab(tmp_path, "refine", "grid_then_refine", "--sweep-dir", "out", "--show")
+    assert shown.returncode == 0 and shown.stdout.strip() and shown.stdout.strip() in refined.stdout
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--metric", "y", "--resolution", "0.02"], "--budget"),
+    (["--metric", "y", "--resolution", "-1", "--budget", "5"], "positive number"),
+    (["--resolution", "0.02", "--budget", "5"], "needs the metric"),
+])
+def test_sweeplab_refine_refuses_bad_requests_with_exit_2(tmp_path: Path, args: list[str], fragment: str) -> None:
+    spec = _refine_spec(tmp_path, "two_params")
+    grid = yaml.safe_load(spec.read_text())
+    for key in ("strategy", "n_trials", "refine"):
+        del grid[key]
+    spec.write_text(yaml.safe_dump(grid, sort_keys=False))
+    assert sweeplab(tmp_path, "run", str(spec), "--yes").returncode == 0
+    refused = sweeplab(tmp_path, "refine", "two_params", "--sweep-dir", "out", *args)
+    assert refused.returncode == 2 and fragment in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_sweeplab_refine_refuses_a_grid_of_two_parameters(tmp_path: Path) -> None:
+    spec = _refine_spec(tmp_path, "grid2")
+    grid = yaml.safe_load(spec.read_text())
+    for key in ("strategy", "n_trials", "refine"):
+        del grid[key]
+    grid["sweep"]["noise"] = [0.1, 0.2]
+    spec.write_text(yaml.safe_dump(grid, sort_keys=False))
+    assert sweeplab(tmp_path, "run", str(spec), "--yes").returncode == 0
+    refused = sweeplab(tmp_path, "refine", "grid2", "--sweep-dir", "out", "--metric", "y", "--resolution", "0.02",
+                       "--budget", "10")
+    assert refused.returncode == 2 and "one parameter" in refused.stderr and "x, noise" in refused.stderr

@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("sweeplab.cli.export:export_main", "export a sweep's trials: an Optuna storage, CSV, Parquet or JSON"),
     "completion": ("sweeplab.cli.completion:completion_main", "print shell completion code (bash or zsh)"),
     "dashboard": ("sweeplab.dashboard.cli:dashboard_main", "serve a live web view of running and finished sweeps"),
+    "refine": ("sweeplab.cli.refine:refine_main", "locate a threshold: add levels where a grid sweep's metric changes"),
 }
 #: the entry-point group through which plug-ins add commands (the phenomenology plug-in adds 'experiment')
 PLUGIN_GROUP = "sweeplab.commands"
