@@ -134,17 +134,18 @@ def test_parameter_columns_take_the_narrowest_type_that_holds_every_value() -> N
 
 
 def test_metrics_are_floats_and_other_reported_values_are_kept() -> None:
-    rows = [_row(0, {"lr": 0.1}, {"loss": 0.5, "status": 1.0}, {"note": "diverged", "grad": "nan"}),
-            _row(1, {"lr": 0.2}, {"loss": 0.25, "grad": 2.0}, {"note": ["a", "b"]}),
+    rows = [_row(0, {"lr": 0.1}, {"loss": 0.5, "status": 1.0}, {"note": "diverged", "grad": "nan", "ok": True}),
+            _row(1, {"lr": 0.2}, {"loss": 0.25, "grad": 2.0}, {"note": ["a", "b"], "ok": False}),
             _row(2, {"lr": 0.3}, {}, {"loss": "inf"}, status="completed"),
             _row(3, {"lr": 0.4}, {}, {}, status="failed")]
     frame = trials_frame(rows, parameters=["lr"])
     assert str(frame["loss"].dtype) == "float64"
     assert frame["loss"].tolist()[:3] == [0.5, 0.25, math.inf] and math.isnan(frame["loss"].iloc[3])
     assert math.isnan(frame["grad"].iloc[0]) and frame["grad"].iloc[1] == 2.0
-    assert frame["note"].tolist() == ["diverged", ["a", "b"], None, None]
+    assert frame["note"].tolist() == ["diverged", '["a", "b"]', None, None]  # text a Parquet file can hold
     assert frame["metric:status"].tolist()[0] == 1.0 and frame["status"].tolist()[3] == "failed"
     assert list(frame.columns).index("note") > list(frame.columns).index("grad")
+    assert str(frame["ok"].dtype) == "boolean" and frame["ok"].tolist()[:2] == [True, False]
 
 
 def test_an_empty_sweep_is_an_empty_frame_with_the_columns() -> None:

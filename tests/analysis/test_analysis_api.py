@@ -248,9 +248,9 @@ def test_to_dataframe_has_one_row_per_trial(sweep: tuple[SweepAnalyzer, Recorder
     analyzer, recorder = sweep
     frame = analyzer.to_dataframe()
     assert len(frame) == len(recorder.values)
-    for column in [RATE, "max_cycles", "crash_rate", "status", "attempts", "duration", "repeat"]:
+    for column in [RATE, "max_cycles", "crash_rate", "status", "attempts", "duration", "replicate", "seed"]:
         assert column in frame.columns
-    row = frame[(frame[RATE] == 0.5) & (frame["max_cycles"] == 20) & (frame["repeat"] == 1)].iloc[0]
+    row = frame[(frame[RATE] == 0.5) & (frame["max_cycles"] == 20) & (frame["replicate"] == 1)].iloc[0]
     assert row["crash_rate"] == recorder.values[(0.5, 20, 1)]["crash_rate"]
 
 

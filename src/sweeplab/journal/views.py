@@ -104,7 +104,8 @@ def trials_frame(rows: Sequence[TrialRow], parameters: Sequence[str] = ()) -> pd
 
     Columns: :data:`FRAME_HEAD`, the parameters (``parameters`` gives their order, the sweep's;
     others follow as first seen), the metrics (float, as first reported), the other reported
-    values (``nan``/``inf`` markers become float; text, flags and lists stay objects), then
+    values (``nan``/``inf`` markers become float; flags a boolean column; text stays text, and lists,
+    mappings and mixed values become JSON text), then
     :data:`FRAME_TAIL`. A parameter column is bool, int64 or float64 when every value is one
     (nullable ``boolean``/``Int64`` when some trial lacks it); lists and mappings are canonical
     JSON text. ``start_time``/``end_time`` are datetime64 in UTC. A metric or value named
@@ -139,7 +140,7 @@ def trials_frame(rows: Sequence[TrialRow], parameters: Sequence[str] = ()) -> pd
         data[f"metric:{name}" if name in taken else name] = pd.Series(values, dtype="float64")
     taken |= set(data)
     for name in other_extras:
-        data[f"extra:{name}" if name in taken else name] = pd.Series([r.extra.get(name) for r in rows], dtype=object)
+        data[f"extra:{name}" if name in taken else name] = _reported([r.extra.get(name) for r in rows])
     data["attempts"] = pd.Series([r.attempts for r in rows], dtype="int64")
     data["duration"] = pd.Series([math.nan if r.duration is None else r.duration for r in rows], dtype="float64")
     for column in ("start_time", "end_time"):
@@ -160,6 +161,18 @@ def _float_or_missing(value: Any) -> bool:
 def _non_finite(value: Any) -> float:
     """A non-finite number kept as text, as a float; anything else (absent, text) is NaN in a float column."""
     return _NON_FINITE.get(value, math.nan) if isinstance(value, str) else math.nan
+
+
+def _reported(values: list[Any]) -> pd.Series:
+    """A reported value that is not a number: flags as a (nullable) boolean column, anything else as text,
+    lists and mappings as canonical JSON, so that every export format (CSV, JSON, Parquet) can hold it."""
+    import pandas as pd
+
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, bool) for v in present):
+        return pd.Series(values, dtype="boolean")
+    return pd.Series([v if v is None or isinstance(v, str) else json.dumps(v, sort_keys=True) for v in values],
+                     dtype=object)
 
 
 def _typed(values: list[Any]) -> pd.Series:

@@ -142,8 +142,15 @@ class SweepStatistics:
         return resolve_metric(name, self._data.metrics)
 
     def to_dataframe(self) -> pd.DataFrame:
-        """One row per started trial: status, attempts, duration, parameters and metrics."""
-        return self._data.trials.copy()
+        """One row per started trial, typed: its place in the plan (``index``, ``replicate``, ``label``,
+        ``seed``), ``status``, the parameters in sweep order (bool, int or float columns where every value
+        is one), the metrics (float), the other reported values, ``attempts``, ``duration`` and the UTC
+        ``start_time``/``end_time`` as datetime64 (see :func:`sweeplab.journal.views.trials_frame`)."""
+        from ...journal.reader import JournalReader
+        from ...journal.views import trial_rows, trials_frame
+
+        with JournalReader.open(self.db_path) as reader:
+            return trials_frame(trial_rows(reader, self.sweep_id), self.parameters)
 
     def levels(self, parameter_name: str) -> list[Any]:
         """The parameter's values that have completed trials, in order."""
