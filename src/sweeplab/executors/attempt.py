@@ -198,9 +198,7 @@ class AttemptProcess:
     """
 
     def __init__(self, launch: TrialLaunch, environ: Mapping[str, str] | None = None) -> None:
-        self.launch = launch
-        self.started = time.time()
-        self._started_mono = time.monotonic()
+        self._begin(launch)
         self.process = start_process(launch, environ)
         self.pid = self.process.pid
         try:
@@ -209,6 +207,12 @@ class AttemptProcess:
             signal_group(self.pid, signal.SIGKILL)
             self.process.wait()
             raise ExecutorError(f"cannot track pid {self.pid} of trial {launch.key}: {exc}") from exc
+
+    def _begin(self, launch: TrialLaunch) -> None:
+        """The attempt's clock and deadlines, set just before its process starts (by whatever starts it)."""
+        self.launch = launch
+        self.started = time.time()
+        self._started_mono = time.monotonic()
         self.ended_by: EndReason | None = None
         self._term_at = None if launch.timeout is None else self._started_mono + launch.timeout
         self._kill_at: float | None = None
@@ -225,6 +229,10 @@ class AttemptProcess:
     def fileno(self) -> int:
         """A pidfd that becomes readable when the process exits (for selectors)."""
         return self._pidfd
+
+    def ended_unreaped(self) -> bool:
+        """True when the end is known but nothing will wake a selector for it (never, for a process's pidfd)."""
+        return False
 
     def exited(self) -> bool:
         """True once the main process has exited (it stays a zombie until :meth:`finish`)."""
@@ -275,11 +283,15 @@ class AttemptProcess:
         if self._watch_at is not None and now >= self._watch_at:
             self._watch_at = now + WATCHDOG_INTERVAL
             limit = self.launch.memory_bytes or 0
-            rss = tree_rss(self.pid)
+            rss = self._rss()
             if limit and rss > limit:
                 logger.info("trial %s attempt %d uses %d bytes, over its grant of %d: killing it",
                             self.launch.key, self.launch.attempt, rss, limit)
                 self.terminate(EndReason.MEMORY, grace=0)
+
+    def _rss(self) -> int:
+        """Resident memory of the attempt's process tree (what the watchdog holds to the grant)."""
+        return tree_rss(self.pid)
 
     def reap(self) -> None:
         """Kill what is left of the group and collect the exit code, once the process has exited.

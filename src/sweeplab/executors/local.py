@@ -35,6 +35,7 @@ from .base import ATTEMPT_DIR_VARIABLE, Capacity, Executor, Job
 from .outcome import EndReason, start_failure_result
 from .reaper import StrayReaper
 from .wake import WakePipe
+from .warm import WarmAttempt, WarmPool, warm_function
 
 __all__ = ["LocalExecutor", "LocalJob", "terminate_process_group", "terminate_attempts_under"]
 
@@ -131,6 +132,8 @@ class LocalExecutor(Executor):
         self._strays = StrayReaper()
         # read once: copying a plain dict per trial is much cheaper than decoding os.environ
         self._environ = dict(os.environ)
+        # python-runner attempts asking for worker isolation run in processes forked from warm workers
+        self._warm = WarmPool(slots, self._environ)
 
     @property
     def capacity(self) -> Capacity:
@@ -152,15 +155,19 @@ class LocalExecutor(Executor):
         if self._closed:
             raise ExecutorError("this LocalExecutor has been shut down; create a new one")
         self._strays.start()
+        function = warm_function(launch)
         try:
-            attempt = AttemptProcess(launch, self._environ)
+            if function is not None:
+                attempt: AttemptProcess = WarmAttempt(launch, self._warm, function)
+            else:
+                attempt = AttemptProcess(launch, self._environ)
         except OSError as exc:
             logger.warning("could not start trial %s: %s", launch.key, exc)
             return LocalJob(self, launch, None, start_failure_result(launch, exc))
         job = LocalJob(self, launch, attempt)
         self._running[attempt.fileno()] = job
         self._selector.register(attempt.fileno(), selectors.EVENT_READ)
-        logger.debug("started trial %s attempt %d as pid %d", launch.key, launch.attempt, attempt.pid)
+        logger.debug("started trial %s attempt %d as pid %s", launch.key, launch.attempt, attempt.pid)
         return job
 
     def wakeup(self) -> None:
@@ -196,6 +203,11 @@ class LocalExecutor(Executor):
         if deadlines:
             until_deadline = max(0.0, min(deadlines) - time.monotonic())
             timeout = until_deadline if timeout is None else min(timeout, until_deadline)
+        # ends already read from a warm worker's pipe: no event will come for them
+        known_ends = [fd for fd, job in self._running.items()
+                      if job._attempt is not None and job._attempt.ended_unreaped()]
+        if known_ends:
+            timeout = 0.0
         if not self._running:
             if timeout is None:
                 return
@@ -207,8 +219,12 @@ class LocalExecutor(Executor):
         for key, _ in ready:
             if key.fileobj is self._wake:
                 self._wake.drain()
-            else:
+            elif key.fd in self._running and self._running[key.fd]._attempt.exited():  # a warm pipe says more
                 self._reap(key.fd)
+                reaped = True
+        for fd in known_ends:
+            if fd in self._running:
+                self._reap(fd)
                 reaped = True
         if reaped:
             self._end_strays()
@@ -241,6 +257,7 @@ class LocalExecutor(Executor):
                 job.cancel()
         while self._running:
             self._serve(None)
+        self._warm.close()
         self._strays.close()
         self._selector.close()
         self._selector = None  # type: ignore[assignment]

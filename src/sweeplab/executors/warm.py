@@ -1,0 +1,307 @@
+"""Warm workers: python-runner attempts run in processes forked from a worker that imported the function.
+
+A fresh interpreter per attempt costs tens of milliseconds, and a heavy import (scikit-learn, torch)
+seconds, for every trial. The python runner's launches with ``SWEEPLAB_ISOLATION=worker`` (the
+default; see :mod:`sweeplab.runners.python`) are run here instead: :class:`WarmPool` keeps up to one
+worker process per slot (:mod:`sweeplab.executors.warm_server`) for each function, working folder and
+environment; a worker loads the function once and forks one process per attempt.
+
+The design is a fork server, not a process that calls many trials in itself, so that what holds for a
+fresh process holds for each attempt, unchanged:
+
+* the attempt's process leads its own process group: its timeout, cancellation and memory watchdog
+  signal that group exactly as :class:`~sweeplab.executors.attempt.AttemptProcess` does for a fresh
+  process, and its exit code is classified the same way (``crashed`` for a signal, 2 = invalid config…);
+  the worker is never signalled and serves the next attempt;
+* a crash (``os.abort()``, a segfault) ends that process only; the memory grant is its ``RLIMIT_AS`` and
+  the watchdog over its resident memory;
+* every attempt starts from the worker's state just after the import: globals, the working folder and
+  the environment a trial changes are gone with its process; ``random`` and NumPy's global generator
+  are reseeded from the system as in a fresh process;
+* the coordinator's death (even ``kill -9``) closes the workers' request pipes: each kills its running
+  attempt's group and exits, so a resume finds nothing running and reruns what was not journaled.
+
+A worker that dies while an attempt runs (killed from outside) ends that attempt as ``crashed`` and is
+replaced by the next attempt that needs one.
+
+Limits: the first attempt of a worker waits for its import (its timeout counts from its submission, as
+a fresh process's counts its own import); what a module prints at import time is not in any trial's
+files; ``SWEEPLAB_*`` variables read at import time are not the trial's; a module that starts threads
+or a GPU context when imported cannot be forked safely and needs ``isolation: process``. An attempt's
+process is found by its worker, not by its environment (``/proc/PID/environ`` shows the worker's), so
+``sweeplab resume`` relies on the workers having ended their attempts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Mapping
+
+from ..trial import TrialLaunch, TrialResult
+from .attempt import AttemptProcess, child_env, signal_group, tree_rss
+from .base import ATTEMPT_DIR_VARIABLE
+from .outcome import EndReason
+
+__all__ = ["WarmAttempt", "WarmPool", "WarmWorker", "warm_function", "TRIAL_CALL_MODULE", "ISOLATION_VARIABLE"]
+
+logger = logging.getLogger(__name__)
+
+#: the module a python-runner launch runs (``python -m``): its argv is ``[python, -m, module, FUNCTION, ...]``
+TRIAL_CALL_MODULE = "sweeplab.runners._trial_call"
+#: ``worker`` in a launch's environment asks for a warm worker (the python runner sets it)
+ISOLATION_VARIABLE = "SWEEPLAB_ISOLATION"
+#: variables that belong to one trial, set in its process, never in the worker's environment
+_TRIAL_PREFIX = "SWEEPLAB_"
+
+
+def warm_function(launch: TrialLaunch) -> str | None:
+    """The function of a launch a warm worker may run (``worker`` isolation of the python runner), else None."""
+    argv = launch.argv
+    if (launch.env.get(ISOLATION_VARIABLE) == "worker" and len(argv) >= 5 and argv[1] == "-m"
+            and argv[2] == TRIAL_CALL_MODULE and not argv[3].startswith("-")):
+        return argv[3]
+    return None
+
+
+class WarmWorker:
+    """One worker process and its two pipes; runs one attempt at a time (see :mod:`.warm_server`)."""
+
+    def __init__(self, python: str, function: str, cwd: str, env: dict[str, str], key: tuple[object, ...]) -> None:
+        self.key = key
+        requests_read, self._requests = os.pipe()
+        self._answers, answers_write = os.pipe()
+        try:
+            self.process = subprocess.Popen(
+                [python, "-m", "sweeplab.executors.warm_server", function, str(requests_read), str(answers_write)],
+                cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True, pass_fds=(requests_read, answers_write))
+        except BaseException:
+            for fd in (self._requests, self._answers):
+                os.close(fd)
+            raise
+        finally:
+            os.close(requests_read)
+            os.close(answers_write)
+        os.set_blocking(self._answers, False)
+        self._buffer = b""
+        self.ready = False       # the function is loaded (the server said R)
+        self.lost = False        # the process ended or its pipe broke: never used again
+        self.busy = False
+
+    def fileno(self) -> int:
+        """The answers pipe: readable when the worker says something (or dies)."""
+        return self._answers
+
+    def send(self, request: dict[str, object]) -> None:
+        """Hand the worker one attempt."""
+        self.busy = True
+        try:
+            os.write(self._requests, (json.dumps(request) + "\n").encode())
+        except OSError:  # a broken pipe: the worker is gone; its end is read as end of file
+            self.lost = True
+
+    def messages(self, block: bool = False) -> list[list[str]]:
+        """The complete lines the worker has written so far, split in words; ``["EOF"]`` once it is gone."""
+        found: list[list[str]] = []
+        while True:
+            if block and b"\n" not in self._buffer:
+                os.set_blocking(self._answers, True)
+            try:
+                chunk = os.read(self._answers, 65536)
+            except BlockingIOError:
+                chunk = None
+            finally:
+                if block:
+                    os.set_blocking(self._answers, False)
+            if chunk == b"":
+                self.lost = True
+            elif chunk:
+                self._buffer += chunk
+            while b"\n" in self._buffer:
+                line, _, self._buffer = self._buffer.partition(b"\n")
+                words = line.decode().split()
+                if words == ["R"]:
+                    self.ready = True
+                else:
+                    found.append(words)
+            if self.lost:
+                found.append(["EOF"])
+                return found
+            if not chunk or not block or found:
+                return found
+
+    def close(self, kill: bool = False) -> None:
+        """Stop the worker: close its request pipe (it exits when idle) or kill it; reap it."""
+        self.lost = True
+        for fd in (self._requests, self._answers):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if kill:
+            signal_group(self.process.pid, signal.SIGKILL)
+        try:
+            self.process.wait(timeout=None if kill else 5)
+        except subprocess.TimeoutExpired:
+            signal_group(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+class WarmPool:
+    """The warm workers of one executor: at most ``slots`` alive, idle ones kept per function and setting."""
+
+    def __init__(self, slots: int, environ: Mapping[str, str]) -> None:
+        self.slots = slots
+        self._environ = environ
+        self._idle: list[WarmWorker] = []  # oldest first
+        self._busy: set[WarmWorker] = set()
+
+    def _worker_env(self, launch: TrialLaunch) -> dict[str, str]:
+        without_trial = dataclasses.replace(launch, env={k: v for k, v in launch.env.items()
+                                                         if not k.startswith(_TRIAL_PREFIX)})
+        env = child_env(without_trial, self._environ)
+        env.pop(ATTEMPT_DIR_VARIABLE, None)  # a worker is no attempt: the stray reaper must leave it alone
+        return env
+
+    def take(self, launch: TrialLaunch, function: str) -> WarmWorker:
+        """A worker for ``launch``: an idle one of the same function and setting, else a new one."""
+        env = self._worker_env(launch)
+        key = (launch.argv[0], function, launch.cwd, tuple(sorted(env.items())))
+        for worker in self._idle:
+            if worker.key == key and not worker.lost:
+                self._idle.remove(worker)
+                self._busy.add(worker)
+                return worker
+        while self._idle and len(self._idle) + len(self._busy) >= self.slots:
+            self._idle.pop(0).close()  # a setting no longer asked for: make room
+        worker = WarmWorker(launch.argv[0], function, launch.cwd, env, key)
+        logger.debug("started warm worker pid %d for %s", worker.process.pid, function)
+        self._busy.add(worker)
+        return worker
+
+    def give_back(self, worker: WarmWorker) -> None:
+        """An attempt of ``worker`` ended: keep it for the next one, or drop it if it is gone."""
+        self._busy.discard(worker)
+        worker.busy = False
+        if worker.lost:
+            worker.close(kill=True)
+        else:
+            self._idle.append(worker)
+
+    def close(self) -> None:
+        """Stop every worker (the executor is shutting down; no attempt runs)."""
+        for worker in [*self._idle, *self._busy]:
+            worker.close(kill=worker.busy)
+        self._idle.clear()
+        self._busy.clear()
+
+
+class WarmAttempt(AttemptProcess):
+    """One attempt run by a warm worker: the :class:`AttemptProcess` interface over the worker's answers.
+
+    Its pid (and process group) is known once the worker has forked it and said so (``pid`` is None
+    meanwhile, so the journal rarely has it: a resume relies on the worker ending its attempt; ending
+    an attempt that has no pid yet ends its worker). The worker's pipe carries other news than the end, and the end may be read before the
+    executor looks (:meth:`ended_unreaped`); ``returncode`` is set when the executor reaps the attempt.
+    """
+
+    def __init__(self, launch: TrialLaunch, pool: WarmPool, function: str) -> None:  # noqa: D107
+        self._begin(launch)
+        self._pool = pool
+        self.worker = pool.take(launch, function)
+        self.pid: int | None = None  # type: ignore[assignment]
+        self.worker_lost = False
+        self._reaped = False
+        self._code: int | None = None  # the end the worker reported; returncode once reaped
+        env = dict(launch.env)
+        env[ATTEMPT_DIR_VARIABLE] = launch.attempt_dir
+        self.worker.send({"argv": list(launch.argv[4:]), "env": env, "cwd": launch.cwd, "dir": launch.attempt_dir,
+                          "memory": launch.memory_bytes})
+        # the pid comes with the worker's next answer: waiting for it here would hold the coordinator for
+        # the fork (and for the import, on a new worker); nothing needs it before the selector brings it
+        self._absorb(self.worker.messages())
+
+    @property
+    def pgid(self) -> int | None:  # type: ignore[override]
+        return self.pid
+
+    def fileno(self) -> int:
+        return self.worker.fileno()
+
+    def _absorb(self, messages: list[list[str]]) -> None:
+        for words in messages:
+            if words[0] == "S":
+                self.pid = int(words[1])
+            elif words[0] == "E":
+                self._code = int(words[2])
+            elif words[0] == "EOF" and self._code is None:
+                self._worker_died()
+
+    def ended_unreaped(self) -> bool:
+        """The worker's report of the end was read already (so its pipe will not signal it): reap it now."""
+        return self._code is not None and self.returncode is None
+
+    def _worker_died(self) -> None:
+        self.worker_lost = True
+        if self.pid is not None:  # its attempt may run on, orphaned: it ends with its worker
+            signal_group(self.pid, signal.SIGKILL)
+            try:
+                os.waitpid(self.pid, os.WNOHANG)  # adopted by us (the subreaper), maybe
+            except ChildProcessError:
+                pass
+        self._code = -signal.SIGKILL
+
+    def exited(self) -> bool:
+        """True once the worker reported the attempt's end (or died)."""
+        if self._code is None and not self.worker.lost:
+            self._absorb(self.worker.messages())
+        elif self._code is None:
+            self._absorb([["EOF"]])
+        return self._code is not None
+
+    def terminate(self, reason: EndReason, grace: float | None = None) -> None:
+        """As for a fresh process; before the worker has forked the attempt, the worker itself is ended."""
+        if self.exited():
+            return
+        if self.pid is None:  # the worker is still importing: end it; its pipe's end of file ends the attempt
+            if self.ended_by is None:
+                self.ended_by = reason
+            signal_group(self.worker.process.pid, signal.SIGKILL)
+            return
+        super().terminate(reason, grace)
+
+    def _kill_now(self) -> None:
+        if self.pid is not None:
+            super()._kill_now()
+
+    def _rss(self) -> int:
+        return tree_rss(self.pid) if self.pid is not None else 0
+
+    def reap(self) -> None:
+        """Collect the end the worker reported; give the worker back (or drop it, if it died). Idempotent."""
+        if self._reaped:
+            return
+        while not self.exited():
+            self._absorb(self.worker.messages(block=True))
+        self._reaped = True
+        self.returncode = self._code
+        self.duration = time.monotonic() - self._started_mono
+        self._pool.give_back(self.worker)
+
+    def finish(self) -> TrialResult:
+        """The result, as for a fresh process; an attempt whose worker died says so."""
+        if self.result is None:
+            result = super().finish()
+            if self.worker_lost and self.ended_by is None:
+                result = dataclasses.replace(result, error=(
+                    "the warm worker running this trial died before it ended (killed from outside?); the next "
+                    "attempt gets a new worker" + (f"\n{result.error}" if result.error else "")))
+            self.result = result
+        return self.result
+
