@@ -116,6 +116,7 @@ def test_a_trial_that_reports_nothing_is_flagged_and_counted_by_status_and_list(
     spec = lab.spec("holes", {"how": ["rich", "silent"], "x": [1, 2]})
     code, _, err = lab.cli("run", spec)
     assert code == 0, err  # completed: the flag makes it visible, expect_metrics makes it a failure
+    assert "2 completed trial(s) reported no metrics" in err  # said at the end of the run
     assert [t["status"] for t in lab.trials("holes")] == ["completed"] * 4
     code, out, _ = lab.cli("status", "holes", "--sweep-dir", "out")
     assert code == 0 and "of which no metrics" in out and "2 completed trial(s) reported no metrics" in out
