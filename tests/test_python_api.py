@@ -152,3 +152,58 @@ def test_the_phenomenology_runner_keeps_the_lab_counters(tmp_path: Path) -> None
     assert lab.total_cycles == lab.metrics["total_cycles"] == 2 and lab.seed is not None
     on_disk = json.loads((tmp_path / "sweeps/lab/sweep_results.json").read_text())["results"][0]
     assert on_disk["total_cycles"] == 2 and "replicate" in on_disk  # the lab's file keeps its format
+
+
+def test_a_misspelled_function_is_refused_before_anything_is_written(workspace: Workspace) -> None:
+    sweep = ExperimentSweep(base_config={"lr": 0.1}, sweep_params={"lr": [0.1, 0.2]}, function="json:dumpz",
+                            output_dir=workspace.output, db_path=workspace.db)
+    with pytest.raises(SpecError) as refused:
+        sweep.run_all(verbose=False)
+    message = str(refused.value)
+    assert "did you mean 'dump'?" in message and "--" not in message
+    assert not workspace.output.exists() and not workspace.db.exists()  # the dict's file is gone again
+
+
+def test_errors_name_the_arguments_of_experiment_sweep(workspace: Workspace) -> None:
+    with pytest.raises(SpecError, match="^ExperimentSweep: argument 'parallel_jobs' has the value 0"):
+        _sweep(workspace, workspace.base, {"value": [1.0]}, parallel_jobs=0)
+    with pytest.raises(SpecError, match="^ExperimentSweep: argument 'timeout_seconds' has the value -1"):
+        _sweep(workspace, workspace.base, {"value": [1.0]}, timeout_seconds=-1)
+    with pytest.raises(SpecError, match="^sweep_params must be a dict"):
+        ExperimentSweep(base_config=workspace.base, sweep_params=[("value", [1.0])])  # type: ignore[arg-type]
+
+
+SCRIPT = """\
+import json
+import sys
+from sweeplab import ExperimentSweep
+
+def train(config, context):
+    return {"loss": (config["lr"] - 0.1) ** 2, "seed_seen": context.seed % 1000, "optimizer": config["opt"]}
+
+common = dict(output_dir=sys.argv[1], db_path=sys.argv[2], parallel_jobs=2)
+named = ExperimentSweep(base_config={"lr": 0.1, "opt": "adam"}, sweep_params={"lr": [0.01, 0.1]}, function=train,
+                        repeats=2, **common)
+anonymous = ExperimentSweep(base_config={"x": 1}, sweep_params={"x": [1, 2, 3]},
+                            function=lambda config, context: {"y": config["x"] * 10}, **common)
+for sweep in (named, anonymous):
+    for result in sweep.run_all(verbose=False):
+        print(json.dumps({"sweep": sweep.sweep_id, "status": result.status, "metrics": result.metrics,
+                          "extra": result.extra, "seed": result.seed}))
+"""
+
+
+def test_a_script_sweeps_its_main_function_and_a_lambda(tmp_path: Path) -> None:
+    import subprocess
+
+    script = tmp_path / "script.py"
+    script.write_text(SCRIPT)
+    done = subprocess.run([sys.executable, str(script), str(tmp_path / "sweeps"), str(tmp_path / "db.sqlite")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["sweep"].split("_")[1] for r in records] == ["train"] * 4 + ["lambda"] * 3
+    assert all(r["status"] == "completed" for r in records), done.stdout
+    assert all(r["metrics"]["seed_seen"] == r["seed"] % 1000 for r in records[:4])  # the trial's own seed
+    assert all(r["extra"] == {"optimizer": "adam"} for r in records[:4])  # text it returns is kept too
+    assert [r["metrics"] for r in records[4:]] == [{"y": 10}, {"y": 20}, {"y": 30}]

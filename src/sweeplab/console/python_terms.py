@@ -45,6 +45,7 @@ _RULES: tuple[tuple[re.Pattern[str], object], ...] = tuple((re.compile(p), r) fo
     (r"(?:another )?--(?:output|sweep-dir) \(output_dir\)", "another output_dir"),
     (r"(?:another )?--db \(db_path\)", "another db_path"),
     (r"--db (\S)", r"db_path=\1"),
+    (r" \((?:--function|--command)\)", ""),
     (r"--resume\b", "resume=True"),
     (r"pass --allow-drift\b", "pass allow_drift=True to run_all()"),
     (r"--allow-drift\b", "allow_drift=True"),

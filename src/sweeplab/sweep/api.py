@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..console.python_terms import python_terms
 from ..engine.launch import parallel_slots, prepare
-from ..errors import JournalError, SpecError, SweepError
+from ..errors import JournalError, SpecError, SweepError, UserError
 from ..journal.reader import JournalReader
 from ..journal.views import trial_rows
 from ..planning.plan import Plan
@@ -46,8 +46,20 @@ def in_python_terms() -> Iterator[None]:
         yield
     except SweepError as exc:
         if exc.args and isinstance(exc.args[0], str):
-            exc.args = (python_terms(exc.args[0]), *exc.args[1:])
+            exc.args = (_argument_names(python_terms(exc.args[0])), *exc.args[1:])
         raise
+
+
+#: spec keys whose ExperimentSweep argument has another name
+_ARGUMENTS = {"parallel": "parallel_jobs", "timeout": "timeout_seconds", "sweep": "sweep_params"}
+
+
+def _argument_names(message: str) -> str:
+    """``ExperimentSweep: key 'parallel' ...`` names the argument: ``argument 'parallel_jobs'``."""
+    if not message.startswith("ExperimentSweep: key '"):
+        return message
+    key = message[len("ExperimentSweep: key '"):].split("'", 1)[0]
+    return message.replace(f"key '{key}'", f"argument '{_ARGUMENTS.get(key, key)}'", 1)
 
 
 class ExperimentSweep:
@@ -97,6 +109,7 @@ class ExperimentSweep:
             except BaseException:
                 staged.discard()  # a refused sweep leaves nothing behind
                 raise
+        self._staged = staged
         self.sweep_id = self.resolved.sweep_id
         self.sweep_dir = self.resolved.sweep_dir
         self.outcome: SweepOutcome | None = None
@@ -122,7 +135,13 @@ class ExperimentSweep:
             from ..console.screen import Screen
             observer = ProgressObserver(Screen(), self.resolved, python_api=True)
         with in_python_terms():
-            self.outcome = prepare(self.resolved, allow_drift=allow_drift, executor=executor).run(observer)
+            self._staged.restore()
+            try:
+                launch = prepare(self.resolved, allow_drift=allow_drift, executor=executor)
+            except UserError:
+                self._staged.discard()  # refused before anything ran: the files made for it go too
+                raise
+            self.outcome = launch.run(observer)
         return self.results()
 
     def results(self) -> SweepResults:

@@ -63,11 +63,13 @@ def _safe(name: str) -> str:
 
 
 class Staged:
-    """The files made for one :class:`~sweeplab.ExperimentSweep`; :meth:`discard` removes the ones created now."""
+    """The files made for one :class:`~sweeplab.ExperimentSweep`; :meth:`discard` removes the ones it created
+    (the sweep was refused), :meth:`restore` writes them again (it is run after all)."""
 
     def __init__(self, output_dir: Path) -> None:
         self.folder = Path(output_dir) / INPUTS_FOLDER
         self.created: list[Path] = []
+        self._contents: dict[Path, bytes] = {}  # every file this object stands for, to write it again
         # the folders this object creates (output_dir itself may be new), removed again by discard()
         self.new_folders = [p for p in (self.folder, *self.folder.parents) if not p.exists()]
 
@@ -86,7 +88,7 @@ class Staged:
             raise SpecError(f"base_config: the value at '{path}' {what}")
         text = canonical_json(data)
         path = self.folder / f"base_{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
-        self._write(path, lambda handle: handle.write(json.dumps(data, indent=2, sort_keys=True) + "\n"))
+        self._write(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
         return str(path.resolve())
 
     def function(self, value: Any) -> str | None:
@@ -112,22 +114,30 @@ class Staged:
         self._write_bytes(path, payload)
         return PICKLE_PREFIX + str(path.resolve())
 
-    def _write(self, path: Path, write: Callable[[Any], object]) -> None:
+    def _write(self, path: Path, text: str) -> None:
+        self._contents[path] = text.encode()
         if path.is_file():  # same content, same name: an earlier sweep made it
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
         with atomic_file(path) as handle:
-            write(handle)
+            handle.write(text)
         self.created.append(path)
 
     def _write_bytes(self, path: Path, payload: bytes) -> None:
+        self._contents[path] = payload
         if path.is_file():
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         temporary.write_bytes(payload)
         os.replace(temporary, path)
         self.created.append(path)
+
+    def restore(self) -> None:
+        """Write again the files :meth:`discard` removed (a refused run is tried again)."""
+        for path, payload in self._contents.items():
+            if not path.is_file():
+                self._write_bytes(path, payload)
 
     def discard(self) -> None:
         """Remove the files created by this object (the sweep was refused), and the folders it created if empty."""
