@@ -290,3 +290,12 @@ def test_analyze_keeps_its_own_export(project: Path, tmp_path: Path) -> None:
     done = _sweeplab(project, "analyze", "grid", "--format", "csv", "--output", str(tmp_path / "report.md"))
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "grid_trials.csv").read_text().count("\n") == 13
+
+
+def test_every_built_in_command_completes_its_own_flags(project: Path) -> None:
+    """A command added to COMMANDS without a parser in completion.PARSERS would complete by name only."""
+    from sweeplab.cli import COMMANDS
+    from sweeplab.cli.completion import PARSERS
+
+    assert set(COMMANDS) <= set(PARSERS)
+    assert "--resolution" in _complete(project, "sweeplab refine --")

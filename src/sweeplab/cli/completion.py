@@ -33,6 +33,7 @@ PARSERS: dict[str, str] = {
     "analyze": "sweeplab.analysis.cli:_analyze_parser",
     "compare": "sweeplab.analysis.cli:_compare_parser",
     "dashboard": "sweeplab.dashboard.cli:dashboard_parser",
+    "refine": "sweeplab.cli.refine:refine_parser",
 }
 SHELLS = ("bash", "zsh")
 
