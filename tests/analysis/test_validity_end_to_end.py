@@ -79,6 +79,8 @@ def test_non_finite_and_non_numeric_values_are_counted(stats: SweepStatistics) -
     assert stats.value_report("optimizer_name").overall.non_numeric == 12
     assert stats.no_metric_trials == 0
     # the comparison spans only levels with values, and the levels kept are visible
-    assert [s.level for s in stats.parameter_effect("max_depth", "loss").summaries] == [1, None]
+    loss_effect = stats.parameter_effect("max_depth", "loss")
+    assert [s.level for s in loss_effect.summaries] == [1, None] and loss_effect.missing_levels == [2]
+    assert [c.note for c in loss_effect.adjacent] == ["spans 2 (no finite value there)"]
     assert not any(math.isinf(v) for v in np.concatenate(list(map(np.asarray,
                    stats.compare_by_parameter("max_depth", "loss").values()))))

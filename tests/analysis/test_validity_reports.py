@@ -134,3 +134,14 @@ def test_family_importance_and_threshold_intervals_on_a_stored_sweep(tmp_path: P
     changes = stats.threshold_intervals("a", "score")
     assert [(c.before, c.after) for c in changes] == [(0, 1), (1, 2)]
     assert all(c.ci_low <= c.change <= c.ci_high for c in changes)
+
+
+def test_a_level_of_a_grid_pools_the_other_parameters_replicates(tmp_path: Path) -> None:
+    def metric(params: dict, repeat: int, rng: np.random.Generator) -> dict:
+        return {"y": float(rng.normal())}
+
+    write_sweep(tmp_path / "sweeps", "grid", {"a": [0, 1, 2, 3], "b": [0, 1, 2]}, metric, repeats=2, runner="python")
+    note = SweepStatistics("grid", tmp_path / "sweeps").power_note("a")
+    assert note.replicates == 6 and note.levels == 4  # 3 values of b x 2 replicates per level of a
+    assert note.mde_sigma == pytest.approx(minimal_detectable_effect(4, 2, blocks=True, per_level=6))
+    assert note.mde_sigma < minimal_detectable_effect(4, 2)

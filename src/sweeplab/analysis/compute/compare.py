@@ -107,7 +107,7 @@ def compare_sweeps(analyzers: Sequence[SweepStatistics], metrics: Sequence[str] 
                 a.metric(m)
     if not shared_metrics:
         raise UserError(f"the sweeps {', '.join(ids)} have no metric in common")
-    frames = [a.to_dataframe().query("status == 'completed'") for a in analyzers]
+    frames = [a.completed_trials() for a in analyzers]
     rows: list[ComparisonRow] = []
     outside: list[int] | None = None
     for metric in shared_metrics:

@@ -45,6 +45,8 @@ class ParameterEffect:
     shape: ShapeFit | None = None
     #: whether the levels are ordered numbers (adjacent tests and shapes make sense) or nominal
     ordered: bool = True
+    #: levels with completed trials but no finite value of the metric (left out above)
+    missing_levels: list[Any] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class ConfigurationResult:
 
 def measure_effect(parameter: str, metric: str, levels: list[Any], groups: Sequence[np.ndarray],
                    rng: np.random.Generator, change_point_rng: np.random.Generator,
-                   n_boot: int) -> ParameterEffect:
+                   n_boot: int, all_levels: Sequence[Any] | None = None) -> ParameterEffect:
     """Level statistics with t intervals, omnibus test, adjacent tests and (numeric levels) shape.
 
     ``groups`` holds the metric's values per level, in the order of ``levels``; ``change_point_rng``
@@ -71,10 +73,19 @@ def measure_effect(parameter: str, metric: str, levels: list[Any], groups: Seque
     use the numeric levels only: a ``None`` or text level has no place on the axis (it is still
     summarised and tested). A change point is *supported* only when the shape is a step at
     the same boundary: a step must beat smooth changes (see :mod:`.changepoints`).
+    ``all_levels`` (every level with completed trials) names the levels where the metric has no
+    finite value: they are listed in ``missing_levels`` and a comparison that spans one says so.
     """
     summaries = [describe_level(lvl, g) for lvl, g in zip(levels, groups)]
     omnibus = omnibus_test(groups)
     adjacent = adjacent_comparisons(levels, groups)
+    kept = {repr(lvl) for lvl in levels}
+    missing = [lvl for lvl in (all_levels or []) if repr(lvl) not in kept]
+    if missing:
+        position = {repr(lvl): i for i, lvl in enumerate(all_levels or [])}
+        adjacent = [_span_note(c, [m for m in missing
+                                   if position[repr(c.before)] < position[repr(m)] < position[repr(c.after)]])
+                    for c in adjacent]
     numeric = [(lvl, g) for lvl, g in zip(levels, groups) if is_numeric_level(lvl)]
     ordered = bool(levels) and len(numeric) == len(levels)
     change, shape = None, None
@@ -88,7 +99,14 @@ def measure_effect(parameter: str, metric: str, levels: list[Any], groups: Seque
             if not ordered:
                 note = "; ".join(filter(None, [note, "non-numeric levels left out of the change point"]))
             change = dataclasses.replace(change, supported=bool(change.supported and at_step), note=note)
-    return ParameterEffect(parameter, metric, levels, summaries, omnibus, adjacent, change, shape, ordered)
+    return ParameterEffect(parameter, metric, levels, summaries, omnibus, adjacent, change, shape, ordered, missing)
+
+
+def _span_note(comparison: AdjacentComparison, gap: list[Any]) -> AdjacentComparison:
+    if not gap:
+        return comparison
+    text = f"spans {', '.join(map(repr, gap))} (no finite value there)"
+    return dataclasses.replace(comparison, note="; ".join(filter(None, [comparison.note, text])))
 
 
 def configuration_result(parameters: dict[str, Any], values: np.ndarray, rng: np.random.Generator,

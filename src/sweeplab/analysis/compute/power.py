@@ -75,26 +75,30 @@ def _power_two_sided(effect: float, n: int, dof: int, alpha: float) -> float:
     return float(np.mean(stats.norm.sf(scale - noncentrality) + stats.norm.cdf(-scale - noncentrality)))
 
 
-def _residual_dof(levels: int, replicates: int, blocks: bool) -> int:
-    return levels * replicates - levels - ((replicates - 1) if blocks else 0)
+def _residual_dof(levels: int, replicates: int, blocks: bool, per_level: int | None = None) -> int:
+    n = replicates if per_level is None else per_level
+    return levels * n - levels - ((replicates - 1) if blocks else 0)
 
 
 def minimal_detectable_effect(levels: int, replicates: int, alpha: float = 0.05, power: float = 0.8, *,
-                              blocks: bool = False) -> float | None:
+                              blocks: bool = False, per_level: int | None = None) -> float | None:
     """The smallest difference of two level means (in σ of the noise) detected with ``power``.
 
     A two-sided t test at ``alpha`` on the design's residual degrees of freedom (one mean per
-    level, and a replicate block when ``blocks``). None when there are no residual degrees of freedom.
+    level, and a replicate block when ``blocks``). ``per_level`` is the number of values in a
+    level when it is more than ``replicates`` (a level of one parameter of a grid holds the
+    replicates of every combination of the others). None when there are no residual degrees of freedom.
 
     >>> round(minimal_detectable_effect(2, 10), 2)
     1.32
     """
     from scipy.optimize import brentq
 
-    dof = _residual_dof(levels, replicates, blocks)
-    if dof < 1 or replicates < 1:
+    n = replicates if per_level is None else per_level
+    dof = _residual_dof(levels, replicates, blocks, per_level)
+    if dof < 1 or n < 1:
         return None
-    return float(brentq(lambda d: _power_two_sided(d, replicates, dof, alpha) - power, 1e-6, 40.0))
+    return float(brentq(lambda d: _power_two_sided(d, n, dof, alpha) - power, 1e-6, 40.0))
 
 
 def replicates_needed(effect_sigma: float, levels: int, alpha: float = 0.05, power: float = 0.8, *,
@@ -125,7 +129,7 @@ class PowerNote:
     """What a design with ``levels`` × ``replicates`` can detect, for the report and ``--dry-run``."""
 
     levels: int
-    replicates: int
+    replicates: int  # values per level
     alpha: float
     comparisons: int
     smallest_p: float
@@ -135,7 +139,7 @@ class PowerNote:
 
     def sentence(self) -> str:
         """One line: the smallest p and, when replicated, the MDE."""
-        parts = [f"{self.replicates} replicate(s) per level: the smallest p a rank test of two levels can "
+        parts = [f"{self.replicates} value(s) per level: the smallest p a rank test of two levels can "
                  f"give is {self.smallest_p:.2g}"]
         if self.comparisons > 1:
             parts.append(f"{self.smallest_adjusted_p:.2g} after Holm over {self.comparisons} comparisons")
@@ -147,11 +151,17 @@ class PowerNote:
 
 
 def power_note(levels: int, replicates: int, alpha: float = 0.05, comparisons: int | None = None, *,
-               blocks: bool = False) -> PowerNote:
-    """The smallest attainable p (raw and Holm-adjusted over ``comparisons``, default adjacent pairs) and the MDE."""
+               blocks: bool = False, per_level: int | None = None) -> PowerNote:
+    """The smallest attainable p (raw and Holm-adjusted over ``comparisons``, default adjacent pairs) and the MDE.
+
+    ``per_level``: values per level when a level pools other parameters' grid points (default ``replicates``).
+
+    >>> power_note(8, 5).unattainable
+    True
+    """
     comparisons = max(1, levels - 1) if comparisons is None else max(1, comparisons)
-    smallest = smallest_p_two_sample(replicates, replicates)
+    n = replicates if per_level is None else per_level
+    smallest = smallest_p_two_sample(n, n)
     adjusted = min(1.0, smallest * comparisons)
-    return PowerNote(levels, replicates, alpha, comparisons, smallest, adjusted,
-                     minimal_detectable_effect(levels, replicates, alpha, blocks=blocks) if replicates > 1 else None,
-                     adjusted >= alpha)
+    mde = minimal_detectable_effect(levels, replicates, alpha, blocks=blocks, per_level=per_level) if n > 1 else None
+    return PowerNote(levels, n, alpha, comparisons, smallest, adjusted, mde, adjusted >= alpha)

@@ -221,7 +221,7 @@ class SweepStatistics:
             return cached
         levels, groups = self._groups(path, metric)
         effect = measure_effect(path, metric, levels, groups, self._rng(path, metric),
-                                self._rng(path, metric, "change-point"), self.n_boot)
+                                self._rng(path, metric, "change-point"), self.n_boot, self.levels(path))
         self._effects[(path, metric)] = effect
         return effect
 
@@ -303,6 +303,15 @@ class SweepStatistics:
         """Each parameter's (and interaction's, and the replicate block's) share of the metric's variance."""
         return parameter_importance(self.design_analysis(metric_name))
 
+    def importances(self) -> dict[str, dict[str, float]]:
+        """:meth:`importance` for every metric (``duration`` included)."""
+        return {m: self.importance(m) for m in self.metrics}
+
+    def completed_trials(self) -> pd.DataFrame:
+        """The completed trials as the statistics group them: parameter values as the spec gave them
+        (``None`` for null), one float column per metric (nan where a trial gave no finite value)."""
+        return self._completed.copy()
+
     def level_contrasts(self, parameter_name: str, metric_name: str, *, reference: Any = None,
                         all_pairs: bool = False) -> list[LevelContrast]:
         """Levels against a reference (or all pairs) with the other parameters held fixed (nominal parameters)."""
@@ -341,13 +350,18 @@ class SweepStatistics:
                     p_values[(metric, term.term)] = term.p_value
         return build_family(p_values)
 
-    def power_note(self, alpha: float = 0.05) -> PowerNote | None:
-        """Smallest attainable p and minimal detectable effect of the design (None without parameters)."""
+    def power_note(self, parameter_name: str | None = None, alpha: float = 0.05) -> PowerNote | None:
+        """Smallest attainable p and minimal detectable effect for one parameter's levels (default: the
+        parameter with the most levels; None without parameters). A level holds the replicates of every
+        combination of the other parameters, so its n is the completed trials over the levels."""
         if not self.parameters:
             return None
-        levels = max(len(self.levels(p)) for p in self.parameters)
+        path = (self.parameter(parameter_name) if parameter_name
+                else max(self.parameters, key=lambda p: len(self.levels(p))))
+        levels = max(2, len(self.levels(path)))
         replicates = int(self._data.config.get("repeats") or 1)
-        return power_note(levels, replicates, alpha, blocks=replicates > 1)
+        per_level = max(1, len(self._completed) // levels)
+        return power_note(levels, replicates, alpha, blocks=replicates > 1, per_level=per_level)
 
     def threshold_intervals(self, parameter_name: str, metric_name: str,
                             threshold_change: float = 0.5) -> list[RelativeChange]:
