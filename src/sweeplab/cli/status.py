@@ -89,17 +89,12 @@ def _objective(config: dict[str, Any]) -> dict[str, str] | None:
 
 def _best(reader: JournalReader, sweep_id: str, objective: dict[str, str]) -> dict[str, Any] | None:
     """The completed trial with the best value of the objective's metric, or None when none reported it."""
-    metric, sign = objective["metric"], (-1.0 if objective["direction"] == "maximize" else 1.0)
-    best: tuple[float, str, dict[str, Any], float] | None = None
-    for experiment_id, params, metrics in reader.completed_metrics(sweep_id):
-        value = metrics.get(metric)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            if best is None or sign * value < best[0]:
-                best = (sign * value, experiment_id, params, float(value))
+    best = reader.best_trial(sweep_id, objective["metric"], maximize=objective["direction"] == "maximize")
     if best is None:
         return None
-    return {"experiment_id": best[1], "metric": metric, "direction": objective["direction"], "value": best[3],
-            "parameters": best[2]}
+    experiment_id, parameters, value = best
+    return {"experiment_id": experiment_id, "metric": objective["metric"], "direction": objective["direction"],
+            "value": value, "parameters": parameters}
 
 
 def _missing(sweep_id: str, root: Path) -> SweepNotFoundError:

@@ -256,11 +256,31 @@ class JournalReader:
                           f" AND t.metrics_json = '{{}}' AND {self._extra_sql()} = '{{}}'", (sweep_id, COMPLETED))
         return rows[0][0] if rows else 0
 
-    def completed_metrics(self, sweep_id: str) -> list[tuple[str, dict[str, Any], dict[str, float]]]:
-        """(experiment_id, parameters, metrics) of every completed trial of the plan, in plan order."""
-        rows = self._rows("SELECT experiment_id, params_json, metrics_json FROM trials WHERE sweep_id = ?"
-                          " AND status = ? ORDER BY idx", (sweep_id, COMPLETED))
-        return [(row[0], json.loads(row[1] or "{}"), json.loads(row[2] or "{}")) for row in rows]
+    def best_trial(self, sweep_id: str, metric: str, *,
+                   maximize: bool) -> tuple[str, dict[str, Any], float] | None:
+        """(experiment_id, parameters, value) of the completed trial with the best ``metric``, the first in plan
+        order among equals; None when no completed trial reported it. One query, whatever the sweep's size."""
+        if '"' in metric:  # a JSON path of SQLite cannot name such a key: compare in Python
+            return self._best_by_scan(sweep_id, metric, maximize)
+        path = '$."' + metric + '"'
+        rows = self._rows(
+            f"""SELECT experiment_id, params_json, json_extract(metrics_json, :path) AS value FROM trials
+                WHERE sweep_id = :sweep_id AND status = :completed
+                  AND json_type(metrics_json, :path) IN ('integer', 'real')
+                ORDER BY value {'DESC' if maximize else 'ASC'}, idx LIMIT 1""",
+            {"path": path, "sweep_id": sweep_id, "completed": COMPLETED})
+        return (rows[0][0], json.loads(rows[0][1] or "{}"), float(rows[0][2])) if rows else None
+
+    def _best_by_scan(self, sweep_id: str, metric: str, maximize: bool) -> tuple[str, dict[str, Any], float] | None:
+        best: tuple[str, str, float] | None = None
+        for experiment_id, params_json, metrics_json in self._rows(
+                "SELECT experiment_id, params_json, metrics_json FROM trials WHERE sweep_id = ? AND status = ?"
+                " ORDER BY idx", (sweep_id, COMPLETED)):
+            value = json.loads(metrics_json or "{}").get(metric)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and (
+                    best is None or (value > best[2] if maximize else value < best[2])):
+                best = (experiment_id, params_json, float(value))
+        return (best[0], json.loads(best[1] or "{}"), best[2]) if best else None
 
     def result_lines(self, sweep_id: str, db_path: str) -> Iterator[str]:
         """The ``sweep_results.json`` record of every trial of the plan, one JSON text each, in plan order."""
