@@ -69,10 +69,10 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_overrides_are_typed_like_param_values_and_sit_beside_param() -> None:
     args = run_parser().parse_intermixed_args([
         "--base", "cfg.json", "--command", "python train.py {args}", "lr=0.1,0.01", "opt=adam,sgd",
-        "--param", "epochs", "1", "2", "flag=true,false", "layers=[64,64],[128]", "name='a,b'", "seed_text=007"])
+        "--param", "epochs", "1", "2", "flag=true,false", "layers=[64,64],[128]", "name='a,b'", "seed_text=007", "+extra.depth=3"])
     spec, _ = build_spec(args)
     assert spec.sweep == {"lr": [0.1, 0.01], "opt": ["adam", "sgd"], "epochs": [1, 2], "flag": [True, False],
-                          "layers": [[64, 64], [128]], "name": "a,b", "seed_text": 7}
+                          "layers": [[64, 64], [128]], "name": "a,b", "seed_text": 7, "extra.depth": 3}
 
 
 def test_overrides_run_a_sweep_and_override_the_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -3,7 +3,8 @@
 Each ``PATH=V1,V2,...`` word sweeps ``PATH`` over its values, exactly as ``--param PATH V1 V2`` would
 (the values typed like ``--param`` values: ``10`` an integer, ``0.1`` a number, ``true``, ``null``,
 anything else text). A comma inside brackets, braces or quotes does not split: ``layers=[64,64],[128]``
-sweeps two lists. One value (``epochs=5``) sets a single-value parameter.
+sweeps two lists. One value (``epochs=5``) sets a single-value parameter. Hydra's ``+path=...`` (a key the
+base config lacks) is accepted as ``path=...``: whether a sweep may create a key is the runner's rule.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def parse_override(word: str) -> tuple[str, list[Any]]:
     >>> parse_override("opt=adam,sgd")
     ('opt', ['adam', 'sgd'])
     """
-    match = _OVERRIDE.match(word)
+    # Hydra's '+path=value' adds a key the base config lacks: here a key is created when the runner allows it
+    match = _OVERRIDE.match(word[1:] if word.startswith("+") else word)
     if match is None:
         left = word.partition("=")[0]
         raise SpecError(f"override '{word}' is not PATH=V1,V2,...: '{left}' is not a parameter path (expected "
