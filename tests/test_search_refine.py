@@ -42,11 +42,13 @@ def refine_planted_step(seed: int, noise: float, budget: int = BUDGET) -> tuple[
         for repeat in range(REPLICATES):
             run(level, repeat)
     used = len(coarse) * REPLICATES
+    within = None
     while True:
         decision = next_round(observations, registered, resolution=RESOLUTION, levels_per_round=3,
-                              replicates=REPLICATES, budget_left=budget - used)
+                              replicates=REPLICATES, budget_left=budget - used, within=within)
         if decision.stop is not None:
             break
+        within = (decision.located.low, decision.located.high)
         for level, repeat in decision.add:
             run(level, repeat)
         used += len(decision.add)
@@ -79,11 +81,18 @@ def test_locate_finds_the_step_between_the_flanking_levels() -> None:
     assert located.below == pytest.approx(0.0125) and located.above == pytest.approx(1.0)
 
 
-def test_pure_noise_is_no_established_change_and_refine_stops() -> None:
+def test_pure_noise_gets_more_replicates_everywhere_then_refine_stops_with_no_change() -> None:
     rng = random.Random(5)
     observations = {clean_float(i / 5): [rng.gauss(0, 1) for _ in range(3)] for i in range(6)}
     decision = next_round(observations, {x: 3 for x in observations}, resolution=0.02, levels_per_round=3,
                           replicates=3, budget_left=100)
+    assert decision.stop is None and set(decision.add) == {(x, r) for x in observations for r in (3, 4, 5)}
+    # once every level has three times the replicates (or the budget cannot pay for more), it stops
+    decision = next_round(observations, {x: 9 for x in observations}, resolution=0.02, levels_per_round=3,
+                          replicates=3, budget_left=100)
+    assert decision.stop == "no change" and not decision.add
+    decision = next_round(observations, {x: 3 for x in observations}, resolution=0.02, levels_per_round=3,
+                          replicates=3, budget_left=17)
     assert decision.stop == "no change" and not decision.add
 
 

@@ -97,9 +97,11 @@ def format_refine_summary(summary: dict[str, Any]) -> str:
                      f"resolution asked {summary['resolution']:g}){established}")
         lines.append(f"  '{summary['metric']}' is {threshold['below']:.4g} below and {threshold['above']:.4g} above "
                      f"(step of {threshold['step_z'] if threshold['step_z'] is not None else 'inf'} standard errors)")
-    lines.append("  round | trials | levels added | interval after it")
+    lines.append("  round | trials | levels added (+ more replicates at) | interval after it")
     for entry in summary.get("rounds", []):
         levels = ", ".join(f"{x:g}" for x in entry["levels"])
+        if entry.get("more_replicates"):
+            levels += " (+ " + ", ".join(f"{x:g}" for x in entry["more_replicates"]) + ")"
         interval = "-" if entry["interval"] is None else f"[{entry['interval'][0]:g}, {entry['interval'][1]:g}]"
         lines.append(f"  {entry['round']:>5} | {entry['trials']:>6} | {levels} | {interval}")
     return "\n".join(lines)

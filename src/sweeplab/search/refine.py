@@ -3,13 +3,15 @@
 The algorithm, round by round (pure functions of the observations, so a resume recomputes them):
 
 1. **Locate** (:func:`locate`): fit a step — one mean below a split, another above — to every
-   observation by least squares, over every split between adjacent levels. The change lies
-   between the two levels that flank the best split: that interval is the result, its midpoint
-   the estimate. The step is *established* when it is at least ``MIN_STEP_Z`` standard errors
+   observation by least squares, over every split between adjacent levels (after round 0, only
+   splits inside the interval the round before located: the search narrows, so that a smooth
+   curve, whose best split drifts as levels are added, still converges). The change lies between
+   the two levels that flank the best split: that interval is the result, its midpoint the estimate. The step is *established* when it is at least ``MIN_STEP_Z`` standard errors
    (pooled residual spread) — a heuristic bar that allows for having picked the best of several splits.
 2. **Decide** (:func:`next_round`): stop when the interval is at most ``resolution`` wide
-   (``resolved``), when no step is established (``no change``), or when the budget cannot pay
-   for one more level (``budget``). Otherwise place ``levels_per_round`` new levels evenly inside
+   (``resolved``), or when the budget cannot pay for one more level (``budget``). While no step
+   is established, every level gets more replicates (up to ``MAX_REPLICATE_FACTOR`` times the
+   spec's); when that is spent or unaffordable and still no step stands out: ``no change``. Otherwise place ``levels_per_round`` new levels evenly inside
    the interval, each with the spec's replicates, and — where the evidence is weak, a flanking
    level whose mean is within ``MIN_SIDE_Z`` standard errors of the midpoint between the two
    plateaus — more replicates at that flanking level (up to ``MAX_REPLICATE_FACTOR`` times the spec's).
@@ -71,8 +73,12 @@ class Decision:
     notes: tuple[str, ...] = field(default=())
 
 
-def locate(observations: Mapping[float, Sequence[float]]) -> Located | None:
-    """The least-squares step of ``observations`` (level → values), or None without two observed levels."""
+def locate(observations: Mapping[float, Sequence[float]], within: tuple[float, float] | None = None) -> Located | None:
+    """The least-squares step of ``observations`` (level → values), or None without two observed levels.
+
+    ``within``: only splits between levels inside this interval are considered (the interval the
+    round before located); the means below and above still use every observation.
+    """
     levels = sorted(x for x, values in observations.items() if values)
     if len(levels) < 2:
         return None
@@ -87,10 +93,14 @@ def locate(observations: Mapping[float, Sequence[float]]) -> Located | None:
         s_left += sums[split - 1]
         q_left += squares[split - 1]
         n_right, s_right, q_right = total_n - n_left, total_s - s_left, total_q - q_left
+        if within is not None and not within[0] <= levels[split - 1] < levels[split] <= within[1]:
+            continue
         sse = (q_left - s_left * s_left / n_left) + (q_right - s_right * s_right / n_right)
         if best is None or sse < best[0] - 1e-12:
             best = (sse, split)
-    sse, split = best  # type: ignore[misc]  # two levels give at least one split
+    if best is None:  # no two observed levels inside 'within': look everywhere
+        return locate(observations)
+    sse, split = best
     n_left = sum(counts[:split])
     n_right = total_n - n_left
     below = math.fsum(sums[:split]) / n_left
@@ -118,15 +128,26 @@ def _inner_levels(low: float, high: float, count: int, existing: set[float]) -> 
 
 
 def next_round(observations: Mapping[float, Sequence[float]], registered: Mapping[float, int], *,
-               resolution: float, levels_per_round: int, replicates: int, budget_left: int) -> Decision:
+               resolution: float, levels_per_round: int, replicates: int, budget_left: int,
+               within: tuple[float, float] | None = None) -> Decision:
     """The next round of a refine search (see the module docstring).
 
     ``observations``: level → the metric's values of its completed trials; ``registered``: level →
-    how many replicates it has (any outcome), so that added replicates take new numbers.
+    how many replicates it has (any outcome), so that added replicates take new numbers; ``within``:
+    the interval the round before located (the search narrows inside it).
     """
-    located = locate(observations)
-    if located is None or not located.established:
+    located = locate(observations, within)
+    if located is None:
         return Decision(located, stop="no change")
+    if not located.established:
+        # weak evidence everywhere: more replicates at every level, while the budget and the cap allow
+        more = [(x, have + r) for x, have in sorted(registered.items()) if x in observations
+                and have + replicates <= MAX_REPLICATE_FACTOR * replicates for r in range(replicates)]
+        if not more or len(more) > budget_left:
+            return Decision(located, stop="no change")
+        return Decision(located, add=tuple(more), notes=(f"no step stands out of the noise yet "
+                                                         f"({located.step_z:.2g} standard errors): "
+                                                         f"{replicates} more replicate(s) at every level",))
     if located.width <= resolution * (1 + 1e-9):
         return Decision(located, stop="resolved")
     existing = set(registered)

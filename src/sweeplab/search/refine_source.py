@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..planning.strategy import swept_paths
 from ..trial import Trial, TrialStatus
-from .refine import Decision, Located, locate, next_round
+from .refine import Decision, next_round
 from .source import SearchSource, metric_value
 
 if TYPE_CHECKING:
@@ -76,11 +76,44 @@ class RefineSearch(SearchSource):
                 observations.setdefault(level, []).append(self.values[trial.key])
         return observations, registered
 
-    def _decide(self, trials: Sequence[Trial]) -> Decision:
+    def _decide(self, trials: Sequence[Trial], within: tuple[float, float] | None) -> Decision:
         observations, registered = self._observations(trials)
         return next_round(observations, registered, resolution=self.resolution,
                           levels_per_round=self.levels_per_round, replicates=self.replicates,
-                          budget_left=self.plan.budget - len(trials))
+                          budget_left=self.plan.budget - len(trials), within=within)
+
+    def _replay(self) -> tuple[list[dict[str, Any]], Decision | None]:
+        """The rounds so far and the last decision, recomputed from the journaled trials in their order.
+
+        Round 0 is the coarse grid; each round's decision (from the results of every round up to it,
+        narrowed to the interval the round before located) says how many trials the next round
+        holds. The last decision is the one to act on when every journaled trial has finished.
+        """
+        ordered = sorted(self.trials.values(), key=lambda t: t.index)
+        coarse = {(x, r) for x in self.coarse for r in range(self.replicates)}
+        start, size = 0, sum(1 for t in ordered if (self._level(t), t.repeat) in coarse)
+        rounds: list[dict[str, Any]] = []
+        within: tuple[float, float] | None = None
+        decision: Decision | None = None
+        while 0 < size <= len(ordered):
+            included, new = ordered[:size], ordered[start:size]
+            decision = self._decide(included, within)
+            located = decision.located
+            earlier = {self._level(t) for t in ordered[:start]}
+            rounds.append({"round": len(rounds), "trials": len(new),
+                           "levels": sorted({self._level(t) for t in new} - earlier),
+                           "more_replicates": sorted({self._level(t) for t in new} & earlier),
+                           "interval": [located.low, located.high] if located else None,
+                           "estimate": located.estimate if located else None,
+                           "step_z": _finite(located.step_z) if located else None,
+                           "decision": decision.stop or f"{len(decision.add)} more trials"})
+            if decision.stop is not None or not decision.add or located is None:
+                break
+            within = (located.low, located.high)
+            if size + len(decision.add) > len(ordered):
+                break  # the next round is decided but not journaled yet
+            start, size = size, size + len(decision.add)
+        return rounds, decision
 
     # --- SearchSource ---------------------------------------------------------------------------
     def _choose(self) -> Sequence[Trial] | None:
@@ -89,12 +122,12 @@ class RefineSearch(SearchSource):
         known = {(self._level(t), t.repeat) for t in self.trials.values()}
         wanted = [(x, r) for x in self.coarse for r in range(self.replicates) if (x, r) not in known]
         if not wanted:
-            decision = self._decide(list(self.trials.values()))
-            if decision.stop is not None:
-                self.stopped = decision.stop
-                log.info("refine of sweep %s stops: %s", self.sweep_id, decision.stop)
+            _, decision = self._replay()
+            if decision is None or decision.stop is not None:
+                self.stopped = decision.stop if decision is not None else "no change"
+                log.info("refine of sweep %s stops: %s", self.sweep_id, self.stopped)
                 return None
-            wanted = list(decision.add)
+            wanted = [item for item in decision.add if item not in known]
             for note in decision.notes:
                 log.info("refine of sweep %s: %s", self.sweep_id, note)
         wanted = wanted[: max(0, self.plan.budget - self.registered)]
@@ -108,40 +141,21 @@ class RefineSearch(SearchSource):
         return self.stopped is not None
 
     # --- the result ---------------------------------------------------------------------------------
-    def located(self) -> Located | None:
-        """Where the change lies, from every completed trial so far."""
-        return locate(self._observations(list(self.trials.values()))[0])
-
     def history(self) -> list[dict[str, Any]]:
-        """The rounds so far, recomputed from the journaled trials in their order (see the module docstring)."""
-        ordered = sorted(self.trials.values(), key=lambda t: t.index)
-        coarse = {(x, r) for x in self.coarse for r in range(self.replicates)}
-        start, size = 0, sum(1 for t in ordered if (self._level(t), t.repeat) in coarse)
-        rounds: list[dict[str, Any]] = []
-        while 0 < size <= len(ordered):
-            included, new = ordered[:size], ordered[start:size]
-            located = locate(self._observations(included)[0])
-            rounds.append({"round": len(rounds), "trials": len(new),
-                           "levels": sorted({self._level(t) for t in new}),
-                           "interval": [located.low, located.high] if located else None,
-                           "estimate": located.estimate if located else None,
-                           "step_z": _finite(located.step_z) if located else None})
-            decision = self._decide(included)
-            if decision.stop is not None or not decision.add:
-                break
-            start, size = size, size + len(decision.add)
-        return rounds
+        """The rounds so far (see :meth:`_replay`)."""
+        return self._replay()[0]
 
     def summary(self) -> dict[str, Any]:
         summary = super().summary()
-        located = self.located()
+        rounds, decision = self._replay()
+        located = decision.located if decision is not None else None
         summary.update(parameter=self.path, metric=self.metric, resolution=self.resolution,
                        stopped=self.stopped, missing_metric=self.missing,
                        threshold=None if located is None else {
                            "estimate": located.estimate, "interval": [located.low, located.high],
                            "width": located.width, "below": located.below, "above": located.above,
                            "step_z": _finite(located.step_z), "established": located.established},
-                       rounds=self.history())
+                       rounds=rounds)
         return summary
 
 
