@@ -108,3 +108,21 @@ def test_a_notebook_sweeps_its_own_function_with_one_progress_display(tmp_path: 
     # the pickled function lives beside the sweeps, named by its content; the base config likewise
     inputs = sorted(p.name for p in (work / "sweeps" / "python_api").iterdir())
     assert [name.split("_")[0] for name in inputs] == ["base", "function"], inputs
+
+
+def test_the_example_notebook_runs_as_shipped(tmp_path: Path, kernel: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/examples/sweep_notebook.ipynb, executed in a fresh folder: its sweep, table, analyzer and figure."""
+    monkeypatch.delenv("MPLBACKEND")  # the notebook asks for inline figures itself
+    example = Path(__file__).resolve().parents[1] / "docs" / "examples" / "sweep_notebook.ipynb"
+    notebook = nbformat.read(example, as_version=4)
+    client = NotebookClient(notebook, kernel_name=kernel, timeout=300, resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert not any(output.output_type == "error" for cell in code for output in cell.outputs)
+    run = next(cell for cell in code if "run_all()" in cell.source)
+    assert [output.output_type for output in run.outputs] == ["display_data"]
+    assert "Sweep digits_svc completed: 18/18 completed" in run.outputs[0].data["text/plain"]
+    shown = next(cell for cell in code if cell.source.strip() == "results")
+    assert "digits_svc: 18 of 18 trials (18 completed)" in shown.outputs[0].data["text/html"]
+    assert "image/png" in code[-1].outputs[0].data  # the interaction figure, drawn inline
+    assert (tmp_path / "logs" / "sweeps" / "digits_svc" / "sweep_results.json").is_file()
