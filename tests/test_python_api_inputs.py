@@ -151,3 +151,12 @@ def test_metrics_are_floats_and_other_reported_values_are_kept() -> None:
 def test_an_empty_sweep_is_an_empty_frame_with_the_columns() -> None:
     frame = trials_frame([], parameters=["lr"])
     assert len(frame) == 0 and "lr" in frame.columns and "seed" in frame.columns
+
+
+def test_the_result_types_are_public() -> None:
+    import sweeplab
+    from sweeplab.sweep import LabSweepResult, SweepResult, SweepResults
+
+    assert sweeplab.SweepResults is SweepResults and sweeplab.LabSweepResult is LabSweepResult
+    assert issubclass(LabSweepResult, SweepResult) and issubclass(SweepResults, list)
+    assert {"SweepResults", "LabSweepResult"} <= set(sweeplab.__all__)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, __getattr__ b
         UserError,
     )
     from .planning.spec import load_spec
-    from .sweep import ExperimentSweep, SweepResult
+    from .sweep import ExperimentSweep, LabSweepResult, SweepResult, SweepResults
 
 __version__ = "0.1.0"
 
@@ -36,6 +36,8 @@ __all__ = [
     "__version__",
     "ExperimentSweep",
     "SweepResult",
+    "SweepResults",
+    "LabSweepResult",
     "SweepAnalyzer",
     "load_spec",
     "SweepError",
@@ -53,6 +55,8 @@ __all__ = [
 _LAZY: dict[str, str] = {
     "ExperimentSweep": "sweeplab.sweep",
     "SweepResult": "sweeplab.sweep",
+    "SweepResults": "sweeplab.sweep",
+    "LabSweepResult": "sweeplab.sweep",
     "SweepAnalyzer": "sweeplab.analysis",
     "load_spec": "sweeplab.planning.spec",
     **{name: "sweeplab.errors" for name in ("SweepError", "UserError", "SpecError", "PathError", "ConfigError",
