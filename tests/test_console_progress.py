@@ -221,3 +221,23 @@ def test_screen_verbosity_levels() -> None:
     assert not Screen().quiet and not Screen().verbose
     assert Screen(verbosity=1).verbose and Screen(verbosity=5).verbosity == 2
     assert Screen(quiet=True, verbosity=2).quiet  # -q wins
+
+
+def test_a_completed_trial_that_reported_nothing_is_flagged(sweep) -> None:
+    screen, out = _terminal(80)
+    observer = ProgressObserver(screen, sweep)
+    observer.started(4, 0, _budget(2))
+    observer.trial_finished(_trial(0), TrialResult(key="k0", attempt=1, status=TrialStatus.COMPLETED, duration=0.1),
+                            None)
+    observer.trial_finished(_trial(1), _end(1, TrialStatus.COMPLETED), None)
+    observer.trial_finished(_trial(2), TrialResult(key="k2", attempt=1, status=TrialStatus.COMPLETED, duration=0.1,
+                                                   extra={"note": "text only"}), None)  # text is a report too
+    assert "2 ok" not in observer._status() and observer._status().startswith("3 ok, 1 no metrics, ")
+    lines = _lines(out)
+    assert [line for line in lines if line.startswith("!")] == ["! sweep_lr_exp0000: completed but reported no metrics"]
+
+    plain = io.StringIO()
+    observer = ProgressObserver(Screen(console=Console(file=plain, width=80, force_terminal=False)), sweep)
+    observer.started(4, 0, _budget(2))
+    observer.trial_finished(_trial(0), TrialResult(key="k0", attempt=1, status=TrialStatus.COMPLETED), None)
+    assert plain.getvalue().startswith("[1/4] sweep_lr_exp0000: completed (no metrics) (0.00s) | 1 ok, 1 no metrics")

@@ -129,6 +129,9 @@ class ProgressObserver(Observer):
             self.tally.counts[status] += 1
         else:
             self.tally.retries += 1
+        empty = status == "completed" and not result.metrics and not result.extra
+        if empty:
+            self.tally.no_metrics += 1
         error = _last_line(result.error) if status != "completed" else ""
         attempt = f"attempt {result.attempt}" + (f", retry in {retry_in:.1f}s" if retry_in is not None else "")
         if status != "completed":
@@ -138,14 +141,19 @@ class ProgressObserver(Observer):
         if self.notebook is not None:
             if status != "completed":
                 self.notebook.failures.append(f"{trial.experiment_id}: {status} ({attempt}) {error}")
+            elif empty:
+                self.notebook.failures.append(f"{trial.experiment_id}: completed but reported no metrics")
         elif self.live is not None:
             if status != "completed":
                 self._above(Text(f"✗ {trial.experiment_id}: {status} ({attempt}) {error}", style="red"))
+            elif empty:
+                self._above(Text(f"! {trial.experiment_id}: completed but reported no metrics", style="yellow"))
             elif self.screen.verbose:
                 self._above(Text(f"✓ {trial.experiment_id}: completed in {result.duration:.2f}s "
                                  f"{_metrics_text(result.metrics)}"))
         else:
             what = f"{status}, retry in {retry_in:.1f}s" if retry_in is not None else status
+            what += " (no metrics)" if empty else ""
             self.screen.say(f"[{self.tally.ended}/{self.tally.total}] {trial.experiment_id}: {what} "
                             f"({result.duration:.2f}s) | {self._status()}")
             if error:

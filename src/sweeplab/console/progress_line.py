@@ -35,6 +35,7 @@ class Tally:
     counts: Counter[str] = field(default_factory=Counter)
     running: int = 0
     retries: int = 0
+    no_metrics: int = 0  # completed trials that reported nothing (counted in "completed" too)
 
     @property
     def ended(self) -> int:
@@ -58,11 +59,14 @@ def status_words(tally: Tally, eta: float | None, elapsed: float | None = None, 
     """``35 ok, 1 failed, 1 timeout, 2 running, ETA 1m 05s`` (``short``: ``35 ok 1 fail 1 t/o 2 run ETA 1m 05s``).
 
     Each final state is counted apart (a timeout is not a failure); states with no trial are left out.
+    Completed trials that reported no metrics are also counted apart, after ``ok`` (``2 no metrics``).
     """
     parts = [(tally.completed, "completed")]
     parts += [(tally.counts[state], state) for state in FAILURE_STATES if tally.counts[state]]
     parts.append((tally.running, "running"))
     words = [f"{n} {_SHORT[state] if short or state == 'completed' else state}" for n, state in parts]
+    if tally.no_metrics:  # completed, but a hole in the data: said beside the ok count
+        words.insert(1, f"{tally.no_metrics} {'empty' if short else 'no metrics'}")
     if eta is not None:
         words.append(f"ETA {_clock(eta)}")
     if elapsed is not None:
