@@ -27,9 +27,22 @@ METRICS = [f"validation_metric_number_{i:02d}_with_a_long_descriptive_name" for 
 
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The CLI in a real subprocess (as a user runs it)."""
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     return subprocess.run([sys.executable, "-m", "sweeplab.analysis.cli", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=120, env=env)
+                          text=True, timeout=300, env=env)
+
+
+def _main(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, cwd: Path,
+          *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI's entry point in this process (fast: pandas and SciPy are imported once)."""
+    from sweeplab.analysis.cli import main
+
+    monkeypatch.chdir(cwd)
+    capsys.readouterr()
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(list(args), code, out, err)
 
 
 def _wide_metrics(params: dict[str, Any], repeat: int, rng: np.random.Generator) -> dict[str, float]:
@@ -85,18 +98,21 @@ def test_text_report_fits_the_width(root: Path, width: int) -> None:
     assert "a fairly long category value" in report.replace("\n", " ") or "a fairly long" in report
 
 
-def test_cli_report_fits_120_columns_and_markdown_keeps_whole_tables(root: Path, tmp_path: Path) -> None:
+def test_cli_report_fits_120_columns_and_markdown_keeps_whole_tables(root: Path, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     result = _run("analyze", "wide", "--sweep-dir", str(root), "--output", "r.txt", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert _widest((tmp_path / "r.txt").read_text()) <= 120
-    result = _run("analyze", "wide", "--sweep-dir", str(root), "--width", "80", cwd=tmp_path)
+    result = _main(capsys, monkeypatch, tmp_path, "analyze", "wide", "--sweep-dir", str(root), "--width", "80")
     assert result.returncode == 0 and _widest(result.stdout) <= 80
-    result = _run("analyze", "wide", "--sweep-dir", str(root), "--output", "r.md", cwd=tmp_path)
+    result = _main(capsys, monkeypatch, tmp_path, "analyze", "wide", "--sweep-dir", str(root), "--output", "r.md")
     markdown = (tmp_path / "r.md").read_text()
     best = next(line for line in markdown.splitlines() if line.startswith("| rank |"))
     assert all(name in best for name in ("dropout_probability", "number_of_warmup_steps", "95% CI", "max"))
     assert "(part 1 of" not in markdown
-    assert _run("analyze", "wide", "--sweep-dir", str(root), "--width", "20", cwd=tmp_path).returncode == 2
+    assert _main(capsys, monkeypatch, tmp_path, "analyze", "wide", "--sweep-dir", str(root), "--width",
+                 "20").returncode == 2
 
 
 def test_objective_from_the_spec_argument_or_chosen(root: Path) -> None:
@@ -104,26 +120,29 @@ def test_objective_from_the_spec_argument_or_chosen(root: Path) -> None:
     objective = aimed.objective()
     assert (objective.metric, objective.direction, objective.source) == ("accuracy", "maximize", "spec")
     report = aimed.generate_summary_report()
-    assert "Objective: maximize accuracy - the spec's objective." in report
+    assert "Objective: maximize accuracy - the sweep spec's objective." in report
     assert "Best configurations (highest mean accuracy)" in report
     best_row = next(line for line in report.split("Best configurations", 1)[1].splitlines() if line.startswith("1 "))
     assert best_row.split("|")[1].strip() == "0.1"  # the highest accuracy is at lr=0.1
     # an argument wins over the spec; without a direction the spec's does not carry over to another metric
     assert aimed.objective("loss").direction == "minimize" and aimed.objective("loss").source == "argument"
-    assert aimed.objective(minimize=True).phrase == "minimize accuracy"
+    assert aimed.objective(minimize=True).direction == "minimize"
     # the spec names a metric no trial reported: the report says so and what it chose instead
     missing = SweepAnalyzer("aimed_missing", root).objective()
-    assert missing.metric == "loss" and missing.source == "chosen" and "'f1' was reported by no completed trial" \
+    assert missing.metric == "loss" and missing.source == "default" and "'f1' was reported by no completed trial" \
         in missing.reason
     chosen = SweepAnalyzer("nulls", root).objective()
     assert chosen.metric == "score" and "names no objective" in chosen.reason and "lowest mean" in chosen.reason
 
 
-def test_cli_metric_and_direction(root: Path, tmp_path: Path) -> None:
-    result = _run("analyze", "aimed", "--sweep-dir", str(root), "--metric", "loss", "--maximize", cwd=tmp_path)
+def test_cli_metric_and_direction(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _main(capsys, monkeypatch, tmp_path, "analyze", "aimed", "--sweep-dir", str(root), "--metric", "loss",
+                   "--maximize")
     assert result.returncode == 0, result.stderr
     assert "Objective: maximize loss - asked for." in result.stdout
-    result = _run("analyze", "aimed", "--sweep-dir", str(root), "--maximize", "--minimize", cwd=tmp_path)
+    result = _main(capsys, monkeypatch, tmp_path, "analyze", "aimed", "--sweep-dir", str(root), "--maximize",
+                   "--minimize")
     assert result.returncode == 2 and "not allowed with" in result.stderr
 
 
@@ -147,7 +166,9 @@ def test_null_level_is_ordered_reported_and_plotted(root: Path, tmp_path: Path) 
     assert not sweep_copy.exists()
 
 
-def test_plot_draws_the_objective_only_and_all_every_metric(root: Path, tmp_path: Path) -> None:
+def test_plot_draws_the_objective_only_and_all_every_metric(root: Path, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     analyzer = SweepAnalyzer("nulls", root)
     objective_only = analyzer.plot_all(tmp_path / "one")
     assert sorted(p.name for p in objective_only) == ["heatmap__opt__kind__score.png", "kind__score.png",
@@ -156,7 +177,7 @@ def test_plot_draws_the_objective_only_and_all_every_metric(root: Path, tmp_path
     assert len(every) == 3 * len(analyzer.metrics)
     data = json.loads((tmp_path / "one" / "plot_data.json").read_text())
     assert list(data["by_parameter"]["opt"]) == ["score"] and data["objective"]["metric"] == "score"
-    result = _run("analyze", "nulls", "--sweep-dir", str(root), "--all", cwd=tmp_path)
+    result = _main(capsys, monkeypatch, tmp_path, "analyze", "nulls", "--sweep-dir", str(root), "--all")
     assert result.returncode == 2 and "--all" in result.stderr and "--plot" in result.stderr
 
 
@@ -189,7 +210,8 @@ def test_repr_html_is_a_compact_escaped_summary(root: Path, tmp_path: Path) -> N
     assert "Effects on accuracy" in aimed and len(aimed) < 4000
 
 
-def test_api_errors_speak_python(root: Path, tmp_path: Path) -> None:
+def test_api_errors_speak_python(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
     analyzer = SweepAnalyzer("nulls", root)
     errors = []
     for call in (lambda: SweepAnalyzer("nope", tmp_path / "empty"),
@@ -204,5 +226,5 @@ def test_api_errors_speak_python(root: Path, tmp_path: Path) -> None:
         errors.append(str(info.value))
     assert all("--" not in message for message in errors), errors
     assert "did you mean 'score'" in errors[3]
-    result = _run("analyze", "nope", "--sweep-dir", str(tmp_path / "empty"), cwd=tmp_path)
+    result = _main(capsys, monkeypatch, tmp_path, "analyze", "nope", "--sweep-dir", str(tmp_path / "empty"))
     assert result.returncode == 2 and "pass --sweep-dir to look elsewhere" in result.stderr

@@ -23,7 +23,8 @@ from .compute.effects import ConfigurationResult, ParameterEffect
 from .compute.sweep_statistics import SweepStatistics
 from .exceptions import AnalysisInputError
 from .present.html import analyzer_html
-from .present.objective import ReportObjective, choose_objective
+from .compute.objective import ObjectiveChoice
+from .present.objective import choose_objective
 from .present.plot_data import build_plot_data, write_plot_data
 from .present.render import DEFAULT_WIDTH, render
 from .present.summary import comparison_table_text, summary_blocks
@@ -41,10 +42,12 @@ class SweepAnalyzer(SweepStatistics):
     results to the presenters.
     """
 
-    def objective(self, metric: str | None = None, minimize: bool | None = None) -> ReportObjective:
+    def objective(self, metric: str | None = None, minimize: bool | None = None) -> ObjectiveChoice:
         """The metric the report centres on and its direction, and why (see
         :func:`~sweeplab.analysis.present.objective.choose_objective`): ``metric``/``minimize``
-        when given, else the spec's ``objective``, else a chosen metric."""
+        when given, else the spec's ``objective``, else a chosen metric. Unlike
+        :meth:`SweepStatistics.objective`, a spec objective that no completed trial reported yet
+        falls back to a chosen metric (the reason says so), so a running sweep still gets a report."""
         return choose_objective(self, metric, minimize)
 
     def generate_comparison_table(self, parameter_name: str, metrics: list[str] | None = None,

@@ -197,8 +197,13 @@ def compare_main(argv: list[str] | None = None) -> int:
 
         if len(args.sweep_ids) < 2:
             raise UserError("compare needs at least two sweep ids")
+        width = args.width if args.width is not None else DEFAULT_WIDTH
+        if width < MIN_WIDTH:
+            raise AnalysisInputError(f"--width {width}: expected at least {MIN_WIDTH} columns")
         analyzers = [SweepAnalyzer(s, args.sweep_dir) for s in args.sweep_ids]
-        text = render(comparison_blocks(compare_sweeps(analyzers, args.metric)), _report_format(args.output))
+        result = compare_sweeps(analyzers, args.metric)
+        levels = [{p: a.levels(p) for p in result.shared_parameters} for a in analyzers]
+        text = render(comparison_blocks(result, levels, _minimize(args)), _report_format(args.output), width)
     except SweepError as exc:
         return _fail("sweeplab compare", exc)
     if args.output:

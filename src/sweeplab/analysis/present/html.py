@@ -29,7 +29,7 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 
 def analyzer_html(a: SweepStatistics) -> str:
     """The HTML summary of ``a`` (see the module notes)."""
-    from .objective import choose_objective
+    from .objective import choose_objective, goal, phrase
 
     counts = a.status_counts
     state = f"{counts.get('completed', 0)} of {a.total_planned} trials completed; status {a.status}"
@@ -39,10 +39,10 @@ def analyzer_html(a: SweepStatistics) -> str:
         parts.append("<p>No completed trial has reported metrics yet.</p>")
         return "<div class=\"sweeplab-analysis\">" + "".join(parts) + "</div>"
     objective = choose_objective(a)
-    parts.append(f"<p><b>Objective:</b> {escape(objective.phrase)} <i>({escape(objective.reason)})</i></p>")
+    parts.append(f"<p><b>Objective:</b> {escape(phrase(objective))} <i>({escape(objective.reason)})</i></p>")
     best = a.rank_configurations(objective.metric, minimize=objective.minimize, top=1)[0]
     rows = [[short_name(p), level_text(best.parameters[p])] for p in a.parameters]
-    parts.append(f"<p><b>Best configuration</b> ({escape(objective.goal)} mean): mean "
+    parts.append(f"<p><b>Best configuration</b> ({escape(goal(objective))} mean): mean "
                  f"{escape(fmt_num(best.mean))}, 95% CI {escape(fmt_interval(best.ci_low, best.ci_high))}, "
                  f"n={best.count}</p>")
     if rows:

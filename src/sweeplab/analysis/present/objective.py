@@ -1,79 +1,48 @@
 """Which metric a report centres on, in which direction, and why.
 
-The objective comes, in this order, from what the caller asked for (``metric=`` / ``minimize=``
-in Python, ``--metric M --maximize/--minimize`` on the command line), from the sweep spec's
-``objective: {metric, direction}`` (stored in ``sweep_config.json``; the first one of a
-multi-objective list), or is chosen: a metric the lab's experiment is known to minimise, else the
-first metric the trials reported. The report states which of the three it was, so a reader
-never has to guess why one metric got the detail and the others one line each.
-
->>> ReportObjective("loss", True, "spec", "the spec's objective").phrase
-'minimize loss'
+The choice is :func:`sweeplab.analysis.compute.objective.choose_objective`'s for what the caller
+asked for (``metric=`` / ``minimize=`` in Python, ``--metric M --maximize/--minimize`` on the
+command line) and for the sweep spec's ``objective: {metric, direction}`` (stored in
+``sweep_config.json``; the first of a multi-objective list). Two cases are the report's own,
+because a report must still be written: when nothing names an objective, a metric the lab's
+experiment is known to minimise is preferred over the first one reported; and when the spec's
+objective names a metric no completed trial reported yet (a sweep still running), the report
+falls back to that choice and says so instead of refusing. The reason is always printed, so a
+reader never has to guess why one metric got the detail and the others one line each.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..compute.objective import ObjectiveChoice
+from ..compute.objective import choose_objective as choose_stated
+from ..compute.objective import spec_objective
 from ..exceptions import AnalysisInputError, UnknownMetricError
 
 if TYPE_CHECKING:
     from ..compute.sweep_statistics import SweepStatistics
 
-__all__ = ["ReportObjective", "PREFERRED_METRICS", "spec_objective", "choose_objective", "default_metric"]
+__all__ = ["ObjectiveChoice", "PREFERRED_METRICS", "choose_objective", "default_metric", "phrase", "goal",
+           "as_dict"]
 
 #: metrics the lab's experiment minimises; chosen, in this order, when nothing names an objective
 PREFERRED_METRICS = ("crash_rate", "total_crashes", "messages_per_cycle")
-DIRECTIONS = ("minimize", "maximize")
 
 
-@dataclass(frozen=True)
-class ReportObjective:
-    """The metric a report optimises and details; ``source`` is ``argument``, ``spec`` or ``chosen``."""
-
-    metric: str
-    minimize: bool
-    source: str
-    reason: str
-
-    @property
-    def direction(self) -> str:
-        """``minimize`` or ``maximize``."""
-        return "minimize" if self.minimize else "maximize"
-
-    @property
-    def phrase(self) -> str:
-        """``minimize loss``."""
-        return f"{self.direction} {self.metric}"
-
-    @property
-    def goal(self) -> str:
-        """``lowest`` or ``highest``: what the best configuration has."""
-        return "lowest" if self.minimize else "highest"
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain JSON: metric, direction, source, reason."""
-        return {"metric": self.metric, "direction": self.direction, "source": self.source, "reason": self.reason}
+def phrase(choice: ObjectiveChoice) -> str:
+    """``minimize loss``."""
+    return f"{choice.direction} {choice.metric}"
 
 
-def spec_objective(config: dict[str, Any]) -> tuple[str, str] | None:
-    """``(metric, direction)`` of the spec stored in ``sweep_config.json``, or None.
+def goal(choice: ObjectiveChoice) -> str:
+    """``lowest`` or ``highest``: what the best configuration has."""
+    return "lowest" if choice.minimize else "highest"
 
-    A multi-objective list gives its first entry (the one the report is about).
-    """
-    spec = config.get("spec")
-    objective = spec.get("objective") if isinstance(spec, dict) else None
-    if objective is None:
-        objective = config.get("objective")  # a config written by hand may carry it at the top
-    if isinstance(objective, list):
-        objective = objective[0] if objective else None
-    if not isinstance(objective, dict):
-        return None
-    metric, direction = objective.get("metric"), objective.get("direction")
-    if not isinstance(metric, str) or direction not in DIRECTIONS:
-        return None
-    return metric, direction
+
+def as_dict(choice: ObjectiveChoice) -> dict[str, Any]:
+    """Plain JSON: metric, direction, source, reason."""
+    return {"metric": choice.metric, "direction": choice.direction, "source": choice.source, "reason": choice.reason}
 
 
 def default_metric(metrics: list[str]) -> str:
@@ -83,8 +52,16 @@ def default_metric(metrics: list[str]) -> str:
                 next((m for m in metrics if m != "duration"), metrics[0]))
 
 
+def _reported(sweep: SweepStatistics, name: str) -> bool:
+    try:
+        sweep.metric(name)
+    except UnknownMetricError:
+        return False
+    return True
+
+
 def choose_objective(sweep: SweepStatistics, metric: str | None = None,
-                     minimize: bool | None = None) -> ReportObjective:
+                     minimize: bool | None = None) -> ObjectiveChoice:
     """The report's objective (see the module notes); raises :class:`UnknownMetricError` for a
     ``metric`` the trials did not report and :class:`AnalysisInputError` when none reported any."""
     if minimize is not None and not isinstance(minimize, bool):
@@ -94,25 +71,8 @@ def choose_objective(sweep: SweepStatistics, metric: str | None = None,
         raise AnalysisInputError(f"no completed trial of sweep {sweep.sweep_id!r} has reported a metric yet: "
                                  "there is no objective to report on")
     declared = spec_objective(sweep.config)
-    declared_metric = None
-    if declared is not None:
-        try:
-            declared_metric = sweep.metric(declared[0])
-        except UnknownMetricError:
-            declared_metric = None
-    if metric is not None:
-        chosen = sweep.metric(metric)
-        if minimize is None and declared_metric == chosen:
-            return ReportObjective(chosen, declared[1] == "minimize", "argument",  # type: ignore[index]
-                                   "asked for; direction from the spec's objective")
-        if minimize is None:
-            return ReportObjective(chosen, True, "argument",
-                                   "asked for; no direction given, so the lowest mean counts as best")
-        return ReportObjective(chosen, minimize, "argument", "asked for")
-    if declared is not None and declared_metric is not None:
-        direction_minimize = declared[1] == "minimize" if minimize is None else minimize
-        reason = "the spec's objective" + ("" if minimize is None else "; direction as asked")
-        return ReportObjective(declared_metric, direction_minimize, "spec", reason)
+    if metric is not None or (declared is not None and _reported(sweep, declared[0])):
+        return choose_stated(sweep.config, metrics, metric=metric, minimize=minimize)
     chosen = default_metric(metrics)
     why = ("a metric the lab's experiment minimises" if chosen in PREFERRED_METRICS
            else "the first metric the trials reported")
@@ -123,5 +83,5 @@ def choose_objective(sweep: SweepStatistics, metric: str | None = None,
     if minimize is None:
         minimize = True
         reason += "; no direction known, so the lowest mean counts as best"
-    return ReportObjective(chosen, minimize, "chosen",
+    return ObjectiveChoice(chosen, "minimize" if minimize else "maximize", "default",
                            reason + ". Set objective: {metric, direction} in the spec to choose")

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..compute.names import short_name
+from ..compute.stats import ALPHA
 from ..compute.thresholds import RelativeChange, relative_change_interval
+from .objective import goal
 from .document import (
     Block,
     Heading,
@@ -32,7 +34,7 @@ from .document import (
 if TYPE_CHECKING:
     from ..compute.effects import ConfigurationResult, ParameterEffect
     from ..compute.sweep_statistics import SweepStatistics
-    from .objective import ReportObjective
+    from ..compute.objective import ObjectiveChoice
 
 __all__ = ["best_blocks", "parameter_detail_blocks", "interaction_blocks", "shape_lines", "shape_summary", "MAX_COMBINATION_ROWS",
            "MAX_INTERACTION_PARAMETERS"]
@@ -76,10 +78,10 @@ def _level_namer(a: SweepStatistics) -> Any:
     return name
 
 
-def best_blocks(a: SweepStatistics, objective: ReportObjective) -> list[Block]:
+def best_blocks(a: SweepStatistics, objective: ObjectiveChoice) -> list[Block]:
     """The three best configurations, then every combination (or the best ones) ranked."""
     metric, minimize = objective.metric, objective.minimize
-    blocks: list[Block] = [Heading(f"Best configurations ({objective.goal} mean {metric})")]
+    blocks: list[Block] = [Heading(f"Best configurations ({goal(objective)} mean {metric})")]
     ranked = a.rank_configurations(metric, minimize=minimize, top=3)
     name = _level_namer(a)
     rows = []
@@ -123,9 +125,22 @@ def _change_cell(change: RelativeChange) -> str:
     return f"{text} [{fmt_change(change.ci_low)}, {fmt_change(change.ci_high)}]" + (" >=50%" if change.clear else "")
 
 
+def _contrast_table(a: SweepStatistics, effect: ParameterEffect) -> Table | None:
+    """Nominal levels against the first level, the other parameters and the replicate held fixed."""
+    contrasts = a.level_contrasts(effect.parameter, effect.metric)
+    if not contrasts:
+        return None
+    rows = [[f"{level_text(c.level)} vs {level_text(c.reference)}", fmt_num(c.difference),
+             fmt_interval(c.ci_low, c.ci_high), fmt_p(c.p_value), fmt_p(c.p_holm),
+             "yes" if c.p_holm is not None and c.p_holm < ALPHA else "no"] for c in contrasts]
+    return Table(["levels", "difference", "95% CI", "p", "p (Holm)", "significant"], rows,
+                 caption=f"Each level against {level_text(contrasts[0].reference)}, {effect.metric} "
+                         f"({contrasts[0].method})", left_columns=1)
+
+
 def _comparison_table(a: SweepStatistics, effect: ParameterEffect) -> Table | None:
     if not effect.ordered:
-        return None  # nominal levels have no neighbours: spec order means nothing
+        return _contrast_table(a, effect)  # nominal levels have no neighbours: spec order means nothing
     groups = a.compare_by_parameter(effect.parameter, effect.metric)
     rows = []
     for c in effect.adjacent:
@@ -142,11 +157,12 @@ def _comparison_table(a: SweepStatistics, effect: ParameterEffect) -> Table | No
                  caption=f"Neighbouring levels, {effect.metric}", left_columns=1)
 
 
-def _omnibus_lines(effect: ParameterEffect) -> list[str]:
+def _omnibus_lines(effect: ParameterEffect, pooled: bool) -> list[str]:
     om = effect.omnibus
     if not om.tested:
-        return [f"No omnibus test: {om.note}."]
-    lines = [f"Kruskal-Wallis over {om.levels} levels (n={om.total}): H={fmt_num(om.statistic)}, "
+        return [f"No omnibus test ({om.status}): {om.note}."]
+    how = " pooled over the other parameters (marginal)" if pooled else ""
+    lines = [f"Kruskal-Wallis{how} over {om.levels} levels (n={om.total}): H={fmt_num(om.statistic)}, "
              f"{p_equals(om.p_value)}, epsilon^2={fmt_num(om.epsilon_squared)}"
              + (f" ({om.note})" if om.note else "") + "."]
     if om.anova_p is not None:
@@ -206,7 +222,7 @@ def parameter_detail_blocks(a: SweepStatistics, path: str, metric: str) -> list[
     comparisons = _comparison_table(a, effect)
     if comparisons is not None:
         blocks.append(comparisons)
-    blocks.append(Paragraph("\n".join(_omnibus_lines(effect) + shape_lines(effect))))
+    blocks.append(Paragraph("\n".join(_omnibus_lines(effect, len(a.parameters) > 1) + shape_lines(effect))))
     return blocks
 
 

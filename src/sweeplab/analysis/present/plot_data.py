@@ -49,10 +49,11 @@ import pandas as pd
 
 from ..compute.names import short_name
 from ..compute.thresholds import relative_change_thresholds
+from .objective import as_dict
 
 if TYPE_CHECKING:
     from ..compute.sweep_statistics import SweepStatistics
-    from .objective import ReportObjective
+    from ..compute.objective import ObjectiveChoice
 
 __all__ = ["PLOT_DATA_FORMAT", "MAX_HEATMAP_PARAMETERS", "build_plot_data", "write_plot_data", "clean_json",
            "interaction_data"]
@@ -138,7 +139,7 @@ def _is_number(value: Any) -> bool:
 
 
 def build_plot_data(sweep: SweepStatistics, metrics: Sequence[str] | None = None,
-                    objective: ReportObjective | None = None) -> dict[str, Any]:
+                    objective: ObjectiveChoice | None = None) -> dict[str, Any]:
     """Everything the figures need, computed from the sweep's statistics.
 
     ``metrics`` limits the per-parameter entries, heatmaps and optima to those metrics (all by
@@ -154,7 +155,7 @@ def build_plot_data(sweep: SweepStatistics, metrics: Sequence[str] | None = None
         "partial": sweep.is_partial, "completed_trials": counts.get("completed", 0),
         "total_planned": sweep.total_planned,
         "parameter_info": {}, "by_parameter": {}, "interactions": [], "optimal": {},
-        "objective": objective.as_dict() if objective is not None else None,
+        "objective": as_dict(objective) if objective is not None else None,
     }
     for path in sweep.parameters:
         levels = sweep.levels(path)

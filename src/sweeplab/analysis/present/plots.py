@@ -17,7 +17,7 @@ from .plot_data import build_plot_data, write_plot_data
 
 if TYPE_CHECKING:
     from ..compute.sweep_statistics import SweepStatistics
-    from .objective import ReportObjective
+    from ..compute.objective import ObjectiveChoice
 
 __all__ = ["PLOT_DATA_NAME", "FIGURES_DIR", "VIZ_SCRIPT_NAME", "write_plots", "write_viz_script"]
 
@@ -29,7 +29,7 @@ VIZ_SCRIPT_NAME = "plot_sweep.py"
 
 
 def write_plots(sweep: SweepStatistics, folder: Path | None = None, metrics: Sequence[str] | None = None,
-                objective: ReportObjective | None = None) -> tuple[Path, list[Path]]:
+                objective: ObjectiveChoice | None = None) -> tuple[Path, list[Path]]:
     """Write ``plot_data.json`` and the PNG figures (under ``figures/``) into ``folder``.
 
     ``folder`` defaults to the sweep's folder; ``metrics`` limits the figures to those metrics

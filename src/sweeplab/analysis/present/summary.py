@@ -19,13 +19,15 @@ from ..compute.changepoints import CRITERION
 from ..compute.rank_tests import PERMUTATION_BELOW
 from ..compute.stats import ALPHA
 from .document import Block, Heading, Paragraph, Table, fmt_num, level_text
+from .design_section import design_blocks
 from .metric_lines import other_metric_blocks
-from .objective import PREFERRED_METRICS, ReportObjective, choose_objective, default_metric
+from .objective import PREFERRED_METRICS, choose_objective, default_metric, phrase
 from .objective_section import best_blocks, interaction_blocks, parameter_detail_blocks
 from .render import text_table
 from .self_report_section import self_report_blocks
 
 if TYPE_CHECKING:
+    from ..compute.objective import ObjectiveChoice
     from ..compute.sweep_statistics import SweepStatistics
 
 __all__ = ["summary_blocks", "comparison_table", "comparison_table_text", "default_metric", "PREFERRED_METRICS",
@@ -41,8 +43,11 @@ METHODS = (
     "(numeric parameters only): two-sided Mann-Whitney U, exact at small n, Holm-corrected per parameter and "
     f"metric, alpha={ALPHA}, with the relative change and its 95% delta-method interval, marked >=50% only when "
     "the whole interval lies beyond 50%. Shape along a numeric parameter: constant, linear, logistic and "
-    f"single-step fits compared by {CRITERION}; a step is called a step only when it wins. In multi-parameter "
-    "sweeps, per-parameter statistics pool over the other parameters' levels (marginal effects)."
+    f"single-step fits compared by {CRITERION}; a step is called a step only when it wins. Design analysis: "
+    "type-II ANOVA of the metric on every parameter as a factor, the pairwise interactions the data can estimate "
+    "and the replicate as a block; a term's share of the sum of squares is its importance; q-values are "
+    "Benjamini-Hochberg over every metric x term. The per-parameter tables and Kruskal-Wallis tests pool over "
+    "the other parameters' levels (marginal effects)."
 )
 
 
@@ -74,7 +79,7 @@ def comparison_table_text(sweep: SweepStatistics, parameter_name: str, metrics: 
     return "\n".join(text_table(table, width))
 
 
-def _status_blocks(a: SweepStatistics, objective: ReportObjective | None) -> list[Block]:
+def _status_blocks(a: SweepStatistics, objective: ObjectiveChoice | None) -> list[Block]:
     counts = a.status_counts
     completed = counts.get("completed", 0)
     breakdown = ", ".join(f"{k} {v}" for k, v in counts.items())
@@ -93,13 +98,31 @@ def _status_blocks(a: SweepStatistics, objective: ReportObjective | None) -> lis
         lines.append("Tags: " + ", ".join(map(str, config["tags"])))
     lines.append("Metrics: " + (", ".join(a.metrics) if a.metrics else "none reported yet"))
     if objective is not None:
-        lines.append(f"Objective: {objective.phrase} - {objective.reason}.")
+        lines.append(f"Objective: {phrase(objective)} - {objective.reason}.")
     blocks: list[Block] = [Heading(f"Sweep analysis: {a.sweep_id}", 1), Paragraph("\n".join(lines))]
     rows = [[short_name(p), p, str(len(a.levels(p))), ", ".join(level_text(v) for v in a.levels(p))]
             for p in a.parameters]
     if rows:
         blocks.append(Table(["parameter", "dot path", "levels", "values"], rows, left_columns=4, key_columns=1))
     return blocks
+
+
+def _value_blocks(a: SweepStatistics) -> list[Block]:
+    """What the trials returned that the statistics cannot use, said out loud."""
+    lines = []
+    if a.no_metric_trials:
+        lines.append(f"- {a.no_metric_trials} completed trial(s) reported no metric at all (flagged 'no metrics'); "
+                     "they count in the status but in no statistic.")
+    if a.non_numeric_metrics:
+        lines.append("- Reported but never a finite number (kept as text fields of the trials, not analysed): "
+                     + ", ".join(a.non_numeric_metrics) + ".")
+    for metric in a.metrics:
+        note = a.value_report(metric).note
+        if note:
+            lines.append(f"- {note}.")
+    if not lines:
+        return []
+    return [Heading("Values left out"), Paragraph("\n".join(lines))]
 
 
 def summary_blocks(a: SweepStatistics, metric: str | None = None, minimize: bool | None = None) -> list[Block]:
@@ -109,12 +132,15 @@ def summary_blocks(a: SweepStatistics, metric: str | None = None, minimize: bool
         blocks.append(Paragraph("No completed trial has reported metrics yet: nothing to analyse."))
         return blocks + self_report_blocks(a)
     objective = choose_objective(a, metric, minimize)
+    family = a.test_family()
     blocks = _status_blocks(a, objective)
+    blocks += _value_blocks(a)
     blocks += best_blocks(a, objective)
+    blocks += design_blocks(a, objective.metric, family)
     for path in a.parameters:
         blocks += parameter_detail_blocks(a, path, objective.metric)
     blocks += interaction_blocks(a, objective.metric)
-    blocks += other_metric_blocks(a, objective.metric)
+    blocks += other_metric_blocks(a, objective.metric, family)
     blocks += self_report_blocks(a)
     blocks.append(Paragraph(METHODS))
     return blocks
