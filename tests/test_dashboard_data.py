@@ -10,6 +10,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -139,8 +140,13 @@ def test_one_rebuild_per_change_however_many_pages(finished: Path) -> None:
         conn.execute("INSERT INTO unrelated VALUES (1)")
         conn.commit()
         conn.close()
+        deadline = time.monotonic() + 30
+        while topic.rebuilds < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        updates = [json.loads(await stream.__anext__()) for stream in streams]  # every page gets the new view
+        assert all(update == updates[0] for update in updates)
         checks = hub.checks
-        while hub.checks < checks + 3:
+        while hub.checks < checks + 5:  # and nothing more happens
             await asyncio.sleep(0.01)
         for stream in streams:
             await stream.aclose()

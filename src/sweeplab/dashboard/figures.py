@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 import zlib
 from collections.abc import Sequence
 from typing import Any
@@ -69,10 +70,10 @@ def _tipping_point(levels: list[Any], groups: list[np.ndarray], seed: str) -> di
     """The analysis's single-step change point, when the levels are numbers and a test supports it."""
     if len(levels) < 3 or not all(is_numeric_level(v) for v in levels):
         return None
-    omnibus = omnibus_test(groups)
+    if not omnibus_test(groups).significant:  # no effect of the parameter: no step to place (and no bootstrap)
+        return None
     rng = np.random.default_rng(zlib.crc32(seed.encode("utf-8")))
-    point = estimate_change_point(levels, groups, rng, n_boot=LIVE_BOOTSTRAP,
-                                  omnibus_significant=omnibus.significant)
+    point = estimate_change_point(levels, groups, rng, n_boot=LIVE_BOOTSTRAP, omnibus_significant=True)
     if point is None or not point.supported:
         return None
     return {"before": point.before, "after": point.after, "mean_before": point.mean_before,
@@ -108,7 +109,7 @@ def _heatmap(first: str, second: str, completed: list[tuple[dict[str, Any], floa
         cells.setdefault((_hashable(params.get(first)), _hashable(params.get(second))), []).append(value)
     rows = order_levels([k[0] for k in cells], [_hashable(v) for v in spec.get(first) or []])
     columns = order_levels([k[1] for k in cells], [_hashable(v) for v in spec.get(second) or []])
-    z = [[float(np.mean(cells[(r, c)])) if (r, c) in cells else None for c in columns] for r in rows]
+    z = [[math.fsum(cells[(r, c)]) / len(cells[(r, c)]) if (r, c) in cells else None for c in columns] for r in rows]
     return {"rows": first, "columns": second, "y": rows, "x": columns, "z": z}
 
 
@@ -117,8 +118,8 @@ def _best(parameters: list[str], completed: list[tuple[dict[str, Any], float]], 
     for params, value in completed:
         chosen = {p: params.get(p) for p in parameters}
         groups.setdefault(json.dumps(chosen, sort_keys=True), (chosen, []))[1].append(value)
-    table = [{"parameters": chosen, "n": len(values), "mean": float(np.mean(values)),
-              "sd": float(np.std(values, ddof=1)) if len(values) > 1 else None}
+    table = [{"parameters": chosen, "n": len(values), "mean": math.fsum(values) / len(values),
+              "sd": statistics.stdev(values) if len(values) > 1 else None}
              for chosen, values in groups.values()]
     table.sort(key=lambda row: row["mean"], reverse=maximize)
     return table[:BEST_ROWS]

@@ -193,8 +193,37 @@ function renderSweep(data) {
     `${plan.strategy}${plan.n_trials ? ` (${plan.n_trials} trials)` : ""}, repeats ${plan.repeats}, ` +
     `runner ${plan.runner || "–"}, parallel ${plan.parallel ?? "–"}, ${objective}` +
     (plan.zip.length ? `, zipped: ${plan.zip.map((g) => g.join("+")).join("; ")}` : "");
-  renderPlots(data.figures);
+  schedulePlots(data.figures);
 }
+
+// Plots are the page's costly part (~30 ms each for 500 points): they are redrawn only when their
+// data changed, at most once per 20 times the last drawing took (at least 1 s apart), never while the
+// page is hidden; the latest data is always drawn in the end. The browser then spends at most ~5 %
+// of a core on them however fast the sweep runs.
+const plotState = { pending: null, drawn: "", last: 0, cost: 0, timer: null };
+
+function drawPending() {
+  plotState.timer = null;
+  if (plotState.pending === null || document.hidden) return;
+  const wait = plotState.last + Math.max(1000, 20 * plotState.cost) - performance.now();
+  if (wait > 0) { plotState.timer = setTimeout(drawPending, wait); return; }
+  const figures = plotState.pending;
+  plotState.pending = null;
+  const started = performance.now();
+  renderPlots(figures);
+  plotState.last = performance.now();
+  plotState.cost = plotState.last - started;
+}
+
+function schedulePlots(figures) {
+  const text = JSON.stringify(figures);
+  if (text === plotState.drawn) return;
+  plotState.drawn = text;
+  plotState.pending = figures;
+  if (plotState.timer === null) drawPending();
+}
+
+document.addEventListener("visibilitychange", () => { if (!document.hidden && plotState.timer === null) drawPending(); });
 
 function sweepPage() {
   const id = decodeURIComponent(location.pathname.split("/")[2]);
