@@ -219,8 +219,13 @@ def _degrees(model: _Model, name: str) -> int:
 
 
 def analyze_design(frame: pd.DataFrame, parameters: Sequence[str], metric: str, *, block: str | None = "repeat",
-                   level_orders: Mapping[str, Sequence[Any]] | None = None) -> DesignAnalysis:
-    """Type-II ANOVA of ``metric`` on every parameter, their estimable pairwise interactions and the block."""
+                   level_orders: Mapping[str, Sequence[Any]] | None = None,
+                   cache: dict[Any, np.ndarray] | None = None) -> DesignAnalysis:
+    """Type-II ANOVA of ``metric`` on every parameter, their estimable pairwise interactions and the block.
+
+    ``cache`` (a dict kept by the caller for one frame) lets metrics measured on the same trials
+    share the design's cross-product matrix.
+    """
     data, model, aliases, notes = _prepare(frame, parameters, metric, block, level_orders)
     y = model.y
     n = len(y)
@@ -266,7 +271,8 @@ def analyze_design(frame: pd.DataFrame, parameters: Sequence[str], metric: str, 
         terms["replicate"] = dummies(model.block, block_df + 1)  # type: ignore[arg-type]
         kinds["replicate"] = "block"
         model.members["replicate"] = (block or "repeat",)
-    table = type2_anova(y, terms, contains)
+    key = (tuple(terms), block, tuple(parameters), data.index.to_numpy().tobytes())
+    table = type2_anova(y, terms, contains, cache, key)
     exact_fit = table.residual_ss <= 1e-12 * sst
     total_ss = sum(r.sum_sq for r in table.rows) + table.residual_ss
     out: list[TermTest] = []

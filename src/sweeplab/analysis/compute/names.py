@@ -75,7 +75,14 @@ def order_levels(values: Iterable[Any], spec_order: Sequence[Any] | None = None)
     [1, 2, None, 'auto']
     """
     # keyed by (is it a bool, value): True == 1 must not merge a flag with a number
-    distinct = list({(type(v) is bool, v): v for v in (None if _is_missing(v) else v for v in values)}.values())
+    seen: dict[tuple[bool, Any], Any] = {}
+    for v in values:
+        if v.__class__ is float and v != v:  # NaN: pandas' stand-in for a null level
+            v = None
+        key = (v.__class__ is bool, v)
+        if key not in seen:
+            seen[key] = v
+    distinct = list(seen.values())
     numbers = sorted(v for v in distinct if is_numeric_level(v))
     nulls = [None] if None in distinct else []
     rest = [v for v in distinct if v is not None and not is_numeric_level(v)]
@@ -91,4 +98,4 @@ def level_index(values: Sequence[Any], levels: Sequence[Any]) -> list[int]:
     lookup: dict[Any, int] = {}
     for i, level in enumerate(levels):
         lookup.setdefault((type(level) is bool, level), i)
-    return [lookup[(type(v) is bool, None if _is_missing(v) else v)] for v in values]
+    return [lookup[(v.__class__ is bool, None if v.__class__ is float and v != v else v)] for v in values]

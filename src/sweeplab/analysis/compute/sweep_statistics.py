@@ -72,6 +72,7 @@ class SweepStatistics:
         self._effects: dict[tuple[str, str], ParameterEffect] = {}
         self._codes: dict[str, tuple[list[Any], np.ndarray]] = {}
         self._designs: dict[str, Any] = {}
+        self._grams: dict[Any, np.ndarray] = {}  # the design's X'X per set of trials, shared by metrics
 
     # ----------------------------------------------------------------- what the sweep is
     @property
@@ -295,7 +296,8 @@ class SweepStatistics:
         cached = self._designs.get(metric)
         if cached is None:
             orders = {p: self.levels(p) for p in self.parameters}
-            cached = analyze_design(self._completed, self.parameters, metric, level_orders=orders)
+            cached = analyze_design(self._completed, self.parameters, metric, level_orders=orders,
+                                    cache=self._grams)
             self._designs[metric] = cached
         return cached
 
