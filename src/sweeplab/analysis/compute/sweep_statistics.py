@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...journal.reader import JournalReader
+from ...journal.views import trial_rows, trials_frame
 from ..exceptions import AnalysisInputError, NoSelfReportDataError
 from .effects import (
     ConfigurationResult,
@@ -143,13 +145,7 @@ class SweepStatistics:
         return resolve_metric(name, self._data.metrics)
 
     def to_dataframe(self) -> pd.DataFrame:
-        """One row per started trial, typed: its place in the plan (``index``, ``replicate``, ``label``,
-        ``seed``), ``status``, the parameters in sweep order (bool, int or float columns where every value
-        is one), the metrics (float), the other reported values, ``attempts``, ``duration`` and the UTC
-        ``start_time``/``end_time`` as datetime64 (see :func:`sweeplab.journal.views.trials_frame`)."""
-        from ...journal.reader import JournalReader
-        from ...journal.views import trial_rows, trials_frame
-
+        """One row per started trial, typed: see :func:`sweeplab.journal.views.trials_frame`."""
         with JournalReader.open(self.db_path) as reader:
             return trials_frame(trial_rows(reader, self.sweep_id), self.parameters)
 
