@@ -80,7 +80,7 @@ def test_a_notebook_sweeps_its_own_function_with_one_progress_display(tmp_path: 
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in (SETUP, RUN, SHOW, CHECK, ANALYZE, FIGURE)]
     client = NotebookClient(notebook, kernel_name=kernel, timeout=240, resources={"metadata": {"path": str(work)}})
     client.execute()
-    setup, run, show, check, analyze, figure = notebook.cells
+    _, run, show, check, analyze, figure = notebook.cells
 
     # the run: exactly one output, the progress display, updated in place to its final state
     assert [output.output_type for output in run.outputs] == ["display_data"], run.outputs

@@ -115,7 +115,7 @@ def test_cli_fixes_are_said_as_python_arguments(cli: str, python: str) -> None:
 def _row(index: int, parameters: dict, metrics: dict | None = None, extra: dict | None = None,
          status: str = "completed", replicate: int = 0) -> TrialRow:
     return TrialRow(f"s_exp{index:04d}", f"k{index}", index, replicate, None, 100 + replicate, status, 1, parameters,
-                    metrics or {}, extra or {}, "2026-11-30T00:00:0%dZ" % index, "2026-11-30T00:00:0%d+00:00" % (index + 1),
+                    metrics or {}, extra or {}, f"2026-11-30T00:00:0{index}Z", f"2026-11-30T00:00:0{index + 1}+00:00",
                     1.0, None)
 
 

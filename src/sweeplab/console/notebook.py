@@ -16,7 +16,7 @@ from typing import Any
 
 from .progress_line import Tally, status_words
 
-__all__ = ["NotebookDisplay", "UPDATE_INTERVAL"]
+__all__ = ["UPDATE_INTERVAL", "NotebookDisplay"]
 
 #: seconds between two updates of the display (the first and the last are always sent)
 UPDATE_INTERVAL = 0.25

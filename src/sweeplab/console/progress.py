@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from ..engine.resources import Budget
     from ..planning.resolve import ResolvedSweep
     from ..trial import Trial, TrialResult
-
     from .notebook import NotebookDisplay
 
 __all__ = ["ProgressObserver"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from rich.text import Text
 
-__all__ = ["Tally", "progress_line", "status_words", "fit", "FAILURE_STATES"]
+__all__ = ["FAILURE_STATES", "Tally", "fit", "progress_line", "status_words"]
 
 #: the states a trial's attempt can end in, besides completed, in the order the line shows them
 FAILURE_STATES = ("failed", "timeout", "crashed", "cancelled")

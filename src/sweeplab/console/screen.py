@@ -54,7 +54,7 @@ class Screen:
 
     def __init__(self, quiet: bool = False, console: Console | None = None, *, verbosity: int = NORMAL,
                  err: Console | None = None) -> None:
-        self.verbosity = QUIET if quiet else max(QUIET, min(DEBUG, int(verbosity)))
+        self.verbosity = QUIET if quiet else max(QUIET, min(DEBUG, verbosity))
         self.console = console or Console(highlight=False, soft_wrap=True)
         self.err = err or Console(stderr=True, highlight=False, soft_wrap=True)
 

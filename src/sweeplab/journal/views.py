@@ -42,8 +42,18 @@ from .reader import DROPPED, JournalReader
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["write_views", "sweep_results", "write_json_atomic", "atomic_file", "current_umask", "TrialRow",
-           "trial_rows", "trials_frame", "FRAME_HEAD", "FRAME_TAIL"]
+__all__ = [
+    "FRAME_HEAD",
+    "FRAME_TAIL",
+    "TrialRow",
+    "atomic_file",
+    "current_umask",
+    "sweep_results",
+    "trial_rows",
+    "trials_frame",
+    "write_json_atomic",
+    "write_views",
+]
 
 #: the columns a trials frame starts with, before the parameters
 FRAME_HEAD = ("experiment_id", "index", "replicate", "label", "seed", "status")

@@ -10,4 +10,4 @@ from __future__ import annotations
 from .api import ExperimentSweep
 from .results import LabSweepResult, SweepResult, SweepResults
 
-__all__ = ["ExperimentSweep", "SweepResult", "LabSweepResult", "SweepResults"]
+__all__ = ["ExperimentSweep", "LabSweepResult", "SweepResult", "SweepResults"]

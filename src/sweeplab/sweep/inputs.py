@@ -35,7 +35,7 @@ from ..journal.views import atomic_file
 from ..planning.json_data import json_problem
 from ..trial import canonical_json
 
-__all__ = ["Staged", "INPUTS_FOLDER", "PICKLE_PREFIX", "importable_name"]
+__all__ = ["INPUTS_FOLDER", "PICKLE_PREFIX", "Staged", "importable_name"]
 
 #: the folder under output_dir that holds the files made from Python objects
 INPUTS_FOLDER = "python_api"
@@ -104,7 +104,7 @@ class Staged:
         import cloudpickle
         try:
             payload = cloudpickle.dumps(value)
-        except Exception as exc:  # whatever the function closes over may refuse pickling, in any way
+        except Exception as exc:  # noqa: BLE001 - what the function closes over may refuse pickling in any way
             raise SpecError(f"function {getattr(value, '__qualname__', value)!r} cannot be sent to the trial "
                             f"processes: cloudpickle failed with {type(exc).__name__}: {exc}. Define it without "
                             "references to open files, locks or connections, or put it in a module and pass "

@@ -20,7 +20,7 @@ from ..journal.views import TrialRow, trials_frame
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["SweepResult", "LabSweepResult", "SweepResults", "LAB_RUNNERS", "LAB_COUNTERS", "result_of"]
+__all__ = ["LAB_COUNTERS", "LAB_RUNNERS", "LabSweepResult", "SweepResult", "SweepResults", "result_of"]
 
 #: runners whose trials report the lab's counters (named here, never imported: a plug-in)
 LAB_RUNNERS = frozenset({"phenomenology"})
@@ -76,11 +76,11 @@ class LabSweepResult(SweepResult):
 
 def result_of(row: TrialRow, db_path: str, *, lab: bool) -> SweepResult:
     """The :class:`SweepResult` (or, for the lab's runner, :class:`LabSweepResult`) of one journal row."""
-    fields: dict[str, Any] = dict(
-        experiment_id=row.experiment_id, parameters=row.parameters, status=row.status, metrics=row.metrics,
-        extra=row.extra, seed=row.seed, replicate=row.replicate, label=row.label, start_time=row.start_time,
-        end_time=row.end_time, duration=row.duration, attempts=row.attempts, error_message=row.error_message,
-        db_path=db_path)
+    fields: dict[str, Any] = {
+        "experiment_id": row.experiment_id, "parameters": row.parameters, "status": row.status,
+        "metrics": row.metrics, "extra": row.extra, "seed": row.seed, "replicate": row.replicate,
+        "label": row.label, "start_time": row.start_time, "end_time": row.end_time, "duration": row.duration,
+        "attempts": row.attempts, "error_message": row.error_message, "db_path": db_path}
     if not lab:
         return SweepResult(**fields)
     counters = {name: row.metrics.get(name, 0) for name in LAB_COUNTERS}
