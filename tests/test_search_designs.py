@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -98,6 +99,9 @@ def test_equal_draws_stay_distinct_trials(tmp_path: Path) -> None:
     ({"strategy": "bayesian", "n_trials": 4, "sweep": {"a": [1, 2]}, "sampler": "cmaes",
       "objective": [{"metric": "m", "direction": "maximize"}, {"metric": "n", "direction": "minimize"}]},
      ["cmaes", "one objective"]),
+    pytest.param({"strategy": "bayesian", "n_trials": 4, "sweep": {"a": [1, 2]}, "sampler": "cmaes",
+                  "objective": {"metric": "m", "direction": "maximize"}}, ["sampler cmaes", "'cmaes'", "pip install"],
+                 marks=pytest.mark.skipif(importlib.util.find_spec("cmaes") is not None, reason="cmaes is installed")),
     ({"strategy": "bayesian", "n_trials": 4, "sweep": {"a": [1, 2]}, "repeats": 3,
       "objective": {"metric": "m", "direction": "maximize"}}, ["bayesian", "'repeats'"]),
     ({"strategy": "refine", "n_trials": 40, "sweep": {"a": [0, 0.5, 1]}}, ["refine needs 'refine:"]),

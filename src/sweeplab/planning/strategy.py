@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 from ..errors import SpecError
@@ -23,6 +24,8 @@ __all__ = ["check_strategy", "SAMPLERS", "MULTI_OBJECTIVE_SAMPLERS", "REFINE_MIN
 SAMPLERS = ("tpe", "gp", "cmaes", "random", "qmc", "nsgaii", "nsgaiii")
 #: the samplers that handle more than one objective
 MULTI_OBJECTIVE_SAMPLERS = ("tpe", "random", "qmc", "nsgaii", "nsgaiii", "gp")
+#: what a sampler needs beyond Optuna: (module, package to install)
+SAMPLER_NEEDS = {"gp": (("torch", "torch"),), "cmaes": (("cmaes", "cmaes"),)}
 #: a refine sweep's coarse grid needs at least this many levels to see a change between two of them
 REFINE_MIN_LEVELS = 3
 _REPLICATE_KEY = "experiment_id_suffix"
@@ -78,6 +81,11 @@ def check_strategy(spec: Any, where: str) -> None:
     if len(spec.objectives) > 1 and sampler not in MULTI_OBJECTIVE_SAMPLERS:
         raise SpecError(f"{where}: sampler {sampler} optimises one objective, and the spec names "
                         f"{len(spec.objectives)}: choose one of {', '.join(MULTI_OBJECTIVE_SAMPLERS)}, or one objective")
+    for module, package in (("optuna", "sweeplab[optuna]"), *SAMPLER_NEEDS.get(sampler, ())):
+        if importlib.util.find_spec(module) is None:
+            raise SpecError(f"{where}: strategy bayesian with sampler {sampler} needs the package '{package}', "
+                            f"which is not installed: pip install '{package}'"
+                            + (", or choose another sampler (tpe needs nothing more)" if module != "optuna" else ""))
 
 
 def _check_grid(spec: Any, where: str) -> None:
