@@ -115,10 +115,10 @@ def test_failures_print_a_line_above_the_bar_and_timeouts_are_counted_apart(swee
     lines = _lines(out)
     live = lines[:next(i for i, line in enumerate(lines) if line.startswith("Sweep sweep_lr "))]
     assert all(len(line) <= 80 for line in live), live  # the summary's paths may wrap; the live part never
-    failure = [line for line in lines if line.startswith("✗ sweep_lr_exp0000: failed")]
+    failure = [line for line in lines if line.startswith("✗ exp0000: failed (attempt 1): ValueError")]
     assert failure and "ValueError: lr too large" in failure[0] and failure[0].endswith("…")
-    assert any(line.startswith("✗ sweep_lr_exp0001: timeout (attempt 1, retry in 2.0s)") for line in lines)
-    assert any(line.startswith("✗ sweep_lr_exp0001: timeout (attempt 2)") for line in lines)
+    assert any(line.startswith("✗ exp0001: timeout (attempt 1, retry in 2.0s): no answer") for line in lines)
+    assert any(line.startswith("✗ exp0001: timeout (attempt 2)") for line in lines)
     assert not any(line.startswith("✓") for line in lines)  # completed trials get a line only with -v
     bars = [line for line in lines if line.startswith("sweep_lr ━")]
     assert bars and "3/4" in bars[-1] and "1 ok, 1 failed, 1 timeout" in bars[-1]
@@ -152,7 +152,7 @@ def test_verbose_prints_each_completed_trial_with_its_metrics_and_quiet_prints_o
     observer.started(4, 0, _budget(2))
     observer.trial_finished(_trial(0), _end(0, TrialStatus.COMPLETED), None)
     observer.finished(SweepOutcome("sweep_lr", dict(observer.counts), 4))
-    assert any(line.startswith("✓ sweep_lr_exp0000: completed in 0.50s loss=0.25") for line in _lines(out))
+    assert any(line.startswith("✓ exp0000: completed in 0.50s loss=0.25") for line in _lines(out))
 
     quiet, out = _terminal(80)
     quiet.verbosity = -1
@@ -234,7 +234,7 @@ def test_a_completed_trial_that_reported_nothing_is_flagged(sweep) -> None:
                                                    extra={"note": "text only"}), None)  # text is a report too
     assert "2 ok" not in observer._status() and observer._status().startswith("3 ok, 1 no metrics, ")
     lines = _lines(out)
-    assert [line for line in lines if line.startswith("!")] == ["! sweep_lr_exp0000: completed but reported no metrics"]
+    assert [line for line in lines if line.startswith("!")] == ["! exp0000: completed but reported no metrics"]
 
     plain = io.StringIO()
     observer = ProgressObserver(Screen(console=Console(file=plain, width=80, force_terminal=False)), sweep)

@@ -74,7 +74,7 @@ def test_a_500_trial_sweep_is_one_display_with_few_updates(displays: list[Handle
     final = updates[-1]
     assert "<progress value='500' max='500'" in final["text/html"]
     assert "499 ok, 1 failed" in final["text/plain"]
-    assert "big_exp0007: failed (attempt 1) ValueError: bad lr" in final["text/plain"]
+    assert "exp0007: failed (attempt 1): ValueError: bad lr" in final["text/plain"]
     assert "Sweep big finished with trials not completed: 499/500 completed" in final["text/plain"]
     assert "ExperimentSweep(..., sweep_id='big'" in final["text/plain"] and "sweeplab resume" not in final["text/plain"]
 

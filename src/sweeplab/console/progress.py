@@ -111,7 +111,7 @@ class ProgressObserver(Observer):
         if not self._engine_counts:
             self.tally.running += 1
         if self.screen.verbosity >= 2 and self.notebook is None:
-            self._above(Text(f"started {trial.experiment_id} (attempt {attempt})", style="dim"))
+            self._above(Text(f"started {self._short(trial.experiment_id)} (attempt {attempt})", style="dim"))
         self._refresh()
 
     def attempts_running(self, count: int) -> None:
@@ -133,22 +133,23 @@ class ProgressObserver(Observer):
             self.tally.no_metrics += 1
         error = _last_line(result.error) if status != "completed" else ""
         attempt = f"attempt {result.attempt}" + (f", retry in {retry_in:.1f}s" if retry_in is not None else "")
-        if status != "completed":
-            self.errors.append(f"{trial.experiment_id} ({attempt}, {status}): {error[:200]}")
+        name = self._short(trial.experiment_id)
+        if status != "completed" and retry_in is None:  # the summary lists the trials that stay failed
+            self.errors.append(f"{name} ({attempt}, {status}): {error[:200]}")
         if self.screen.quiet:
             return
         if self.notebook is not None:
             if status != "completed":
-                self.notebook.failures.append(f"{trial.experiment_id}: {status} ({attempt}) {error}")
+                self.notebook.failures.append(f"{name}: {status} ({attempt}): {error}")
             elif empty:
-                self.notebook.failures.append(f"{trial.experiment_id}: completed but reported no metrics")
+                self.notebook.failures.append(f"{name}: completed but reported no metrics")
         elif self.live is not None:
             if status != "completed":
-                self._above(Text(f"✗ {trial.experiment_id}: {status} ({attempt}) {error}", style="red"))
+                self._above(Text(f"✗ {name}: {status} ({attempt}): {error}", style="red"))
             elif empty:
-                self._above(Text(f"! {trial.experiment_id}: completed but reported no metrics", style="yellow"))
+                self._above(Text(f"! {name}: completed but reported no metrics", style="yellow"))
             elif self.screen.verbose:
-                self._above(Text(f"✓ {trial.experiment_id}: completed in {result.duration:.2f}s "
+                self._above(Text(f"✓ {name}: completed in {result.duration:.2f}s "
                                  f"{_metrics_text(result.metrics)}"))
         else:
             what = f"{status}, retry in {retry_in:.1f}s" if retry_in is not None else status
@@ -175,6 +176,11 @@ class ProgressObserver(Observer):
 
     def tick(self) -> None:
         self._refresh()
+
+    def _short(self, experiment_id: str) -> str:
+        """The trial's id without the sweep's id in front (the bar and the summary name the sweep)."""
+        prefix = f"{self.sweep.sweep_id}_"
+        return experiment_id[len(prefix):] if experiment_id.startswith(prefix) else experiment_id
 
     def _above(self, line: Text) -> None:
         """A line printed above the bar, cut to the width so that it never wraps into the bar."""
