@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 
 from sweeplab.journal.schema import DDL
+from sweeplab.trial import split_reported
 
-MetricFn = Callable[[dict[str, Any], int, np.random.Generator], dict[str, float]]
+#: what a trial reports: finite numbers, and anything else a trial may return (nan, inf, text, lists)
+MetricFn = Callable[[dict[str, Any], int, np.random.Generator], dict[str, Any]]
 StatusFn = Callable[[int, dict[str, Any], int], str | None]
 ReportFn = Callable[[dict[str, Any], int, np.random.Generator], list[tuple[int, str, str]]]
 
@@ -57,7 +59,8 @@ def write_sweep(
 ) -> Path:
     """Create the sweep and return its folder.
 
-    ``metric_fn(params, repeat, rng)`` gives a completed trial's metrics; ``status_fn(index,
+    ``metric_fn(params, repeat, rng)`` gives what a completed trial reported (split into
+    ``metrics_json`` and ``extra_json`` as the journal does; ``__duration__`` sets its duration); ``status_fn(index,
     params, repeat)`` its status (``None``: never started, no row; default: completed);
     ``report_fn(params, repeat, rng)`` its self-reports as (cycle, question, response).
     """
@@ -100,11 +103,13 @@ def write_sweep(
                     continue
                 experiment_id = f"{sweep_id}_exp{index:04d}_{_short(params)}"
                 key = hashlib.sha1(f"{sweep_id}{index}".encode()).hexdigest()[:16]
-                metrics = metric_fn(params, repeat, rng) if trial_status == "completed" else {}
-                duration = float(metrics.pop("__duration__", 1.0 + index % 7))
+                reported = metric_fn(params, repeat, rng) if trial_status == "completed" else {}
+                duration = float(reported.pop("__duration__", 1.0 + index % 7))
+                # As the journal keeps them: finite numbers in metrics_json, the rest in extra_json.
+                metrics, extra = split_reported(reported)
                 trial_rows.append((
                     sweep_id, key, index, experiment_id, json.dumps(params, sort_keys=True), repeat, None,
-                    seed + index, trial_status, 1, json.dumps(metrics, sort_keys=True),
+                    seed + index, trial_status, 1, json.dumps(metrics, sort_keys=True), json.dumps(extra, sort_keys=True),
                     "2025-01-01T00:00:00Z", "2025-01-01T00:00:01Z", duration,
                     None if trial_status == "completed" else "boom",
                 ))
@@ -115,8 +120,8 @@ def write_sweep(
                 index += 1
         conn.executemany(
             "INSERT INTO trials (sweep_id, key, idx, experiment_id, params_json, repeat, label, seed, status,"
-            " attempts, metrics_json, start_time, end_time, duration, error_message)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", trial_rows)
+            " attempts, metrics_json, extra_json, start_time, end_time, duration, error_message)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", trial_rows)
         conn.executemany(
             "INSERT INTO attempts (sweep_id, key, attempt, status, start_time, duration) VALUES (?,?,?,?,?,?)",
             attempt_rows)

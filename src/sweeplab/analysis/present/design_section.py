@@ -72,7 +72,7 @@ def design_blocks(a: SweepStatistics, metric: str, family: TestFamily) -> list[B
                      _q_cell(family, metric, term), fmt_share(term.share), note or "-"])
     blocks.append(Table(["term", "kind", "df", "F", "p", "q (FDR)", "share", "note"], rows,
                         caption=f"Type-II ANOVA of {metric} (n={design.n}, residual df={design.residual_df:g})",
-                        left_columns=2, key_columns=1))
+                        left_columns=2, key_columns=1, trailing_left=1))
     lines = ["Model: least squares with every parameter as a factor and the pairwise interactions the data can "
              "estimate" + ("; replicates are blocks (replicate r shares its seed across grid points)"
                            if design.blocked else "") + ".",

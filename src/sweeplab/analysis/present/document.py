@@ -42,6 +42,12 @@ class Table:
     notes: list[str] = field(default_factory=list)
     #: the columns that name a row (repeated when text splits a wide table); default: the left ones
     key_columns: int | None = None
+    #: this many last columns hold text (notes) and are left-aligned too
+    trailing_left: int = 0
+
+    def is_left(self, column: int) -> bool:
+        """True when the column is left-aligned (the leading key/text columns and the trailing notes)."""
+        return column < self.left_columns or column >= len(self.headers) - self.trailing_left
 
 
 Block = Heading | Paragraph | Table
@@ -72,10 +78,10 @@ def fmt_p(p: float | None) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3g}"
 
 
-def p_equals(p: float | None) -> str:
-    """``p<0.001`` or ``p=0.0123``."""
+def p_equals(p: float | None, name: str = "p") -> str:
+    """``p<0.001`` or ``p=0.0123`` (``name``: ``q`` for an FDR-adjusted value)."""
     text = fmt_p(p)
-    return "p" + (text if text.startswith("<") else "=" + text)
+    return name + (text if text.startswith("<") else "=" + text)
 
 
 def fmt_change(change: float) -> str:

@@ -124,6 +124,11 @@ def draw_metric(data: dict[str, Any], parameter: str, metric: str) -> Any:
     ax.set_ylabel(_axis_label(metric))
     p = entry.get("omnibus_p")
     test = f"{entry.get('omnibus_test', 'test')} p={p:.3g}" if p is not None else str(entry.get("omnibus_test", ""))
+    shape = entry.get("shape") or {}
+    if shape.get("shape") == "gradual":
+        test += f"; gradual ({shape.get('model')})"
+    elif shape.get("shape") == "step":
+        test += "; step"
     total = sum(c or 0 for c in pick["counts"])
     title = f"{metric} vs {info['label']}"
     if data.get("partial"):

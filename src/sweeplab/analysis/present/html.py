@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..compute.names import short_name
 from .document import fmt_interval, fmt_num, fmt_p, level_text
+from .design_section import fmt_share
 from .metric_lines import shape_cell
 
 if TYPE_CHECKING:
@@ -48,14 +49,26 @@ def analyzer_html(a: SweepStatistics) -> str:
     if rows:
         parts.append(_table(["parameter", "value"], rows))
     effect_rows = []
+    design = a.design_analysis(objective.metric) if a.parameters else None
+    family = a.test_family() if design is not None else None
     for path in a.parameters:
         effect = a.parameter_effect(path, objective.metric)
-        om = effect.omnibus
-        test = f"p={fmt_p(om.p_value)}" if om.tested else f"no test ({om.note})"
-        effect_rows.append([short_name(path), str(len(effect.levels)), test, shape_cell(effect) or "-"])
+        term = next((t for t in design.terms if t.kind == "main" and path in t.factors), None) if design else None
+        if term is not None and family is not None:
+            q = family.q_value(objective.metric, term.term)
+            test = f"q={fmt_p(q)}" if q is not None else f"p={fmt_p(term.p_value)}"
+            share = fmt_share(term.share)
+        else:
+            om = effect.omnibus
+            test = f"p={fmt_p(om.p_value)}" if om.tested else f"no test ({om.note})"
+            share = "-"
+        effect_rows.append([short_name(path), str(len(effect.levels)), share, test, shape_cell(effect) or "-"])
     if effect_rows:
-        parts.append(f"<p><b>Effects on {escape(objective.metric)}</b></p>")
-        parts.append(_table(["parameter", "levels", "test", "step"], effect_rows))
+        parts.append(f"<p><b>Effects on {escape(objective.metric)}</b> (others held fixed; share of the variance, "
+                     "FDR q)</p>")
+        parts.append(_table(["parameter", "levels", "share", "test", "shape"], effect_rows))
+    if design is not None and design.warnings:
+        parts.append("<p><b>Warnings:</b> " + escape("; ".join(design.warnings)) + "</p>")
     others = len(a.metrics) - 1
     if others:
         parts.append(f"<p>{others} other metric(s); the full report: "

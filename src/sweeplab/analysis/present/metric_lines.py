@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..compute.names import short_name
 from .design_section import fmt_share, term_label
-from .document import Block, Heading, Paragraph, Table, fmt_p, level_text, p_equals
+from .document import Block, Heading, Paragraph, Table, level_text, p_equals
 
 if TYPE_CHECKING:
     from ..compute.effects import ParameterEffect
@@ -56,8 +56,7 @@ def strongest_terms(a: SweepStatistics, metric: str, family: TestFamily, top: in
     cells = []
     for t in terms:
         q = family.q_value(metric, t.term)
-        test = f"q={fmt_p(q)}" + ("*" if q is not None and q < family.alpha else "") if q is not None \
-            else f"p={fmt_p(t.p_value)}"
+        test = p_equals(q, "q") + ("*" if q < family.alpha else "") if q is not None else p_equals(t.p_value)
         cells.append(f"{term_label(t)} {fmt_share(t.share)} {test}")
     return "; ".join(cells)
 

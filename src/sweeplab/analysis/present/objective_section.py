@@ -33,6 +33,7 @@ from .document import (
 
 if TYPE_CHECKING:
     from ..compute.effects import ConfigurationResult, ParameterEffect
+    from ..compute.multiplicity import TestFamily
     from ..compute.sweep_statistics import SweepStatistics
     from ..compute.objective import ObjectiveChoice
 
@@ -154,7 +155,7 @@ def _comparison_table(a: SweepStatistics, effect: ParameterEffect) -> Table | No
     if not rows:
         return None
     return Table(["levels", "n", "mean diff", "relative change [95% CI]", "p", "p (Holm)", "significant"], rows,
-                 caption=f"Neighbouring levels, {effect.metric}", left_columns=1)
+                 caption=f"Neighbouring levels, {effect.metric}", left_columns=1, trailing_left=1)
 
 
 def _omnibus_lines(effect: ParameterEffect, pooled: bool) -> list[str]:
@@ -213,7 +214,24 @@ def shape_summary(effect: ParameterEffect) -> str:
     return shape.shape
 
 
-def parameter_detail_blocks(a: SweepStatistics, path: str, metric: str) -> list[Block]:
+def _interaction_lines(a: SweepStatistics, path: str, metric: str, family: TestFamily | None) -> list[str]:
+    """A marginal view of a parameter that interacts with another averages over opposite effects: say so."""
+    if family is None or len(a.parameters) < 2:
+        return []
+    design = a.design_analysis(metric)
+    lines = []
+    for term in design.terms:
+        q = family.q_value(metric, term.term)
+        if term.kind == "interaction" and path in term.factors and q is not None and q < family.alpha:
+            others = ", ".join(short_name(f) for f in term.factors if f != path)
+            lines.append(f"Interaction: the effect of {short_name(path)} depends on {others} "
+                         f"({' × '.join(short_name(f) for f in term.factors)}, {p_equals(q, 'q')}); the tables above pool "
+                         f"over {others}, so they can hide opposite effects: see the means over pairs of parameters.")
+    return lines
+
+
+def parameter_detail_blocks(a: SweepStatistics, path: str, metric: str,
+                            family: TestFamily | None = None) -> list[Block]:
     """One parameter's effect on the objective: levels with intervals, tests, shape of the change."""
     name = short_name(path)
     title = f"{metric} by {name}" + (f" ({path})" if name != path else "")
@@ -222,7 +240,8 @@ def parameter_detail_blocks(a: SweepStatistics, path: str, metric: str) -> list[
     comparisons = _comparison_table(a, effect)
     if comparisons is not None:
         blocks.append(comparisons)
-    blocks.append(Paragraph("\n".join(_omnibus_lines(effect, len(a.parameters) > 1) + shape_lines(effect))))
+    blocks.append(Paragraph("\n".join(_interaction_lines(a, path, metric, family)
+                                      + _omnibus_lines(effect, len(a.parameters) > 1) + shape_lines(effect))))
     return blocks
 
 

@@ -15,7 +15,9 @@ each metric by name, and for the lab's experiment ``crash_rate`` = crashes / cyc
       "by_parameter": {dot path: {metric: {
           "values": [levels], "counts": [...], "means": [...], "stds": [...], "medians": [...],
           "mins": [...], "maxs": [...], "ci_low": [...], "ci_high": [...],
-          "omnibus_p": float | null, "omnibus_test": "Kruskal-Wallis" | reason,
+          "omnibus_p": float | null, "omnibus_test": "Kruskal-Wallis" | reason, "interval_label": text,
+          "shape": null | {"shape": step|gradual|flat|untestable, "model", "p_value", "slope", "slope_ci",
+                           "midpoint", "midpoint_ci", "reason"},
           "thresholds": [{"before": level, "after": level, "change": float | null, "from_zero": bool}],
           "change_point": null | {"before", "after", "interval_low", "interval_high",
                                   "support", "step_share", "supported"}}}},
@@ -89,6 +91,11 @@ def _metric_entry(sweep: SweepStatistics, path: str, metric: str) -> dict[str, A
         "medians": [x.median for x in s], "mins": [x.min for x in s], "maxs": [x.max for x in s],
         "ci_low": [x.ci_low for x in s], "ci_high": [x.ci_high for x in s],
         "omnibus_p": om.p_value, "omnibus_test": "Kruskal-Wallis" if om.tested else om.note,
+        "interval_label": "95% t interval",
+        "shape": None if effect.shape is None else {
+            "shape": effect.shape.shape, "model": effect.shape.best_model, "p_value": effect.shape.p_value,
+            "slope": effect.shape.slope, "slope_ci": effect.shape.slope_ci, "midpoint": effect.shape.midpoint,
+            "midpoint_ci": effect.shape.midpoint_ci, "reason": effect.shape.reason},
         "thresholds": [{"before": b, "after": a, "change": c, "from_zero": math.isinf(c)}
                        for b, a, c in relative_change_thresholds(effect.levels, means, 0.5)],
         "change_point": None if cp is None else {

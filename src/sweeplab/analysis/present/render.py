@@ -47,7 +47,7 @@ def column_chunks(table: Table, width: int) -> list[list[int]]:
     """
     widths = _natural_widths(table)
     for i, header in enumerate(table.headers):
-        if i >= table.left_columns and any(" " in row[i] and len(row[i]) > 20 for row in table.rows):
+        if i >= _key_count(table) and any(" " in row[i] and len(row[i]) > 20 for row in table.rows):
             widths[i] = min(widths[i], max(20, width // 4))
     keys = list(range(min(table.left_columns, len(widths))))
     if sum(widths) + _SEPARATOR * (len(widths) - 1) <= width or len(keys) == len(widths):
@@ -81,7 +81,7 @@ def _rich_lines(table: Table, columns: list[int], width: int) -> list[str]:
     keys = _key_count(table)
     key_total = sum(_natural_widths(table)[:keys]) + _SEPARATOR * keys
     for i in columns:
-        left = i < table.left_columns
+        left = table.is_left(i)
         # Key columns keep their width when they take at most half the line (text_table draws the
         # table as records otherwise); other text wraps, and words longer than the column (dot
         # paths) are folded.
@@ -170,7 +170,7 @@ def markdown_table(table: Table) -> list[str]:
 
     out = [f"*{table.caption}*", ""] if table.caption else []
     out.append("| " + " | ".join(esc(h) for h in table.headers) + " |")
-    out.append("|" + "|".join(":---" if i < table.left_columns else "---:" for i in range(len(table.headers))) + "|")
+    out.append("|" + "|".join(":---" if table.is_left(i) else "---:" for i in range(len(table.headers))) + "|")
     out += ["| " + " | ".join(esc(c) for c in row) + " |" for row in table.rows]
     if table.notes:
         out += [""] + table.notes

@@ -138,7 +138,7 @@ def summary_blocks(a: SweepStatistics, metric: str | None = None, minimize: bool
     blocks += best_blocks(a, objective)
     blocks += design_blocks(a, objective.metric, family)
     for path in a.parameters:
-        blocks += parameter_detail_blocks(a, path, objective.metric)
+        blocks += parameter_detail_blocks(a, path, objective.metric, family)
     blocks += interaction_blocks(a, objective.metric)
     blocks += other_metric_blocks(a, objective.metric, family)
     blocks += self_report_blocks(a)
