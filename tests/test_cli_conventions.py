@@ -299,3 +299,16 @@ def test_every_built_in_command_completes_its_own_flags(project: Path) -> None:
 
     assert set(COMMANDS) <= set(PARSERS)
     assert "--resolution" in _complete(project, "sweeplab refine --")
+
+
+def test_optuna_distributions_are_inferred_from_the_levels() -> None:
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    from sweeplab.cli.export import infer_distribution
+
+    assert infer_distribution([10, 20, 40]) == IntDistribution(low=10, high=40)
+    assert infer_distribution([1, 2.5]) == FloatDistribution(low=1.0, high=2.5)
+    assert infer_distribution([0.1, None]) == CategoricalDistribution(choices=(0.1, None))
+    assert infer_distribution([True, False]) == CategoricalDistribution(choices=(True, False))
+    assert infer_distribution(["adam", "sgd"]) == CategoricalDistribution(choices=("adam", "sgd"))
+    assert infer_distribution([[64, 64], [128]]) == CategoricalDistribution(choices=("[64, 64]", "[128]"))
