@@ -51,20 +51,29 @@ def executor(request: pytest.FixtureRequest) -> Iterator[Executor]:
     created.shutdown(cancel=True)
 
 
-@pytest.fixture(params=["cwd-elsewhere", "cwd-here"])
+@pytest.fixture(params=["cwd-elsewhere", "cwd-here", "warm-worker"])
 def make_launch(request: pytest.FixtureRequest, tmp_path: Path) -> LaunchFactory:
     """``make_launch(mode, *args, **launch_fields)``: a launch of the helper trial script.
 
-    Twice: with a working directory of its own, and with the caller's (the coordinator's case,
-    which the local executor starts another way).
+    Three times: with a working directory of its own, with the caller's (the coordinator's case,
+    which the local executor starts another way), and as the python runner's launch of the script
+    as a function with warm-worker isolation (``helpers/warm_script.py``: a local executor runs it
+    in a process forked from a warm worker, a Dask worker as a fresh process).
     """
     counter = iter(range(1, 1000))
-    cwd = str(tmp_path) if request.param == "cwd-elsewhere" else os.getcwd()
+    cwd = str(tmp_path) if request.param != "cwd-here" else os.getcwd()
 
     def make(mode: str, *args: str, **fields: object) -> TrialLaunch:
         number = next(counter)
         folder = tmp_path / f"trial{number}" / "attempt1"
         folder.mkdir(parents=True)  # as the coordinator does before a start
+        if request.param == "warm-worker" and "argv" not in fields:
+            config = tmp_path / f"trial{number}" / "config.json"
+            config.write_text(json.dumps({"mode": mode, "arg": args[0] if args else None}))
+            fields["argv"] = (sys.executable, "-m", "sweeplab.runners._trial_call", "warm_script:call", str(config),
+                              str(folder), "0", f"contract_exp{number:04d}", "1")
+            fields["env"] = {**fields.get("env", {}), "SWEEPLAB_ISOLATION": "worker",  # type: ignore[dict-item]
+                             "PYTHONPATH": str(TRIAL_SCRIPT.parent)}
         fields.setdefault("argv", (sys.executable, str(TRIAL_SCRIPT), mode, *args))
         return TrialLaunch(sweep_id="contract", key=f"{mode}-{number}", experiment_id=f"contract_exp{number:04d}",
                            attempt=1, attempt_dir=str(folder), cwd=cwd, **fields)  # type: ignore[arg-type]

@@ -89,6 +89,12 @@ class RunnerCase:
     extra: dict[str, Any] = field(default_factory=dict)
     #: the threads a trial really keeps busy when its config declares 2 (what parallel: auto sizes by)
     busy_threads: int = 2
+    #: the case's name in test ids and folders (a runner may run twice, e.g. under each isolation)
+    label: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.label or self.name
 
     def runner(self) -> Runner:
         return get_runner(self.name)(self.options)
@@ -109,8 +115,13 @@ CASES = [
     RunnerCase("command", {"command": [sys.executable, TRIAL_FILE, "{config}", "{seed}", "{experiment_id}",
                                        "{trial_dir}"]},
                {"x": 1}, "x", (1, 2), -1, lambda x: ("double", 2 * x), _seen_by_the_trial_program),
-    RunnerCase("python", {"function": "contract_trial:train"},
-               {"x": 1}, "x", (1, 2), -1, lambda x: ("double", 2 * x), _seen_by_the_trial_program),
+    # the python runner under both isolations: warm workers (its default) and a fresh process per attempt
+    RunnerCase("python", {"function": "contract_trial:train", "isolation": "worker"},
+               {"x": 1}, "x", (1, 2), -1, lambda x: ("double", 2 * x), _seen_by_the_trial_program,
+               label="python-worker"),
+    RunnerCase("python", {"function": "contract_trial:train", "isolation": "process"},
+               {"x": 1}, "x", (1, 2), -1, lambda x: ("double", 2 * x), _seen_by_the_trial_program,
+               label="python-process"),
     RunnerCase("phenomenology", {},
                {"experiment_id": "contract", "mode": "isolated", "max_cycles": 2, "resource_constraints":
                 {"ram_limit_gb": 8.0}, "self_report_schedule": {"on_startup": False}},
@@ -120,7 +131,7 @@ CASES = [
 ]
 
 
-@pytest.fixture(params=CASES, ids=[case.name for case in CASES])
+@pytest.fixture(params=CASES, ids=[case.id for case in CASES])
 def case(request: pytest.FixtureRequest) -> RunnerCase:
     return request.param
 
@@ -149,12 +160,13 @@ def finished() -> Iterator[dict[str, FinishedSweep]]:
 def sweep_of(case: RunnerCase, finished: dict[str, FinishedSweep], tmp_path_factory: pytest.TempPathFactory
              ) -> FinishedSweep:
     """The runner's sweep of its two values, two replicates each, through ``sweeplab run``."""
-    if case.name not in finished:
-        workspace = Workspace(tmp_path_factory.mktemp(f"contract-{case.name}"))
-        spec = case.spec(workspace, f"ok_{case.name}", list(case.values), repeats=2, seed=11, parallel=2)
+    if case.id not in finished:
+        workspace = Workspace(tmp_path_factory.mktemp(f"contract-{case.id}"))
+        sweep_id = f"ok_{case.id}".replace("-", "_")
+        spec = case.spec(workspace, sweep_id, list(case.values), repeats=2, seed=11, parallel=2)
         done = workspace.run("run", spec, timeout=120)
-        finished[case.name] = FinishedSweep(workspace, f"ok_{case.name}", done.returncode, done.stderr)
-    return finished[case.name]
+        finished[case.id] = FinishedSweep(workspace, sweep_id, done.returncode, done.stderr)
+    return finished[case.id]
 
 
 def _run_directly(runner: Runner, config: dict[str, Any], cwd: Path) -> TrialResult:

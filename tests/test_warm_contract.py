@@ -1,0 +1,238 @@
+"""Warm workers keep the trial contract: every fault ends the same way under ``isolation: worker`` as under
+``isolation: process``.
+
+Each case runs the python runner's real launch (``PythonRunner.command``) through a real
+:class:`~sweeplab.executors.local.LocalExecutor`, once per isolation, and compares what matters of the
+results: status, exit code, whether the config counts as invalid, the error's first line. The trial
+functions live in a module written beside the test (:data:`TRIALS`), imported by the worker or the
+fresh process from the spec's folder (on ``PYTHONPATH``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+from helpers.engine_support import wait_until
+
+from sweeplab.executors.local import LocalExecutor
+from sweeplab.runners.base import RunContext
+from sweeplab.runners.python import PythonRunner
+from sweeplab.trial import TrialLaunch, TrialResult, TrialStatus
+
+ISOLATIONS = ["worker", "process"]
+MB = 1024 * 1024
+
+TRIALS = '''\
+"""Trial functions of the warm-worker contract tests."""
+import json
+import os
+import random
+import time
+from pathlib import Path
+
+import numpy
+
+Path(os.environ["WARM_IMPORTS"], f"{os.getpid()}").write_text("imported")  # one file per import
+COUNTER = 0
+CACHE = {}
+
+
+def ok(config, context):
+    return {"double": config["x"] * 2, "parent": os.getppid(), "pid": os.getpid()}
+
+
+def sleepy(config, context):
+    Path(context.trial_dir, "started").write_text(str(os.getpid()))
+    time.sleep(600)
+
+
+def hog(config, context):
+    chunks = []
+    while True:  # 50 MB at a time, touched, until the grant stops it
+        chunks.append(bytearray(50 * 1024 * 1024))
+
+
+def hog_resident(config, context):
+    # a resident-only grant: no address-space cap, the RSS watchdog ends it
+    chunks = []
+    while True:
+        chunks.append(bytearray(20 * 1024 * 1024))
+        time.sleep(0.02)
+
+
+def aborts(config, context):
+    os.abort()
+
+
+def exits(config, context):
+    raise SystemExit(3)
+
+
+def mutate(config, context):
+    global COUNTER
+    seen = {"counter": COUNTER, "cache": sorted(CACHE), "cwd": os.getcwd(),
+            "leak": os.environ.get("WARM_TEST_LEAK"), "seed_env": os.environ.get("SWEEPLAB_SEED"),
+            "random": random.random(), "numpy": float(numpy.random.random())}
+    COUNTER += 1
+    CACHE[context.experiment_id] = True
+    os.environ["WARM_TEST_LEAK"] = context.experiment_id
+    os.chdir("/")
+    Path(context.trial_dir, "seen.json").write_text(json.dumps(seen))
+    return {"counter": seen["counter"]}
+'''
+
+
+class Harness:
+    """Runs attempts of the trial module's functions through the python runner and a local executor."""
+
+    def __init__(self, root: Path, isolation: str) -> None:
+        self.root = root
+        self.isolation = isolation
+        (root / "warm_trials.py").write_text(TRIALS)
+        self.imports = root / "imports"
+        self.imports.mkdir()
+        self.cwd = root / "work"
+        self.cwd.mkdir()
+        self.count = 0
+
+    def launch(self, function: str, x: int = 1, **fields: Any) -> TrialLaunch:
+        runner = PythonRunner({"function": f"warm_trials:{function}", "isolation": self.isolation})
+        runner.folder = self.root
+        self.count += 1
+        config = self.root / f"config{self.count}.json"
+        config.write_text(json.dumps({"x": x}))
+        attempt_dir = self.root / "trials" / f"t{self.count}" / "attempt-1"
+        attempt_dir.mkdir(parents=True)
+        context = RunContext(sweep_id="warm", experiment_id=f"warm_exp{self.count:04d}", key=f"k{self.count}",
+                             seed=self.count, attempt=1, config_path=config, attempt_dir=attempt_dir,
+                             db_path=attempt_dir / "experiment.db")
+        argv, env = runner.command(context)
+        fields.setdefault("timeout", 60)
+        return TrialLaunch(sweep_id="warm", key=context.key, experiment_id=context.experiment_id, attempt=1,
+                           argv=tuple(argv), attempt_dir=str(attempt_dir), cwd=str(self.cwd), env=env, grace=1,
+                           **fields)
+
+
+@pytest.fixture(params=ISOLATIONS)
+def harness(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Harness:
+    made = Harness(tmp_path, request.param)
+    monkeypatch.setenv("WARM_IMPORTS", str(made.imports))  # read by the executor when it is made
+    return made
+
+
+@pytest.fixture
+def executor() -> Iterator[LocalExecutor]:
+    with LocalExecutor(slots=2) as made:
+        yield made
+
+
+def summary(result: TrialResult) -> tuple[TrialStatus, int | None, bool, str]:
+    """What must be the same under both isolations."""
+    return result.status, result.exit_code, result.invalid_config, result.error.splitlines()[0] if result.error else ""
+
+
+def test_a_trial_completes_with_its_metrics(harness: Harness, executor: LocalExecutor) -> None:
+    result = executor.submit(harness.launch("ok", x=21)).result()
+    assert summary(result) == (TrialStatus.COMPLETED, 0, False, "")
+    assert result.metrics["double"] == 42
+
+
+def test_the_timeout_ends_the_trial_and_the_next_one_runs(harness: Harness, executor: LocalExecutor) -> None:
+    launch = harness.launch("sleepy", timeout=1.0)
+    job = executor.submit(launch)
+    result = job.result()
+    assert summary(result) == (TrialStatus.TIMEOUT, -signal.SIGTERM, False, "exceeded the timeout of 1 s")
+    pid = int(Path(launch.attempt_dir, "started").read_text())
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert executor.submit(harness.launch("ok")).result().status is TrialStatus.COMPLETED
+
+
+def test_a_trial_over_its_memory_grant_crashes(harness: Harness, executor: LocalExecutor) -> None:
+    result = executor.submit(harness.launch("hog", memory_bytes=400 * MB)).result()
+    status, _, invalid, error = summary(result)
+    assert (status, invalid) == (TrialStatus.CRASHED, False)
+    assert error.startswith("exceeded its memory limit of 0.391 GB")
+    assert executor.submit(harness.launch("ok")).result().status is TrialStatus.COMPLETED
+
+
+def test_the_resident_memory_watchdog_ends_a_trial(harness: Harness, executor: LocalExecutor) -> None:
+    result = executor.submit(harness.launch("hog_resident", memory_bytes=300 * MB, resident_only=True)).result()
+    assert summary(result) == (TrialStatus.CRASHED, -signal.SIGKILL, False,
+                               "exceeded its memory limit of 0.293 GB (resident memory)")
+
+
+def test_an_abort_crashes_that_trial_alone(harness: Harness, executor: LocalExecutor) -> None:
+    crashing = executor.submit(harness.launch("aborts"))
+    neighbour = executor.submit(harness.launch("ok", x=5))
+    assert summary(crashing.result()) == (TrialStatus.CRASHED, -signal.SIGABRT, False, "killed by SIGABRT")
+    assert neighbour.result().status is TrialStatus.COMPLETED and neighbour.result().metrics["double"] == 10
+    assert executor.submit(harness.launch("ok")).result().status is TrialStatus.COMPLETED
+
+
+def test_system_exit_gives_its_code(harness: Harness, executor: LocalExecutor) -> None:
+    assert summary(executor.submit(harness.launch("exits")).result())[:2] == (TrialStatus.FAILED, 3)
+
+
+def test_globals_cwd_and_environment_do_not_leak_into_the_next_trial(harness: Harness, tmp_path: Path) -> None:
+    with LocalExecutor(slots=1) as executor:  # one slot: under worker isolation one worker runs them all
+        launches = [harness.launch("mutate") for _ in range(4)]
+        results = [executor.submit(launch).result() for launch in launches]
+    assert [r.status for r in results] == [TrialStatus.COMPLETED] * 4
+    seen = [json.loads(Path(launch.attempt_dir, "seen.json").read_text()) for launch in launches]
+    assert [s["counter"] for s in seen] == [0, 0, 0, 0]
+    assert [s["cache"] for s in seen] == [[]] * 4
+    assert {s["cwd"] for s in seen} == {str(harness.cwd)}
+    assert {s["leak"] for s in seen} == {None}
+    assert [s["seed_env"] for s in seen] == [str(n) for n in range(1, 5)]  # each its own SWEEPLAB_SEED
+    # unseeded generators draw differently in every trial, as in fresh processes
+    assert len({s["random"] for s in seen}) == 4 and len({s["numpy"] for s in seen}) == 4
+
+
+def test_the_module_is_imported_once_per_worker(harness: Harness) -> None:
+    with LocalExecutor(slots=2) as executor:
+        jobs = [executor.submit(harness.launch("ok", x=n)) for n in range(2)]
+        results = [job.result() for job in jobs]
+        results += [executor.submit(harness.launch("ok", x=n)).result() for n in range(6)]
+    assert all(r.status is TrialStatus.COMPLETED for r in results)
+    imports = len(list(harness.imports.iterdir()))
+    parents = {r.metrics["parent"] for r in results}
+    if harness.isolation == "worker":
+        assert imports <= 2 and len(parents) <= 2 and os.getpid() not in parents
+    else:
+        assert imports == len(results) and parents == {os.getpid()}
+
+
+def test_a_worker_killed_from_outside_crashes_its_trial_and_is_replaced(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    harness = Harness(tmp_path, "worker")
+    monkeypatch.setenv("WARM_IMPORTS", str(harness.imports))
+    with LocalExecutor(slots=1) as executor:
+        launch = harness.launch("sleepy")
+        job = executor.submit(launch)
+        wait_until(lambda: Path(launch.attempt_dir, "started").exists(), "the trial to start")
+        trial_pid = int(Path(launch.attempt_dir, "started").read_text())
+        os.kill(psutil.Process(trial_pid).ppid(), signal.SIGKILL)  # its worker
+        result = job.result()
+        assert result.status is TrialStatus.CRASHED
+        assert result.error.startswith("the warm worker running this trial died")
+        wait_until(lambda: not psutil.pid_exists(trial_pid) or
+                   psutil.Process(trial_pid).status() == psutil.STATUS_ZOMBIE, "the orphaned trial to end")
+        assert executor.submit(harness.launch("ok")).result().status is TrialStatus.COMPLETED
+
+
+def test_cancel_ends_a_trial_whose_worker_is_still_importing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    harness = Harness(tmp_path, "worker")
+    monkeypatch.setenv("WARM_IMPORTS", str(harness.imports))
+    with LocalExecutor(slots=1) as executor:
+        job = executor.submit(harness.launch("ok"))
+        job.cancel()  # right after submit: the worker has not forked it yet, or has just done so
+        result = job.result()
+        assert result.status in (TrialStatus.CANCELLED, TrialStatus.COMPLETED)
+        assert executor.submit(harness.launch("ok")).result().status is TrialStatus.COMPLETED
