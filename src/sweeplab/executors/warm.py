@@ -222,7 +222,8 @@ class WarmAttempt(AttemptProcess):
         env = dict(launch.env)
         env[ATTEMPT_DIR_VARIABLE] = launch.attempt_dir
         self.worker.send({"argv": list(launch.argv[4:]), "env": env, "cwd": launch.cwd, "dir": launch.attempt_dir,
-                          "memory": launch.memory_bytes})
+                          # the address-space cap of the grant (a resident-only grant is the watchdog's alone)
+                          "memory": None if launch.resident_only else launch.memory_bytes})
         # the pid comes with the worker's next answer: waiting for it here would hold the coordinator for
         # the fork (and for the import, on a new worker); nothing needs it before the selector brings it
         self._absorb(self.worker.messages())
