@@ -79,7 +79,9 @@ def build_sweep(root: Path, repeats: int, reports_per_trial: int) -> tuple[str, 
                 reports.append((experiment_id, cycle, QUESTIONS[cycle % len(QUESTIONS)],
                                 "I trust what I remember." if trust else "Something is wrong with my memory."))
             index += 1
-    conn.executemany("INSERT INTO trials VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", trials)
+    conn.executemany("INSERT INTO trials (sweep_id, key, idx, experiment_id, params_json, repeat, label, seed,"
+                     " status, attempts, metrics_json, start_time, end_time, duration, error_message)"
+                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", trials)
     conn.executemany("INSERT INTO self_reports (experiment_id, cycle_number, question, response) VALUES (?,?,?,?)",
                      reports)
     conn.commit()

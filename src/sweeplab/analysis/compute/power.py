@@ -36,7 +36,10 @@ def smallest_p_two_sample(n1: int, n2: int) -> float:
     """
     if n1 < 1 or n2 < 1:
         return 1.0
-    return min(1.0, 2.0 / math.comb(n1 + n2, n1))
+    try:
+        return min(1.0, 2.0 / math.comb(n1 + n2, n1))
+    except OverflowError:  # C(n1+n2, n1) beyond a float (about 500 values per side): the floor is 0
+        return 0.0
 
 
 def smallest_p_kruskal(counts: list[int]) -> float:
