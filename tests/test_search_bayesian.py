@@ -70,7 +70,7 @@ def test_bayesian_reaches_within_one_percent_of_a_noisy_quadratics_optimum_in_pa
 
 
 def test_multi_objective_search_reports_a_pareto_front(tmp_path: Path) -> None:
-    spec = _spec(tmp_path, "pareto", n_trials=12, sampler="nsgaii",
+    spec = _spec(tmp_path, "pareto", n_trials=8, sampler="nsgaii",
                  objective=[{"metric": "score", "direction": "maximize"},
                             {"metric": "true_score", "direction": "minimize"}])
     done = sweeplab(tmp_path, "run", str(spec), "--yes")
@@ -89,3 +89,16 @@ def test_a_trial_without_the_objective_metric_is_told_as_failed(tmp_path: Path) 
     assert done.returncode == 0, done.stderr  # the trials themselves completed
     summary = json.loads((tmp_path / "out" / "nometric" / "search.json").read_text())
     assert summary["failed"] == 4 and summary["best"] == [] and summary["told"] == 4
+
+
+def test_a_bayesian_search_runs_its_trials_on_a_dask_cluster(tmp_path: Path, dask_scheduler: str) -> None:
+    spec = _spec(tmp_path, "on_dask", n_trials=4, dask_scheduler=dask_scheduler)
+    done = sweeplab(tmp_path, "run", str(spec), "--yes")
+    assert done.returncode == 0, done.stderr
+    trials = _trials(tmp_path, "on_dask")
+    assert [idx for idx, *_ in trials] == list(range(1, 5)) and {s for _, s, _, _ in trials} == {"completed"}
+    with sqlite3.connect(tmp_path / "out" / "db.sqlite") as conn:
+        hosts = {host for (host,) in conn.execute("SELECT host FROM attempts WHERE sweep_id = 'on_dask'")}
+    assert hosts  # recorded as run by the cluster's workers
+    summary = json.loads((tmp_path / "out" / "on_dask" / "search.json").read_text())
+    assert summary["finished"] and summary["told"] == 4 and summary["best"]

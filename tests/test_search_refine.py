@@ -190,23 +190,7 @@ def test_sweeplab_refine_refines_a_finished_grid_sweep_in_place(tmp_path: Path) 
     assert shown.returncode == 0 and shown.stdout.strip() and shown.stdout.strip() in refined.stdout
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["--metric", "y", "--resolution", "0.02"], "--budget"),
-    (["--metric", "y", "--resolution", "-1", "--budget", "5"], "positive number"),
-    (["--resolution", "0.02", "--budget", "5"], "needs the metric"),
-])
-def test_sweeplab_refine_refuses_bad_requests_with_exit_2(tmp_path: Path, args: list[str], fragment: str) -> None:
-    spec = _refine_spec(tmp_path, "two_params")
-    grid = yaml.safe_load(spec.read_text())
-    for key in ("strategy", "n_trials", "refine"):
-        del grid[key]
-    spec.write_text(yaml.safe_dump(grid, sort_keys=False))
-    assert sweeplab(tmp_path, "run", str(spec), "--yes").returncode == 0
-    refused = sweeplab(tmp_path, "refine", "two_params", "--sweep-dir", "out", *args)
-    assert refused.returncode == 2 and fragment in refused.stderr and "Traceback" not in refused.stderr
-
-
-def test_sweeplab_refine_refuses_a_grid_of_two_parameters(tmp_path: Path) -> None:
+def test_sweeplab_refine_refuses_bad_requests_with_exit_2_and_runs_nothing(tmp_path: Path) -> None:
     spec = _refine_spec(tmp_path, "grid2")
     grid = yaml.safe_load(spec.read_text())
     for key in ("strategy", "n_trials", "refine"):
@@ -214,6 +198,13 @@ def test_sweeplab_refine_refuses_a_grid_of_two_parameters(tmp_path: Path) -> Non
     grid["sweep"]["noise"] = [0.1, 0.2]
     spec.write_text(yaml.safe_dump(grid, sort_keys=False))
     assert sweeplab(tmp_path, "run", str(spec), "--yes").returncode == 0
-    refused = sweeplab(tmp_path, "refine", "grid2", "--sweep-dir", "out", "--metric", "y", "--resolution", "0.02",
-                       "--budget", "10")
-    assert refused.returncode == 2 and "one parameter" in refused.stderr and "x, noise" in refused.stderr
+    events = (tmp_path / "out" / "grid2" / "events.jsonl").read_text()
+    for args, fragment in (
+            (["--metric", "y", "--resolution", "0.02"], "--budget"),
+            (["--metric", "y", "--resolution", "-1", "--budget", "5"], "positive number"),
+            (["--resolution", "0.02", "--budget", "5"], "needs the metric"),
+            (["--metric", "y", "--resolution", "0.02", "--budget", "10"], "one parameter")):
+        refused = sweeplab(tmp_path, "refine", "grid2", "--sweep-dir", "out", *args)
+        assert refused.returncode == 2 and fragment in refused.stderr and "Traceback" not in refused.stderr, args
+    assert "x, noise" in refused.stderr
+    assert (tmp_path / "out" / "grid2" / "events.jsonl").read_text() == events  # nothing ran, nothing written
