@@ -167,5 +167,13 @@ def test_dry_run_lists_the_design(tmp_path: Path) -> None:
                                parse_distribution("layers", {"int": [1, 8]})], 5, 11)
     for lr, layers in rows:
         assert f"lr={lr!r} layers={layers!r}" in done.stdout
-    assert "trials      : 5" in done.stdout
+    assert "trials      : 5" in done.stdout and "strategy    : lhs: a design of 5 points from seed 11" in done.stdout
     assert not (tmp_path / "out").exists()
+
+
+def test_dry_run_of_a_bayesian_sweep_names_its_ranges_and_sampler() -> None:
+    repo = Path(__file__).resolve().parents[1]
+    done = _sweeplab(["run", "sweeps/memory_corruption_bayesian.yaml", "--dry-run"], repo)
+    assert done.returncode == 0, done.stderr
+    assert "bayesian (tpe sampler; maximize distrust_language_rate, minimize corrupted_memories)" in done.stdout
+    assert "interventions.0.parameters.corruption_rate: uniform [0, 1]" in done.stdout

@@ -121,6 +121,9 @@ class Screen:
         if sweep.replicates > 1:
             labels = [label for label in sweep.labels if label is not None]
             out.print(f"  replicates  : {sweep.replicates} per grid point ({short_values(labels)})", markup=False)
+        from ..planning.strategy import describe_strategy  # (sampled designs and searches say how they choose)
+        if (strategy := describe_strategy(sweep.spec)) is not None:
+            out.print(f"  strategy    : {strategy}", markup=False)
         out.print(f"  trials      : {len(plan)}", markup=False)
         out.print(f"  output      : {sweep.sweep_dir}", markup=False)
         out.print(f"  database    : {sweep.db_path}", markup=False)

@@ -17,7 +17,7 @@ from .distributions import DISTRIBUTION_KINDS, SAMPLED_STRATEGIES, is_distributi
 from .json_data import short_repr
 from .values import expand_values
 
-__all__ = ["check_strategy", "SAMPLERS", "MULTI_OBJECTIVE_SAMPLERS", "REFINE_MIN_LEVELS", "is_search",
+__all__ = ["check_strategy", "describe_strategy", "SAMPLERS", "MULTI_OBJECTIVE_SAMPLERS", "REFINE_MIN_LEVELS", "is_search",
            "swept_paths"]
 
 #: Optuna samplers a bayesian sweep may name
@@ -129,3 +129,22 @@ def _check_refine(spec: Any, where: str) -> None:
         raise SpecError(f"{where}: the budget n_trials={spec.n_trials} is smaller than the coarse grid "
                         f"({len(values)} levels x {replicates} replicates = {len(values) * replicates} trials): "
                         "raise 'n_trials' or use fewer levels")
+
+
+def describe_strategy(spec: Any) -> str | None:
+    """One line on how a sweep that is not a grid chooses its trials, for the plan summary (None for a grid)."""
+    strategy = spec.strategy
+    if strategy == "grid":
+        return None
+    if strategy == "refine":
+        metric = spec.refine.metric if spec.refine and spec.refine.metric else spec.objectives[0].metric
+        return (f"refine '{metric}' to an interval {spec.refine.resolution:g} wide: the values above are round 0; "
+                f"later levels are chosen while the sweep runs, at most {spec.n_trials} trials in all")
+    if strategy == "bayesian":
+        from .distributions import parse_distribution
+        ranges = "; ".join(f"{path}: {parse_distribution(path, spec.sweep[path]).describe()}"
+                           for path in swept_paths(spec))
+        goals = ", ".join(f"{o.direction} {o.metric}" for o in spec.objectives)
+        return (f"bayesian ({spec.sampler or 'tpe'} sampler; {goals}): {spec.n_trials} trials chosen while the "
+                f"sweep runs, over {ranges}")
+    return f"{strategy}: a design of {spec.n_trials} points from seed {spec.seed} (--list shows every trial)"
