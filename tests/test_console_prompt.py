@@ -55,3 +55,19 @@ def test_answering_no_shows_the_brackets_exits_0_and_writes_nothing(workspace: W
         os.close(master)
     assert "Nothing was run." in text
     assert not workspace.output.exists() and not workspace.db.exists()
+
+
+def test_run_verbose_prints_each_trials_metrics_below_its_line(workspace: Workspace) -> None:
+    spec = workspace.spec("loud", {"value": [1.0, 2.0], "mode": ["ok", "fail"]}, max_retries=0)
+    loud = workspace.run("run", spec, "-v")
+    assert loud.returncode == 1, loud.stderr
+    lines = loud.stdout.splitlines()
+    completed = [i for i, line in enumerate(lines) if line.startswith("[") and ": completed" in line]
+    failed = [i for i, line in enumerate(lines) if line.startswith("[") and ": failed" in line]
+    assert len(completed) == len(failed) == 2, loud.stdout
+    assert all(re.match(r"    .*value=[12]", lines[i + 1]) for i in completed), loud.stdout  # the metrics, with -v
+    assert all(lines[i + 1] == "    error: this trial always fails" for i in failed), loud.stdout
+
+    plain = workspace.run("run", workspace.spec("calm", {"value": [1.0, 2.0]}))
+    assert plain.returncode == 0, plain.stderr
+    assert not any(line.startswith("    ") for line in plain.stdout.splitlines())  # without -v: one line a trial
