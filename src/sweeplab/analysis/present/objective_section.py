@@ -116,7 +116,8 @@ def _level_table(effect: ParameterEffect) -> Table:
     rows = [[level_text(s.level), str(s.count), fmt_num(s.mean), fmt_interval(s.ci_low, s.ci_high),
              fmt_num(s.std), fmt_num(s.median), fmt_num(s.min), fmt_num(s.max)] for s in effect.summaries]
     name = short_name(effect.parameter)
-    return Table([name, "n", "mean", "95% CI", "std", "median", "min", "max"], rows)
+    return Table([name, "n", "mean", "95% CI", "std", "median", "min", "max"], rows,
+                 caption=f"{effect.metric} by {name}")
 
 
 def _change_cell(change: RelativeChange) -> str:
@@ -234,7 +235,7 @@ def parameter_detail_blocks(a: SweepStatistics, path: str, metric: str,
                             family: TestFamily | None = None) -> list[Block]:
     """One parameter's effect on the objective: levels with intervals, tests, shape of the change."""
     name = short_name(path)
-    title = f"{metric} by {name}" + (f" ({path})" if name != path else "")
+    title = f"Parameter {name}" + (f" ({path})" if name != path else "")
     effect = a.parameter_effect(path, metric)
     blocks: list[Block] = [Heading(title), _level_table(effect)]
     comparisons = _comparison_table(a, effect)
