@@ -7,7 +7,9 @@
 Only completed trials contribute metric values. A sweep that is still running or was
 interrupted is analysed as far as it got; :attr:`SweepStatistics.is_partial` says so.
 Everything computed is cached on the instance, so a report that asks for the same effect
-twice computes it once. The presenters (:mod:`sweeplab.analysis.present`) read these results;
+twice computes it once. The designed-experiment view (all parameters at once: the model,
+importance, contrasts, value counts, objective, test family, power) comes from
+:class:`~sweeplab.analysis.compute.sweep_design.DesignedExperimentView`. The presenters (:mod:`sweeplab.analysis.present`) read these results;
 :class:`~sweeplab.analysis.analyzer.SweepAnalyzer` adds the report shortcuts on top.
 """
 
@@ -30,13 +32,7 @@ from .effects import (
     configuration_result,
     measure_effect,
 )
-from .contrasts import LevelContrast, level_contrasts
-from .design import DesignAnalysis, analyze_design, parameter_importance
 from .loader import SweepData, load_self_reports, load_sweep
-from .multiplicity import TestFamily, build_family
-from .objective import ObjectiveChoice, choose_objective
-from .power import PowerNote, power_note
-from .values import MetricValueReport, value_report
 from .names import level_index, order_levels, resolve_metric, resolve_parameter
 from .self_reports import (
     join_to_trials,
@@ -44,7 +40,8 @@ from .self_reports import (
     matching_questions,
     responses_by_level,
 )
-from .thresholds import ChangePoint, RelativeChange, relative_change_interval, relative_change_thresholds
+from .sweep_design import DesignedExperimentView
+from .thresholds import ChangePoint, relative_change_thresholds
 
 __all__ = ["SweepStatistics"]
 
@@ -56,7 +53,7 @@ def _stable_seed(*parts: str) -> list[int]:
     return [zlib.crc32(p.encode("utf-8")) for p in parts]
 
 
-class SweepStatistics:
+class SweepStatistics(DesignedExperimentView):
     """The statistics of the sweep ``sweep_id`` stored under ``sweep_dir`` (read-only, cached).
 
     The database is found through the sweep's ``sweep_config.json``. ``seed`` fixes every
@@ -284,91 +281,6 @@ class SweepStatistics:
         table = pd.DataFrame(grid.reshape(len(rows), len(cols)),
                              index=pd.Index(rows, name=p1, dtype=object), columns=pd.Index(cols, name=p2, dtype=object))
         return table
-
-    # ------------------------------------------------------------ designed-experiment view
-    def design_analysis(self, metric_name: str) -> DesignAnalysis:
-        """Type-II ANOVA of the metric on every parameter, pairwise interactions and the replicate block."""
-        metric = self.metric(metric_name)
-        cached = self._designs.get(metric)
-        if cached is None:
-            orders = {p: self.levels(p) for p in self.parameters}
-            cached = analyze_design(self._completed, self.parameters, metric, level_orders=orders,
-                                    cache=self._grams)
-            self._designs[metric] = cached
-        return cached
-
-    def importance(self, metric_name: str) -> dict[str, float]:
-        """Each parameter's (and interaction's, and the replicate block's) share of the metric's variance."""
-        return parameter_importance(self.design_analysis(metric_name))
-
-    def importances(self) -> dict[str, dict[str, float]]:
-        """:meth:`importance` for every metric (``duration`` included)."""
-        return {m: self.importance(m) for m in self.metrics}
-
-    def completed_trials(self) -> pd.DataFrame:
-        """The completed trials as the statistics group them: parameter values as the spec gave them
-        (``None`` for null), one float column per metric (nan where a trial gave no finite value)."""
-        return self._completed.copy()
-
-    def level_contrasts(self, parameter_name: str, metric_name: str, *, reference: Any = None,
-                        all_pairs: bool = False) -> list[LevelContrast]:
-        """Levels against a reference (or all pairs) with the other parameters held fixed (nominal parameters)."""
-        path, metric = self.parameter(parameter_name), self.metric(metric_name)
-        orders = {p: self.levels(p) for p in self.parameters}
-        return level_contrasts(self._completed, path, metric, self.parameters, reference=reference,
-                               all_pairs=all_pairs, level_orders=orders)
-
-    def value_report(self, metric_name: str) -> MetricValueReport:
-        """What the completed trials returned for the metric that is not a finite number, per level."""
-        name = metric_name if metric_name in self._data.non_numeric_metrics else self.metric(metric_name)
-        orders = {p: self.levels(p) for p in self.parameters}
-        return value_report(self._completed, self._data.value_kinds, name, self.parameters, orders)
-
-    @property
-    def non_numeric_metrics(self) -> list[str]:
-        """Reported names that no completed trial gave as a finite number."""
-        return list(self._data.non_numeric_metrics)
-
-    @property
-    def no_metric_trials(self) -> int:
-        """Completed trials that reported nothing at all."""
-        return self._data.no_metric_trials
-
-    def objective(self, metric_name: str | None = None, minimize: bool | None = None) -> ObjectiveChoice:
-        """The metric the report centres on (argument, the spec's objective, or the first metric) and why."""
-        return choose_objective(self._data.config, self.metrics, metric=metric_name, minimize=minimize)
-
-    def test_family(self, metrics: list[str] | None = None) -> TestFamily:
-        """Every metric × term test of the design models, Benjamini-Hochberg adjusted as one family."""
-        chosen = [self.metric(m) for m in metrics] if metrics else [m for m in self.metrics if m != "duration"]
-        p_values: dict[tuple[str, str], float | None] = {}
-        for metric in chosen:
-            for term in self.design_analysis(metric).terms:
-                if term.kind != "block":
-                    p_values[(metric, term.term)] = term.p_value
-        return build_family(p_values)
-
-    def power_note(self, parameter_name: str | None = None, alpha: float = 0.05) -> PowerNote | None:
-        """Smallest attainable p and minimal detectable effect for one parameter's levels (default: the
-        parameter with the most levels; None without parameters). A level holds the replicates of every
-        combination of the other parameters, so its n is the completed trials over the levels."""
-        if not self.parameters:
-            return None
-        path = (self.parameter(parameter_name) if parameter_name
-                else max(self.parameters, key=lambda p: len(self.levels(p))))
-        levels = max(2, len(self.levels(path)))
-        replicates = int(self._data.config.get("repeats") or 1)
-        per_level = max(1, len(self._completed) // levels)
-        return power_note(levels, replicates, alpha, blocks=replicates > 1, per_level=per_level)
-
-    def threshold_intervals(self, parameter_name: str, metric_name: str,
-                            threshold_change: float = 0.5) -> list[RelativeChange]:
-        """The pairs of :meth:`detect_threshold_effects`, each with a 95 % interval of its relative change."""
-        path, metric = self.parameter(parameter_name), self.metric(metric_name)
-        levels, groups = self._groups(path, metric)
-        by_level = dict(zip(map(repr, levels), groups))
-        return [relative_change_interval(a, b, by_level[repr(a)], by_level[repr(b)], threshold_change)
-                for a, b, _ in self.detect_threshold_effects(path, metric, threshold_change)]
 
     # ---------------------------------------------------------------------- self-reports
     def self_reports(self) -> pd.DataFrame:
