@@ -145,3 +145,22 @@ def test_a_level_of_a_grid_pools_the_other_parameters_replicates(tmp_path: Path)
     assert note.replicates == 6 and note.levels == 4  # 3 values of b x 2 replicates per level of a
     assert note.mde_sigma == pytest.approx(minimal_detectable_effect(4, 2, blocks=True, per_level=6))
     assert note.mde_sigma < minimal_detectable_effect(4, 2)
+
+
+def test_planned_grids_get_a_power_note_per_parameter() -> None:
+    from sweeplab.analysis.compute.power import plan_power_notes
+
+    notes = plan_power_notes({"lr": 8}, replicates=5)
+    assert notes["lr"].unattainable  # issue 12, item 7, said before the sweep runs
+    grid = plan_power_notes({"lr": 4, "depth": 3}, replicates=2)
+    assert (grid["lr"].replicates, grid["depth"].replicates) == (6, 8)
+    assert grid["depth"].mde_sigma < grid["lr"].mde_sigma
+
+
+@pytest.mark.parametrize("module", ["power", "multiplicity", "names", "stats"])
+def test_the_compute_docstring_examples_hold(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"sweeplab.analysis.compute.{module}"))
+    assert result.failed == 0 and result.attempted > 0

@@ -19,10 +19,11 @@ Interface:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = ["MAX_REPLICATES", "PowerNote", "smallest_p_two_sample", "smallest_p_kruskal",
-           "minimal_detectable_effect", "replicates_needed", "power_note"]
+           "minimal_detectable_effect", "replicates_needed", "power_note", "plan_power_notes"]
 
 #: replicates_needed gives up above this many replicates per level
 MAX_REPLICATES = 10_000
@@ -168,3 +169,18 @@ def power_note(levels: int, replicates: int, alpha: float = 0.05, comparisons: i
     adjusted = min(1.0, smallest * comparisons)
     mde = minimal_detectable_effect(levels, replicates, alpha, blocks=blocks, per_level=per_level) if n > 1 else None
     return PowerNote(levels, n, alpha, comparisons, smallest, adjusted, mde, adjusted >= alpha)
+
+
+def plan_power_notes(levels: Mapping[str, int], replicates: int, alpha: float = 0.05) -> dict[str, PowerNote]:
+    """Power notes of a planned full-factorial grid, one per parameter (for ``--dry-run``).
+
+    ``levels`` maps each swept parameter to its number of values; a level of one parameter holds
+    ``replicates`` × the product of the others' level counts. Replicates are blocks when more than one.
+
+    >>> notes = plan_power_notes({"lr": 4, "depth": 3}, replicates=2)
+    >>> notes["lr"].replicates, notes["lr"].unattainable
+    (6, False)
+    """
+    total = replicates * math.prod(max(1, n) for n in levels.values())
+    return {name: power_note(max(2, n), replicates, alpha, blocks=replicates > 1, per_level=max(1, total // max(1, n)))
+            for name, n in levels.items()}
