@@ -114,3 +114,27 @@ def test_step_change_with_relative_interval_and_power_line(root: Path) -> None:
     other = report.split("Other metrics", 1)[1]
     flat = next(line for line in other.splitlines() if line.startswith("flat "))
     assert "step" not in flat and "*" not in flat
+
+
+def test_one_interval_per_level_in_every_table(root: Path) -> None:
+    analyzer = SweepAnalyzer("jump", root)
+    report = analyzer.generate_summary_report(metric="y")
+    best = report.split("Best configurations", 1)[1].split("y: each parameter", 1)[0]
+    levels = report.split("y by x", 1)[1].split("Neighbouring", 1)[0]
+
+    def intervals(text: str) -> dict[str, str]:
+        rows = [line.split("|") for line in text.splitlines() if line.count("|") >= 4]
+        header = [c.strip() for c in rows[0]]
+        column, key = header.index("95% CI"), header.index("x")
+        return {r[key].strip(): r[column].strip() for r in rows[1:]}
+
+    from_best, from_levels = intervals(best), intervals(levels)
+    assert len(from_best) == 3 and all(from_best[x] == from_levels[x] for x in from_best)
+    # and the interval is the t interval of the level's values
+    values = np.array(analyzer.compare_by_parameter("x", "y")[4])
+    from scipy import stats
+
+    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    low, high = (float(v) for v in from_levels["4"].strip("[]").split(","))
+    # as printed: four significant digits
+    assert low == pytest.approx(values.mean() - half, rel=1e-3) and high == pytest.approx(values.mean() + half, rel=1e-3)
