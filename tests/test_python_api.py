@@ -207,3 +207,49 @@ def test_a_script_sweeps_its_main_function_and_a_lambda(tmp_path: Path) -> None:
     assert all(r["metrics"]["seed_seen"] == r["seed"] % 1000 for r in records[:4])  # the trial's own seed
     assert all(r["extra"] == {"optimizer": "adam"} for r in records[:4])  # text it returns is kept too
     assert [r["metrics"] for r in records[4:]] == [{"y": 10}, {"y": 20}, {"y": 30}]
+
+
+PATH_EDIT_SCRIPT = """\
+import json
+import sys
+
+sys.path.insert(0, sys.argv[3])  # as a notebook does with sys.path.append('../src')
+from faraway import train  # noqa: E402  (found only through the edit above)
+from nearby import train as train_nearby  # noqa: E402  (next to the script: a trial finds it too)
+
+from sweeplab import ExperimentSweep  # noqa: E402
+
+for function in (train, train_nearby):
+    sweep = ExperimentSweep(base_config={"x": 1}, sweep_params={"x": [1, 2]}, function=function,
+                            output_dir=sys.argv[1], db_path=sys.argv[2])
+    results = sweep.run_all(verbose=False)
+    print(json.dumps({"function": sweep.spec.function, "metrics": [r.metrics for r in results],
+                      "errors": [r.error_message for r in results]}))
+"""
+
+
+def test_a_module_found_through_a_sys_path_edit_travels_with_its_function(tmp_path: Path) -> None:
+    import subprocess
+
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "faraway.py").write_text(
+        "def _scale(x):\n    return 10 * x\n\n\ndef train(config, context):\n    return {'y': _scale(config['x'])}\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "nearby.py").write_text("def train(config, context):\n    return {'z': config['x'] + 1}\n")
+    (work / "script.py").write_text(PATH_EDIT_SCRIPT)
+    done = subprocess.run([sys.executable, "script.py", str(tmp_path / "sweeps"), str(tmp_path / "db.sqlite"),
+                           str(tmp_path / "lib")], cwd=work, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    far, near = (json.loads(line) for line in done.stdout.splitlines())
+    assert far["function"].startswith("pickle:") and far["metrics"] == [{"y": 10}, {"y": 20}], far
+    assert near["function"] == "nearby:train" and near["metrics"] == [{"z": 2}, {"z": 3}], near
+
+
+def test_two_sweeps_of_one_function_in_one_second_get_two_ids(workspace: Workspace, monkeypatch) -> None:
+    monkeypatch.setattr("sweeplab.sweep.api.time.strftime", lambda fmt: "20261130_000000")
+    first = _sweep(workspace, _base(workspace), {"value": [1.0]})
+    first.run_all(verbose=False)
+    second = _sweep(workspace, _base(workspace), {"value": [2.0]})
+    assert (first.sweep_id, second.sweep_id) == ("sweep_command_20261130_000000", "sweep_command_20261130_000000_2")
+    assert [r.metrics["value"] for r in second.run_all(verbose=False)] == [2.0]

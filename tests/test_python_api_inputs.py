@@ -160,3 +160,25 @@ def test_the_result_types_are_public() -> None:
     assert sweeplab.SweepResults is SweepResults and sweeplab.LabSweepResult is LabSweepResult
     assert issubclass(LabSweepResult, SweepResult) and issubclass(SweepResults, list)
     assert {"SweepResults", "LabSweepResult"} <= set(sweeplab.__all__)
+
+
+def test_a_module_on_an_edited_sys_path_is_not_one_a_trial_imports(tmp_path: Path, monkeypatch) -> None:
+    import importlib
+    import sys
+
+    from sweeplab.sweep.inputs import child_imports
+
+    (tmp_path / "elsewhere_mod.py").write_text("def train(config, context):\n    return {}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(Path(__file__).parent)
+    module = importlib.import_module("elsewhere_mod")
+    try:
+        assert child_imports("json") and child_imports("sweeplab.sweep.inputs")
+        assert not child_imports("elsewhere_mod")
+        value = Staged(tmp_path / "out").function(module.train)
+        assert value is not None and value.startswith(PICKLE_PREFIX)  # by value, with its module
+        monkeypatch.chdir(tmp_path)  # from its own folder a trial finds it: by name
+        assert child_imports("elsewhere_mod") and Staged(tmp_path / "out").function(module.train) == \
+            "elsewhere_mod:train"
+    finally:
+        sys.modules.pop("elsewhere_mod", None)

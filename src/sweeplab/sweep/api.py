@@ -95,7 +95,7 @@ class ExperimentSweep:
                 function_value = staged.function(function)
                 if sweep_id is None and not isinstance(base_config, (str, Path)):
                     # the engine names a sweep after its base file, here a hash: name it after the function
-                    sweep_id = _default_id(function, spec_keys.get("command"))
+                    sweep_id = _default_id(function, spec_keys.get("command"), Path(output_dir))
                 data: dict[str, Any] = {
                     "base_config": base_value, "sweep": dict(sweep_params), "sweep_id": sweep_id,
                     "parallel": parallel_jobs, "output_dir": str(output_dir), "db_path": str(db_path),
@@ -174,8 +174,9 @@ class ExperimentSweep:
         return math.ceil(remaining / max(1, slots)) * float(avg_experiment_duration)
 
 
-def _default_id(function: Any, command: Any) -> str:
-    """``sweep_<function name>_<local time>`` for a sweep whose base config is a dict."""
+def _default_id(function: Any, command: Any, output_dir: Path) -> str:
+    """``sweep_<function name>_<local time>`` for a sweep whose base config is a dict; ``_2``, ``_3`` … after
+    it when a sweep of that id exists already (two sweeps of ``train`` started within one second)."""
     if isinstance(function, str):
         name = function.rpartition(":")[2].rpartition(".")[2]
     elif function is not None:
@@ -183,4 +184,9 @@ def _default_id(function: Any, command: Any) -> str:
     else:
         name = "command" if command is not None else "config"
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)[:60].strip("-.") or "config"  # '<lambda>' -> 'lambda'
-    return check_sweep_id(f"sweep_{stem}_{time.strftime('%Y%m%d_%H%M%S')}")
+    sweep_id = f"sweep_{stem}_{time.strftime('%Y%m%d_%H%M%S')}"
+    candidate, number = sweep_id, 1
+    while (output_dir / candidate).exists():
+        number += 1
+        candidate = f"{sweep_id}_{number}"
+    return check_sweep_id(candidate)

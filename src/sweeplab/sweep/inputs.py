@@ -8,9 +8,10 @@ API turns the Python objects into such files, under the sweep's ``output_dir``:
   the hash of its canonical JSON: the same dict is the same file (so a resume's drift check sees
   the same base), a changed dict is another file (and the drift check sees the change); an
   earlier sweep's file is never overwritten;
-* a function that a trial process can import by name (a module-level function of an importable
-  module) becomes ``"module:qualname"``; any other callable (defined in a notebook or script's
-  ``__main__``, a lambda, a closure, a ``functools.partial``) is cloudpickled by value to
+* a function that a trial process can import by name (a module-level function of a module that a
+  fresh interpreter started here finds) becomes ``"module:qualname"``; any other callable (defined
+  in a notebook or script's ``__main__``, a lambda, a closure, a ``functools.partial``, or a function
+  of a module found only through a ``sys.path`` edit, which then travels with it) is cloudpickled by value to
   ``<output_dir>/python_api/function_<name>_<hash>.pkl`` and handed to the python runner as
   ``"pickle:<absolute path>"``; the trial process unpickles it.
 
@@ -26,6 +27,8 @@ import importlib
 import json
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -35,7 +38,7 @@ from ..journal.views import atomic_file
 from ..planning.json_data import json_problem
 from ..trial import canonical_json
 
-__all__ = ["INPUTS_FOLDER", "PICKLE_PREFIX", "Staged", "importable_name"]
+__all__ = ["INPUTS_FOLDER", "PICKLE_PREFIX", "Staged", "child_imports", "importable_name"]
 
 #: the folder under output_dir that holds the files made from Python objects
 INPUTS_FOLDER = "python_api"
@@ -56,6 +59,27 @@ def importable_name(function: Callable[..., Any]) -> str | None:
     except (ImportError, AttributeError):
         return None
     return f"{module_name}:{qualname}" if target is function else None
+
+
+def child_imports(module_name: str) -> bool:
+    """Whether a trial process (started from this folder, with this environment) finds ``module_name``.
+
+    A notebook that put ``../src`` on ``sys.path`` imports modules a fresh interpreter does not find: the
+    folder its top-level package came from is looked up in a fresh interpreter's ``sys.path``.
+    """
+    top = sys.modules.get(module_name.partition(".")[0])
+    origin = getattr(top, "__file__", None)
+    if origin is None:  # built in, frozen or a namespace package: nothing to place
+        return True
+    root = Path(origin).resolve().parent
+    if getattr(top, "__path__", None) is not None:  # a package: its folder sits in the root
+        root = root.parent
+    found = subprocess.run([sys.executable, "-c", "import json, sys; print(json.dumps(sys.path))"],
+                           capture_output=True, text=True, timeout=60, check=False)
+    if found.returncode != 0:
+        return False
+    return any(entry and Path(entry).resolve() == root or not entry and Path.cwd().resolve() == root
+               for entry in json.loads(found.stdout))
 
 
 def _safe(name: str) -> str:
@@ -99,16 +123,24 @@ class Staged:
             raise SpecError(f"function must be a callable or \"module:function\" text, got a {type(value).__name__} "
                             f"({value!r:.80})")
         name = importable_name(value)
-        if name is not None:
+        module = name.partition(":")[0] if name is not None else None
+        if module is not None and child_imports(module):
             return name
         import cloudpickle
+        # a module the trials cannot import (found through a sys.path edit) travels by value with its function
+        package = sys.modules[module.partition(".")[0]] if module is not None else None
         try:
+            if package is not None:
+                cloudpickle.register_pickle_by_value(package)
             payload = cloudpickle.dumps(value)
         except Exception as exc:  # noqa: BLE001 - what the function closes over may refuse pickling in any way
             raise SpecError(f"function {getattr(value, '__qualname__', value)!r} cannot be sent to the trial "
                             f"processes: cloudpickle failed with {type(exc).__name__}: {exc}. Define it without "
                             "references to open files, locks or connections, or put it in a module and pass "
                             "\"module:function\"") from None
+        finally:
+            if package is not None:
+                cloudpickle.unregister_pickle_by_value(package)
         label = _safe(getattr(value, "__name__", None) or type(value).__name__)
         path = self.folder / f"function_{label}_{hashlib.sha256(payload).hexdigest()[:16]}.pkl"
         self._write_bytes(path, payload)
