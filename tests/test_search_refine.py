@@ -208,3 +208,15 @@ def test_sweeplab_refine_refuses_bad_requests_with_exit_2_and_runs_nothing(tmp_p
         assert refused.returncode == 2 and fragment in refused.stderr and "Traceback" not in refused.stderr, args
     assert "x, noise" in refused.stderr
     assert (tmp_path / "out" / "grid2" / "events.jsonl").read_text() == events  # nothing ran, nothing written
+
+
+def test_a_whole_number_parameter_is_refined_on_whole_numbers() -> None:
+    observations = {10: [0.0, 0.0], 20: [0.0, 0.1], 30: [1.0, 0.9], 40: [1.0, 1.0]}
+    decision = next_round(observations, {x: 2 for x in observations}, resolution=1, levels_per_round=3,
+                          replicates=2, budget_left=50, integer=True)
+    assert {x for x, _ in decision.add} == {22, 25, 28} and all(isinstance(x, int) for x, _ in decision.add)
+    observations.update({23: [0.0, 0.0], 24: [1.0, 1.0]})
+    decision = next_round(observations, {x: 2 for x in observations}, resolution=0.5, levels_per_round=3,
+                          replicates=2, budget_left=50, within=(20, 30), integer=True)
+    assert decision.stop == "resolved" and decision.located is not None
+    assert (decision.located.low, decision.located.high) == (23, 24)

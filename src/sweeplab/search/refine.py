@@ -122,19 +122,22 @@ def locate(observations: Mapping[float, Sequence[float]], within: tuple[float, f
     return Located(levels[split - 1], levels[split], below, above, step_z, tuple(weak))
 
 
-def _inner_levels(low: float, high: float, count: int, existing: set[float]) -> list[float]:
+def _inner_levels(low: float, high: float, count: int, existing: set[float], integer: bool) -> list[float]:
     inner = [clean_float(low + (high - low) * i / (count + 1)) for i in range(1, count + 1)]
+    if integer:  # a whole-number parameter (cycles, sizes) gets whole-number levels
+        inner = [int(round(x)) for x in inner]
     return [x for x in dict.fromkeys(inner) if low < x < high and x not in existing]
 
 
 def next_round(observations: Mapping[float, Sequence[float]], registered: Mapping[float, int], *,
                resolution: float, levels_per_round: int, replicates: int, budget_left: int,
-               within: tuple[float, float] | None = None) -> Decision:
+               within: tuple[float, float] | None = None, integer: bool = False) -> Decision:
     """The next round of a refine search (see the module docstring).
 
     ``observations``: level → the metric's values of its completed trials; ``registered``: level →
     how many replicates it has (any outcome), so that added replicates take new numbers; ``within``:
-    the interval the round before located (the search narrows inside it).
+    the interval the round before located (the search narrows inside it); ``integer``: levels are whole
+    numbers (the coarse grid's are), so an interval between neighbours cannot be divided further.
     """
     located = locate(observations, within)
     if located is None:
@@ -152,7 +155,7 @@ def next_round(observations: Mapping[float, Sequence[float]], registered: Mappin
         return Decision(located, stop="resolved")
     existing = set(registered)
     count = min(levels_per_round, budget_left // replicates)
-    levels = _inner_levels(located.low, located.high, count, existing) if count else []
+    levels = _inner_levels(located.low, located.high, count, existing, integer) if count else []
     if not levels:
         return Decision(located, stop="budget" if count == 0 else "resolved",
                         notes=() if count == 0 else ("the interval cannot be divided further",))

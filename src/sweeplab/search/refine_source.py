@@ -46,6 +46,7 @@ class RefineSearch(SearchSource):
         self.levels_per_round = options.levels_per_round if options else 3
         self.replicates = sweep.replicates
         self.coarse = [row[0] for row in sweep.axes[0].rows]
+        self.integer = all(isinstance(x, int) for x in self.coarse)  # whole-number levels stay whole
         self.values: dict[str, float] = {}   # key -> metric value of a completed trial
         self.missing = 0                     # completed trials without the metric
         self.stopped: str | None = None
@@ -64,7 +65,7 @@ class RefineSearch(SearchSource):
         self.values[trial.key] = value
 
     def _level(self, trial: Trial) -> float:
-        return float(trial.params[self.path])
+        return trial.params[self.path]
 
     def _observations(self, trials: Sequence[Trial]) -> tuple[dict[float, list[float]], dict[float, int]]:
         observations: dict[float, list[float]] = {}
@@ -80,7 +81,7 @@ class RefineSearch(SearchSource):
         observations, registered = self._observations(trials)
         return next_round(observations, registered, resolution=self.resolution,
                           levels_per_round=self.levels_per_round, replicates=self.replicates,
-                          budget_left=self.plan.budget - len(trials), within=within)
+                          budget_left=self.plan.budget - len(trials), within=within, integer=self.integer)
 
     def _replay(self) -> tuple[list[dict[str, Any]], Decision | None]:
         """The rounds so far and the last decision, recomputed from the journaled trials in their order.
