@@ -25,6 +25,7 @@ def _spec(root: Path, sweep_id: str, **keys: Any) -> Path:
             "parallel": 2, "output_dir": "out", "db_path": "out/db.sqlite",
             # fresh processes: these tests are about the search, not warm workers
             "isolation": "process", **keys}
+    data = {key: value for key, value in data.items() if value is not None}
     path = root / f"{sweep_id}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
@@ -50,7 +51,7 @@ def _overlapping(root: Path, sweep_id: str) -> bool:
 
 
 def test_bayesian_reaches_within_one_percent_of_a_noisy_quadratics_optimum_in_parallel(tmp_path: Path) -> None:
-    spec = _spec(tmp_path, "quad")
+    spec = _spec(tmp_path, "quad", isolation=None)  # the python runner's default: warm worker processes
     done = sweeplab(tmp_path, "run", str(spec), "--yes")
     assert done.returncode == 0, done.stderr
     trials = _trials(tmp_path, "quad")
