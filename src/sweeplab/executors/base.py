@@ -20,7 +20,9 @@ contract rather than from another side's internals:
   the trial's processes (and by which a resume recognises them);
 * :data:`CLAIM_NAME`, :data:`RESULT_NAME`: a remote (Dask) attempt's claim on its folder and the
   result it stored there, which make a folder one-shot: a task the cluster runs again (its worker
-  died) never runs the trial a second time in the same folder.
+  died) never runs the trial a second time in the same folder;
+* :data:`CANCEL_ID_NAME`: the random name part of a remote attempt's cancel event, written by the
+  coordinator when it submits the attempt (a resume reads it to cancel what a dead coordinator left).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from dataclasses import dataclass
 
 from ..trial import TrialLaunch, TrialResult
 
-__all__ = ["ATTEMPT_DIR_VARIABLE", "CLAIM_NAME", "RESULT_NAME", "METRICS_NAME", "STDERR_NAME", "STDOUT_NAME", "Capacity", "Executor", "Job"]
+__all__ = ["ATTEMPT_DIR_VARIABLE", "CANCEL_ID_NAME", "CLAIM_NAME", "RESULT_NAME", "METRICS_NAME", "STDERR_NAME",
+           "STDOUT_NAME", "Capacity", "Executor", "Job"]
 
 #: the trial's standard output, in its attempt folder
 STDOUT_NAME = "stdout.txt"
@@ -45,6 +48,8 @@ ATTEMPT_DIR_VARIABLE = "SWEEPLAB_ATTEMPT_DIR"
 CLAIM_NAME = ".sweeplab-claim"
 #: the result of a remote attempt, stored in its folder when it ended (JSON of a TrialResult)
 RESULT_NAME = ".sweeplab-result.json"
+#: the random part of a remote attempt's cancel-event name, in its folder
+CANCEL_ID_NAME = ".sweeplab-cancel-id"
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ from typing import Any
 from ..errors import ExecutorError
 from ..trial import TrialLaunch, TrialResult, TrialStatus
 from .attempt import run_attempt
-from .base import CLAIM_NAME, RESULT_NAME, Capacity, Executor, Job
+from .base import CANCEL_ID_NAME, CLAIM_NAME, RESULT_NAME, Capacity, Executor, Job
 from .outcome import result_without_process
 from .reaper import end_processes_of
 from .wake import WakePipe
@@ -72,13 +72,34 @@ SHUTDOWN_MARGIN = 10.0
 MEMORY_RESOURCE = "MEMORY"
 
 
-def cancel_event_name(attempt_dir: str) -> str:
+def cancel_event_name(attempt_dir: str, cancel_id: str | None = None) -> str:
     """The :class:`distributed.Event` that cancels the attempt writing into ``attempt_dir``.
 
-    Derived from the folder, so that a coordinator resuming after a crash can cancel attempts
-    that its dead predecessor submitted.
+    Derived from the folder and the random id the submission wrote there (:data:`CANCEL_ID_NAME`; read
+    from the folder when not given), so that a coordinator resuming after a crash can cancel attempts
+    that its dead predecessor submitted, and an event set for an earlier attempt in a folder of the same
+    path (a sweep deleted and run again) never cancels a new one: events need no clearing per submission,
+    which cost a round trip to the scheduler for every trial.
     """
-    return "sweeplab-cancel-" + hashlib.sha256(attempt_dir.encode()).hexdigest()[:32]
+    if cancel_id is None:
+        try:
+            with open(os.path.join(attempt_dir, CANCEL_ID_NAME), encoding="ascii") as handle:
+                cancel_id = handle.read().strip()
+        except (OSError, ValueError):
+            cancel_id = ""
+    return "sweeplab-cancel-" + hashlib.sha256(f"{attempt_dir}\0{cancel_id}".encode()).hexdigest()[:32]
+
+
+def _new_cancel_id(attempt_dir: str) -> str:
+    """Write a fresh random id into the attempt folder (see :func:`cancel_event_name`) and return it."""
+    cancel_id = uuid.uuid4().hex
+    fd = os.open(os.path.join(attempt_dir, CANCEL_ID_NAME), os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC,
+                 0o644)
+    try:
+        os.write(fd, cancel_id.encode())
+    finally:
+        os.close(fd)
+    return cancel_id
 
 
 def _claim(attempt_dir: str) -> bool:
@@ -171,14 +192,20 @@ class DaskJob(Job):
         """
         if self._result is None:
             future = self._future
-            try:
-                self._result = future.result()
-            except Exception as exc:  # noqa: BLE001 - any failure of the cluster itself
-                if self._cancelled or future.cancelled():
-                    self._result = result_without_process(self.launch, TrialStatus.CANCELLED, "cancelled")
-                else:
-                    self._result = result_without_process(
-                        self.launch, TrialStatus.CRASHED, f"the Dask cluster lost the attempt: {exc!r}")
+            # A finished task stored its result in the attempt folder, which the coordinator shares: reading
+            # it there costs a file read, where fetching it from the worker costs a round trip per trial.
+            stored = _stored_result(self.launch) if future.status == "finished" else None
+            if stored is not None and stored.attempt == self.launch.attempt:
+                self._result = stored
+            else:
+                try:
+                    self._result = future.result()
+                except Exception as exc:  # noqa: BLE001 - any failure of the cluster itself
+                    if self._cancelled or future.cancelled():
+                        self._result = result_without_process(self.launch, TrialStatus.CANCELLED, "cancelled")
+                    else:
+                        self._result = result_without_process(
+                            self.launch, TrialStatus.CRASHED, f"the Dask cluster lost the attempt: {exc!r}")
             future.release()
             self._future = None
         return self._result
@@ -271,10 +298,11 @@ class DaskExecutor(Executor):
     def submit(self, launch: TrialLaunch) -> DaskJob:
         if self._closed:
             raise ExecutorError("this DaskExecutor has been shut down; create a new one")
-        cancel_event = cancel_event_name(launch.attempt_dir)
-        from distributed import Event
-
-        Event(cancel_event, client=self.client).clear()  # a folder reused by a new sweep of the same id
+        try:
+            cancel_id = _new_cancel_id(launch.attempt_dir)
+        except OSError:  # no folder here: the task says why (it is on no file system the workers share)
+            cancel_id = ""
+        cancel_event = cancel_event_name(launch.attempt_dir, cancel_id)
         future = self.client.submit(_run_on_worker, launch, cancel_event, pure=False,
                                     key=f"sweeplab-{launch.key[:16]}-{launch.attempt}-{uuid.uuid4().hex[:8]}",
                                     resources=self._resources_for(launch))

@@ -1,0 +1,130 @@
+"""The Dask path's cost on the coordinator: 100 trivial command trials, sweeplab against plain ``client.map``.
+
+    python bench/bench_dask_submit.py [ROUNDS]       # about a minute on 2 shared cores
+
+The scheduler and the two single-thread workers run as their own processes (``dask scheduler``,
+``dask worker`` on 127.0.0.1), so the CPU time of this process is the coordinator's alone (sweeplab's
+loop and the Dask client's thread): with an in-process ``LocalCluster`` it would include the
+scheduler's. Each round runs both sides on the same cluster, alternating which goes first; the
+figures are medians of paired ratios. With ``--profile`` the last sweeplab round is profiled
+(cProfile, the coordinator's thread) and its top entries printed. Results: bench/results/dask_submit.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench_engine import TRIVIAL, machine, sweep_in
+
+from sweeplab.engine.launch import run_resolved
+from sweeplab.executors.dask import DaskExecutor
+
+N = 100
+DASK = [sys.executable, "-m", "distributed.cli"]
+
+
+def _run_command(_: int) -> int:
+    return subprocess.run(TRIVIAL, capture_output=True, check=True).returncode
+
+
+def _start_cluster(folder: Path) -> tuple[str, list[subprocess.Popen[bytes]]]:
+    address_file = folder / "scheduler.json"
+    log = open(folder / "cluster.log", "wb")  # noqa: SIM115 - kept open for the processes' lifetime
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                                  "--port", "0", "--dashboard-address", ":0", "--scheduler-file",
+                                  str(address_file)], stdout=log, stderr=log)
+    deadline = time.monotonic() + 60
+    while not address_file.exists():
+        if time.monotonic() > deadline:
+            raise SystemExit("the Dask scheduler did not start")
+        time.sleep(0.1)
+    workers = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file",
+                                 str(address_file), "--nthreads", "1", "--nworkers", "1", "--host", "127.0.0.1",
+                                 "--dashboard-address", ":0", "--no-nanny"], stdout=log, stderr=log)
+               for _ in range(2)]
+    return str(address_file), [scheduler, *workers]
+
+
+def main() -> None:
+    from distributed import Client
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rounds", nargs="?", type=int, default=7)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    folders = Path(tempfile.mkdtemp(prefix="sweeplab-dask-submit-"))
+    scheduler_file, processes = _start_cluster(folders)
+    ours, plain, cpu_per_trial, main_thread = [], [], [], []
+    profile = cProfile.Profile()
+    try:
+        with Client(scheduler_file=scheduler_file, set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=60)
+
+            def sweeplab_round(profiled: bool) -> float:
+                resolved = sweep_in(Path(tempfile.mkdtemp(dir=folders)), {
+                    "runner": "command", "command": TRIVIAL, "parallel": 2, "sweep": {"x": list(range(N))}})
+                executor = DaskExecutor(client=client, slots=2)
+                started, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
+                if profiled:
+                    profile.enable()
+                outcome = run_resolved(resolved, executor=executor)
+                if profiled:
+                    profile.disable()
+                elapsed = time.perf_counter() - started
+                cpu_per_trial.append((time.process_time() - cpu) / N)
+                main_thread.append((time.thread_time() - own) / N)
+                assert outcome.exit_code == 0, outcome
+                return elapsed
+
+            def plain_round() -> float:
+                started = time.perf_counter()
+                assert client.gather(client.map(_run_command, range(N), pure=False)) == [0] * N
+                return time.perf_counter() - started
+
+            sweeplab_round(False)  # warm-up: imports, worker caches
+            plain_round()
+            for number in range(args.rounds):
+                profiled = args.profile and number == args.rounds - 1
+                if number % 2:
+                    plain.append(plain_round())
+                    ours.append(sweeplab_round(profiled))
+                else:
+                    ours.append(sweeplab_round(profiled))
+                    plain.append(plain_round())
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+        shutil.rmtree(folders, ignore_errors=True)
+    ratios = [a / b for a, b in zip(ours, plain)]
+    lines = [
+        machine(), "",
+        f"[dask] {N} trivial command trials, a scheduler and 2 single-thread workers in their own processes, "
+        f"{args.rounds} paired rounds (order alternating)",
+        f"  sweeplab --dask                median {statistics.median(ours):6.3f} s   min {min(ours):6.3f} s",
+        f"  client.map + subprocess.run    median {statistics.median(plain):6.3f} s   min {min(plain):6.3f} s",
+        f"  sweeplab / plain Dask: median {statistics.median(ratios):.3f}x ({min(ratios):.3f} … {max(ratios):.3f}) "
+        "(target <= 1.2x)",
+        f"  coordinator CPU (this process: sweeplab and the Dask client's thread): median "
+        f"{statistics.median(cpu_per_trial) * 1000:.2f} ms per trial (target <= 3 ms), of which sweeplab's thread "
+        f"{statistics.median(main_thread) * 1000:.2f} ms (user and system time: file-system calls included)",
+    ]
+    print("\n".join(lines))
+    if args.profile:
+        pstats.Stats(profile).sort_stats("tottime").print_stats(15)
+    else:
+        (Path(__file__).parent / "results" / "dask_submit.txt").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
