@@ -148,3 +148,20 @@ def test_explicit_count_capped_on_jetson(parallel: int, slots: int) -> None:
 def test_small_machine() -> None:
     budget = decide_budget("auto", Machine(total_memory=2 * GIB, cpus=1), trial_memory_gb=4)
     assert budget.slots == 1
+
+
+def test_auto_sizes_the_labs_full_factorial_by_what_a_trial_really_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its configs declare cpu_threads: 2, but the simulated mind is one Python thread: 2 slots on 2 cores."""
+    from sweeplab.engine import resources
+    from sweeplab.planning.resolve import resolve
+    from sweeplab.planning.spec import load_spec
+
+    root = Path(__file__).resolve().parents[1]
+    spec_path = root / "sweeps" / "full_factorial_sweep.yaml"
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(resources, "detect_machine", lambda: Machine(total_memory=24 * GIB, cpus=2))
+    sweep = resolve(load_spec(spec_path).model_copy(update={"parallel": "auto"}), spec_dir=spec_path.parent)
+    budget = resources.budget_for(sweep)
+    assert budget.slots == 2 and budget.cpus == 2
+    assert any("1 busy thread(s) per trial (the phenomenology runner's need; the configs declare up to 2)" in reason
+               for reason in budget.reasons), budget.reasons

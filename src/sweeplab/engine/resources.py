@@ -89,11 +89,12 @@ def _gb(n: float) -> str:
 
 
 def decide_budget(parallel: int | str, machine: Machine, *, jetson_forced: bool = False,
-                  trial_memory_gb: float | None = None, trial_cpus: int = 1) -> Budget:
+                  trial_memory_gb: float | None = None, trial_cpus: int = 1, cpus_why: str = "") -> Budget:
     """Turn ``parallel`` (a count or ``auto``) into slots and resource budgets.
 
-    ``trial_memory_gb`` / ``trial_cpus`` describe a typical trial (the largest declared in the
-    plan) and only shape the explanation and the auto slot count; admission is per trial.
+    ``trial_memory_gb`` / ``trial_cpus`` describe a typical trial (the largest need in the plan: the
+    threads it really keeps busy, as its runner states them) and only shape the explanation and the
+    auto slot count; admission is per trial. ``cpus_why`` says where ``trial_cpus`` comes from.
     """
     jetson = jetson_forced or machine.is_jetson
     memory = int(machine.total_memory * AUTO_MEMORY_FRACTION)
@@ -106,7 +107,8 @@ def decide_budget(parallel: int | str, machine: Machine, *, jetson_forced: bool 
     if parallel == "auto":
         per_cpu = max(1, machine.cpus // max(1, trial_cpus))
         slots = per_cpu
-        reasons.append(f"{machine.cpus} cores / {trial_cpus} thread(s) per trial → {per_cpu} slot(s)")
+        why = f" ({cpus_why})" if cpus_why else ""
+        reasons.append(f"{machine.cpus} cores / {trial_cpus} busy thread(s) per trial{why} → {per_cpu} slot(s)")
         if trial_memory_gb:
             per_memory = max(1, int(memory // (trial_memory_gb * GIB)))
             if per_memory < slots:
@@ -152,7 +154,7 @@ def budget_for(sweep: ResolvedSweep, executor: Executor | None = None) -> Budget
             f"Dask cluster at {sweep.spec.dask_scheduler}, not contacted yet: "
             "its worker threads decide when the sweep starts",))
     memory: float | None = None
-    cpus = 1
+    cpus = declared = 1
     limits = sweep.spec.limits
     for _, config in probe_configs(sweep.axes, sweep.base_config, sweep.runner, sweep.spec.seed):
         need = trial_resources(sweep.runner, config, limits.memory_gb if limits else None,
@@ -160,5 +162,11 @@ def budget_for(sweep: ResolvedSweep, executor: Executor | None = None) -> Budget
         if need.memory_gb:
             memory = max(memory or 0.0, need.memory_gb)
         cpus = max(cpus, need.cpu_threads)
+        constraints = config.get("resource_constraints")
+        if isinstance(constraints, dict) and isinstance(constraints.get("cpu_threads"), int):
+            declared = max(declared, constraints["cpu_threads"])
+    # a runner may know that its trials keep fewer threads busy than their configs declare
+    why = (f"the {sweep.runner_name} runner's need; the configs declare up to {declared}" if declared > cpus
+           else "")
     return decide_budget(sweep.spec.parallel, detect_machine(), jetson_forced=sweep.spec.jetson_optimized,
-                         trial_memory_gb=memory, trial_cpus=cpus)
+                         trial_memory_gb=memory, trial_cpus=cpus, cpus_why=why)
