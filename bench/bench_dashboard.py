@@ -119,6 +119,8 @@ def run_round(root: Path, condition: str, index: int, trials: int, address: str,
     if condition == "browser":
         page.goto(f"{address}sweep/{sweep_id}")
         page.wait_for_selector("#waiting:not([hidden])")  # the page is open before the sweep starts
+    else:
+        page.goto("about:blank")  # no page of the dashboard open: it is closed
     resolved = resolve(load_spec(spec))
     other_before = cpu_seconds(others)
     cpu_before = time.process_time()
@@ -167,6 +169,7 @@ def main() -> None:
             # the dashboard's server and the browser (the Playwright driver and chromium's processes)
             watched = [psutil.Process(server.pid)] + [p for p in psutil.Process().children(recursive=True)
                                                       if p.pid != server.pid]
+            run_round(root, "closed", -1, 50, address, page, watched)  # warm-up: imports, caches, disk
             for index in range(args.rounds):
                 for condition in results:
                     per_trial, cpu, other, note = run_round(root, condition, index, args.trials, address, page,

@@ -23,6 +23,7 @@ from sweeplab.dashboard.snapshot import index_snapshot, sweep_snapshot, trial_sn
 from sweeplab.dashboard.watch import Hub
 from sweeplab.journal.live import LiveReader, change_token, database_files
 from sweeplab.journal.reader import TrialRecord
+from sweeplab.journal.writer import Journal
 
 
 def record(index: int, params: dict, metrics: dict, status: str = "completed") -> TrialRecord:
@@ -126,7 +127,7 @@ def test_one_rebuild_per_change_however_many_pages(finished: Path) -> None:
         hub.start()
         key = ("sweep", "data_demo", "")
         streams = [hub.subscribe(key) for _ in range(5)]
-        firsts = [json.loads(await stream.__anext__()) for stream in streams]  # five pages open
+        firsts = [json.loads(await asyncio.wait_for(stream.__anext__(), 30)) for stream in streams]  # five pages
         assert all(first["finished"] == 3 for first in firsts)
         topic = hub.topics[key]
         rebuilds_open = topic.rebuilds
@@ -134,16 +135,24 @@ def test_one_rebuild_per_change_however_many_pages(finished: Path) -> None:
         while hub.checks < checks + 5:  # five change checks with nothing changed: no rebuild
             await asyncio.sleep(0.01)
         rebuilds_idle = topic.rebuilds
-        # a commit to the database (a table beside the journal's) is a change: one rebuild for all five
+        # a commit to the database that leaves this sweep alone (another table) changes the files, not the view
         conn = sqlite3.connect(db)
         conn.execute("CREATE TABLE IF NOT EXISTS unrelated (x)")
         conn.execute("INSERT INTO unrelated VALUES (1)")
         conn.commit()
         conn.close()
+        checks = hub.checks
+        while hub.checks < checks + 5 or time.monotonic() < topic.not_before:
+            await asyncio.sleep(0.01)
+        rebuilds_unrelated = topic.rebuilds
+        # the journal's writer changes the sweep: one rebuild, pushed to all five
+        with Journal(db) as journal:
+            journal.set_sweep_status("data_demo", "interrupted")
         deadline = time.monotonic() + 30
         while topic.rebuilds < 2 and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
-        updates = [json.loads(await stream.__anext__()) for stream in streams]  # every page gets the new view
+        # every page gets the new view (bounded: a missing push fails here instead of hanging)
+        updates = [json.loads(await asyncio.wait_for(stream.__anext__(), 30)) for stream in streams]
         assert all(update == updates[0] for update in updates)
         checks = hub.checks
         while hub.checks < checks + 5:  # and nothing more happens
@@ -151,11 +160,19 @@ def test_one_rebuild_per_change_however_many_pages(finished: Path) -> None:
         for stream in streams:
             await stream.aclose()
         await hub.stop()
-        return rebuilds_open, rebuilds_idle, [topic.rebuilds, topic.subscribers]
+        return rebuilds_open, rebuilds_idle, rebuilds_unrelated, [topic.rebuilds, topic.subscribers], updates
 
-    rebuilds_open, rebuilds_idle, (rebuilds_after, subscribers) = asyncio.run(scenario())
-    assert rebuilds_open == 1 and rebuilds_idle == 1
+    with LiveReader.open(db) as reader:
+        status = reader.sweep("data_demo")["status"]
+    try:
+        rebuilds_open, rebuilds_idle, rebuilds_unrelated, (rebuilds_after, subscribers), updates = \
+            asyncio.run(scenario())
+    finally:  # the module's sweep as it was, for the other tests
+        with Journal(db) as journal:
+            journal.set_sweep_status("data_demo", status)
+    assert rebuilds_open == 1 and rebuilds_idle == 1 and rebuilds_unrelated == 1
     assert rebuilds_after == 2 and subscribers == 0
+    assert updates[0]["status"] == "interrupted"
     assert change_token(*database_files(db)) != token
 
 

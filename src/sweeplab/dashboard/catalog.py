@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,9 @@ class Catalog:
     def __init__(self, sweep_dir: Path, db_path: Path) -> None:
         self.sweep_dir = Path(sweep_dir).resolve()
         self.db_path = Path(db_path).resolve()
+        # sweep id -> (size and mtime of its sweep_config.json, the entry read from it): the watcher asks
+        # for every sweep's database twice a second, and the file rarely changes
+        self._entries: dict[str, tuple[tuple[int, int], SweepEntry]] = {}
 
     def folders(self) -> dict[str, Path]:
         """sweep id → folder, for every folder of ``sweep_dir`` holding a ``sweep_config.json``."""
@@ -123,14 +127,24 @@ class Catalog:
         if not valid_sweep_id(sweep_id):
             return None
         folder = self.sweep_dir / sweep_id
-        if not os.path.isfile(folder / "sweep_config.json"):
+        try:
+            info = os.stat(folder / "sweep_config.json")
+        except OSError:
+            info = None
+        if info is None or not stat.S_ISREG(info.st_mode):
             return SweepEntry(sweep_id, None, self.db_path, {})
+        stamp = (info.st_size, info.st_mtime_ns)
+        cached = self._entries.get(sweep_id)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
         config = _read_json(folder / "sweep_config.json")
         db = config.get("db_path_resolved") or config.get("db_path")
         db_path = Path(db) if isinstance(db, str) and db else self.db_path
-        if not db_path.is_absolute():
-            db_path = (folder.parent.parent / db_path).resolve()
-        return SweepEntry(sweep_id, folder, db_path, config)
+        if not db_path.is_absolute():  # the run's paths are relative to where it ran: assume here
+            db_path = db_path.resolve()
+        entry = SweepEntry(sweep_id, folder, db_path, config)
+        self._entries[sweep_id] = (stamp, entry)
+        return entry
 
     def databases(self) -> set[Path]:
         """Every database a sweep of the catalog writes (the dashboard's own included)."""

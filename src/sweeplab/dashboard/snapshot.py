@@ -20,7 +20,7 @@ from ..journal.live import LiveReader
 from .catalog import Catalog, SweepEntry, read_tail
 from .figures import figure_data
 
-__all__ = ["index_snapshot", "sweep_snapshot", "trial_snapshot", "objective_of", "FINISHED"]
+__all__ = ["index_snapshot", "sweep_snapshot", "sweep_fingerprint", "trial_snapshot", "objective_of", "FINISHED"]
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,16 @@ def _plan(spec: dict[str, Any]) -> dict[str, Any]:
 def _spec_levels(spec: dict[str, Any]) -> dict[str, list[Any]]:
     sweep = spec.get("sweep") if isinstance(spec.get("sweep"), dict) else {}
     return {path: levels for path, levels in sweep.items() if isinstance(levels, list)}
+
+
+def sweep_fingerprint(catalog: Catalog, sweep_id: str) -> Any:
+    """A value that changes whenever :func:`sweep_snapshot` would show something new (None: no such sweep)."""
+    entry = catalog.entry(sweep_id)
+    reader = _open(entry.db_path) if entry is not None else None
+    if reader is None:
+        return None
+    with reader:
+        return reader.fingerprint(sweep_id) if reader.has_journal() else None
 
 
 def index_snapshot(catalog: Catalog) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..journal.live import change_token, database_files
 from .catalog import Catalog
-from .snapshot import index_snapshot, sweep_snapshot
+from .snapshot import index_snapshot, sweep_fingerprint, sweep_snapshot
 
 __all__ = ["Hub", "Topic", "INTERVAL"]
 
@@ -47,6 +47,8 @@ class Topic:
     version: int = 0
     payload: str = ""
     token: Any = None
+    fingerprint: Callable[[], Any] | None = None
+    last_print: Any = None
     rebuilds: int = 0
     not_before: float = 0.0
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -92,7 +94,8 @@ class Hub:
         else:
             sweep_id, metric = key[1], key[2] or None
             topic = Topic(key, lambda: sweep_snapshot(self.catalog, sweep_id, metric),
-                          lambda: self._sweep_files(sweep_id))
+                          lambda: self._sweep_files(sweep_id),
+                          fingerprint=lambda: sweep_fingerprint(self.catalog, sweep_id))
         self.topics[key] = topic
         return topic
 
@@ -110,8 +113,14 @@ class Hub:
             if token == topic.token and not first:
                 return False
             started = time.monotonic()
+            # the files are shared by every sweep of the database: ask the journal whether this one changed
+            fingerprint = await asyncio.to_thread(topic.fingerprint) if topic.fingerprint else None
+            if not first and fingerprint is not None and fingerprint == topic.last_print:
+                topic.token = token
+                return False
             data = await asyncio.to_thread(topic.build)
             topic.not_before = time.monotonic() + BACKOFF * (time.monotonic() - started)
+        topic.last_print = fingerprint
         topic.token = token
         topic.rebuilds += 1
         payload = json.dumps(data, default=str, allow_nan=False)

@@ -63,6 +63,14 @@ class LiveReader(JournalReader):
             sweep["counts"] = counts.get(sweep["sweep_id"], {})
         return sweeps
 
+    def fingerprint(self, sweep_id: str) -> tuple[Any, ...]:
+        """What changes whenever anything a sweep page shows changes: its status and, per trial status,
+        the count, attempts and latest start and end (one indexed query; other sweeps' writes leave it)."""
+        sweep = self._rows("SELECT status, updated_at, total_trials FROM sweeps WHERE sweep_id = ?", (sweep_id,))
+        trials = self._rows("SELECT status, COUNT(*), SUM(attempts), MAX(start_time), MAX(end_time) FROM trials "
+                            "WHERE sweep_id = ? GROUP BY status ORDER BY status", (sweep_id,))
+        return tuple(tuple(row) for row in sweep), tuple(tuple(row) for row in trials)
+
     def spec_json(self, sweep_id: str) -> str | None:
         """The stored spec of the sweep (None when the sweep is unknown)."""
         rows = self._rows("SELECT spec_json FROM sweeps WHERE sweep_id = ?", (sweep_id,))

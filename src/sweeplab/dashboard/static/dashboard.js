@@ -283,8 +283,16 @@ function renderTrial(data) {
     box.appendChild(t2);
     return box;
   }) : [el("p", "none")]));
-  if (t.status === "running") setTimeout(trialPage, 2000);
+  // a running trial is read again when its sweep's journal changes (pushed, shared with the sweep page)
+  if (t.status === "running" && trialSource === null) {
+    trialSource = listen(`/api/events/sweeps/${encodeURIComponent(data.sweep_id)}`, () => trialPage());
+  } else if (t.status !== "running" && trialSource !== null) {
+    trialSource.close();
+    trialSource = null;
+  }
 }
+
+let trialSource = null;
 
 function trialPage() {
   const parts = location.pathname.split("/");
