@@ -228,3 +228,23 @@ def test_api_errors_speak_python(root: Path, tmp_path: Path, capsys: pytest.Capt
     assert "did you mean 'score'" in errors[3]
     result = _main(capsys, monkeypatch, tmp_path, "analyze", "nope", "--sweep-dir", str(tmp_path / "empty"))
     assert result.returncode == 2 and "pass --sweep-dir to look elsewhere" in result.stderr
+
+
+def test_sweeps_without_results_or_parameters(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    sweeps = tmp_path / "s"
+    write_sweep(sweeps, "failed", {"x": [1, 2]}, lambda p, r, rng: {"y": 1.0}, repeats=2, seed=1, runner="python",
+                status_fn=lambda i, p, r: "failed")
+    write_sweep(sweeps, "bare", {}, lambda p, r, rng: {"y": float(rng.normal())}, repeats=4, seed=1, runner="python")
+    failed = SweepAnalyzer("failed", sweeps)
+    assert "No completed trial has reported metrics yet" in failed.generate_summary_report()
+    assert "No completed trial has reported metrics yet" in failed._repr_html_()
+    assert failed.plot_all(tmp_path / "figs") == []
+    result = _main(capsys, monkeypatch, tmp_path, "analyze", "failed", "--sweep-dir", str(sweeps), "--plot")
+    assert result.returncode == 0 and "0 PNG files" in result.stderr
+    result = _main(capsys, monkeypatch, tmp_path, "analyze", "failed", "--sweep-dir", str(sweeps), "--metric", "loss")
+    assert result.returncode == 2 and "unknown metric 'loss'" in result.stderr
+    bare = SweepAnalyzer("bare", sweeps)
+    report = bare.generate_summary_report(width=80)
+    assert "Best configurations (lowest mean y)" in report and _widest(report) <= 80
+    assert "Best configuration" in bare._repr_html_()

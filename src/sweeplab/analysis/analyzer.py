@@ -24,7 +24,7 @@ from .compute.sweep_statistics import SweepStatistics
 from .exceptions import AnalysisInputError
 from .present.html import analyzer_html
 from .compute.objective import ObjectiveChoice
-from .present.objective import choose_objective
+from .present.objective import choose_objective, has_results
 from .present.plot_data import build_plot_data, write_plot_data
 from .present.render import DEFAULT_WIDTH, render
 from .present.summary import comparison_table_text, summary_blocks
@@ -69,8 +69,8 @@ class SweepAnalyzer(SweepStatistics):
 
     def export_for_plotting(self, output_path: str | Path, all_metrics: bool = True) -> dict[str, Any]:
         """Write the plot data JSON to ``output_path`` and return it (every metric, or only the objective's)."""
-        objective = self.objective() if self.metrics else None
-        metrics = None if all_metrics or objective is None else [objective.metric]
+        objective = self.objective() if has_results(self) else None
+        metrics = [] if objective is None else (None if all_metrics else [objective.metric])
         data = build_plot_data(self, metrics, objective)
         write_plot_data(data, Path(output_path))
         return data
@@ -115,8 +115,8 @@ class SweepAnalyzer(SweepStatistics):
         into ``folder`` (default: the sweep's folder); return the PNG paths."""
         from .present.plots import write_plots
 
-        objective = self.objective() if self.metrics else None
-        metrics = None if all_metrics or objective is None else [objective.metric]
+        objective = self.objective() if has_results(self) else None
+        metrics = [] if objective is None else (None if all_metrics else [objective.metric])
         return write_plots(self, Path(folder) if folder is not None else None, metrics, objective)[1]
 
     # --------------------------------------------------------------------------- Jupyter

@@ -138,11 +138,14 @@ def _run_analyze(args: argparse.Namespace) -> int:
         raise AnalysisInputError("--all draws every metric's figures: give it with --plot (or --viz-script)")
     width = _text_width(args)
     analyzer = SweepAnalyzer(args.sweep_id, args.sweep_dir)
-    objective = analyzer.objective(args.metric, _minimize(args)) if analyzer.metrics else None
+    from .present.objective import has_results
+
+    objective = analyzer.objective(args.metric, _minimize(args)) if has_results(analyzer) else None
     # Everything is computed before the first file is written, so a mistake writes nothing.
     report = analyzer.generate_summary_report(_report_format(args.output), metric=args.metric,
                                               minimize=_minimize(args), width=width)
-    drawn = None if args.all_metrics or objective is None else [objective.metric]
+    # nothing completed: nothing to draw (the plot data still says how far the sweep got)
+    drawn = [] if objective is None else (None if args.all_metrics else [objective.metric])
     notes: list[str] = []
     if args.output:
         out = Path(args.output)
@@ -154,7 +157,8 @@ def _run_analyze(args: argparse.Namespace) -> int:
     if args.plot:
         data_path, figures = write_plots(analyzer, metrics=drawn, objective=objective)
         notes.append(f"plot data: {data_path}")
-        which = "every metric" if drawn is None else f"objective {objective.metric}"  # type: ignore[union-attr]
+        which = ("every metric" if drawn is None else f"objective {drawn[0]}" if drawn
+                 else "none: no completed trial reported a metric")
         notes.append(f"figures ({which}): {len(figures)} PNG files in "
                      f"{figures[0].parent if figures else analyzer.folder}")
     if args.viz_script:

@@ -30,13 +30,13 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 
 def analyzer_html(a: SweepStatistics) -> str:
     """The HTML summary of ``a`` (see the module notes)."""
-    from .objective import choose_objective, goal, phrase
+    from .objective import choose_objective, goal, has_results, phrase
 
     counts = a.status_counts
     state = f"{counts.get('completed', 0)} of {a.total_planned} trials completed; status {a.status}"
     parts = [f"<h4>Sweep {escape(a.sweep_id)}</h4>",
              f"<p>{escape(state)}" + (" <b>(partial results)</b>" if a.is_partial else "") + "</p>"]
-    if not a.metrics:
+    if not has_results(a):
         parts.append("<p>No completed trial has reported metrics yet.</p>")
         return "<div class=\"sweeplab-analysis\">" + "".join(parts) + "</div>"
     objective = choose_objective(a)

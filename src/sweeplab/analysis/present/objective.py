@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..compute.sweep_statistics import SweepStatistics
 
 __all__ = ["ObjectiveChoice", "PREFERRED_METRICS", "choose_objective", "default_metric", "phrase", "goal",
-           "as_dict"]
+           "as_dict", "has_results"]
 
 #: metrics the lab's experiment minimises; chosen, in this order, when nothing names an objective
 PREFERRED_METRICS = ("crash_rate", "total_crashes", "messages_per_cycle")
@@ -52,6 +52,11 @@ def default_metric(metrics: list[str]) -> str:
                 next((m for m in metrics if m != "duration"), metrics[0]))
 
 
+def has_results(sweep: SweepStatistics) -> bool:
+    """True when some completed trial reported a metric (failed trials' durations are no results)."""
+    return bool(sweep.metrics) and sweep.status_counts.get("completed", 0) > 0
+
+
 def _reported(sweep: SweepStatistics, name: str) -> bool:
     try:
         sweep.metric(name)
@@ -67,7 +72,7 @@ def choose_objective(sweep: SweepStatistics, metric: str | None = None,
     if minimize is not None and not isinstance(minimize, bool):
         raise AnalysisInputError(f"minimize must be True, False or None, got {minimize!r}")
     metrics = sweep.metrics
-    if not metrics:
+    if not has_results(sweep):
         raise AnalysisInputError(f"no completed trial of sweep {sweep.sweep_id!r} has reported a metric yet: "
                                  "there is no objective to report on")
     declared = spec_objective(sweep.config)

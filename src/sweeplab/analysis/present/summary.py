@@ -21,7 +21,7 @@ from ..compute.stats import ALPHA
 from .document import Block, Heading, Paragraph, Table, fmt_num, level_text
 from .design_section import design_blocks
 from .metric_lines import other_metric_blocks
-from .objective import PREFERRED_METRICS, choose_objective, default_metric, phrase
+from .objective import PREFERRED_METRICS, choose_objective, default_metric, has_results, phrase
 from .objective_section import best_blocks, interaction_blocks, parameter_detail_blocks
 from .render import text_table
 from .self_report_section import self_report_blocks
@@ -127,7 +127,9 @@ def _value_blocks(a: SweepStatistics) -> list[Block]:
 
 def summary_blocks(a: SweepStatistics, metric: str | None = None, minimize: bool | None = None) -> list[Block]:
     """Build the whole report around the objective (see :func:`~.objective.choose_objective`)."""
-    if not a.metrics:
+    if metric is not None:
+        a.metric(metric)  # a name the trials never reported is a mistake, results or not
+    if not has_results(a):
         blocks = _status_blocks(a, None)
         blocks.append(Paragraph("No completed trial has reported metrics yet: nothing to analyse."))
         return blocks + self_report_blocks(a)
