@@ -56,7 +56,7 @@ class ProgressObserver(Observer):
         self.python_api = python_api
         self.tally = Tally()
         self.slots = 1
-        self.durations: list[float] = []
+        self._seconds, self._timed = 0.0, 0  # the attempts' total duration and how many: the ETA's mean
         self.started_at = time.monotonic()
         self.live: Live | None = None
         self.notebook: NotebookDisplay | None = None
@@ -77,10 +77,10 @@ class ProgressObserver(Observer):
         return self.tally.running
 
     def eta(self) -> float | None:
-        if not self.durations:
+        if not self._timed:
             return None
         remaining = self.tally.total - self.tally.ended
-        mean = sum(self.durations) / len(self.durations)
+        mean = self._seconds / self._timed
         return remaining * mean / max(1, min(self.slots, max(1, remaining)))
 
     def _status(self) -> str:
@@ -123,7 +123,8 @@ class ProgressObserver(Observer):
             self.tally.running = max(0, self.tally.running - 1)
         status = result.status.value
         if result.duration:
-            self.durations.append(result.duration)
+            self._seconds += result.duration
+            self._timed += 1
         if retry_in is None:
             self.tally.counts[status] += 1
         else:
@@ -190,10 +191,10 @@ class ProgressObserver(Observer):
         console.print(line)
 
     def _refresh(self) -> None:
+        # the terminal's line is redrawn by rich's own thread, 4 times a second, from the current counts:
+        # a sweep of quick trials does not pay a redraw per trial
         if self.notebook is not None:
             self.notebook.update(self.eta())
-        elif self.live is not None:
-            self.live.refresh()
 
     def finished(self, outcome: SweepOutcome) -> None:
         if self.live is not None:
