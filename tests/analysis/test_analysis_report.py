@@ -86,3 +86,26 @@ def test_same_input_same_report(sweeps: Path) -> None:
     # input must give the same report.
     first = SweepAnalyzer("phenomenology_demo", sweeps).generate_summary_report()
     assert SweepAnalyzer("phenomenology_demo", sweeps).generate_summary_report() == first
+
+
+def test_text_and_markdown_say_the_same(sweeps: Path) -> None:
+    # Both forms render one list of blocks: every heading, paragraph and table cell of the Markdown
+    # is in the text (whose tables rich may wrap: a wrapped cell's words are looked for one by one).
+    from sweeplab.analysis.present.document import Heading, Paragraph, Table
+    from sweeplab.analysis.present.summary import summary_blocks
+
+    analyzer = SweepAnalyzer("phenomenology_demo", sweeps)
+    blocks = summary_blocks(analyzer, metric="crash_rate")
+    text = analyzer.generate_summary_report(metric="crash_rate", width=120)
+    markdown = analyzer.generate_summary_report("markdown", metric="crash_rate")
+    squeezed = "".join(text.split())
+    for block in blocks:
+        if isinstance(block, Heading):
+            assert block.text in text and block.text in markdown
+        elif isinstance(block, Paragraph):
+            assert "".join(block.text.split()) in squeezed and block.text in markdown
+        elif isinstance(block, Table):
+            for row in [block.headers, *block.rows]:
+                for cell in row:
+                    assert all(word in text for word in cell.split()), cell
+                    assert cell.replace("|", "\\|") in markdown, cell
