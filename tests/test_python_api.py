@@ -116,7 +116,7 @@ def test_results_show_as_a_table_in_a_notebook(workspace: Workspace) -> None:
     header = page.split("<thead>")[1].split("</thead>")[0]
     # parameters in sweep order, then the metrics as the trials reported them
     assert header == ("<tr><th>experiment</th><th>status</th><th>value</th><th>mode</th><th>attempt</th>"
-                      "<th>omp_threads</th><th>value</th><th>seed</th><th>duration</th></tr>")
+                      "<th>omp_threads</th><th>metric:value</th><th>seed</th><th>duration</th></tr>")
     assert page.count("<tr>") == 5 and "<td>failed</td>" in page
 
 

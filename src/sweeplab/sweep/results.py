@@ -125,7 +125,9 @@ class SweepResults(list[SweepResult]):
             metrics.update(dict.fromkeys(m for m in result.metrics if m not in metrics))
         names = list(metrics)[:8]
         params = self.parameters or list(dict.fromkeys(p for r in self for p in r.parameters))
-        head = ["experiment", "status", *params, *names, "seed", "duration"]
+        # a metric named like a parameter is labelled as the DataFrame labels it
+        head = ["experiment", "status", *params, *(f"metric:{m}" if m in params else m for m in names), "seed",
+                "duration"]
         shown: list[SweepResult | None] = list(self)
         if len(self) > HTML_ROWS + 5:
             shown = [*self[:HTML_ROWS], None, *self[-5:]]
