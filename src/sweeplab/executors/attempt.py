@@ -319,28 +319,29 @@ class AttemptProcess:
 
 
 def run_attempt(launch: TrialLaunch, should_cancel: Callable[[], bool] | None = None,
-                poll: float = 0.25) -> TrialResult:
+                poll: float = 0.25, start: Callable[[TrialLaunch], AttemptProcess] | None = None) -> TrialResult:
     """Run ``launch`` to completion in this thread and return how it ended.
 
     Enforces the timeout (SIGTERM to the group, SIGKILL after ``launch.grace``) and the memory
     grant (rlimits plus the RSS watchdog). ``should_cancel``, asked every ``poll`` seconds, ends
-    the attempt as ``cancelled`` when it returns true (how a remote coordinator cancels). Meant
-    for remote workers; a process that cannot start gives a ``failed`` result rather than an
+    the attempt as ``cancelled`` when it returns true (how a remote coordinator cancels). ``start``
+    makes the attempt (default: a fresh process; a warm worker's attempt for python-runner launches).
+    Meant for remote workers; a process that cannot start gives a ``failed`` result rather than an
     exception.
     """
     try:
-        attempt = AttemptProcess(launch)
+        attempt = start(launch) if start is not None else AttemptProcess(launch)
     except OSError as exc:
         return start_failure_result(launch, exc)
     with selectors.DefaultSelector() as selector:
         selector.register(attempt.fileno(), selectors.EVENT_READ)
         try:
-            while True:
+            while not attempt.ended_unreaped():
                 deadline = attempt.next_deadline()
                 wait = None if deadline is None else max(0.0, deadline - time.monotonic())
                 if should_cancel is not None:
                     wait = poll if wait is None else min(wait, poll)
-                if selector.select(wait):
+                if selector.select(wait) and attempt.exited():  # a warm worker's pipe carries other news too
                     break
                 if should_cancel is not None and attempt.ended_by is None and should_cancel():
                     attempt.terminate(EndReason.CANCEL)

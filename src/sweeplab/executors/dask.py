@@ -2,7 +2,9 @@
 
 Each attempt is one Dask task that runs :func:`~sweeplab.executors.attempt.run_attempt` on a
 worker: the trial is a process of that worker's machine, in its own process group, with the
-same timeout, memory grant and result reading as a local trial. The worker needs the attempt
+same timeout, memory grant and result reading as a local trial. A python-runner attempt with warm-worker
+isolation runs in a process forked from a warm worker that the Dask worker process keeps
+(:func:`~sweeplab.executors.warm.dask_worker_pool`), as the local executor does. The worker needs the attempt
 folder the coordinator prepared, so the sweep folder must be on a file system both see (the
 usual shared home or scratch of a cluster; one machine trivially).
 
@@ -59,6 +61,7 @@ from .base import CANCEL_ID_NAME, CLAIM_NAME, RESULT_NAME, Capacity, Executor, J
 from .outcome import result_without_process
 from .reaper import end_processes_of
 from .wake import WakePipe
+from .warm import WarmAttempt, dask_worker_pool, warm_function
 
 __all__ = ["DaskExecutor", "DaskJob"]
 
@@ -165,7 +168,10 @@ def _run_on_worker(launch: TrialLaunch, cancel_event: str) -> TrialResult:
             "--output)", invalid_config=True)
     if not _claim(launch.attempt_dir):
         return _run_again(launch)
-    result = run_attempt(launch, should_cancel=event.is_set, poll=CANCEL_POLL)
+    function = warm_function(launch)
+    pool = dask_worker_pool() if function is not None else None
+    start = None if pool is None else (lambda launch: WarmAttempt(launch, pool, function))
+    result = run_attempt(launch, should_cancel=event.is_set, poll=CANCEL_POLL, start=start)
     _store_result(result)
     return result
 

@@ -24,6 +24,9 @@ fresh process holds for each attempt, unchanged:
 A worker that dies while an attempt runs (killed from outside) ends that attempt as ``crashed`` and is
 replaced by the next attempt that needs one.
 
+On a Dask cluster, each Dask worker process keeps such a pool for its threads (:func:`dask_worker_pool`),
+so a python-runner task runs in a process forked from a warm worker on that machine.
+
 Limits: the first attempt of a worker waits for its import (its timeout counts from its submission, as
 a fresh process's counts its own import); what a module prints at import time is not in any trial's
 files; ``SWEEPLAB_*`` variables read at import time are not the trial's; a module that starts threads
@@ -40,6 +43,7 @@ import logging
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Mapping
 
@@ -48,7 +52,8 @@ from .attempt import AttemptProcess, child_env, signal_group, tree_rss
 from .base import ATTEMPT_DIR_VARIABLE
 from .outcome import EndReason
 
-__all__ = ["WarmAttempt", "WarmPool", "WarmWorker", "warm_function", "TRIAL_CALL_MODULE", "ISOLATION_VARIABLE"]
+__all__ = ["WarmAttempt", "WarmPool", "WarmWorker", "warm_function", "dask_worker_pool", "TRIAL_CALL_MODULE",
+           "ISOLATION_VARIABLE"]
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +166,8 @@ class WarmPool:
         self._environ = environ
         self._idle: list[WarmWorker] = []  # oldest first
         self._busy: set[WarmWorker] = set()
+        # a Dask worker's threads share its pool; the local executor's one thread pays an uncontended lock
+        self._lock = threading.Lock()
 
     def _worker_env(self, launch: TrialLaunch) -> dict[str, str]:
         without_trial = dataclasses.replace(launch, env={k: v for k, v in launch.env.items()
@@ -173,6 +180,10 @@ class WarmPool:
         """A worker for ``launch``: an idle one of the same function and setting, else a new one."""
         env = self._worker_env(launch)
         key = (launch.argv[0], function, launch.cwd, tuple(sorted(env.items())))
+        with self._lock:
+            return self._take(launch, function, env, key)
+
+    def _take(self, launch: TrialLaunch, function: str, env: dict[str, str], key: tuple[object, ...]) -> WarmWorker:
         for worker in self._idle:
             if worker.key == key and not worker.lost:
                 self._idle.remove(worker)
@@ -187,19 +198,22 @@ class WarmPool:
 
     def give_back(self, worker: WarmWorker) -> None:
         """An attempt of ``worker`` ended: keep it for the next one, or drop it if it is gone."""
-        self._busy.discard(worker)
-        worker.busy = False
-        if worker.lost:
-            worker.close(kill=True)
-        else:
-            self._idle.append(worker)
+        with self._lock:
+            self._busy.discard(worker)
+            worker.busy = False
+            if not worker.lost:
+                self._idle.append(worker)
+                return
+        worker.close(kill=True)
 
     def close(self) -> None:
         """Stop every worker (the executor is shutting down; no attempt runs)."""
-        for worker in [*self._idle, *self._busy]:
+        with self._lock:
+            workers = [*self._idle, *self._busy]
+            self._idle.clear()
+            self._busy.clear()
+        for worker in workers:
             worker.close(kill=worker.busy)
-        self._idle.clear()
-        self._busy.clear()
 
 
 class WarmAttempt(AttemptProcess):
@@ -219,6 +233,7 @@ class WarmAttempt(AttemptProcess):
         self.worker_lost = False
         self._reaped = False
         self._code: int | None = None  # the end the worker reported; returncode once reaped
+        self._term_on_start = False
         env = dict(launch.env)
         env[ATTEMPT_DIR_VARIABLE] = launch.attempt_dir
         self.worker.send({"argv": list(launch.argv[4:]), "env": env, "cwd": launch.cwd, "dir": launch.attempt_dir,
@@ -239,6 +254,8 @@ class WarmAttempt(AttemptProcess):
         for words in messages:
             if words[0] == "S":
                 self.pid = int(words[1])
+                if self._term_on_start:  # ended while it waited for the worker's import
+                    signal_group(self.pid, signal.SIGTERM)
             elif words[0] == "E":
                 self._code = int(words[2])
             elif words[0] == "EOF" and self._code is None:
@@ -267,19 +284,32 @@ class WarmAttempt(AttemptProcess):
         return self._code is not None
 
     def terminate(self, reason: EndReason, grace: float | None = None) -> None:
-        """As for a fresh process; before the worker has forked the attempt, the worker itself is ended."""
+        """As for a fresh process. Before the worker has forked the attempt (it is still importing), the
+        attempt gets SIGTERM the moment it exists, and at the end of the grace period the worker is killed
+        if the attempt still has not started: its pipe's end of file then ends the attempt."""
         if self.exited():
             return
-        if self.pid is None:  # the worker is still importing: end it; its pipe's end of file ends the attempt
-            if self.ended_by is None:
-                self.ended_by = reason
-            signal_group(self.worker.process.pid, signal.SIGKILL)
+        if self.pid is not None:
+            super().terminate(reason, grace)
             return
-        super().terminate(reason, grace)
+        if self.ended_by is None:
+            self.ended_by = reason
+        self._term_at = None
+        grace = self.launch.grace if grace is None else grace
+        if grace <= 0:
+            self._kill_now()
+            return
+        self._term_on_start = True
+        kill_at = time.monotonic() + grace
+        self._kill_at = kill_at if self._kill_at is None else min(self._kill_at, kill_at)
 
     def _kill_now(self) -> None:
         if self.pid is not None:
             super()._kill_now()
+            return
+        signal_group(self.worker.process.pid, signal.SIGKILL)  # its attempt never started
+        self._kill_at = None
+        self._watch_at = None
 
     def _rss(self) -> int:
         return tree_rss(self.pid) if self.pid is not None else 0
@@ -305,4 +335,32 @@ class WarmAttempt(AttemptProcess):
                     "attempt gets a new worker" + (f"\n{result.error}" if result.error else "")))
             self.result = result
         return self.result
+
+
+#: the attribute of a Dask worker that holds its pool (it lives and dies with that worker)
+_DASK_POOL_ATTRIBUTE = "sweeplab_warm_pool"
+# two tasks starting at once on one Dask worker must not make two pools
+_POOL_CREATION = threading.Lock()
+
+
+def dask_worker_pool() -> WarmPool | None:
+    """The warm pool of the Dask worker running this task (made on first use), or None outside a worker.
+
+    It is kept on the worker object, so it ends with that worker: its warm workers see their request
+    pipes close and exit.
+    """
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):
+        return None
+    pool = getattr(worker, _DASK_POOL_ATTRIBUTE, None)
+    if pool is None:
+        with _POOL_CREATION:
+            pool = getattr(worker, _DASK_POOL_ATTRIBUTE, None)
+            if pool is None:
+                pool = WarmPool(max(1, int(getattr(worker.state, "nthreads", 1))), dict(os.environ))
+                setattr(worker, _DASK_POOL_ATTRIBUTE, pool)
+    return pool
 

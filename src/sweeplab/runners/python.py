@@ -33,7 +33,7 @@ name is refused with exit code 2 and "did you mean 'train'?", and the sweep id s
   process: code that runs at import time runs once per worker, with the worker's environment (no
   ``SWEEPLAB_*`` trial variables yet), and its output is not in a trial's ``stderr.txt``; a module that
   starts threads or a GPU context at import time is not safe to fork: use ``isolation: process``.
-  Only the local executor keeps warm workers; on a Dask cluster each attempt is a fresh process.
+  On a Dask cluster each Dask worker process keeps its own warm workers for its threads.
 * ``process``: a fresh interpreter per attempt (``python -m sweeplab.runners._trial_call``), as before.
 
 The trial's environment says which: ``SWEEPLAB_ISOLATION=worker|process``.
