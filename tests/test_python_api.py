@@ -253,3 +253,17 @@ def test_two_sweeps_of_one_function_in_one_second_get_two_ids(workspace: Workspa
     second = _sweep(workspace, _base(workspace), {"value": [2.0]})
     assert (first.sweep_id, second.sweep_id) == ("sweep_command_20261130_000000", "sweep_command_20261130_000000_2")
     assert [r.metrics["value"] for r in second.run_all(verbose=False)] == [2.0]
+
+
+def test_a_refused_run_keeps_the_files_another_sweep_has_used(workspace: Workspace) -> None:
+    base = _base(workspace, sleep=0.0)
+    first = _sweep(workspace, base, {"value": [1.0]}, sweep_id="taken_one")  # writes the dict's file
+    second = _sweep(workspace, dict(base), {"value": [2.0]}, sweep_id="other")  # finds it in place
+    assert first.resolved.base_path == second.resolved.base_path
+    second.run_all(verbose=False)
+    _sweep(workspace, workspace.base, {"value": [1.0]}, sweep_id="taken_one").run_all(verbose=False)
+    with pytest.raises(SweepExistsError):  # the id is taken now: the first sweep is refused
+        first.run_all(verbose=False)
+    assert Path(second.resolved.base_path).is_file()  # 'other' still finds its base for a resume
+    assert [r.status for r in _sweep(workspace, dict(base), {"value": [2.0]}, sweep_id="other",
+                                     resume=True).run_all(verbose=False)] == ["completed"]

@@ -172,11 +172,26 @@ class Staged:
                 self._write_bytes(path, payload)
 
     def discard(self) -> None:
-        """Remove the files created by this object (the sweep was refused), and the folders it created if empty."""
+        """Remove the files created by this object (the sweep was refused), and the folders it created if empty.
+
+        A file that a sweep of the same output folder has used since (another sweep of the same dict or
+        function, which found it in place) is kept: that sweep's resume needs it.
+        """
+        used = self._used_by_sweeps()
         for path in self.created:
+            if str(path.resolve()) in used:
+                continue
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
         self.created.clear()
         for folder in self.new_folders:  # deepest first
             with contextlib.suppress(OSError):
                 folder.rmdir()
+
+    def _used_by_sweeps(self) -> str:
+        """The stored specs of the sweeps beside this folder, as one text to look paths up in."""
+        texts = []
+        for config in self.folder.parent.glob("*/sweep_config.json"):
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                texts.append(config.read_text(encoding="utf-8"))
+        return "\n".join(texts)
