@@ -110,7 +110,7 @@ def test_step_change_with_relative_interval_and_power_line(root: Path) -> None:
     assert ">=50%" in rows["2 -> 3"] and "yes" in rows["2 -> 3"]
     assert ">=50%" not in rows["1 -> 2"] and ">=50%" not in rows["3 -> 4"]
     assert "Shape along x: a STEP between 2 and 3" in report
-    assert "What this design can detect: 6 value(s) per level" in report
+    assert "What the design can detect along x: 6 value(s) per level" in report
     other = report.split("Other metrics", 1)[1]
     flat = next(line for line in other.splitlines() if line.startswith("flat "))
     assert "step" not in flat and "*" not in flat

@@ -78,9 +78,6 @@ def design_blocks(a: SweepStatistics, metric: str, family: TestFamily) -> list[B
                            if design.blocked else "") + ".",
              f"Importance (share of the variance): {importance_text(design)}.",
              f"q (FDR): adjusted over one family of tests, {family.name}; * marks q < {family.alpha:g}."]
-    power = a.power_note()
-    if power is not None:
-        lines.append(f"What this design can detect: {power.sentence()}.")
     blocks.append(Paragraph("\n".join(lines)))
     return blocks + _warning_blocks(design)
 

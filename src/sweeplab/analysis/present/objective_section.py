@@ -241,8 +241,11 @@ def parameter_detail_blocks(a: SweepStatistics, path: str, metric: str,
     comparisons = _comparison_table(a, effect)
     if comparisons is not None:
         blocks.append(comparisons)
+    power = a.power_note(path)
+    detect = [f"What the design can detect along {name}: {power.sentence()}."] if power is not None else []
     blocks.append(Paragraph("\n".join(_interaction_lines(a, path, metric, family)
-                                      + _omnibus_lines(effect, len(a.parameters) > 1) + shape_lines(effect))))
+                                      + _omnibus_lines(effect, len(a.parameters) > 1) + shape_lines(effect)
+                                      + detect)))
     return blocks
 
 
