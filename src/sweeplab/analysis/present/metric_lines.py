@@ -86,6 +86,6 @@ def other_metric_blocks(a: SweepStatistics, objective_metric: str, family: TestF
                   left_columns=5, key_columns=1),
             Paragraph("One line per metric: the terms with the largest share of the variance in the design "
                       "analysis, with q-values of the same family as the objective's (* q < "
-                      f"{family.alpha:g}); shape: a step between two levels [95% range of the step] or a gradual "
+                      f"{family.alpha:g}; duration is outside the family and shows its raw p); shape: a step between two levels [95% range of the step] or a gradual "
                       "change (linear or logistic); left out: values that are not finite numbers or were not "
                       "reported. Name a metric as the objective for its full detail.")]
