@@ -171,3 +171,14 @@ def test_the_type_two_table_is_statsmodels_one() -> None:
         assert ours.sum_sq == pytest.approx(reference.loc[row, "sum_sq"], rel=1e-9)
         assert ours.p_value == pytest.approx(reference.loc[row, "PR(>F)"], rel=1e-7)
     assert design.residual_df == reference.loc["Residual", "df"]
+
+
+def test_sampled_designs_are_not_aliased_by_their_unique_values() -> None:
+    rng = np.random.default_rng(21)
+    frame = pd.DataFrame({"lr": rng.uniform(0, 1, 60), "wd": rng.uniform(0, 1, 60), "repeat": 0})
+    frame["m"] = 2.0 * frame["lr"] + rng.normal(0, 0.3, 60)
+    assert find_aliases(frame, ["lr", "wd"]) == []
+    design = analyze_design(frame, ["lr", "wd"], "m")
+    assert design.term("lr").significant and design.term("lr").df == 1
+    frame["lr_copy"] = 3 * frame["lr"] + 1  # a zipped linear twin is still one factor
+    assert find_aliases(frame, ["lr", "wd", "lr_copy"]) == [("lr", "lr_copy")]

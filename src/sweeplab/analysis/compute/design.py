@@ -132,19 +132,39 @@ def _codes(values: Sequence[Any], levels: Sequence[Any]) -> np.ndarray:
 
 
 def find_aliases(frame: pd.DataFrame, parameters: Sequence[str]) -> list[tuple[str, ...]]:
-    """Groups of parameters whose levels determine each other one to one (zipped sweeps), in order."""
-    codes = {p: _codes(frame[p].tolist(), order_levels(frame[p].tolist())) for p in parameters}
+    """Groups of parameters whose levels determine each other one to one (zipped sweeps), in order.
+
+    Levels must repeat for a one-to-one map to mean confounding: in a sampled design (random,
+    LHS, Sobol) every trial has its own values, so any two parameters map one to one without
+    being aliased; those count as aliased only when they are perfectly correlated.
+    """
+    values = {p: frame[p].tolist() for p in parameters}
+    codes = {p: _codes(values[p], order_levels(values[p])) for p in parameters}
+    distinct = {p: len(set(codes[p].tolist())) for p in parameters}
     groups: list[list[str]] = []
     for p in parameters:
         for group in groups:
             q = group[0]
-            pairs = set(zip(codes[p].tolist(), codes[q].tolist()))
-            if len(pairs) == len(set(codes[p].tolist())) == len(set(codes[q].tolist())) and len(pairs) > 1:
-                group.append(p)
-                break
+            pairs = len(set(zip(codes[p].tolist(), codes[q].tolist())))
+            if not pairs == distinct[p] == distinct[q] > 1:
+                continue
+            if distinct[p] * 2 > len(frame) and not _collinear(values[p], values[q]):
+                continue
+            group.append(p)
+            break
         else:
             groups.append([p])
     return [tuple(g) for g in groups if len(g) > 1]
+
+
+def _collinear(first: list[Any], second: list[Any]) -> bool:
+    """True when two numeric columns are exact linear functions of each other."""
+    if not all(is_numeric_level(v) for v in [*first, *second]):
+        return False
+    a, b = np.array(first, dtype=float), np.array(second, dtype=float)
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return False
+    return bool(abs(np.corrcoef(a, b)[0, 1]) > 1 - 1e-9)
 
 
 def balance_report(frame: pd.DataFrame, factors: Sequence[str]) -> Balance:
