@@ -2,7 +2,8 @@
 
 The trial function (``validity_functions.depth_metrics``) knows the truth: max_depth is swept
 over ``[2, null, 1]``; ``seed_only`` depends on the replicate's seed alone; ``loss`` is inf at
-depth 2; ``ratio`` is nan at the null depth; ``optimizer_name`` is text.
+depth 2; ``ratio`` is nan at the null depth; ``optimizer_name`` is text; ``tied`` is 0 at
+depth 1 and 0.4 elsewhere in every replicate.
 """
 
 from __future__ import annotations
@@ -60,6 +61,13 @@ def test_identical_groups_are_reported_as_degenerate(stats: SweepStatistics) -> 
     assert all(c.p_value is None and c.status == "degenerate" for c in effect.adjacent)
 
 
+def test_tied_small_samples_get_the_exact_p(stats: SweepStatistics) -> None:
+    first = stats.parameter_effect("max_depth", "tied").adjacent[0]
+    assert (first.before, first.after) == (1, 2)
+    # 4 against 4 values, all tied within a level: 2 of the 70 splits are as extreme
+    assert first.p_value == pytest.approx(2 / 70) and first.method.startswith("exact permutation")
+
+
 def test_one_interval_per_level_everywhere(stats: SweepStatistics) -> None:
     summaries = {s.level: s for s in stats.parameter_effect("max_depth", "score").summaries}
     for config in stats.rank_configurations("score", top=3):
@@ -77,6 +85,7 @@ def test_non_finite_and_non_numeric_values_are_counted(stats: SweepStatistics) -
     assert ratio.by_level["max_depth"][None].nan == 4 and ratio.by_level["max_depth"][1].nan == 0
     assert stats.non_numeric_metrics == ["optimizer_name"]
     assert stats.value_report("optimizer_name").overall.non_numeric == 12
+    assert stats.value_report("score").clean
     assert stats.no_metric_trials == 0
     # the comparison spans only levels with values, and the levels kept are visible
     loss_effect = stats.parameter_effect("max_depth", "loss")

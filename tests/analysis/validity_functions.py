@@ -19,4 +19,5 @@ def depth_metrics(config: dict[str, Any], context: Any) -> dict[str, Any]:
         "loss": float("inf") if depth == 2 else BASE[depth],
         "ratio": float("nan") if depth is None else 1.0,
         "optimizer_name": "adam",
+        "tied": 0.0 if depth == 1 else 0.4,  # every replicate ties within a level
     }
