@@ -155,11 +155,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def _write_metrics(trial_dir: Path, returned: Mapping[Any, Any]) -> None:
-    target = trial_dir / "metrics.json"
-    temporary = trial_dir / f".metrics.json.{os.getpid()}.tmp"
-    with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump({str(name): _jsonable(value) for name, value in returned.items()}, handle)
-    os.replace(temporary, target)
+    # written in place: it is read only once this process has ended, so no reader sees it half-written
+    # (a process killed while writing leaves a file the reader reports as unreadable)
+    text = json.dumps({str(name): _jsonable(value) for name, value in returned.items()})
+    with open(trial_dir / "metrics.json", "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def _prepare(argv: list[str]) -> tuple[dict[str, Any], CallContext]:
