@@ -241,3 +241,20 @@ def test_a_completed_trial_that_reported_nothing_is_flagged(sweep) -> None:
     observer.started(4, 0, _budget(2))
     observer.trial_finished(_trial(0), TrialResult(key="k0", attempt=1, status=TrialStatus.COMPLETED), None)
     assert plain.getvalue().startswith("[1/4] sweep_lr_exp0000: completed (no metrics) (0.00s) | 1 ok, 1 no metrics")
+
+
+def test_debug_verbosity_also_prints_each_attempt_started(sweep) -> None:
+    screen, out = _terminal(80)
+    screen.verbosity = 2
+    observer = ProgressObserver(screen, sweep)
+    observer.started(4, 0, _budget(2))
+    observer.trial_started(_trial(3), 2)
+    observer.finished(SweepOutcome("sweep_lr", dict(observer.counts), 4))
+    assert "started exp0003 (attempt 2)" in _lines(out)
+
+    normal, out = _terminal(80)
+    observer = ProgressObserver(normal, sweep)
+    observer.started(4, 0, _budget(2))
+    observer.trial_started(_trial(3), 2)
+    observer.finished(SweepOutcome("sweep_lr", dict(observer.counts), 4))
+    assert not any(line.startswith("started") for line in _lines(out))
