@@ -75,6 +75,15 @@ def exits(config, context):
     raise SystemExit(3)
 
 
+def escapes(config, context):
+    import subprocess
+    import sys
+    # a grandchild that leaves the trial's session: it must end with the trial all the same
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)
+    Path(context.trial_dir, "escaped").write_text(str(child.pid))
+    return {"escaped": child.pid}
+
+
 def mutate(config, context):
     global COUNTER
     seen = {"counter": COUNTER, "cache": sorted(CACHE), "cwd": os.getcwd(),
@@ -174,6 +183,22 @@ def test_an_abort_crashes_that_trial_alone(harness: Harness, executor: LocalExec
     assert summary(crashing.result()) == (TrialStatus.CRASHED, -signal.SIGABRT, False, "killed by SIGABRT")
     assert neighbour.result().status is TrialStatus.COMPLETED and neighbour.result().metrics["double"] == 10
     assert executor.submit(harness.launch("ok")).result().status is TrialStatus.COMPLETED
+
+
+def test_a_process_that_left_the_trials_session_ends_with_the_trial(harness: Harness,
+                                                                   executor: LocalExecutor) -> None:
+    launch = harness.launch("escapes")
+    assert executor.submit(launch).result().status is TrialStatus.COMPLETED
+    escaped = int(Path(launch.attempt_dir, "escaped").read_text())
+
+    def ended() -> bool:
+        try:
+            return psutil.Process(escaped).status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+
+    executor.submit(harness.launch("ok")).result()  # the executor looks for strays whenever an attempt ends
+    wait_until(ended, "the escaped grandchild to be ended")
 
 
 def test_system_exit_gives_its_code(harness: Harness, executor: LocalExecutor) -> None:
