@@ -167,8 +167,9 @@ class ProgressObserver(Observer):
         if force:
             message = f"Cancelling {running} running trial(s); the sweep can be resumed."
         else:
+            again = "Interrupt the kernel again" if self.notebook is not None else "Press Ctrl-C again"
             message = (f"Stopping: no new trials will start; waiting for {running} running trial(s). "
-                       "Press Ctrl-C again to cancel them now.")
+                       f"{again} to cancel them now.")
         if self.notebook is not None:
             self.notebook.summary.append(message)
             self.notebook.update(self.eta(), force=True)
