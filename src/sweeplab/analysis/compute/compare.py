@@ -67,7 +67,7 @@ def _test(groups: list[np.ndarray]) -> tuple[str, float | None, float | None]:
 
 
 def _sweep_term(values: list[np.ndarray], points: list[list[int]]) -> tuple[str, float | None, float | None]:
-    """Type-II F test of the sweep in metric ~ C(sweep) + C(point): (test, p, share of SS)."""
+    """Type-II F test of the sweep in metric ~ C(sweep) + C(point): (test, p, the sweep's share of the SS)."""
     import warnings
 
     import pandas as pd
@@ -126,7 +126,9 @@ def compare_sweeps(analyzers: Sequence[SweepStatistics], metrics: Sequence[str] 
             pooled = [np.concatenate(v) if v else np.zeros(0) for v in values]
             point_ids = [[i for i, k in enumerate(points) for _ in range(len(g[k]))] for g in grouped]
             if points and min(len(v) for v in pooled) >= 2:
-                overall = _sweep_term(pooled, point_ids)
+                # the p-value is the model's; the effect stays the rank effect size of the other rows
+                label, p_value, _ = _sweep_term(pooled, point_ids)
+                overall = (label, p_value, _test(pooled)[2])
             else:
                 overall = ("no grid point is shared by every sweep: no overall test", None, None)
             family.append(ComparisonRow(metric, None, [len(v) for v in pooled],
