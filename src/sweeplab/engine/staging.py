@@ -151,8 +151,12 @@ class Staging:
             os.mkdir(folder)  # 'trials' exists since the run began; one call, not makedirs' several
         except FileExistsError:
             return folder if folder_key(folder) == key else None
-        with open(os.path.join(folder, KEY_FILE), "w", encoding="utf-8") as handle:
-            handle.write(key + "\n")
+        fd = os.open(os.path.join(folder, KEY_FILE), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW,
+                     0o644)
+        try:
+            os.write(fd, (key + "\n").encode())
+        finally:
+            os.close(fd)
         return folder
 
     def readable_config(self, trial: Trial) -> str:
