@@ -164,3 +164,14 @@ def test_the_compute_docstring_examples_hold(module: str) -> None:
 
     result = doctest.testmod(importlib.import_module(f"sweeplab.analysis.compute.{module}"))
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_compare_of_noise_free_identical_sweeps_is_no_difference(tmp_path: Path) -> None:
+    def metric(params: dict, repeat: int, rng: np.random.Generator) -> dict:
+        return {"cycles": float(params["x"] * 10)}  # deterministic: the same in both sweeps
+
+    for name, seed in (("one", 1), ("two", 2)):
+        write_sweep(tmp_path / "sweeps", name, {"x": [1, 2, 3]}, metric, repeats=2, seed=seed, runner="python")
+    result = compare_sweeps([SweepStatistics("one", tmp_path / "sweeps"), SweepStatistics("two", tmp_path / "sweeps")])
+    overall = next(r for r in result.rows if r.metric == "cycles" and r.grid_point is None)
+    assert overall.p_value is None and "identical values" in overall.test  # was p < 0.001 from rounding

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ...errors import UserError
+from .anova import dummies, type2_anova
 from .stats import holm, omnibus_test, two_sample_test
 
 if TYPE_CHECKING:
@@ -67,28 +68,32 @@ def _test(groups: list[np.ndarray]) -> tuple[str, float | None, float | None]:
 
 
 def _sweep_term(values: list[np.ndarray], points: list[list[int]]) -> tuple[str, float | None, float | None]:
-    """Type-II F test of the sweep in metric ~ C(sweep) + C(point): (test, p, the sweep's share of the SS)."""
-    import warnings
+    """Type-II F test of the sweep in metric ~ sweep + grid point: (test, p, the sweep's share of the SS).
 
-    import pandas as pd
-    import statsmodels.formula.api as smf
-    from statsmodels.stats.anova import anova_lm
-
-    frame = pd.DataFrame({
-        "y": np.concatenate(values),
-        "sweep": np.concatenate([[f"S{i}"] * len(v) for i, v in enumerate(values)]),
-        "point": np.concatenate([[f"P{k}" for k in ks] for ks in points]),
-    })
-    terms = "C(sweep)" + (" + C(point)" if frame["point"].nunique() > 1 else "")
-    if len(frame) - frame["point"].nunique() - len(values) + 1 < 1 or float(frame["y"].std()) == 0:
+    Degenerate data say so instead of testing rounding: values that do not vary within any grid
+    point leave no residual (identical sweeps there: nothing differs; different ones: they differ
+    without noise).
+    """
+    y = np.concatenate(values)
+    sweep = np.concatenate([np.full(len(v), i) for i, v in enumerate(values)])
+    point = np.unique(np.concatenate([np.asarray(k, dtype=np.intp) for k in points]), return_inverse=True)[1]
+    n_points = int(point.max()) + 1
+    label = f"sweep term, metric ~ sweep + grid point over {n_points} shared grid point(s)"
+    terms = {"sweep": dummies(sweep, len(values))}
+    if n_points > 1:
+        terms["point"] = dummies(point, n_points)
+    sst = float(((y - y.mean()) ** 2).sum())
+    if sst <= 1e-12 * max(1.0, float((y ** 2).sum())):
+        return "all values identical: no test", None, None
+    table = type2_anova(y, terms, {})
+    row = table.rows[0]
+    if table.residual_df < 1:
         return "sweep term: too few trials for a model", None, None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        table = anova_lm(smf.ols(f"y ~ {terms}", data=frame).fit(), typ=2)
-    p = float(table.loc["C(sweep)", "PR(>F)"])
-    share = float(table.loc["C(sweep)", "sum_sq"] / table["sum_sq"].sum())
-    label = f"sweep term, metric ~ sweep + grid point over {frame['point'].nunique()} shared grid point(s)"
-    return label, (None if np.isnan(p) else p), share
+    if table.residual_ss <= 1e-12 * sst:
+        if row.sum_sq <= 1e-12 * sst:
+            return "identical values at every shared grid point: no test", None, 0.0
+        return "the sweeps differ at shared grid points without any noise: no test needed", None, 1.0
+    return label, row.p_value, row.sum_sq / sst
 
 
 def compare_sweeps(analyzers: Sequence[SweepStatistics], metrics: Sequence[str] | None = None) -> SweepComparison:
@@ -126,9 +131,7 @@ def compare_sweeps(analyzers: Sequence[SweepStatistics], metrics: Sequence[str] 
             pooled = [np.concatenate(v) if v else np.zeros(0) for v in values]
             point_ids = [[i for i, k in enumerate(points) for _ in range(len(g[k]))] for g in grouped]
             if points and min(len(v) for v in pooled) >= 2:
-                # the p-value is the model's; the effect stays the rank effect size of the other rows
-                label, p_value, _ = _sweep_term(pooled, point_ids)
-                overall = (label, p_value, _test(pooled)[2])
+                overall = _sweep_term(pooled, point_ids)  # effect: the sweep's share of the SS
             else:
                 overall = ("no grid point is shared by every sweep: no overall test", None, None)
             family.append(ComparisonRow(metric, None, [len(v) for v in pooled],
