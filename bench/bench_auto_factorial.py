@@ -39,11 +39,50 @@ def run_once(parallel: int | str, folder: Path) -> tuple[float, int, tuple[str, 
     return elapsed, launch.budget.slots, launch.budget.reasons
 
 
+MEASURE = """
+import os, runpy, sys, time
+start = time.monotonic()
+sys.argv = ["sweeplab.phenomenology", "--config", sys.argv[1], "--db", sys.argv[2], "--metrics", sys.argv[3], "--quiet"]
+try:
+    runpy.run_module("sweeplab.phenomenology", run_name="__main__")
+except SystemExit:
+    pass
+wall = time.monotonic() - start
+cpu, waited, _ = (int(x) / 1e9 for x in open("/proc/self/schedstat").read().split())
+print(wall, cpu, waited)
+"""
+
+
+def what_a_trial_uses(rounds: int = 5) -> list[str]:
+    """How one simulated-mind trial spends its time: on a CPU, waiting for one (the machine's load), or
+    neither (I/O, sleeping). Measured from the trial process's own /proc/self/schedstat."""
+    import subprocess
+    import sys
+
+    config = ROOT / "experiments" / "examples" / "unstable_memory_moderate.json"
+    samples = []
+    with tempfile.TemporaryDirectory(prefix="sweeplab-auto-trial-") as tmp:
+        for number in range(rounds):
+            out = subprocess.run([sys.executable, "-c", MEASURE, str(config), f"{tmp}/t{number}.db",
+                                  f"{tmp}/m{number}.json"], capture_output=True, text=True, check=True).stdout
+            samples.append([float(x) for x in out.split()[-3:]])
+    wall, cpu, waited = (statistics.median(column) for column in zip(*samples))
+    other = max(0.0, wall - cpu - waited)
+    return [f"  one trial alone (median of {rounds}): {wall:.3f} s wall = {cpu:.3f} s on a CPU + {waited:.3f} s waiting "
+            f"for one + {other:.3f} s neither (I/O, sleep): one busy thread, {cpu / max(1e-9, cpu + other):.0%} of the "
+            f"time it could run; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--trial-only", action="store_true", help="only measure what one trial uses")
     args = parser.parse_args()
     os.chdir(ROOT)  # the spec names its base config from the repository root
+    if args.trial_only:
+        print("\n".join(what_a_trial_uses()))
+        return
+    load_before = os.getloadavg()[0]
     times: dict[int | str, list[float]] = {setting: [] for setting in SETTINGS}
     decided: tuple[int, tuple[str, ...]] = (0, ())
     with tempfile.TemporaryDirectory(prefix="sweeplab-auto-") as tmp:
@@ -62,7 +101,10 @@ def main() -> None:
         f"[auto] sweeps/full_factorial_sweep.yaml (72 simulated-mind trials), {args.rounds} interleaved round(s)",
         f"  auto decided {decided[0]} slot(s): {'; '.join(decided[1])}",
         *(f"  parallel {setting!s:>4}   median {medians[setting]:6.2f} s" for setting in SETTINGS),
-        f"  auto / best (--parallel {best}) = {medians['auto'] / medians[best]:.3f}x (target <= 1.05x)",
+        f"  auto / best (--parallel {best}) = {medians['auto'] / medians[best]:.3f}x (target <= 1.05x); "
+        f"auto / --parallel 2 = {medians['auto'] / medians[2]:.3f}x",
+        f"  load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other work on the machine)",
+        *what_a_trial_uses(),
     ]
     print("\n".join(lines))
     (Path(__file__).parent / "results" / "auto.txt").write_text("\n".join(lines) + "\n")
