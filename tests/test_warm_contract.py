@@ -19,7 +19,7 @@ from typing import Any
 
 import psutil
 import pytest
-from helpers.engine_support import wait_until
+from helpers.engine_support import pid_gone, wait_until
 
 from sweeplab.executors.local import LocalExecutor
 from sweeplab.runners.base import RunContext
@@ -250,6 +250,17 @@ def test_a_worker_killed_from_outside_crashes_its_trial_and_is_replaced(tmp_path
         wait_until(lambda: not psutil.pid_exists(trial_pid) or
                    psutil.Process(trial_pid).status() == psutil.STATUS_ZOMBIE, "the orphaned trial to end")
         assert executor.submit(harness.launch("ok")).result().status is TrialStatus.COMPLETED
+
+
+def test_a_worker_that_died_while_idle_is_not_handed_a_trial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    harness = Harness(tmp_path, "worker")
+    monkeypatch.setenv("WARM_IMPORTS", str(harness.imports))
+    with LocalExecutor(slots=1) as executor:
+        first = executor.submit(harness.launch("ok")).result()
+        os.kill(first.metrics["parent"], signal.SIGKILL)  # the idle worker
+        wait_until(lambda: pid_gone(first.metrics["parent"]), "the worker to die")
+        second = executor.submit(harness.launch("ok")).result()
+    assert second.status is TrialStatus.COMPLETED and second.metrics["parent"] != first.metrics["parent"]
 
 
 def test_cancel_ends_a_trial_whose_worker_is_still_importing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -184,8 +184,11 @@ class WarmPool:
             return self._take(launch, function, env, key)
 
     def _take(self, launch: TrialLaunch, function: str, env: dict[str, str], key: tuple[object, ...]) -> WarmWorker:
-        for worker in self._idle:
-            if worker.key == key and not worker.lost:
+        for worker in list(self._idle):
+            if worker.process.poll() is not None:  # died while idle (killed from outside): never handed out
+                self._idle.remove(worker)
+                worker.close(kill=True)
+            elif worker.key == key and not worker.lost:
                 self._idle.remove(worker)
                 self._busy.add(worker)
                 return worker
