@@ -184,7 +184,12 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
-        shutil.rmtree(root, ignore_errors=True)
+    report(args, results, coordinator, others, notes)
+    shutil.rmtree(root, ignore_errors=True)  # ~10,000 trial folders: slow on a busy disk, after the figures
+
+
+def report(args: argparse.Namespace, results: dict[str, list[float]], coordinator: dict[str, list[float]],
+           others: dict[str, list[float]], notes: dict[str, str]) -> None:
     closed = statistics.median(results["closed"])
     print(f"\n{machine()}\n")
     print(f"[dashboard] {args.trials} trivial command trials (25 x {args.trials // 25} grid), parallelism 2, "

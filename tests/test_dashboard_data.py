@@ -64,10 +64,16 @@ def test_a_clear_step_shows_its_tipping_point_and_a_flat_line_none() -> None:
 def test_heatmap_best_table_metric_choice_and_spec_order() -> None:
     records = [record(i, {"a": a, "b": b}, {"m": a * 10 + (b == "hi"), "other": -a})
                for i, (a, b) in enumerate([(1, "lo"), (1, "hi"), (2, "lo"), (2, "hi"), (2, "hi")])]
-    data = figure_data(records, None, maximize=False, spec_levels={"b": ["lo", "hi"]}, sweep_id="s")
+    data = figure_data(records, None, maximize=False, spec_levels={"a": [1, 2], "b": ["lo", "hi"]}, sweep_id="s")
     assert data["metric"] == "m" and data["metrics"] == ["m", "other"]  # None: the first metric reported
+    assert data["parameters"] == ["a", "b"]
     assert data["heatmap"]["y"] == [1, 2] and data["heatmap"]["x"] == ["lo", "hi"]  # the spec's order
     assert data["heatmap"]["z"] == [[10.0, 11.0], [20.0, 21.0]]
+    # the plan's order of parameters; categories in the spec's order, numbers sorted
+    swapped = figure_data(records, "m", maximize=False, spec_levels={"b": ["hi", "lo"], "a": [2, 1]}, sweep_id="s")
+    assert swapped["parameters"] == ["b", "a"] and [p["parameter"] for p in swapped["plots"]] == ["b", "a"]
+    assert swapped["heatmap"]["y"] == ["hi", "lo"] and swapped["heatmap"]["x"] == [1, 2]
+    assert swapped["heatmap"]["z"] == [[11.0, 21.0], [10.0, 20.0]]
     assert [row["mean"] for row in data["best"]] == [10.0, 11.0, 20.0, 21.0]  # minimize: smallest first
     assert data["best"][3]["n"] == 2
     other = figure_data(records, "other", maximize=True, spec_levels={}, sweep_id="s")
@@ -182,3 +188,25 @@ def test_the_reader_opens_the_journal_read_only(finished: Path) -> None:
             reader.conn.execute("DELETE FROM trials")
         assert reader.best("data_demo", "score", maximize=True) == ("score", 4.0)
         assert reader.best("data_demo", None, maximize=False) == ("score", 2.0)
+
+
+def test_a_lab_trial_page_shows_its_self_reports_and_belief_assessments(tmp_path: Path) -> None:
+    """The built-in experiment (simulated mind) writes self-reports and belief assessments under the
+    trial's experiment id; the trial page finds them without knowing the runner."""
+    base = Path(__file__).resolve().parents[1] / "experiments" / "examples" / "unstable_memory_moderate.json"
+    run = subprocess.run([sys.executable, "-m", "sweeplab", "run", "--base", str(base), "--param",
+                          "interventions.0.parameters.corruption_rate", "0.0", "1.0", "--sweep-id", "lab_demo", "-q"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    catalog = Catalog(tmp_path / "logs" / "sweeps", tmp_path / "logs" / "experiments.db")
+    sweep = sweep_snapshot(catalog, "lab_demo")
+    assert sweep["plan"]["parameters"] == [{"path": "interventions.0.parameters.corruption_rate",
+                                            "levels": [0.0, 1.0]}]
+    key = sweep["figures"]["plots"][0]["keys"][0]
+    trial = trial_snapshot(catalog, "lab_demo", key)
+    tables = trial["experiment_tables"]
+    assert {"self_reports", "epistemic_assessments"} <= set(tables)
+    for name in ("self_reports", "epistemic_assessments"):
+        column = tables[name]["columns"].index("experiment_id")
+        assert tables[name]["rows"] and {row[column] for row in tables[name]["rows"]} == {trial["trial"]["experiment_id"]}
+    assert "belief_type" in tables["epistemic_assessments"]["columns"]

@@ -106,6 +106,23 @@ def test_a_port_in_use_is_refused_with_exit_2(tmp_path: Path) -> None:
     assert process.returncode == 2 and f"port {port}" in err and "--port 0" in err
 
 
+def test_run_with_a_dashboard_on_a_port_in_use_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    (tmp_path / "trial.py").write_text(TRIAL)
+    (tmp_path / "base.json").write_text(json.dumps({"x": 0}))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = subprocess.run([sys.executable, "-m", "sweeplab", "run", "--base", "base.json", "--param", "x", "1",
+                              "--runner", "command", "--command", f"{sys.executable} trial.py {{config}}",
+                              "--sweep-id", "refused", "--dashboard", "--dashboard-port", str(port), "-q"],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2, run.stderr
+    assert f"port {port}" in run.stderr and "did not start" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "logs" / "sweeps" / "refused").exists()
+    assert not (tmp_path / "logs" / "experiments.db").exists()
+
+
 # --------------------------------------------------------------------------- the token
 
 

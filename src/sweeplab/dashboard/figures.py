@@ -142,7 +142,8 @@ def figure_data(records: Sequence[TrialRecord], metric: str | None, *, maximize:
         completed.append((params if isinstance(params, dict) else {}, _metrics(record), record))
     metrics = numeric_metrics(completed)
     chosen = metric if metric in metrics else (metrics[0] if metrics and metric is None else metric)
-    parameters = list(dict.fromkeys(p for params, _m, _r in completed for p in params))
+    seen = dict.fromkeys(p for params, _m, _r in completed for p in params)
+    parameters = [p for p in spec_levels if p in seen] + [p for p in seen if p not in spec_levels]  # the plan's order
     values = [(params, m[chosen], r) for params, m, r in completed if chosen in m]
     plots = [_by_parameter(p, [(params.get(p), v, r.experiment_id, r.key) for params, v, r in values],
                            spec_levels.get(p), f"{sweep_id}|{p}|{chosen}") for p in parameters]

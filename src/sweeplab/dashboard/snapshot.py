@@ -73,16 +73,22 @@ def _spec_of(entry: SweepEntry, reader: LiveReader | None) -> dict[str, Any]:
     return spec if isinstance(spec, dict) else {}
 
 
-def _plan(spec: dict[str, Any]) -> dict[str, Any]:
-    sweep = spec.get("sweep") if isinstance(spec.get("sweep"), dict) else {}
+def _swept(entry: SweepEntry, spec: dict[str, Any]) -> dict[str, Any]:
+    """The swept parameters and their levels: expanded in ``sweep_config.json``, else as the spec wrote them."""
+    expanded = entry.config.get("sweep_params")
+    if isinstance(expanded, dict) and expanded:
+        return expanded
+    return spec.get("sweep") if isinstance(spec.get("sweep"), dict) else {}
+
+
+def _plan(sweep: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
     return {"parameters": [{"path": path, "levels": levels} for path, levels in sweep.items()],
             "zip": spec.get("zip") or [], "repeats": spec.get("repeats", 1),
             "strategy": spec.get("strategy") or "grid", "n_trials": spec.get("n_trials"),
             "runner": spec.get("runner"), "parallel": spec.get("parallel")}
 
 
-def _spec_levels(spec: dict[str, Any]) -> dict[str, list[Any]]:
-    sweep = spec.get("sweep") if isinstance(spec.get("sweep"), dict) else {}
+def _spec_levels(sweep: dict[str, Any]) -> dict[str, list[Any]]:
     return {path: levels for path, levels in sweep.items() if isinstance(levels, list)}
 
 
@@ -163,6 +169,7 @@ def sweep_snapshot(catalog: Catalog, sweep_id: str, metric: str | None = None) -
         failures = reader.failures(sweep_id)
         first_start = reader.duration_summary(sweep_id).first_start
     objective = objective_of(spec)
+    swept = _swept(entry, spec)
     chosen = metric or (objective["metric"] if objective else None)
     maximize = objective is None or objective["direction"] == "maximize"
     finished = sum(counts.get(s, 0) for s in FINISHED)
@@ -174,8 +181,8 @@ def sweep_snapshot(catalog: Catalog, sweep_id: str, metric: str | None = None) -
         "total": row["total_trials"], "counts": counts, "finished": finished,
         "completed": counts.get("completed", 0), "started": row["created_at"], "updated": row["updated_at"],
         "eta_seconds": _eta(row["total_trials"], finished, first_start or min(starts, default=None), row["status"]),
-        "running": running, "failures": failures, "plan": _plan(spec), "objective": objective,
-        "figures": figure_data(records, chosen, maximize=maximize, spec_levels=_spec_levels(spec),
+        "running": running, "failures": failures, "plan": _plan(swept, spec), "objective": objective,
+        "figures": figure_data(records, chosen, maximize=maximize, spec_levels=_spec_levels(swept),
                                sweep_id=sweep_id),
         "now": _now().isoformat(),
     }

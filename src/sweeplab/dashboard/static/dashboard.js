@@ -146,10 +146,14 @@ function renderPlots(fig) {
   if (fig.heatmap) {
     const h = fig.heatmap;
     heat.hidden = false;
-    Plotly.react(heat, [{ type: "heatmap", x: h.x.map(String), y: h.y.map(String), z: h.z, colorscale: "Viridis",
-                          colorbar: { title: fig.metric } }],
+    // cells by position, labelled with the levels: numeric-looking labels must not be placed as numbers
+    const xs = h.x.map((_, i) => i), ys = h.y.map((_, i) => i);
+    Plotly.react(heat, [{ type: "heatmap", x: xs, y: ys, z: h.z, colorscale: "Viridis", colorbar: { title: fig.metric },
+                          text: h.y.map((r) => h.x.map((c) => `${h.rows}=${r}, ${h.columns}=${c}`)),
+                          hovertemplate: "%{text}<br>mean %{z}<extra></extra>" }],
                  { title: { text: `mean ${fig.metric}: ${h.rows} × ${h.columns}`, font: { size: 14 } },
-                   xaxis: { title: h.columns, type: "category" }, yaxis: { title: h.rows, type: "category" },
+                   xaxis: { title: h.columns, tickvals: xs, ticktext: h.x.map(String) },
+                   yaxis: { title: h.rows, tickvals: ys, ticktext: h.y.map(String) },
                    margin: { t: 40, r: 10, b: 50, l: 60 } }, { displaylogo: false, responsive: true });
   } else heat.hidden = true;
   const best = document.getElementById("best");
