@@ -289,29 +289,12 @@ def run_sweep(sweep: ResolvedSweep, screen: Screen, *, yes: bool, allow_drift: b
                 return 0  # declining is not a failure: nothing was written
         if dashboard_port is None:
             code = launch.run(ProgressObserver(screen, sweep)).exit_code
-    _warn_no_metrics(sweep, screen)
-    return code
-
-
-def _warn_no_metrics(sweep: ResolvedSweep, screen: Screen) -> None:
-    """Say how many completed trials reported nothing: a typo in the final print is not a green sweep."""
-    from ..errors import JournalError
-    from ..journal.reader import JournalReader
-
-    try:
-        with JournalReader.open(sweep.db_path) as reader:
-            holes = reader.no_metrics_count(sweep.sweep_id)
-    except JournalError:  # the run has said what went wrong with its database
-        return
-    if holes:
-        screen.warn(f"{holes} completed trial(s) reported no metrics (no metrics.json, no JSON line on stdout): "
-                    "see docs/trial_contract.md; 'expect_metrics: [NAME]' (--expect-metric NAME) makes that a "
-                    "failure")
-        from ..dashboard.server import BackgroundDashboard
-        with BackgroundDashboard(sweep.sweep_dir.parent, sweep.db_path, dashboard_port,
-                                 sweep_id=sweep.sweep_id) as dashboard:
-            print(f"Dashboard: {dashboard.address}sweep/{sweep.sweep_id}", flush=True)
-            code = launch.run(ProgressObserver(screen, sweep)).exit_code
+        else:
+            from ..dashboard.server import BackgroundDashboard
+            with BackgroundDashboard(sweep.sweep_dir.parent, sweep.db_path, dashboard_port,
+                                     sweep_id=sweep.sweep_id) as dashboard:
+                print(f"Dashboard: {dashboard.address}sweep/{sweep.sweep_id}", flush=True)
+                code = launch.run(ProgressObserver(screen, sweep)).exit_code
     _warn_no_metrics(sweep, screen)
     return code
 
