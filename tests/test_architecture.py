@@ -22,6 +22,8 @@ The layers, lowest first (a module may import its own layer and the ones below):
 ``analysis/*`` stands beside them: it may use errors, trial, planning, journal (read side) and
 console, and only the entry points may use it. ``phenomenology/*`` is a plug-in at the runners'
 layer, found through the ``sweeplab.runners`` entry-point group: no other module imports it.
+``dashboard/*`` sits with the entry points (``cli/`` starts it) and uses only errors, trial,
+planning, the journal's read side (``journal.reader``, ``journal.live``) and analysis.
 """
 
 from __future__ import annotations
