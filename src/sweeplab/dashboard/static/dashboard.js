@@ -112,7 +112,9 @@ function parameterPlot(div, plot, metric) {
                        font: { color: "#c33" } });
   }
   div.dataset.points = String(plot.x.length);
-  Plotly.react(div, [points, means], {
+  // sampled designs (random, Sobol, Bayesian) give each value one trial: a line through them is noise
+  const traces = plot.levels.length > 12 && plot.levels.every((l) => l.n === 1) ? [points] : [points, means];
+  Plotly.react(div, traces, {
     title: { text: `${metric} by ${plot.parameter}`, font: { size: 14 } }, margin: { t: 40, r: 10, b: 40, l: 50 },
     xaxis: { title: plot.parameter, type: categorical ? "category" : "linear" }, yaxis: { title: metric },
     shapes, annotations, showlegend: true, legend: { orientation: "h", y: -0.2 },
