@@ -78,6 +78,24 @@ def test_dry_run_zip_and_repeats(tmp_path: Path, base: Path) -> None:
     assert re.search(r"replicates\s*:\s*3 per grid point", out)
     assert re.search(r"trials\s*:\s*18\b", out)               # 2 zipped x 3 names x 3 repeats
     assert not (tmp_path / "logs").exists()
+    # what the replicated design can detect, per axis (the zip group is one factor): a level of 'name'
+    # pools 2 rows x 3 replicates = 6 values, whose exact two-level rank p floor is 2/C(12,6);
+    # a level of the zip group pools 3 names x 3 replicates = 9: 2/C(18,9)
+    power = dict(re.findall(r"power\s*:\s*([^:]+): (.+)", out))
+    assert set(power) == {"lr + opt.lr", "name"}, out
+    assert "9 value(s) per level" in power["lr + opt.lr"] and "4.1e-05" in power["lr + opt.lr"]
+    assert "6 value(s) per level" in power["name"] and "0.0022" in power["name"]
+    assert "σ between two levels is detected with 80 % power" in power["name"]
+
+
+def test_dry_run_power_line_says_when_nothing_can_be_significant(tmp_path: Path, base: Path) -> None:
+    out = _ok(sweeplab(["run", "--base", "base.json", "--command", COMMAND, "--param", "lr", "0.1", "0.2",
+                        "--repeats", "3", "--sweep-id", "p", "--dry-run"], tmp_path))
+    assert re.search(r"power\s*:\s*lr: 3 value\(s\) per level: the smallest p .* is 0\.1; "
+                     r"no comparison can reach p < 0\.05", out), out
+    single = _ok(sweeplab(["run", "--base", "base.json", "--command", COMMAND, "--param", "lr", "0.1", "0.2",
+                           "--sweep-id", "p", "--dry-run"], tmp_path))
+    assert not re.search(r"power\s*:", single)                # one replicate: no design to speak of
 
 
 def test_dry_run_list_prints_every_trial(tmp_path: Path, base: Path) -> None:

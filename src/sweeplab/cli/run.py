@@ -262,11 +262,27 @@ def run_main(argv: list[str]) -> int:
         from ..engine.launch import prepare
         preview = prepare(resolved, connect=False)
         screen.plan_summary(resolved, preview.plan, preview.budget, dry_run=True, estimate=preview.estimate)
+        for line in power_lines(resolved):
+            screen.say(line)
         if args.list:
             screen.trial_list(preview.plan)
         return 0
     return run_sweep(resolved, screen, yes=args.yes, allow_drift=args.allow_drift,
                      dashboard_port=args.dashboard_port if args.dashboard else None)
+
+
+def power_lines(sweep: ResolvedSweep) -> list[str]:
+    """What a replicated grid can detect, one line per swept axis (for the dry run), or nothing.
+
+    Each axis (a zip group counts once) is a factor whose level pools the other axes' grid points;
+    the replicates are blocks. Sampled designs and searches have no fixed levels to speak of.
+    """
+    if sweep.spec.strategy != "grid" or sweep.replicates < 2 or not sweep.axes:
+        return []
+    from ..analysis.compute.power import plan_power_notes
+    names = {" + ".join(axis.paths): len(axis.rows) for axis in sweep.axes}
+    notes = plan_power_notes(names, sweep.replicates)
+    return [f"  power       : {name}: {note.sentence()}" for name, note in notes.items() if names[name] > 1]
 
 
 def run_sweep(sweep: ResolvedSweep, screen: Screen, *, yes: bool, allow_drift: bool,
