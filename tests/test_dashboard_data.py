@@ -210,3 +210,21 @@ def test_a_lab_trial_page_shows_its_self_reports_and_belief_assessments(tmp_path
         column = tables[name]["columns"].index("experiment_id")
         assert tables[name]["rows"] and {row[column] for row in tables[name]["rows"]} == {trial["trial"]["experiment_id"]}
     assert "belief_type" in tables["epistemic_assessments"]["columns"]
+
+
+def test_a_sampled_design_shows_its_distribution_and_its_draws(tmp_path: Path) -> None:
+    (tmp_path / "trial.py").write_text("import json, sys\nc = json.load(open(sys.argv[1]))\n"
+                                       "print(json.dumps({'score': c['x'] * 2}))\n")
+    (tmp_path / "base.json").write_text(json.dumps({"x": 0.0}))
+    (tmp_path / "random.yaml").write_text(json.dumps({
+        "sweep_id": "drawn", "base_config": "base.json", "strategy": "random", "n_trials": 5, "seed": 3,
+        "sweep": {"x": {"uniform": [0.0, 1.0]}}, "runner": "command",
+        "command": [sys.executable, "trial.py", "{config}"]}))
+    run = subprocess.run([sys.executable, "-m", "sweeplab", "run", "random.yaml", "-q", "--yes"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    sweep = sweep_snapshot(Catalog(tmp_path / "logs" / "sweeps", tmp_path / "logs" / "experiments.db"), "drawn")
+    assert sweep["plan"]["parameters"] == [{"path": "x", "levels": {"uniform": [0.0, 1.0]}}]
+    (plot,) = sweep["figures"]["plots"]
+    assert len(plot["x"]) == 5 and all(0.0 <= x <= 1.0 for x in plot["x"])
+    assert sorted(plot["y"]) == sorted(2 * x for x in plot["x"]) and plot["tipping_point"] is None

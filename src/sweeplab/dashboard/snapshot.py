@@ -73,12 +73,18 @@ def _spec_of(entry: SweepEntry, reader: LiveReader | None) -> dict[str, Any]:
     return spec if isinstance(spec, dict) else {}
 
 
+#: keys of a distribution a sampled or searched design draws from (shown as written, not as the draws)
+DISTRIBUTIONS = frozenset({"uniform", "loguniform", "int", "choice"})
+
+
 def _swept(entry: SweepEntry, spec: dict[str, Any]) -> dict[str, Any]:
-    """The swept parameters and their levels: expanded in ``sweep_config.json``, else as the spec wrote them."""
+    """The swept parameters and their levels: as ``sweep_config.json`` expanded them (ranges), but a
+    distribution as the spec wrote it."""
+    written = spec.get("sweep") if isinstance(spec.get("sweep"), dict) else {}
     expanded = entry.config.get("sweep_params")
-    if isinstance(expanded, dict) and expanded:
-        return expanded
-    return spec.get("sweep") if isinstance(spec.get("sweep"), dict) else {}
+    expanded = expanded if isinstance(expanded, dict) else {}
+    return {path: value if isinstance(value, dict) and set(value) <= DISTRIBUTIONS else expanded.get(path, value)
+            for path, value in (written or expanded).items()}
 
 
 def _plan(sweep: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
