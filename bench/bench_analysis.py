@@ -104,7 +104,9 @@ def per_trial_loaders():  # type: ignore[no-untyped-def]
             " start_time, end_time, duration, error_message FROM trials WHERE sweep_id = ? AND key = ?",
             (sweep_id, key)).fetchone() for key in keys]
         conn.close()
-        frame, _, _ = loader._trials_frame(rows)
+        from sweeplab.journal.reader import TrialRecord
+
+        frame = loader._trials_frame([TrialRecord(*row) for row in rows])[0]
         data.trials = frame
         return data
 

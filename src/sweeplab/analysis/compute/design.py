@@ -198,16 +198,35 @@ class _Model:
 
 
 def _prepare(frame: pd.DataFrame, parameters: Sequence[str], metric: str, block: str | None,
-             level_orders: Mapping[str, Sequence[Any]] | None) -> tuple[pd.DataFrame, _Model, list, list[str]]:
-    """The finite rows, the coded model, the alias groups and the notes about them."""
+             level_orders: Mapping[str, Sequence[Any]] | None, cache: dict[Any, Any] | None,
+             ) -> tuple[pd.DataFrame, _Model, list, list[str], Balance]:
+    """The finite rows, the coded model, the alias groups, the notes about them and the balance.
+
+    Everything but the metric's values depends only on which trials have a value: metrics
+    measured on the same trials share it through ``cache``.
+    """
     data = frame[np.isfinite(frame[metric].to_numpy(dtype=float))]
+    key = ("structure", data.index.to_numpy().tobytes(), tuple(parameters), block)
+    structure = cache.get(key) if cache is not None else None
+    if structure is None:
+        structure = _structure(data, parameters, block, level_orders)
+        if cache is not None:
+            cache[key] = structure
+    template, aliases, notes, balance = structure
+    model = _Model(data[metric].to_numpy(dtype=float), dict(template.columns), dict(template.members),
+                   dict(template.codes), template.block)
+    return data, model, aliases, list(notes), balance
+
+
+def _structure(data: pd.DataFrame, parameters: Sequence[str], block: str | None,
+               level_orders: Mapping[str, Sequence[Any]] | None) -> tuple[_Model, list, list[str], Balance]:
     notes: list[str] = []
     aliases = find_aliases(data, parameters)
     merged = {q for group in aliases for q in group[1:]}
     for group in aliases:
         notes.append(f"{' and '.join(group)} change together (zipped or confounded): tested as one factor, "
                      "their effects cannot be told apart")
-    model = _Model(data[metric].to_numpy(dtype=float), {}, {}, {}, None)
+    model = _Model(np.zeros(0), {}, {}, {}, None)
     for p in parameters:
         if p in merged:
             continue
@@ -231,7 +250,10 @@ def _prepare(frame: pd.DataFrame, parameters: Sequence[str], metric: str, block:
     if block and block in data.columns and data[block].nunique() > 1:
         reps = data[block].to_numpy()
         model.block = np.unique(reps, return_inverse=True)[1]
-    return data, model, aliases, notes
+    balance = balance_report(data, [m[0] for m in model.members.values()])
+    if balance.warning:
+        notes.append(balance.warning)
+    return model, aliases, notes, balance
 
 
 def _degrees(model: _Model, name: str) -> int:
@@ -240,20 +262,17 @@ def _degrees(model: _Model, name: str) -> int:
 
 def analyze_design(frame: pd.DataFrame, parameters: Sequence[str], metric: str, *, block: str | None = "repeat",
                    level_orders: Mapping[str, Sequence[Any]] | None = None,
-                   cache: dict[Any, np.ndarray] | None = None) -> DesignAnalysis:
+                   cache: dict[Any, Any] | None = None) -> DesignAnalysis:
     """Type-II ANOVA of ``metric`` on every parameter, their estimable pairwise interactions and the block.
 
     ``cache`` (a dict kept by the caller for one frame) lets metrics measured on the same trials
-    share the design's cross-product matrix.
+    share the design's coding, cross-product matrix and factorizations.
     """
-    data, model, aliases, notes = _prepare(frame, parameters, metric, block, level_orders)
+    data, model, aliases, notes, balance = _prepare(frame, parameters, metric, block, level_orders, cache)
     y = model.y
     n = len(y)
     names = list(model.columns)
     blocked = model.block is not None
-    balance = balance_report(data, [m[0] for m in model.members.values()])
-    if balance.warning:
-        notes.append(balance.warning)
     if not names:
         return DesignAnalysis(metric, names, aliases, blocked, n, 0, [], notes, "untestable",
                               "no parameter has two levels with data", balance)

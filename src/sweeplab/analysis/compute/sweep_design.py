@@ -36,7 +36,7 @@ class DesignedExperimentView:
         _data: SweepData
         _completed: pd.DataFrame
         _designs: dict[str, Any]
-        _grams: dict[Any, np.ndarray]
+        _grams: dict[Any, Any]
 
         @property
         def parameters(self) -> list[str]: ...
@@ -45,6 +45,7 @@ class DesignedExperimentView:
         def metric(self, name: str) -> str: ...
         def parameter(self, name: str) -> str: ...
         def levels(self, parameter_name: str) -> list[Any]: ...
+        def level_codes(self, parameter_name: str) -> tuple[list[Any], np.ndarray]: ...
         def _groups(self, path: str, metric: str) -> tuple[list[Any], list[np.ndarray]]: ...
         def detect_threshold_effects(self, parameter_name: str, metric_name: str,
                                      threshold_change: float = 0.5) -> list[tuple[Any, Any, float]]: ...
@@ -85,8 +86,10 @@ class DesignedExperimentView:
     def value_report(self, metric_name: str) -> MetricValueReport:
         """What the completed trials returned for the metric that is not a finite number, per level."""
         name = metric_name if metric_name in self._data.non_numeric_metrics else self.metric(metric_name)
-        orders = {p: self.levels(p) for p in self.parameters}
-        return value_report(self._completed, self._data.value_kinds, name, self.parameters, orders)
+        coded = {p: self.level_codes(p) for p in self.parameters}
+        return value_report(self._completed, self._data.value_kinds, name, self.parameters,
+                            {p: levels for p, (levels, _) in coded.items()},
+                            {p: codes for p, (_, codes) in coded.items()})
 
     @property
     def non_numeric_metrics(self) -> list[str]:

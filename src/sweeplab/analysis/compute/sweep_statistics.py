@@ -71,7 +71,7 @@ class SweepStatistics(DesignedExperimentView):
         self._effects: dict[tuple[str, str], ParameterEffect] = {}
         self._codes: dict[str, tuple[list[Any], np.ndarray]] = {}
         self._designs: dict[str, Any] = {}
-        self._grams: dict[Any, np.ndarray] = {}  # the design's X'X per set of trials, shared by metrics
+        self._grams: dict[Any, Any] = {}  # the design's X'X and factorizations per set of trials, shared by metrics
 
     # ----------------------------------------------------------------- what the sweep is
     @property

@@ -94,11 +94,13 @@ def count_kinds(codes: np.ndarray) -> ValueCounts:
 
 
 def value_report(completed: pd.DataFrame, kinds: pd.DataFrame, metric: str, parameters: Sequence[str],
-                 level_orders: Mapping[str, Sequence[Any]]) -> MetricValueReport:
+                 level_orders: Mapping[str, Sequence[Any]],
+                 level_codes: Mapping[str, np.ndarray] | None = None) -> MetricValueReport:
     """Count what the completed trials returned for ``metric``, overall and per level.
 
     ``completed`` and ``kinds`` share their index (the completed rows of the loader's frames);
-    ``level_orders`` gives each parameter's ordered levels.
+    ``level_orders`` gives each parameter's ordered levels and ``level_codes`` (optional) each
+    completed trial's position in them, when the caller has them already.
     """
     if metric in kinds.columns:
         codes = kinds.loc[completed.index, metric].to_numpy(dtype=np.int8)
@@ -110,7 +112,8 @@ def value_report(completed: pd.DataFrame, kinds: pd.DataFrame, metric: str, para
     missing: dict[str, list[Any]] = {}
     for p in parameters:
         levels = list(level_orders[p])
-        positions = np.array(level_index(completed[p].tolist(), levels), dtype=np.intp)
+        positions = (level_codes[p] if level_codes is not None and p in level_codes
+                     else np.array(level_index(completed[p].tolist(), levels), dtype=np.intp))
         by_level[p] = {lvl: count_kinds(codes[positions == i]) for i, lvl in enumerate(levels)}
         missing[p] = [lvl for lvl, c in by_level[p].items() if c.finite == 0 and c.total > 0]
     return MetricValueReport(metric, count_kinds(codes), by_level, missing)
