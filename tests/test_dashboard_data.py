@@ -228,3 +228,41 @@ def test_a_sampled_design_shows_its_distribution_and_its_draws(tmp_path: Path) -
     (plot,) = sweep["figures"]["plots"]
     assert len(plot["x"]) == 5 and all(0.0 <= x <= 1.0 for x in plot["x"])
     assert sorted(plot["y"]) == sorted(2 * x for x in plot["x"]) and plot["tipping_point"] is None
+
+
+def test_a_sweep_whose_coordinator_died_is_shown_stopped(tmp_path: Path) -> None:
+    """The journal still says 'running' after a kill -9; the page learns from the lock file, and is told."""
+    (tmp_path / "trial.py").write_text("import os, sys, time\nwhile not os.path.exists(sys.argv[1]):\n"
+                                       "    time.sleep(0.01)\nprint('{\"score\": 1}')\n")
+    (tmp_path / "base.json").write_text(json.dumps({"x": 0}))
+    gate = tmp_path / "gate"
+    coordinator = subprocess.Popen([sys.executable, "-m", "sweeplab", "run", "--base", "base.json", "--param", "x",
+                                    "1", "2", "3", "--runner", "command", "--command",
+                                    f"{sys.executable} trial.py {gate}", "--sweep-id", "killed", "-q"],
+                                   cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    catalog = Catalog(tmp_path / "logs" / "sweeps", tmp_path / "logs" / "experiments.db")
+
+    async def scenario() -> list[str]:
+        hub = Hub(catalog, interval=0.05)
+        hub.start()
+        stream = hub.subscribe(("sweep", "killed", ""))
+        seen = [json.loads(await asyncio.wait_for(stream.__anext__(), 30))]
+        while seen[-1].get("status") != "running" or not seen[-1]["running"]:
+            seen.append(json.loads(await asyncio.wait_for(stream.__anext__(), 30)))
+        coordinator.kill()  # SIGKILL: no chance to write 'interrupted'
+        coordinator.wait()
+        while seen[-1]["status"] == "running":
+            seen.append(json.loads(await asyncio.wait_for(stream.__anext__(), 30)))
+        await stream.aclose()
+        await hub.stop()
+        return [update.get("status") for update in seen]
+
+    try:
+        statuses = asyncio.run(scenario())
+    finally:
+        coordinator.kill()
+        gate.touch()  # the orphaned trial ends
+    assert statuses[-1] == "stopped" and "running" in statuses
+    with LiveReader.open(tmp_path / "logs" / "experiments.db") as reader:
+        assert reader.sweep("killed")["status"] == "running"  # the journal itself was not changed
+    assert index_snapshot(catalog)["sweeps"][0]["status"] == "stopped"

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+import socket
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,8 @@ from typing import Any
 from ..errors import SpecError
 from ..planning.spec import check_sweep_id
 
-__all__ = ["Catalog", "SweepEntry", "valid_sweep_id", "valid_trial_key", "read_tail", "TAIL_BYTES"]
+__all__ = ["Catalog", "SweepEntry", "valid_sweep_id", "valid_trial_key", "read_tail", "coordinator_gone",
+           "TAIL_BYTES"]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,31 @@ def read_tail(folder: Path, name: str, root: Path, limit: int = TAIL_BYTES) -> s
         data = handle.read(limit)
     text = data.decode("utf-8", errors="replace")
     return ("…" + text) if size > limit else text
+
+
+def coordinator_gone(folder: Path | None) -> bool:
+    """True when the sweep folder's lock names a coordinator on this host that no longer runs.
+
+    The lock file is only read (taking the lock, even briefly, could make a starting resume fail).
+    """
+    if folder is None:
+        return False
+    from ..engine.folder import lock_fields  # imported here: it brings pydantic, needed only for this
+
+    fields = lock_fields(folder)
+    try:
+        pid = int(fields["pid"])
+    except (KeyError, ValueError):
+        return False
+    if fields.get("host") != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, someone else's
+        return False
+    return False
 
 
 @dataclass(frozen=True)

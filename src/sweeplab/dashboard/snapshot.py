@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import JournalError
 from ..journal.live import LiveReader
-from .catalog import Catalog, SweepEntry, read_tail
+from .catalog import Catalog, SweepEntry, coordinator_gone, read_tail
 from .figures import figure_data
 
 __all__ = ["index_snapshot", "sweep_snapshot", "sweep_fingerprint", "trial_snapshot", "objective_of", "FINISHED"]
@@ -137,7 +137,7 @@ def index_snapshot(catalog: Catalog) -> dict[str, Any]:
                 metric, best = reader.best(sweep_id, objective["metric"] if objective else None, maximize=maximize)
                 counts = row["counts"]
                 rows[sweep_id] = {
-                    "sweep_id": sweep_id, "status": row["status"], "total": row["total_trials"],
+                    "sweep_id": sweep_id, "status": _status(row["status"], entry), "total": row["total_trials"],
                     "completed": counts.get("completed", 0),
                     "finished": sum(counts.get(s, 0) for s in FINISHED),
                     "running": counts.get("running", 0), "counts": counts,
@@ -148,6 +148,11 @@ def index_snapshot(catalog: Catalog) -> dict[str, Any]:
                 }
     return {"sweeps": sorted(rows.values(), key=lambda r: r["started"] or "", reverse=True),
             "now": _now().isoformat()}
+
+
+def _status(status: str, entry: SweepEntry) -> str:
+    """The journal's status, except that a 'running' sweep whose coordinator died is 'stopped'."""
+    return "stopped" if status == "running" and coordinator_gone(entry.folder) else status
 
 
 def _eta(total: int, finished: int, first_start: str | None, status: str) -> float | None:
@@ -174,6 +179,7 @@ def sweep_snapshot(catalog: Catalog, sweep_id: str, metric: str | None = None) -
         running = reader.running(sweep_id)
         failures = reader.failures(sweep_id)
         first_start = reader.duration_summary(sweep_id).first_start
+    status = _status(row["status"], entry)
     objective = objective_of(spec)
     swept = _swept(entry, spec)
     chosen = metric or (objective["metric"] if objective else None)
@@ -183,10 +189,10 @@ def sweep_snapshot(catalog: Catalog, sweep_id: str, metric: str | None = None) -
     for attempt in running:
         attempt["params"] = json.loads(attempt.pop("params_json") or "{}")
     return {
-        "found": True, "sweep_id": sweep_id, "status": row["status"], "description": row["description"],
+        "found": True, "sweep_id": sweep_id, "status": status, "description": row["description"],
         "total": row["total_trials"], "counts": counts, "finished": finished,
         "completed": counts.get("completed", 0), "started": row["created_at"], "updated": row["updated_at"],
-        "eta_seconds": _eta(row["total_trials"], finished, first_start or min(starts, default=None), row["status"]),
+        "eta_seconds": _eta(row["total_trials"], finished, first_start or min(starts, default=None), status),
         "running": running, "failures": failures, "plan": _plan(swept, spec), "objective": objective,
         "figures": figure_data(records, chosen, maximize=maximize, spec_levels=_spec_levels(swept),
                                sweep_id=sweep_id),

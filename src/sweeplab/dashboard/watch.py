@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..journal.live import change_token, database_files
-from .catalog import Catalog
+from .catalog import Catalog, coordinator_gone
 from .snapshot import index_snapshot, sweep_fingerprint, sweep_snapshot
 
 __all__ = ["Hub", "Topic", "INTERVAL"]
@@ -48,6 +48,7 @@ class Topic:
     payload: str = ""
     token: Any = None
     fingerprint: Callable[[], Any] | None = None
+    gone: Callable[[], bool] | None = None  # whether the sweep's coordinator died (no file changes then)
     last_print: Any = None
     rebuilds: int = 0
     not_before: float = 0.0
@@ -95,7 +96,8 @@ class Hub:
             sweep_id, metric = key[1], key[2] or None
             topic = Topic(key, lambda: sweep_snapshot(self.catalog, sweep_id, metric),
                           lambda: self._sweep_files(sweep_id),
-                          fingerprint=lambda: sweep_fingerprint(self.catalog, sweep_id))
+                          fingerprint=lambda: sweep_fingerprint(self.catalog, sweep_id),
+                          gone=lambda: coordinator_gone(self.catalog.sweep_dir / sweep_id))
         self.topics[key] = topic
         return topic
 
@@ -109,13 +111,14 @@ class Hub:
             first = force and not topic.payload
             if not first and time.monotonic() < topic.not_before:
                 return False
-            token = change_token(*topic.files())
+            token = (change_token(*topic.files()), topic.gone() if topic.gone else None)
             if token == topic.token and not first:
                 return False
             started = time.monotonic()
             # the files are shared by every sweep of the database: ask the journal whether this one changed
             fingerprint = await asyncio.to_thread(topic.fingerprint) if topic.fingerprint else None
-            if not first and fingerprint is not None and fingerprint == topic.last_print:
+            if not first and fingerprint is not None and fingerprint == topic.last_print \
+                    and token[1] == (topic.token[1] if topic.token else None):
                 topic.token = token
                 return False
             data = await asyncio.to_thread(topic.build)
