@@ -63,7 +63,8 @@ ANALYSIS_USERS = 7
 #: the live dashboard (beside cli/, which starts it) reads the journal and uses analysis and planning only
 DASHBOARD = "sweeplab.dashboard"
 DASHBOARD_MAY_USE = ("sweeplab.errors", "sweeplab.trial", "sweeplab.planning", "sweeplab.journal.reader",
-                     "sweeplab.journal.live", "sweeplab.analysis")
+                     "sweeplab.journal.live", "sweeplab.analysis",
+                     "sweeplab.engine.folder")  # the lock file's reader: is the sweep's coordinator alive?
 
 #: SQL naming the journal's tables: only the journal writes or reads them
 JOURNAL_SQL = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE)\s+[\"`\[]?(?:sweeps|trials|attempts)\b", re.IGNORECASE)
