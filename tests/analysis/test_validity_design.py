@@ -109,7 +109,8 @@ def test_failed_trials_that_unbalance_the_design_are_warned_and_do_not_fake_an_e
 
 
 def test_zipped_parameters_are_one_factor() -> None:
-    frame = pd.DataFrame({"lr": [0.1, 0.01, 0.001] * 4, "warmup": [10, 100, 1000] * 4, "repeat": np.repeat(range(4), 3)})
+    frame = pd.DataFrame({"lr": [0.1, 0.01, 0.001] * 4, "warmup": [10, 100, 1000] * 4,
+                          "repeat": np.repeat(range(4), 3)})
     frame["m"] = np.log10(frame["lr"]) + np.random.default_rng(17).normal(0, 0.1, len(frame))
     assert find_aliases(frame, ["lr", "warmup"]) == [("lr", "warmup")]
     design = analyze_design(frame, ["lr", "warmup"], "m")

@@ -3,8 +3,9 @@
 The same table statsmodels' ``anova_lm(fit, typ=2)`` gives (a test checks it against
 statsmodels), without building a formula and a DataFrame per fit, and from one cross-product
 matrix (:class:`_Gram`) instead of refitting all rows per sub-model — the report fits one model
-per metric of sweeps of 10,000 trials, the validity simulations thousands of small ones. A term's type-II sum of squares is the drop
-in residual sum of squares when it is added to the model holding every other term that does
+per metric of sweeps of 10,000 trials, the validity simulations thousands of small ones. A term's
+type-II sum of squares is the drop in residual sum of squares when it is added to the model
+holding every other term that does
 not contain it (for ``a``: all terms but ``a`` and ``a × b``; for ``a × b``: all others).
 """
 

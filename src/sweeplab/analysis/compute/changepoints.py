@@ -184,7 +184,8 @@ def classify_shape(levels: Sequence[Any], groups: Sequence[np.ndarray], rng: np.
     left_mean, right_mean = float(y[x < xs[k_hat]].mean()), float(y[x >= xs[k_hat]].mean())
     starts = [(left_mean, right_mean, (xs[k_hat - 1] + xs[k_hat]) / 2, float(gaps[k_hat - 1])),
               (float(means[0]), float(means[-1]), float(np.median(xs)), span / 4)]
-    sse_log, params, cov = _fit_logistic(x, y, starts, min_scale=SMOOTH_WIDTH_GAPS * float(gaps.min()) / _WIDTH_PER_SCALE)
+    min_scale = SMOOTH_WIDTH_GAPS * float(gaps.min()) / _WIDTH_PER_SCALE
+    sse_log, params, cov = _fit_logistic(x, y, starts, min_scale=min_scale)
     sse = {"constant": sst, "linear": sse_lin, "step": sse_step, "logistic": sse_log}
     bic = {m: _bic(s, n, MODEL_PARAMETERS[m]) for m, s in sse.items()}
     best = min(bic, key=lambda m: (bic[m], MODEL_PARAMETERS[m]))

@@ -9,7 +9,8 @@ interrupted is analysed as far as it got; :attr:`SweepStatistics.is_partial` say
 Everything computed is cached on the instance, so a report that asks for the same effect
 twice computes it once. The designed-experiment view (all parameters at once: the model,
 importance, contrasts, value counts, objective, test family, power) comes from
-:class:`~sweeplab.analysis.compute.sweep_design.DesignedExperimentView`. The presenters (:mod:`sweeplab.analysis.present`) read these results;
+:class:`~sweeplab.analysis.compute.sweep_design.DesignedExperimentView`. The presenters
+(:mod:`sweeplab.analysis.present`) read these results;
 :class:`~sweeplab.analysis.analyzer.SweepAnalyzer` adds the report shortcuts on top.
 """
 
