@@ -107,9 +107,12 @@ def test_objective_from_the_spec_or_a_stated_default(tmp_path: Path) -> None:
     folder = write_sweep(tmp_path / "sweeps", "obj", {"x": [0, 1]}, metric, repeats=2, runner="python")
     stats = SweepStatistics("obj", tmp_path / "sweeps")
     default = stats.objective()
-    assert default.source == "default" and default.metric == "accuracy"  # the first reported (sorted JSON)
-    assert "names no objective" in default.reason
+    assert default.source == "default" and default.metric == "accuracy"  # the first by name
+    assert "names no objective: the first metric by name" in default.reason
     config = json.loads((folder / "sweep_config.json").read_text())
+    config["spec"] = {"expect_metrics": ["speed", "loss"]}
+    declared = choose_objective(config, ["accuracy", "duration", "loss"])
+    assert declared.metric == "loss" and "expect_metrics" in declared.reason
     config["spec"] = {"objective": {"metric": "loss", "direction": "minimize"}}
     (folder / "sweep_config.json").write_text(json.dumps(config))
     stats = SweepStatistics("obj", tmp_path / "sweeps")

@@ -6,8 +6,9 @@ Interface:
   :class:`ObjectiveChoice` (``metric``, ``direction``: ``maximize`` | ``minimize``, ``source``:
   ``argument`` | ``spec`` | ``default``, ``reason``: one sentence the report prints).
   Precedence: an explicit ``metric`` argument; else the spec's first objective
-  (``sweep_config.json`` -> ``spec`` -> ``objective``); else the first metric the trials
-  reported other than ``duration`` (the runner's declared order), minimized, and the reason says so.
+  (``sweep_config.json`` -> ``spec`` -> ``objective``); else the first of the spec's
+  ``expect_metrics`` that was reported, else the first metric by name other than ``duration``,
+  minimized — and the reason says which rule chose it.
 """
 
 from __future__ import annotations
@@ -78,8 +79,13 @@ def choose_objective(config: dict[str, Any], metrics: Sequence[str], *, metric: 
     candidates = [m for m in metrics if m != "duration"] or list(metrics)
     if not candidates:
         raise AnalysisInputError("no completed trial reported a metric: there is no objective to analyse")
+    spec = config.get("spec") if isinstance(config.get("spec"), dict) else {}
+    expected = [m for m in (spec.get("expect_metrics") or []) if isinstance(m, str) and m in candidates]
+    # The journal stores metrics with sorted names, so "first reported" is the first name in
+    # alphabetical order; the spec's expect_metrics, when given, is the runner's declared order.
+    name, why = ((expected[0], "the first of the spec's expect_metrics") if expected
+                 else (candidates[0], "the first metric by name"))
     return ObjectiveChoice(
-        candidates[0], direction_arg or "minimize", "default",
-        "the spec names no objective: the first metric the trials reported is used"
-        + ("" if direction_arg else ", lower taken as better") + " (set objective: {metric: M, direction: "
-        "maximize|minimize} in the spec, or pass --metric)")
+        name, direction_arg or "minimize", "default",
+        f"the spec names no objective: {why} is used" + ("" if direction_arg else ", lower taken as better")
+        + " (set objective: {metric: M, direction: maximize|minimize} in the spec, or pass --metric)")
