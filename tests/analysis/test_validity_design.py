@@ -183,3 +183,11 @@ def test_sampled_designs_are_not_aliased_by_their_unique_values() -> None:
     assert design.term("lr").significant and design.term("lr").df == 1
     frame["lr_copy"] = 3 * frame["lr"] + 1  # a zipped linear twin is still one factor
     assert find_aliases(frame, ["lr", "wd", "lr_copy"]) == [("lr", "lr_copy")]
+
+
+def test_nominal_contrasts_hold_a_sampled_numeric_parameter_as_a_line() -> None:
+    rng = np.random.default_rng(22)
+    frame = pd.DataFrame({"opt": ["adam", "sgd"] * 30, "lr": rng.uniform(0, 1, 60), "repeat": 0})
+    frame["m"] = (frame["opt"] == "sgd") * 1.0 + 5.0 * frame["lr"] + rng.normal(0, 0.3, 60)
+    (contrast,) = level_contrasts(frame, "opt", "m", ["opt", "lr"], reference="adam")
+    assert contrast.significant and contrast.ci_low < 1.0 < contrast.ci_high

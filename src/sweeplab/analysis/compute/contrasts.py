@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .names import level_index, order_levels
+from .design import MAX_CATEGORICAL_LEVELS
+from .names import is_numeric_level, level_index, order_levels
 from .stats import ALPHA, CONFIDENCE, holm
 
 __all__ = ["LevelContrast", "level_contrasts"]
@@ -61,6 +62,10 @@ def level_contrasts(frame: pd.DataFrame, parameter: str, metric: str, parameters
     own: list[int] = []  # column of level i (level 0 is the baseline of the coding)
     for p in [parameter, *(q for q in parameters if q != parameter)]:
         p_levels = levels if p == parameter else order_levels(data[p].tolist(), orders.get(p))
+        if p != parameter and len(p_levels) > MAX_CATEGORICAL_LEVELS and all(map(is_numeric_level, p_levels)):
+            values = data[p].to_numpy(dtype=float)  # as in the design model: one linear term
+            columns.append(values - values.mean())
+            continue
         codes = np.array(level_index(data[p].tolist(), p_levels))
         for i in range(1, len(p_levels)):
             if p == parameter:
