@@ -147,11 +147,37 @@ def _status_record(folder: Path, root: Path) -> dict[str, Any]:
         "sweep_id": sweep_id, "state": _state(info, folder), "total": total, "completed": completed,
         "counts": counts, "not_started": max(0, total - sum(counts.values())), "dropped": dropped,
         "no_metrics": info["no_metrics"], "mean_duration": mean, "eta_seconds": eta, "parallel": slots,
-        "updated": info["updated"], "objective": objective, "best": best,
+        "updated": info["updated"], "objective": objective, "best": best, "search": _search_line(folder),
         "last_errors": [{"experiment_id": e, "attempt": a, "status": st, "error": _last_line(tail)}
                         for e, a, st, tail in info["errors"]],
         "sweep_dir": str(root),
     }
+
+
+def _search_line(folder: Path) -> str | None:
+    """One line from the search's ``search.json`` (bayesian: best trial or Pareto front; refine: the
+    threshold with its interval), or None when the sweep has none."""
+    try:
+        search = json.loads((folder / "search.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(search, dict):
+        return None
+    head = f"search ({search.get('strategy')}, {search.get('told')}/{search.get('budget')} told"
+    head += ", finished)" if search.get("finished") else ")"
+    threshold = search.get("threshold")
+    if search.get("strategy") == "refine":
+        if not threshold:
+            return f"{head}: no threshold located yet"
+        low, high = threshold.get("interval") or [None, None]
+        return (f"{head}: threshold of {search.get('parameter')} for {search.get('metric')} at "
+                f"{_format_value(threshold.get('estimate'))} in [{_format_value(low)}, {_format_value(high)}] after {len(search.get('rounds') or [])} "
+                f"round(s), stopped: {search.get('stopped') or 'not yet'}")
+    best = search.get("best") or []
+    if len(best) == 1:
+        values = " ".join(f"{k}={_format_value(v)}" for k, v in (best[0].get("values") or {}).items())
+        return f"{head}: best trial {best[0].get('experiment_id')} {values}"
+    return f"{head}: Pareto front of {len(best)} trial(s)" if best else f"{head}: no best trial yet"
 
 
 def _last_line(text: str | None) -> str:
@@ -208,6 +234,8 @@ def _print_status(record: dict[str, Any]) -> None:
             params = " ".join(f"{path}={_format_value(value)}" for path, value in best["parameters"].items())
             screen.console.print(f"  best ({objective['direction']} {objective['metric']}): {best['experiment_id']} "
                                  f"{objective['metric']}={best['value']:.6g}  {params}", markup=False)
+    if record.get("search"):
+        screen.console.print(f"  {record['search']}", markup=False)
     for error in record["last_errors"]:
         screen.console.print(f"  {error['status']}: {error['experiment_id']} attempt {error['attempt']}: "
                              f"{error['error']}", markup=False)

@@ -65,7 +65,8 @@ class ConfigurationResult:
 
 def measure_effect(parameter: str, metric: str, levels: list[Any], groups: Sequence[np.ndarray],
                    rng: np.random.Generator, change_point_rng: np.random.Generator,
-                   n_boot: int, all_levels: Sequence[Any] | None = None) -> ParameterEffect:
+                   n_boot: int, all_levels: Sequence[Any] | None = None,
+                   positions: Sequence[float | None] | None = None) -> ParameterEffect:
     """Level statistics with t intervals, omnibus test, adjacent tests and (numeric levels) shape.
 
     ``groups`` holds the metric's values per level, in the order of ``levels``; ``change_point_rng``
@@ -75,6 +76,8 @@ def measure_effect(parameter: str, metric: str, levels: list[Any], groups: Seque
     the same boundary: a step must beat smooth changes (see :mod:`.changepoints`).
     ``all_levels`` (every level with completed trials) names the levels where the metric has no
     finite value: they are listed in ``missing_levels`` and a comparison that spans one says so.
+    ``positions`` (binned levels) gives each level's place on the numeric axis (None: not on it);
+    the change point and the shape then use those places, and report boundaries in them.
     """
     summaries = [describe_level(lvl, g) for lvl, g in zip(levels, groups)]
     omnibus = omnibus_test(groups)
@@ -86,7 +89,10 @@ def measure_effect(parameter: str, metric: str, levels: list[Any], groups: Seque
         adjacent = [_span_note(c, [m for m in missing
                                    if position[repr(c.before)] < position[repr(m)] < position[repr(c.after)]])
                     for c in adjacent]
-    numeric = [(lvl, g) for lvl, g in zip(levels, groups) if is_numeric_level(lvl)]
+    if positions is not None:
+        numeric = [(x, g) for x, g in zip(positions, groups) if x is not None]
+    else:
+        numeric = [(lvl, g) for lvl, g in zip(levels, groups) if is_numeric_level(lvl)]
     ordered = bool(levels) and len(numeric) == len(levels)
     change, shape = None, None
     if len(numeric) >= 2:

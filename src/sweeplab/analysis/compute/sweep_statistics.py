@@ -35,6 +35,7 @@ from .effects import (
 )
 from .loader import SweepData, load_self_reports, load_sweep
 from .names import level_index, order_levels, resolve_metric, resolve_parameter
+from .sampled import SamplingInfo, bin_codes, read_search_result, sampling_info, should_bin
 from .self_reports import (
     join_to_trials,
     keyword_mentions,
@@ -71,6 +72,8 @@ class SweepStatistics(DesignedExperimentView):
         self._self_reports: pd.DataFrame | None = None
         self._effects: dict[tuple[str, str], ParameterEffect] = {}
         self._codes: dict[str, tuple[list[Any], np.ndarray]] = {}
+        self._positions: dict[str, list[float | None]] = {}  # binned parameters: each bin's place on the axis
+        self.sampling: SamplingInfo = sampling_info(self._data.config)
         self._designs: dict[str, Any] = {}
         self._grams: dict[Any, Any] = {}  # the design's X'X and factorizations per set of trials, shared by metrics
 
@@ -112,7 +115,11 @@ class SweepStatistics(DesignedExperimentView):
 
     @property
     def total_planned(self) -> int:
-        """How many trials the plan has."""
+        """How many trials the plan has: for a search that finished before its budget (a refine that
+        reached its resolution), the trials it registered."""
+        search = self.search_result()
+        if search is not None and search.get("finished") and isinstance(search.get("registered"), int):
+            return min(self._data.total_planned, search["registered"])
         return self._data.total_planned
 
     @property
@@ -154,16 +161,43 @@ class SweepStatistics(DesignedExperimentView):
     def level_codes(self, parameter_name: str) -> tuple[list[Any], np.ndarray]:
         """The ordered levels and, per completed trial (in row order), the position of its level.
 
-        Computed once per parameter: every grouping by level reuses it.
+        Computed once per parameter: every grouping by level reuses it. A numeric parameter whose
+        values are mostly distinct (a sampled or searched sweep) has quantile bins as its levels,
+        labelled by their range (see :mod:`.sampled` and :meth:`binned_parameters`).
         """
         path = self.parameter(parameter_name)
         cached = self._codes.get(path)
         if cached is None:
             values = self._completed[path].tolist()
-            levels = order_levels(values, self._data.spec_values.get(path))
-            cached = (levels, np.array(level_index(values, levels), dtype=np.intp))
+            if should_bin(values, self.sampling.strategy):
+                binned = bin_codes(values)
+                cached = (binned.labels, binned.codes)
+                self._positions[path] = binned.positions
+            else:
+                levels = order_levels(values, self._data.spec_values.get(path))
+                cached = (levels, np.array(level_index(values, levels), dtype=np.intp))
             self._codes[path] = cached
         return cached
+
+    def binned_parameters(self) -> dict[str, int]:
+        """The parameters analysed by bins rather than by value, each with its number of bins."""
+        for path in self.parameters:
+            self.level_codes(path)
+        return {p: sum(1 for x in self._positions[p] if x is not None) for p in self.parameters
+                if p in self._positions}
+
+    def bin_positions(self, parameter_name: str) -> list[float | None] | None:
+        """Each bin's mean raw value (in the order of :meth:`levels`), or None when not binned."""
+        path = self.parameter(parameter_name)
+        self.level_codes(path)
+        return list(self._positions[path]) if path in self._positions else None
+
+    def search_result(self) -> dict[str, Any] | None:
+        """The search's own summary (``search.json`` of a bayesian or refine sweep: best trials,
+        threshold and rounds), or None. Read once."""
+        if not hasattr(self, "_search"):
+            self._search = read_search_result(self.folder)
+        return self._search
 
     def _rng(self, *parts: str) -> np.random.Generator:
         return np.random.default_rng([self.seed, *_stable_seed(*parts)])
@@ -215,8 +249,13 @@ class SweepStatistics(DesignedExperimentView):
         if cached is not None:
             return cached
         levels, groups = self._groups(path, metric)
+        positions = None
+        if path in self._positions:  # binned: the shape and change point place each bin at its mean value
+            place = dict(zip(map(repr, self.levels(path)), self._positions[path]))
+            positions = [place[repr(lvl)] for lvl in levels]
         effect = measure_effect(path, metric, levels, groups, self._rng(path, metric),
-                                self._rng(path, metric, "change-point"), self.n_boot, self.levels(path))
+                                self._rng(path, metric, "change-point"), self.n_boot, self.levels(path),
+                                positions=positions)
         self._effects[(path, metric)] = effect
         return effect
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..compute.names import short_name
 from .document import Block, Heading, Paragraph, Table, fmt_num, fmt_p
+from .sampled_section import adaptive_caveat
 
 if TYPE_CHECKING:
     from ..compute.design import DesignAnalysis, TermTest
@@ -78,6 +79,8 @@ def design_blocks(a: SweepStatistics, metric: str, family: TestFamily) -> list[B
                            if design.blocked else "") + ".",
              f"Importance (share of the variance): {importance_text(design)}.",
              f"q (FDR): adjusted over one family of tests, {family.name}; * marks q < {family.alpha:g}."]
+    if adaptive_caveat(a):
+        lines.append("Descriptive only: " + adaptive_caveat(a) + ".")
     blocks.append(Paragraph("\n".join(lines)))
     return blocks + _warning_blocks(design)
 

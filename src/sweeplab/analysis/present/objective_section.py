@@ -18,6 +18,7 @@ from ..compute.names import short_name
 from ..compute.stats import ALPHA
 from ..compute.thresholds import RelativeChange, relative_change_interval
 from .objective import goal
+from .sampled_section import adaptive_caveat, is_sampled
 from .document import (
     Block,
     Heading,
@@ -82,7 +83,11 @@ def _level_namer(a: SweepStatistics) -> Any:
 def best_blocks(a: SweepStatistics, objective: ObjectiveChoice) -> list[Block]:
     """The three best configurations, then every combination (or the best ones) ranked."""
     metric, minimize = objective.metric, objective.minimize
-    blocks: list[Block] = [Heading(f"Best configurations ({goal(objective)} mean {metric})")]
+    sampled = is_sampled(a)
+    if sampled:  # every trial has its own values: a configuration's "mean" is one trial
+        blocks: list[Block] = [Heading(f"Best trials ({goal(objective)} {metric})")]
+    else:
+        blocks = [Heading(f"Best configurations ({goal(objective)} mean {metric})")]
     ranked = a.rank_configurations(metric, minimize=minimize, top=3)
     name = _level_namer(a)
     rows = []
@@ -91,11 +96,17 @@ def best_blocks(a: SweepStatistics, objective: ObjectiveChoice) -> list[Block]:
                      fmt_num(config.mean), _interval(a, config, metric), fmt_num(config.std),
                      fmt_num(config.min), fmt_num(config.max)])
     headers = ["rank", *map(short_name, a.parameters), "n", "mean", "95% CI", "std", "min", "max"]
+    if sampled and all(c.count == 1 for c in ranked):  # single trials: their value, no spread to show
+        rows, headers = [r[:len(a.parameters) + 1] + [r[len(a.parameters) + 2]] for r in rows], headers[:-6] + [metric]
     blocks.append(Table(headers, rows, left_columns=1 + len(a.parameters)))
     if len(ranked) > 1 and ranked[0].count >= 2 and ranked[1].count >= 2:
         if ranked[0].ci_low <= ranked[1].ci_high and ranked[1].ci_low <= ranked[0].ci_high:
             blocks.append(Paragraph("The best and the runner-up configuration have overlapping 95% CIs: "
                                     "the data do not clearly separate them."))
+    elif sampled:
+        blocks.append(Paragraph(f"A {a.sampling.strategy} sweep draws new values for each trial: the best individual "
+                                f"trials, ranked by {metric}, not means over replicates (none exist); the per-parameter "
+                                "sections below give binned means with intervals."))
     elif ranked and ranked[0].count < 2:
         blocks.append(Paragraph("One trial per configuration: no spread across replicates is available."))
     if len(a.parameters) > 1:
@@ -105,8 +116,9 @@ def best_blocks(a: SweepStatistics, objective: ObjectiveChoice) -> list[Block]:
         rows = [[*(name(p, columns[p][i]) for p in a.parameters), str(int(shown["count"].iloc[i])),
                  fmt_num(float(shown["mean"].iloc[i])), fmt_num(float(shown["std"].iloc[i]))]
                 for i in range(len(shown))]
-        caption = (f"All {len(table)} combinations, best first" if len(table) <= MAX_COMBINATION_ROWS
-                   else f"Best {len(shown)} of {len(table)} combinations")
+        unit = "trials" if sampled else "combinations"
+        caption = (f"All {len(table)} {unit}, best first" if len(table) <= MAX_COMBINATION_ROWS
+                   else f"Best {len(shown)} of {len(table)} {unit}")
         blocks.append(Table([*map(short_name, a.parameters), "n", "mean", "std"], rows,
                             caption=caption, left_columns=len(a.parameters)))
     return blocks
@@ -243,6 +255,12 @@ def parameter_detail_blocks(a: SweepStatistics, path: str, metric: str,
         blocks.append(comparisons)
     power = a.power_note(path)
     detect = [f"What the design can detect along {name}: {power.sentence()}."] if power is not None else []
+    bins = a.binned_parameters().get(path)
+    if bins:
+        detect.append(f"{name} is binned ({bins} quantile bins): the shape fit places each bin at the mean of its "
+                      "values, so a step's boundaries above are bin means.")
+    if adaptive_caveat(a):
+        detect.append("Descriptive only: the trials were chosen adaptively, so these tests do not assume a design.")
     blocks.append(Paragraph("\n".join(_interaction_lines(a, path, metric, family)
                                       + _omnibus_lines(effect, len(a.parameters) > 1) + shape_lines(effect)
                                       + detect)))

@@ -172,6 +172,9 @@ def build_plot_data(sweep: SweepStatistics, metrics: Sequence[str] | None = None
             "numeric": any(_is_number(v) for v in levels)
             and all(_is_number(v) or v is None or (isinstance(v, float) and math.isnan(v)) for v in levels),
         }
+        bins = sweep.binned_parameters().get(path)
+        if bins:  # the values are quantile bins (labels by range), each placed at the mean of its values
+            data["parameter_info"][path].update(binned=True, bins=bins, bin_positions=sweep.bin_positions(path))
         data["by_parameter"][path] = {m: _metric_entry(sweep, path, m) for m in drawn}
     if 2 <= len(sweep.parameters) <= MAX_HEATMAP_PARAMETERS:
         for rows, columns in itertools.combinations(sweep.parameters, 2):
@@ -182,6 +185,8 @@ def build_plot_data(sweep: SweepStatistics, metrics: Sequence[str] | None = None
             best = sweep.rank_configurations(metric, minimize=minimize, top=1)[0]
             entry[goal] = {"parameters": best.parameters, "value": best.mean, "std": best.std, "count": best.count}
         data["optimal"][metric] = entry
+    data["sampling"] = {"strategy": sweep.sampling.strategy, "adaptive": sweep.sampling.adaptive,
+                        "search": sweep.search_result()}
     return clean_json(data)
 
 

@@ -24,6 +24,7 @@ from .metric_lines import other_metric_blocks
 from .objective import PREFERRED_METRICS, choose_objective, default_metric, has_results, phrase
 from .objective_section import best_blocks, interaction_blocks, parameter_detail_blocks
 from .render import text_table
+from .sampled_section import sampling_lines, search_blocks
 from .self_report_section import self_report_blocks
 
 if TYPE_CHECKING:
@@ -99,6 +100,7 @@ def _status_blocks(a: SweepStatistics, objective: ObjectiveChoice | None) -> lis
     lines.append("Metrics: " + (", ".join(a.metrics) if a.metrics else "none reported yet"))
     if objective is not None:
         lines.append(f"Objective: {phrase(objective)} - {objective.reason}.")
+    lines += sampling_lines(a)
     blocks: list[Block] = [Heading(f"Sweep analysis: {a.sweep_id}", 1), Paragraph("\n".join(lines))]
     rows = [[short_name(p), p, str(len(a.levels(p))), ", ".join(level_text(v) for v in a.levels(p))]
             for p in a.parameters]
@@ -137,6 +139,7 @@ def summary_blocks(a: SweepStatistics, metric: str | None = None, minimize: bool
     family = a.test_family()
     blocks = _status_blocks(a, objective)
     blocks += _value_blocks(a)
+    blocks += search_blocks(a)
     blocks += best_blocks(a, objective)
     blocks += design_blocks(a, objective.metric, family)
     for path in a.parameters:

@@ -1,0 +1,117 @@
+"""Sampled and searched sweeps: how the trials were chosen, binned levels, and the search's own result.
+
+A grid gives each parameter a few levels with replicates. A sampled design (``strategy`` random,
+lhs, sobol) or a search (bayesian) gives a continuous parameter a new value in almost every trial,
+so "levels" would be one trial each: no interval, no test. Such a parameter is analysed by
+quantile bins (:func:`bin_codes`), each bin holding at least :data:`MIN_PER_BIN` trials, labelled by
+its range (``[0.12, 0.25)``) and placed on the axis at the mean of its raw values (the shape and
+change-point fits use those positions). A refine sweep is never binned: its levels repeat.
+
+:func:`sampling_info` says how the trials were chosen (a bayesian search chose them adaptively:
+per-bin means describe where it looked, they are not an unbiased design), and
+:func:`read_search_result` reads the ``search.json`` the search wrote in the sweep folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...planning.binning import DEFAULT_BINS, bin_edges, bin_label, needs_bins
+
+__all__ = ["SamplingInfo", "BinnedLevels", "sampling_info", "should_bin", "bin_codes", "read_search_result",
+           "MIN_PER_BIN", "SEARCH_FILE"]
+
+log = logging.getLogger(__name__)
+
+#: a bin holds at least this many trials (fewer bins when there are fewer trials)
+MIN_PER_BIN = 3
+#: what a search writes in the sweep folder
+SEARCH_FILE = "search.json"
+#: strategies that draw every trial's values independently of the results
+SAMPLED = ("random", "lhs", "sobol")
+#: strategies that choose the next trials from the results so far
+ADAPTIVE = ("bayesian", "refine")
+
+
+@dataclass(frozen=True)
+class SamplingInfo:
+    """How a sweep chose its trials."""
+
+    strategy: str
+    #: the trials were chosen from earlier results (bayesian, refine): not a random sample
+    adaptive: bool
+    #: values were drawn rather than gridded (random, lhs, sobol, bayesian)
+    sampled: bool
+
+
+@dataclass(frozen=True)
+class BinnedLevels:
+    """A parameter's values grouped into quantile bins."""
+
+    labels: list[Any]  # one per bin, in axis order (then None when some trials have no value)
+    codes: np.ndarray  # per trial, the position of its bin in ``labels``
+    positions: list[float | None]  # per label, the mean raw value of its trials (None for the null level)
+    edges: list[float]
+
+
+def sampling_info(config: dict[str, Any]) -> SamplingInfo:
+    """The strategy of a stored sweep config (``grid`` when it names none)."""
+    spec = config.get("spec") if isinstance(config.get("spec"), dict) else {}
+    strategy = str(spec.get("strategy") or config.get("strategy") or "grid")
+    return SamplingInfo(strategy, strategy in ADAPTIVE, strategy in (*SAMPLED, "bayesian"))
+
+
+def should_bin(values: list[Any], strategy: str) -> bool:
+    """Whether a parameter's values are analysed by bins: numbers, more than
+    :data:`~sweeplab.planning.binning.MAX_LEVELS` distinct ones, and mostly distinct (more
+    distinct values than half the trials: a grid with replicates keeps its levels). Never for a
+    refine sweep, whose levels repeat by design."""
+    if strategy == "refine" or not needs_bins(values):
+        return False
+    present = [v for v in values if v is not None]
+    return len(set(present)) * 2 > len(present)
+
+
+def bin_codes(values: list[Any], min_per_bin: int = MIN_PER_BIN, bins: int = DEFAULT_BINS) -> BinnedLevels:
+    """Quantile bins of ``values`` with at least ``min_per_bin`` trials each (at most ``bins`` bins).
+
+    ``None`` values keep a level of their own, after the bins.
+    """
+    numbers = [float(v) for v in values if v is not None]
+    count = max(2, min(bins, len(numbers) // max(1, min_per_bin)))
+    edges = bin_edges(numbers, count)
+    label_of = {}
+    for v in sorted(set(numbers)):
+        label_of[v] = bin_label(edges, v)
+    labels = list(dict.fromkeys(label_of[v] for v in sorted(label_of)))
+    index = {label: i for i, label in enumerate(labels)}
+    has_null = any(v is None for v in values)
+    codes = np.array([len(labels) if v is None else index[label_of[float(v)]] for v in values], dtype=np.intp)
+    raw = np.array([np.nan if v is None else float(v) for v in values])
+    positions: list[float | None] = []
+    for i in range(len(labels)):
+        positions.append(float(raw[codes == i].mean()))
+    if has_null:
+        labels.append(None)
+        positions.append(None)
+    return BinnedLevels(labels, codes, positions, edges)
+
+
+def read_search_result(folder: Path) -> dict[str, Any] | None:
+    """The ``search.json`` a bayesian or refine search wrote in the sweep folder, or None (absent or
+    unreadable: a view of the journal, so the analysis goes on without it, with a log line)."""
+    path = folder / SEARCH_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("cannot read %s: %s", path, exc)
+        return None
+    return data if isinstance(data, dict) else None
