@@ -206,7 +206,8 @@ def compare_main(argv: list[str] | None = None) -> int:
             raise AnalysisInputError(f"--width {width}: expected at least {MIN_WIDTH} columns")
         analyzers = [SweepAnalyzer(s, args.sweep_dir) for s in args.sweep_ids]
         result = compare_sweeps(analyzers, args.metric)
-        levels = [{p: a.levels(p) for p in result.shared_parameters} for a in analyzers]
+        levels = [{p: (result.binned_levels[i].get(p) if result.binned_levels else None) or a.levels(p)
+                   for p in result.shared_parameters} for i, a in enumerate(analyzers)]
         text = render(comparison_blocks(result, levels, _minimize(args)), _report_format(args.output), width)
     except SweepError as exc:
         return _fail("sweeplab compare", exc)

@@ -9,7 +9,10 @@ different regions (x 0..4 against 0..29 "differed" in 91 % of pairs of the same 
 the sweep term of a two-way least-squares model, metric ~ sweep + grid point, over that shared
 region (type-II F test), so differences between grid points do not count as a sweep effect.
 The p-values of one metric form one family and are Holm-corrected. Parameters that are not
-shared are pooled over. :mod:`sweeplab.analysis.present.compare` writes the result as a report.
+shared are pooled over. A shared parameter that is binned in a sampled sweep (its values mostly
+distinct, see :mod:`.sampled`) is binned the same way in every sweep for the comparison: quantile
+bins of the pooled values, fewer the more parameters are binned, so that a grid point (one bin of
+each) holds about :data:`~.sampled.MIN_PER_BIN` trials of the smallest sweep. :mod:`sweeplab.analysis.present.compare` writes the result as a report.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ...errors import UserError
+from ...planning.binning import DEFAULT_BINS, bin_edges, bin_label
 from .anova import dummies, type2_anova
+from .sampled import MIN_PER_BIN
 from .stats import holm, omnibus_test, two_sample_test
 
 if TYPE_CHECKING:
@@ -55,6 +60,10 @@ class SweepComparison:
     rows: list[ComparisonRow]
     #: trials left out of the overall test because their grid point is not in every sweep, per sweep
     outside_shared: list[int] | None = None
+    #: shared parameters binned for the comparison -> their common bin labels, in order
+    binned: dict[str, list[str]] | None = None
+    #: per sweep, the bins of each binned parameter that it has trials in
+    binned_levels: list[dict[str, list[str]]] | None = None
 
 
 def _test(groups: list[np.ndarray]) -> tuple[str, float | None, float | None]:
@@ -113,6 +122,7 @@ def compare_sweeps(analyzers: Sequence[SweepStatistics], metrics: Sequence[str] 
     if not shared_metrics:
         raise UserError(f"the sweeps {', '.join(ids)} have no metric in common")
     frames = [a.completed_trials() for a in analyzers]
+    binned = _common_bins(analyzers, frames, shared_params)
     rows: list[ComparisonRow] = []
     outside: list[int] | None = None
     for metric in shared_metrics:
@@ -137,7 +147,8 @@ def compare_sweeps(analyzers: Sequence[SweepStatistics], metrics: Sequence[str] 
             family.append(ComparisonRow(metric, None, [len(v) for v in pooled],
                                         [float(v.mean()) if len(v) else float("nan") for v in pooled], *overall))
             first = analyzers[0]
-            points.sort(key=lambda k: [_position(first.levels(p), v) for p, v in zip(shared_params, k)])
+            points.sort(key=lambda k: [_position(binned[p] if p in binned else first.levels(p), v)
+                                       for p, v in zip(shared_params, k)])
             for point in points:
                 gs = [g[point] for g in grouped]
                 family.append(ComparisonRow(metric, dict(zip(shared_params, point)), [len(g) for g in gs],
@@ -148,7 +159,26 @@ def compare_sweeps(analyzers: Sequence[SweepStatistics], metrics: Sequence[str] 
             r = family[i]
             family[i] = ComparisonRow(r.metric, r.grid_point, r.counts, r.means, r.test, r.p_value, r.effect, p_adj)
         rows += family
-    return SweepComparison(ids, [a.status for a in analyzers], shared_params, shared_metrics, rows, outside)
+    present = [{p: [label for label in labels if label in set(f[p])] for p, labels in binned.items()} for f in frames]
+    return SweepComparison(ids, [a.status for a in analyzers], shared_params, shared_metrics, rows, outside,
+                           binned or None, present if binned else None)
+
+
+def _common_bins(analyzers: Sequence[SweepStatistics], frames: list[Any], shared: list[str]) -> dict[str, list[str]]:
+    """Bin, in every frame alike, the shared parameters some sweep analyses by bins; return their labels."""
+    chosen = [p for p in shared if any(p in a.binned_parameters() for a in analyzers)]
+    if not chosen:
+        return {}
+    smallest = min(len(f) for f in frames)
+    count = max(2, min(DEFAULT_BINS, int((smallest / MIN_PER_BIN) ** (1 / len(chosen)))))
+    labels: dict[str, list[str]] = {}
+    for p in chosen:
+        pooled = [float(v) for f in frames for v in f[p] if v is not None]
+        edges = bin_edges(pooled, count)
+        labels[p] = list(dict.fromkeys(bin_label(edges, v) for v in sorted(pooled)))
+        for f in frames:
+            f[p] = [None if v is None else bin_label(edges, float(v)) for v in f[p]]
+    return labels
 
 
 def _point_key(key: Any) -> tuple[Any, ...]:

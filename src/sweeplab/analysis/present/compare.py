@@ -56,6 +56,10 @@ def comparison_blocks(result: SweepComparison, levels: Sequence[dict[str, list[A
     lines.append("Shared parameters: " + (", ".join(result.shared_parameters) or
                                           "none (only all trials are compared)"))
     lines.append("Metrics compared: " + ", ".join(result.shared_metrics))
+    if result.binned:
+        lines.append("Binned for the comparison (sampled values): " + ", ".join(
+            f"{short_name(p)} ({len(labels)} quantile bins of the pooled values)" for p, labels in result.binned.items())
+            + "; a grid point is one bin of each.")
     if result.outside_shared is not None:
         outside = outside_levels(result, levels) if levels is not None else [[] for _ in result.sweep_ids]
         for i, (count, parts) in enumerate(zip(result.outside_shared, outside), 1):
