@@ -12,7 +12,8 @@ The p-values of one metric form one family and are Holm-corrected. Parameters th
 shared are pooled over. A shared parameter that is binned in a sampled sweep (its values mostly
 distinct, see :mod:`.sampled`) is binned the same way in every sweep for the comparison: quantile
 bins of the pooled values, fewer the more parameters are binned, so that a grid point (one bin of
-each) holds about :data:`~.sampled.MIN_PER_BIN` trials of the smallest sweep. :mod:`sweeplab.analysis.present.compare` writes the result as a report.
+each) holds about :data:`MIN_PER_CELL` trials of the smallest sweep (fewer would leave rank tests
+that cannot reach 0.05: 3 against 3 gives at best p = 0.1). :mod:`sweeplab.analysis.present.compare` writes the result as a report.
 """
 
 from __future__ import annotations
@@ -26,13 +27,15 @@ import numpy as np
 from ...errors import UserError
 from ...planning.binning import DEFAULT_BINS, bin_edges, bin_label
 from .anova import dummies, type2_anova
-from .sampled import MIN_PER_BIN
 from .stats import holm, omnibus_test, two_sample_test
 
 if TYPE_CHECKING:
     from .sweep_statistics import SweepStatistics
 
-__all__ = ["ComparisonRow", "SweepComparison", "compare_sweeps"]
+__all__ = ["ComparisonRow", "SweepComparison", "compare_sweeps", "MIN_PER_CELL"]
+
+#: trials of the smallest sweep a grid point of binned parameters should hold, on average
+MIN_PER_CELL = 5
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,7 @@ def _common_bins(analyzers: Sequence[SweepStatistics], frames: list[Any], shared
     if not chosen:
         return {}
     smallest = min(len(f) for f in frames)
-    count = max(2, min(DEFAULT_BINS, int((smallest / MIN_PER_BIN) ** (1 / len(chosen)))))
+    count = max(2, min(DEFAULT_BINS, int((smallest / MIN_PER_CELL) ** (1 / len(chosen)))))
     labels: dict[str, list[str]] = {}
     for p in chosen:
         pooled = [float(v) for f in frames for v in f[p] if v is not None]
