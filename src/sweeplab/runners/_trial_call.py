@@ -219,7 +219,11 @@ def main(argv: list[str] | None = None) -> int:
             if len(args) != 2:
                 raise FunctionUnusable(USAGE)
             load_function(args[1])
-            return 0
+            # loaded: that was the check. Tearing down what the module imported (scikit-learn, say) would only
+            # cost time before the sweep starts
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
         function = load_function(args[0])
     except FunctionUnusable as exc:
         print(f"sweeplab: {exc}", file=sys.stderr)
