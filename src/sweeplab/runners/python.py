@@ -119,8 +119,10 @@ class PythonRunner(Runner):
         """Load the function in a child process started as a trial is; refuse the sweep if it cannot load."""
         argv = [sys.executable, "-m", TRIAL_CALL_MODULE, "--check", self._target()]
         try:
+            # started as a trial is: in the spec's folder (the trials' working folder), with its PYTHONPATH
             done = subprocess.run(argv, env={**os.environ, **self._env()}, capture_output=True, text=True,
-                                  timeout=PREFLIGHT_TIMEOUT, stdin=subprocess.DEVNULL)
+                                  timeout=PREFLIGHT_TIMEOUT, stdin=subprocess.DEVNULL,
+                                  cwd=str(self.folder) if self.folder is not None else None)
         except subprocess.TimeoutExpired:
             raise SpecError(f"loading the function '{self.function}' took more than {PREFLIGHT_TIMEOUT:g} s "
                             "(its module's import does not finish): make the import quick") from None
