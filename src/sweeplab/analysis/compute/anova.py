@@ -59,6 +59,7 @@ class DesignSolver:
     """
 
     def __init__(self, x: np.ndarray) -> None:
+        self.x = x  # kept: the next metric on the same design needs only x'y
         self.gram = x.T @ x
         self.scale = float(np.abs(np.diag(self.gram)).max()) if x.shape[1] else 1.0
         self._solvers: dict[bytes, Any] = {}
@@ -131,12 +132,12 @@ def type2_anova(y: np.ndarray, terms: Mapping[str, np.ndarray], contains: Mappin
 
     n = len(y)
     names = list(terms)
-    x = np.hstack([np.ones((n, 1)), *(terms[t] for t in names)])
     spans, start = {}, 1
     for t in names:
         spans[t] = np.arange(start, start + terms[t].shape[1])
         start += terms[t].shape[1]
     stored = cache.get(cache_key) if cache is not None and cache_key is not None else None
+    x = stored.x if stored is not None else np.hstack([np.ones((n, 1)), *(terms[t] for t in names)])
     gram = _Gram(y, x, stored)
     if cache is not None and cache_key is not None and stored is None:
         cache[cache_key] = gram.design

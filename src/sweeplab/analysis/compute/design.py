@@ -280,37 +280,21 @@ def analyze_design(frame: pd.DataFrame, parameters: Sequence[str], metric: str, 
     if sst <= 1e-12 * max(1.0, float((y ** 2).sum())):
         return DesignAnalysis(metric, names, aliases, blocked, n, 0, [], notes, "degenerate",
                               "all values identical: nothing can differ", balance)
-    terms: dict[str, np.ndarray] = dict(model.columns)
-    kinds = {name: "main" for name in names}
-    contains: dict[str, list[str]] = {name: [] for name in names}
-    used_df = 1 + sum(_degrees(model, c) for c in names)
-    block_df = int(model.block.max()) if blocked else 0  # type: ignore[union-attr]
-    used_df += block_df
-    for a, b in itertools.combinations(names, 2):
-        ca, cb = model.codes[a], model.codes[b]
-        df = _degrees(model, a) * _degrees(model, b)
-        if ca is not None and cb is not None and len(set(zip(ca.tolist(), cb.tolist()))) < \
-                (int(ca.max()) + 1) * (int(cb.max()) + 1):
-            notes.append(f"{a} × {b}: some combinations have no data, interaction not estimable")
-            continue
-        if n - used_df - df < MIN_RESIDUAL_DF:
-            notes.append(f"{a} × {b}: too few trials left to test the interaction (add replicates)")
-            continue
-        name = f"{a} × {b}"
-        terms[name] = interaction(model.columns[a], model.columns[b])
-        kinds[name] = "interaction"
-        contains[a].append(name)
-        contains[b].append(name)
-        model.members[name] = (*model.members[a], *model.members[b])
-        used_df += df
+    # The terms depend on which trials have a value, not on the values: metrics on the same trials share them.
+    rows_key = data.index.to_numpy().tobytes()
+    terms_key = ("terms", block, tuple(parameters), rows_key)
+    shared = cache.get(terms_key) if cache is not None else None
+    if shared is None:
+        shared = _terms(model, names, n, block)
+        if cache is not None:
+            cache[terms_key] = shared
+    terms, kinds, contains, members, term_notes, used_df = shared
+    notes += term_notes
+    model.members.update(members)
     if n - used_df < 1:
         return DesignAnalysis(metric, names, aliases, blocked, n, n - used_df, [], notes, "untestable",
                               "no residual degrees of freedom: replicate the sweep to test its parameters", balance)
-    if blocked:
-        terms["replicate"] = dummies(model.block, block_df + 1)  # type: ignore[arg-type]
-        kinds["replicate"] = "block"
-        model.members["replicate"] = (block or "repeat",)
-    key = (tuple(terms), block, tuple(parameters), data.index.to_numpy().tobytes())
+    key = (tuple(terms), block, tuple(parameters), rows_key)
     table = type2_anova(y, terms, contains, cache, key)
     exact_fit = table.residual_ss <= 1e-12 * sst
     total_ss = sum(r.sum_sq for r in table.rows) + table.residual_ss
@@ -353,3 +337,38 @@ def parameter_importance(design: DesignAnalysis) -> dict[str, float]:
     shares = {t.term: t.share for t in design.terms}
     shares["residual"] = design.residual_share
     return shares
+
+
+def _terms(model: _Model, names: list[str], n: int, block: str | None) -> tuple[Any, ...]:
+    """The model's terms (main effects, estimable pairwise interactions, the block) with their kinds, the
+    terms containing each, the members of the new terms, notes on interactions left out, and the df used."""
+    terms: dict[str, np.ndarray] = dict(model.columns)
+    kinds = {name: "main" for name in names}
+    contains: dict[str, list[str]] = {name: [] for name in names}
+    members: dict[str, tuple[str, ...]] = {}
+    notes: list[str] = []
+    used_df = 1 + sum(_degrees(model, c) for c in names)
+    block_df = int(model.block.max()) if model.block is not None else 0
+    used_df += block_df
+    for a, b in itertools.combinations(names, 2):
+        ca, cb = model.codes[a], model.codes[b]
+        df = _degrees(model, a) * _degrees(model, b)
+        if ca is not None and cb is not None and len(set(zip(ca.tolist(), cb.tolist()))) < \
+                (int(ca.max()) + 1) * (int(cb.max()) + 1):
+            notes.append(f"{a} × {b}: some combinations have no data, interaction not estimable")
+            continue
+        if n - used_df - df < MIN_RESIDUAL_DF:
+            notes.append(f"{a} × {b}: too few trials left to test the interaction (add replicates)")
+            continue
+        name = f"{a} × {b}"
+        terms[name] = interaction(model.columns[a], model.columns[b])
+        kinds[name] = "interaction"
+        contains[a].append(name)
+        contains[b].append(name)
+        members[name] = (*model.members[a], *model.members[b])
+        used_df += df
+    if model.block is not None and n - used_df >= 1:
+        terms["replicate"] = dummies(model.block, block_df + 1)
+        kinds["replicate"] = "block"
+        members["replicate"] = (block or "repeat",)
+    return terms, kinds, contains, members, notes, used_df
