@@ -126,3 +126,40 @@ def test_the_trial_is_told_its_isolation(tmp_path: Path, flag: list[str], isolat
     (result,) = _results(tmp_path)
     reported = json.loads(next((tmp_path / "out" / "fn" / "trials").glob("*/attempt-1/metrics.json")).read_text())
     assert reported == {"isolation": isolation} and result["status"] == "completed"
+
+
+IMPORT_LOGGING = '''\
+import os
+
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "imports.txt"), "a") as log:
+    log.write(f"{os.getpid()}\\n")
+
+
+def train(config, context):
+    return {"loss": config["x"] * 2, "parent": os.getppid()}
+'''
+
+
+@pytest.mark.parametrize("isolation, imports", [("worker", 2), ("process", 1 + 3)])
+def test_the_module_is_imported_once_per_warm_worker_whose_first_load_is_the_check(
+        tmp_path: Path, isolation: str, imports: int) -> None:
+    # worker: the check is the first warm worker's own import (2 workers for 2 slots), not one more
+    # import before them; process: the check's child, then one interpreter per trial
+    spec = _project(tmp_path, function="logged:train", isolation=isolation)
+    (spec.parent / "logged.py").write_text(IMPORT_LOGGING)
+    done = _sweeplab(tmp_path, "run", spec, "--yes")
+    assert done.returncode == 0, done.stderr
+    importers = (spec.parent / "imports.txt").read_text().split()
+    assert len(importers) == imports
+    if isolation == "worker":  # every trial ran in a process forked from one of the workers that imported
+        assert {str(row["metrics"]["parent"]) for row in _results(tmp_path)} <= set(importers)
+
+
+def test_a_module_that_ends_the_interpreter_while_importing_exits_2(tmp_path: Path) -> None:
+    # the warm workers die without a word: the check in a child of its own says what happened
+    spec = _project(tmp_path, function="quits:train")
+    (spec.parent / "quits.py").write_text("import os\nos._exit(3)\n")
+    done = _sweeplab(tmp_path, "run", spec)
+    assert done.returncode == 2 and "function: exit code 3" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()

@@ -6,11 +6,14 @@ written:
 0. the storage: the database and the sweep folder must be usable (:func:`~sweeplab.engine.folder.check_sweep_storage`);
 1. the drift check: a sweep id in use needs ``resume``, and a resume must not mix experiments
    (:func:`~sweeplab.engine.drift.check_resumable`; allowed drift becomes warnings); then the runner's
-   own checks (:meth:`~sweeplab.runners.base.Runner.preflight`: the python runner imports its function);
+   own checks (:meth:`~sweeplab.runners.base.Runner.preflight`: the python runner imports its function;
+   with warm workers on this machine, that check is made at step 4 by the workers themselves);
 2. the plan, built here and only here: the coordinator runs this one;
 3. a Dask cluster, if the spec names one, is connected and asked whether its workers see the
    sweep folder;
-4. the budget: trials at once, RAM and CPUs (:func:`~sweeplab.engine.resources.budget_for`).
+4. the budget: trials at once, RAM and CPUs (:func:`~sweeplab.engine.resources.budget_for`); a
+   python-runner sweep with warm workers then gets its local executor now, its workers started and
+   the first one's load of the function being the fail-fast check (:func:`_warm_start`).
 
 :meth:`Launch.run` then creates the local executor if there is none, hands everything to the
 coordinator, and shuts the executor down. A preview (``connect=False``: the dry run) contacts
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -120,8 +124,8 @@ class Launch:
     """One prepared run of a sweep (made by :func:`prepare`): run it once, or close it.
 
     ``plan`` is the sweep's plan, built once; ``executor`` the connected Dask executor (None when
-    the trials run on this machine: the local executor is made by :meth:`run`); ``budget`` the
-    parallelism decision; ``warnings`` the drift that ``allow_drift`` let through; ``estimate``
+    the trials run on this machine: the local executor is made by :meth:`run`, or by :func:`prepare`
+    when it started warm workers); ``budget`` the parallelism decision; ``warnings`` the drift that ``allow_drift`` let through; ``estimate``
     (seconds or None, what it is based on) is worked out when first asked for. The launch owns
     its executor: :meth:`run` and :meth:`close` shut it down. A launch is also a context manager
     that closes it, so that a sweep refused after ``prepare`` (a "no" at a prompt) releases the cluster.
@@ -181,6 +185,50 @@ class Launch:
         self.close()
 
 
+def _warm_python(sweep: ResolvedSweep) -> bool:
+    """Whether the trials run on warm workers of the local executor (the python runner, worker isolation)."""
+    from ..runners.python import PythonRunner
+    return isinstance(sweep.runner, PythonRunner) and sweep.runner.isolation == "worker"
+
+
+def _warm_start(sweep: ResolvedSweep, plan: Plan, budget: Budget) -> Executor:
+    """The local executor with its warm workers already importing the function; refuses a function that
+    cannot be loaded. Writes nothing.
+
+    The first worker's load is the fail-fast check, so the module is imported once per worker instead of
+    once more, serially, before them (a heavy import such as scikit-learn takes over a second). The
+    workers are started for the launch the first trial would make (its thread caps); trials that differ
+    get workers of their own, as they would have anyway.
+    """
+    from ..executors.local import LocalExecutor
+    from ..runners.base import RunContext, trial_resources
+    from ..runners.python import PREFLIGHT_TIMEOUT
+    from ..trial import TrialLaunch
+
+    runner, limits = sweep.runner, sweep.spec.limits
+    config = next(iter(probe_configs(sweep.axes, sweep.base_config, runner, sweep.spec.seed)),
+                  (None, sweep.base_config))[1]
+    threads = trial_resources(runner, config, limits.memory_gb if limits else None,
+                              limits.cpu_threads if limits else None).cpu_threads
+    context = RunContext(sweep_id=sweep.sweep_id, experiment_id="", key="", seed=0, attempt=1, config_path="",
+                         attempt_dir="", db_path="", cpu_threads=threads)
+    argv, env = runner.command(context)
+    cwd = str(sweep.spec_dir.resolve()) if sweep.spec_dir is not None else os.getcwd()  # as the trials run
+    template = TrialLaunch(sweep_id=sweep.sweep_id, key="", experiment_id="", attempt=1, argv=tuple(argv),
+                           attempt_dir="", cwd=cwd, env=env, cpu_threads=threads)
+    executor = LocalExecutor(slots=budget.slots, memory_bytes=budget.memory_bytes, cpus=budget.cpus)
+    try:
+        loaded, problem = executor.warm_up(template, max(1, min(budget.slots, len(plan))), PREFLIGHT_TIMEOUT)
+        if problem is not None:
+            raise runner.refusal(problem)  # type: ignore[attr-defined]
+        if not loaded:  # every worker died while importing, or took too long: the check in a child says why
+            runner.preflight()
+    except BaseException:
+        executor.shutdown(cancel=True)
+        raise
+    return executor
+
+
 def prepare(sweep: ResolvedSweep, *, allow_drift: bool = False, executor: Executor | None = None,
             connect: bool = True) -> Launch:
     """Check, plan, connect and size one run of ``sweep`` (see the module docstring); writes nothing.
@@ -192,15 +240,19 @@ def prepare(sweep: ResolvedSweep, *, allow_drift: bool = False, executor: Execut
     """
     warnings: list[str] = []
     try:
+        warm = connect and executor is None and not sweep.spec.dask_scheduler and _warm_python(sweep)
         if connect:  # a preview shows the plan even of a sweep that a run would refuse, as the dry run did
             check_sweep_storage(sweep)
             warnings = check_resumable(sweep, allow_drift)
             sweep.runner.folder = sweep.spec_dir  # relative names (a module, a pickled function) are found there
-            sweep.runner.preflight()  # e.g. the python runner's function must import
+            if not warm:  # warm workers load the function below: their first load is the check
+                sweep.runner.preflight()  # e.g. the python runner's function must import
         plan = plan_for(sweep)  # a search (bayesian, refine) has a plan of its budget, chosen as it runs
         if connect and executor is None:
             executor = executor_for(sweep)
         budget = budget_for(sweep, executor)
+        if warm:
+            executor = _warm_start(sweep, plan, budget)
     except BaseException:
         if executor is not None:  # the launch owns it, and there will be no launch
             executor.shutdown(cancel=True)

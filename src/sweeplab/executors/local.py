@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import selectors
 import signal
 import time
@@ -169,6 +170,31 @@ class LocalExecutor(Executor):
         self._selector.register(attempt.fileno(), selectors.EVENT_READ)
         logger.debug("started trial %s attempt %d as pid %s", launch.key, launch.attempt, attempt.pid)
         return job
+
+    def warm_up(self, launch: TrialLaunch, count: int, timeout: float) -> tuple[bool, str | None]:
+        """Start ``count`` warm workers for python-runner launches like ``launch`` before any is submitted,
+        and wait until one of them has loaded the function: that load is the sweep's fail-fast check.
+
+        Returns ``(True, None)`` once one has loaded it; ``(False, PROBLEM)`` when it cannot be loaded
+        (a misspelled name, a module that does not import); ``(False, None)`` when ``launch`` runs no warm
+        worker, or no worker said within ``timeout`` seconds (or each died while importing).
+        """
+        function = warm_function(launch)
+        if function is None or self._closed:
+            return False, None
+        pending = self._warm.prestart(launch, function, count)
+        deadline = time.monotonic() + timeout
+        while pending:
+            for worker in pending:
+                worker.messages()  # nothing but P and R comes before a request; end of file marks it lost
+                if worker.ready:
+                    return worker.problem is None, worker.problem
+            pending = [worker for worker in pending if not worker.lost]
+            left = deadline - time.monotonic()
+            if not pending or left <= 0:
+                break
+            select.select(pending, [], [], left)
+        return False, None
 
     def wakeup(self) -> None:
         """Make a :meth:`wait` in progress return early; safe from a signal handler."""

@@ -96,6 +96,7 @@ class WarmWorker:
         os.set_blocking(self._answers, False)
         self._buffer = b""
         self.ready = False       # the function is loaded (the server said R)
+        self.problem: str | None = None  # why the function cannot be loaded (the server said P)
         self.lost = False        # the process ended or its pipe broke: never used again
         self.busy = False
 
@@ -133,6 +134,8 @@ class WarmWorker:
                 words = line.decode().split()
                 if words == ["R"]:
                     self.ready = True
+                elif words[:1] == ["P"]:
+                    self.problem = json.loads(line[2:])
                 else:
                     found.append(words)
             if self.lost:
@@ -176,12 +179,25 @@ class WarmPool:
         env.pop(ATTEMPT_DIR_VARIABLE, None)  # a worker is no attempt: the stray reaper must leave it alone
         return env
 
+    def _key(self, launch: TrialLaunch, function: str) -> tuple[dict[str, str], tuple[object, ...]]:
+        env = self._worker_env(launch)
+        return env, (launch.argv[0], function, launch.cwd, tuple(sorted(env.items())))
+
     def take(self, launch: TrialLaunch, function: str) -> WarmWorker:
         """A worker for ``launch``: an idle one of the same function and setting, else a new one."""
-        env = self._worker_env(launch)
-        key = (launch.argv[0], function, launch.cwd, tuple(sorted(env.items())))
+        env, key = self._key(launch, function)
         with self._lock:
             return self._take(launch, function, env, key)
+
+    def prestart(self, launch: TrialLaunch, function: str, count: int) -> list[WarmWorker]:
+        """Start up to ``count`` idle workers for launches like ``launch`` now (within the slots): their
+        imports run while the coordinator gets ready, and :meth:`take` hands them out like any idle one."""
+        env, key = self._key(launch, function)
+        with self._lock:
+            room = self.slots - len(self._idle) - len(self._busy)
+            started = [WarmWorker(launch.argv[0], function, launch.cwd, env, key) for _ in range(min(count, room))]
+            self._idle.extend(started)
+        return started
 
     def _take(self, launch: TrialLaunch, function: str, env: dict[str, str], key: tuple[object, ...]) -> WarmWorker:
         for worker in list(self._idle):

@@ -7,8 +7,12 @@ answers on ``ANSWERS_FD``, one line each:
 
 * request (JSON): ``{"argv": [CONFIG, TRIAL_DIR, SEED, EXPERIMENT_ID, ATTEMPT], "env": {...}, "cwd": ...,
   "dir": ATTEMPT_DIR, "memory": BYTES | null}``;
-* answers: ``S PID`` once the attempt's process exists, ``E PID CODE`` once it ended and was reaped
-  (``CODE`` as :mod:`subprocess` gives it: negative for a signal).
+* answers: ``P PROBLEM`` (JSON text) if the function cannot be loaded, then ``R``; ``S PID`` once the
+  attempt's process exists, ``E PID CODE`` once it ended and was reaped (``CODE`` as :mod:`subprocess`
+  gives it: negative for a signal).
+
+The worker exits with ``os._exit`` when the executor goes away: the module's own exit handlers do not
+run in the worker (they run in each attempt's process, at its end).
 
 The attempt's process is a child forked from the worker after the import: it leads a session and
 process group of its own (the executor signals that group for a timeout, a cancel or the memory
@@ -189,9 +193,12 @@ def main(argv: list[str] | None = None) -> int:
         function = load_function(args[0])
     except FunctionUnusable as exc:
         problem = str(exc)  # every attempt reports it and exits 2, as a fresh process would
+        _answer(answers_fd, "P " + json.dumps(problem))  # one line: the fail-fast check reads it
     _answer(answers_fd, "R")
     return _serve(function, problem, requests_fd, answers_fd)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # The executor is gone and no attempt runs: exit at once. Tearing down what the module imported
+    # (scikit-learn: most of a second) would only hold the coordinator's shutdown, which reaps us.
+    os._exit(main())

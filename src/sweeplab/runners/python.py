@@ -16,9 +16,12 @@ cell, and lambdas run too. A relative ``PATH`` is taken from the spec's folder; 
 in place for a resume, so the Python API writes it inside the sweep folder. Only trial processes (and
 the fail-fast check) unpickle it, never the coordinator.
 
-**Fail fast.** Before a run writes anything, :meth:`PythonRunner.preflight` loads the function in a
-child process (``python -m sweeplab.runners._trial_call --check``, started like a trial): a misspelled
-name is refused with exit code 2 and "did you mean 'train'?", and the sweep id stays free.
+**Fail fast.** Before a run writes anything, the function is loaded in a child process started like a
+trial: a misspelled name is refused with exit code 2 and "did you mean 'train'?", and the sweep id stays
+free. With warm workers on this machine that child is the first warm worker itself (the engine starts the
+slots' workers before anything is written and waits for one to load the function, so the module is
+imported once per worker, not once more before them); otherwise :meth:`PythonRunner.preflight` runs
+``python -m sweeplab.runners._trial_call --check`` (a Dask sweep, ``isolation: process``).
 
 **Isolation** (``isolation:`` in the spec, ``--isolation`` on the command line):
 
@@ -124,13 +127,18 @@ class PythonRunner(Runner):
                                   timeout=PREFLIGHT_TIMEOUT, stdin=subprocess.DEVNULL,
                                   cwd=str(self.folder) if self.folder is not None else None)
         except subprocess.TimeoutExpired:
-            raise SpecError(f"loading the function '{self.function}' took more than {PREFLIGHT_TIMEOUT:g} s "
-                            "(its module's import does not finish): make the import quick") from None
+            raise self.refusal(None) from None
         if done.returncode != 0:
             lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
-            reason = lines[-1].removeprefix("sweeplab: ") if lines else f"exit code {done.returncode}"
-            raise SpecError(f"function: {reason}. Check the name in 'function' (--function); nothing was run "
-                            "or written")
+            raise self.refusal(lines[-1].removeprefix("sweeplab: ") if lines else f"exit code {done.returncode}")
+
+    def refusal(self, reason: str | None) -> SpecError:
+        """The error refusing a sweep whose function cannot be loaded (``reason`` None: the load did not end)."""
+        if reason is None:
+            return SpecError(f"loading the function '{self.function}' took more than {PREFLIGHT_TIMEOUT:g} s "
+                             "(its module's import does not finish): make the import quick")
+        return SpecError(f"function: {reason}. Check the name in 'function' (--function); nothing was run "
+                         "or written")
 
     def command(self, context: RunContext) -> tuple[list[str], dict[str, str]]:
         """``python -m sweeplab.runners._trial_call FUNCTION CONFIG TRIAL_DIR SEED EXPERIMENT_ID ATTEMPT``."""
