@@ -138,6 +138,9 @@ def test_bayesian_report_names_the_adaptive_caveat_and_the_search_result(tmp_pat
     report = done.stdout
     assert "chosen adaptively by the bayesian search" in report and "not an unbiased" in report
     assert "Descriptive only" in report  # the model's output is kept, labelled
+    assert "no term is marked significant" in report and "Neighbouring levels, score (descriptive)" in report
+    design = report.split("Type-II ANOVA of score", 1)[1].split("Model:", 1)[0]
+    assert "*" not in design and "significant" not in design  # no significance claim on adaptive trials
     search_section = report.split("Search result", 1)[1].split("Best trials", 1)[0]
     assert best_id in search_section and "maximize score; sampler tpe" in search_section
     status = sweeplab(tmp_path, "status", "bayes", "--sweep-dir", "out")

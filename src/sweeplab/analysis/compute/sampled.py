@@ -96,7 +96,7 @@ def bin_codes(values: list[Any], min_per_bin: int = MIN_PER_BIN, bins: int = DEF
     raw = np.array([np.nan if v is None else float(v) for v in values])
     positions: list[float | None] = []
     for i in range(len(labels)):
-        positions.append(float(raw[codes == i].mean()))
+        positions.append(float(f"{raw[codes == i].mean():.6g}"))  # six digits: a place on the axis, shown as such
     if has_null:
         labels.append(None)
         positions.append(None)

@@ -48,13 +48,13 @@ def importance_text(design: DesignAnalysis, top: int | None = None) -> str:
     return ", ".join(parts)
 
 
-def _q_cell(family: TestFamily, metric: str, term: TermTest) -> str:
+def _q_cell(family: TestFamily, metric: str, term: TermTest, marks: bool = True) -> str:
     if term.kind == "block":
         return "-"
     q = family.q_value(metric, term.term)
     if q is None:
         return "-"
-    return fmt_p(q) + ("*" if q < family.alpha else "")
+    return fmt_p(q) + ("*" if marks and q < family.alpha else "")
 
 
 def design_blocks(a: SweepStatistics, metric: str, family: TestFamily) -> list[Block]:
@@ -70,7 +70,7 @@ def design_blocks(a: SweepStatistics, metric: str, family: TestFamily) -> list[B
     for term in design.terms:
         note = "; ".join(filter(None, [term.qualifier, term.note]))
         rows.append([term_label(term), term.kind, f"{term.df:g}", fmt_num(term.f), fmt_p(term.p_value),
-                     _q_cell(family, metric, term), fmt_share(term.share), note or "-"])
+                     _q_cell(family, metric, term, marks=not adaptive_caveat(a)), fmt_share(term.share), note or "-"])
     blocks.append(Table(["term", "kind", "df", "F", "p", "q (FDR)", "share", "note"], rows,
                         caption=f"Type-II ANOVA of {metric} (n={design.n}, residual df={design.residual_df:g})",
                         left_columns=2, key_columns=1, trailing_left=1))
@@ -80,6 +80,7 @@ def design_blocks(a: SweepStatistics, metric: str, family: TestFamily) -> list[B
              f"Importance (share of the variance): {importance_text(design)}.",
              f"q (FDR): adjusted over one family of tests, {family.name}; * marks q < {family.alpha:g}."]
     if adaptive_caveat(a):
+        lines[-1] = f"q (FDR): adjusted over one family of tests, {family.name}; no term is marked significant."
         lines.append("Descriptive only: " + adaptive_caveat(a) + ".")
     blocks.append(Paragraph("\n".join(lines)))
     return blocks + _warning_blocks(design)

@@ -167,6 +167,10 @@ def _comparison_table(a: SweepStatistics, effect: ParameterEffect) -> Table | No
                      fmt_p(c.p_value), fmt_p(c.p_holm), verdict])
     if not rows:
         return None
+    if adaptive_caveat(a):  # adaptively chosen trials: the p-values describe, they call nothing significant
+        return Table(["levels", "n", "mean diff", "relative change [95% CI]", "p", "p (Holm)"],
+                     [r[:-1] for r in rows], caption=f"Neighbouring levels, {effect.metric} (descriptive)",
+                     left_columns=1)
     return Table(["levels", "n", "mean diff", "relative change [95% CI]", "p", "p (Holm)", "significant"], rows,
                  caption=f"Neighbouring levels, {effect.metric}", left_columns=1, trailing_left=1)
 

@@ -24,7 +24,7 @@ __all__ = ["sampling_lines", "search_blocks", "adaptive_caveat", "is_sampled", "
 
 ADAPTIVE_CAVEAT = ("trials were chosen adaptively by the bayesian search (each from the results before it), not "
                    "drawn as a random sample: per-bin means describe where the search looked, not an unbiased "
-                   "design, and the tests and q-values below are descriptive, not significance claims about a "
+                   "design, and the report's tests and q-values are descriptive, not significance claims about a "
                    "designed experiment")
 
 
