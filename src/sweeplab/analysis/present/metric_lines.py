@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from ..compute.names import short_name
 from .design_section import fmt_share, term_label
 from .document import Block, Heading, Paragraph, Table, level_text, p_equals
+from .sampled_section import adaptive_caveat
 
 if TYPE_CHECKING:
     from ..compute.effects import ParameterEffect
@@ -56,7 +57,8 @@ def strongest_terms(a: SweepStatistics, metric: str, family: TestFamily, top: in
     cells = []
     for t in terms:
         q = family.q_value(metric, t.term)
-        test = p_equals(q, "q") + ("*" if q < family.alpha else "") if q is not None else p_equals(t.p_value)
+        star = "*" if q is not None and q < family.alpha and not adaptive_caveat(a) else ""
+        test = p_equals(q, "q") + star if q is not None else p_equals(t.p_value)
         cells.append(f"{term_label(t)} {fmt_share(t.share)} {test}")
     return "; ".join(cells)
 
@@ -88,4 +90,6 @@ def other_metric_blocks(a: SweepStatistics, objective_metric: str, family: TestF
                       "analysis, with q-values of the same family as the objective's (* q < "
                       f"{family.alpha:g}; duration is outside the family and shows its raw p); shape: a step between two levels [95% range of the step] or a gradual "
                       "change (linear or logistic); left out: values that are not finite numbers or were not "
-                      "reported. Name a metric as the objective for its full detail.")]
+                      "reported. Name a metric as the objective for its full detail."
+                      + (" Adaptively chosen trials (bayesian): no q-value is marked, all are descriptive."
+                         if adaptive_caveat(a) else ""))]
