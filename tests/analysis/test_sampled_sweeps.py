@@ -174,8 +174,16 @@ def test_bins_hold_at_least_three_trials_and_a_grid_with_replicates_is_not_binne
     assert binned.labels[-1] is None and len(binned.labels) == 7  # 6 bins and the null level
     counts = [int((binned.codes == i).sum()) for i in range(6)]
     assert sum(counts) == 37 and min(counts) >= MIN_PER_BIN
+    twelve = bin_codes([i / 11 for i in range(12)])  # quantiles alone would give bins of 3, 3, 2 and 4
+    assert min(int((twelve.codes == i).sum()) for i in range(len(twelve.labels))) >= MIN_PER_BIN
+    ties = bin_codes([0.5] * 5 + [i / 10 for i in range(10)])  # a tie across a quantile edge
+    assert min(int((ties.codes == i).sum()) for i in range(len(ties.labels))) >= MIN_PER_BIN
     small = bin_codes([0.1 * i for i in range(7)])
     assert len(small.labels) == 2  # 7 trials: two bins of at least 3
     grid = [i / 19 for i in range(20)] * 5  # 20 levels x 5 replicates
     assert not should_bin(grid, "grid") and should_bin(sorted(set(grid)), "lhs")
     assert not should_bin(sorted(set(grid)), "refine")
+    # a sampled sweep bins as soon as two bins of three can be filled; a grid of 12 single trials keeps its levels
+    assert should_bin([i / 11 for i in range(12)], "random") and not should_bin([i / 11 for i in range(12)], "grid")
+    assert not should_bin([i / 4 for i in range(5)], "lhs")  # 5 trials: not two bins of three
+    assert not should_bin([1, 2, 3, 1, 2, 3, 1, 2, 3], "random")  # an int range with repeats keeps its levels

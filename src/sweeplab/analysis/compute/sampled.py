@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ...planning.binning import DEFAULT_BINS, bin_edges, bin_label, needs_bins
+from ...planning.binning import DEFAULT_BINS, MAX_LEVELS, bin_label, needs_bins
 
 __all__ = ["SamplingInfo", "BinnedLevels", "sampling_info", "should_bin", "bin_codes", "read_search_result",
            "MIN_PER_BIN", "SEARCH_FILE"]
@@ -68,11 +68,15 @@ def sampling_info(config: dict[str, Any]) -> SamplingInfo:
 
 
 def should_bin(values: list[Any], strategy: str) -> bool:
-    """Whether a parameter's values are analysed by bins: numbers, more than
-    :data:`~sweeplab.planning.binning.MAX_LEVELS` distinct ones, and mostly distinct (more
-    distinct values than half the trials: a grid with replicates keeps its levels). Never for a
-    refine sweep, whose levels repeat by design."""
-    if strategy == "refine" or not needs_bins(values):
+    """Whether a parameter's values are analysed by bins: numbers, mostly distinct (more distinct
+    values than half the trials: a grid with replicates keeps its levels) and more of them than
+    :data:`~sweeplab.planning.binning.MAX_LEVELS` — or, in a sampled or searched sweep, enough for
+    two bins of :data:`MIN_PER_BIN` (12 random trials are 12 "levels" of one trial otherwise).
+    Never for a refine sweep, whose levels repeat by design."""
+    if strategy == "refine":
+        return False
+    limit = 2 * MIN_PER_BIN - 1 if strategy in (*SAMPLED, "bayesian") else MAX_LEVELS
+    if not needs_bins(values, max_levels=limit):
         return False
     present = [v for v in values if v is not None]
     return len(set(present)) * 2 > len(present)
@@ -85,7 +89,7 @@ def bin_codes(values: list[Any], min_per_bin: int = MIN_PER_BIN, bins: int = DEF
     """
     numbers = [float(v) for v in values if v is not None]
     count = max(2, min(bins, len(numbers) // max(1, min_per_bin)))
-    edges = bin_edges(numbers, count)
+    edges = _edges(numbers, count, min_per_bin)
     label_of = {}
     for v in sorted(set(numbers)):
         label_of[v] = bin_label(edges, v)
@@ -101,6 +105,29 @@ def bin_codes(values: list[Any], min_per_bin: int = MIN_PER_BIN, bins: int = DEF
         labels.append(None)
         positions.append(None)
     return BinnedLevels(labels, codes, positions, edges)
+
+
+def _edges(numbers: list[float], count: int, min_per_bin: int) -> list[float]:
+    """Quantile edges of ``count`` bins, then bins with fewer than ``min_per_bin`` values (ties at an
+    edge, uneven quantiles) merged into their smaller neighbour until none is left (or two bins)."""
+    ordered = np.sort(np.asarray(numbers, dtype=float))
+    n = len(ordered)
+    # the value that starts each bin of n // count or more values (the last bin is closed at the maximum)
+    edges = sorted({float(ordered[0]), *(float(ordered[(i * n) // count]) for i in range(1, count)),
+                    float(ordered[-1])})
+    while len(edges) > 2:
+        position = np.clip(np.searchsorted(edges, ordered, side="right") - 1, 0, len(edges) - 2)
+        counts = np.bincount(position, minlength=len(edges) - 1)
+        if counts.min() >= min_per_bin:
+            break
+        i = int(np.argmin(counts))
+        if i == 0:
+            del edges[1]
+        elif i == len(counts) - 1 or counts[i - 1] <= counts[i + 1]:
+            del edges[i]  # merge with the bin before
+        else:
+            del edges[i + 1]  # merge with the bin after
+    return edges
 
 
 def read_search_result(folder: Path) -> dict[str, Any] | None:
