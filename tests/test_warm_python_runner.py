@@ -163,3 +163,24 @@ def test_a_module_that_ends_the_interpreter_while_importing_exits_2(tmp_path: Pa
     assert done.returncode == 2 and "function: exit code 3" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_an_import_that_does_not_end_is_refused_and_its_workers_are_ended(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from sweeplab.engine.launch import prepare
+    from sweeplab.errors import SpecError
+    from sweeplab.planning.resolve import resolve
+    from sweeplab.planning.spec import spec_from_mapping
+
+    monkeypatch.setattr("sweeplab.runners.python.PREFLIGHT_TIMEOUT", 1.0)
+    spec_path = _project(tmp_path, function="sleepy:train")
+    (spec_path.parent / "sleepy.py").write_text("import time\ntime.sleep(120)\n")
+    sweep = resolve(spec_from_mapping(yaml.safe_load(spec_path.read_text())), spec_dir=spec_path.parent)
+    started = time.monotonic()
+    with pytest.raises(SpecError, match="loading the function 'sleepy:train' took more than 1 s"):
+        prepare(sweep)
+    # the workers still importing were killed, not waited for (their import sleeps 120 s)
+    assert time.monotonic() - started < 60
+    assert not (tmp_path / "out").exists()

@@ -218,7 +218,10 @@ def _warm_start(sweep: ResolvedSweep, plan: Plan, budget: Budget) -> Executor:
                            attempt_dir="", cwd=cwd, env=env, cpu_threads=threads)
     executor = LocalExecutor(slots=budget.slots, memory_bytes=budget.memory_bytes, cpus=budget.cpus)
     try:
-        loaded, problem = executor.warm_up(template, max(1, min(budget.slots, len(plan))), PREFLIGHT_TIMEOUT)
+        try:
+            loaded, problem = executor.warm_up(template, max(1, min(budget.slots, len(plan))), PREFLIGHT_TIMEOUT)
+        except TimeoutError:
+            raise runner.refusal(None) from None  # type: ignore[attr-defined]
         if problem is not None:
             raise runner.refusal(problem)  # type: ignore[attr-defined]
         if not loaded:  # every worker died while importing, or took too long: the check in a child says why

@@ -177,7 +177,8 @@ class LocalExecutor(Executor):
 
         Returns ``(True, None)`` once one has loaded it; ``(False, PROBLEM)`` when it cannot be loaded
         (a misspelled name, a module that does not import); ``(False, None)`` when ``launch`` runs no warm
-        worker, or no worker said within ``timeout`` seconds (or each died while importing).
+        worker, or each worker died while importing. Raises :class:`TimeoutError` when none has loaded it
+        within ``timeout`` seconds (the workers keep importing; :meth:`shutdown` ends them).
         """
         function = warm_function(launch)
         if function is None or self._closed:
@@ -191,9 +192,10 @@ class LocalExecutor(Executor):
                     return worker.problem is None, worker.problem
             pending = [worker for worker in pending if not worker.lost]
             left = deadline - time.monotonic()
-            if not pending or left <= 0:
-                break
-            select.select(pending, [], [], left)
+            if pending and left <= 0:
+                raise TimeoutError(f"no warm worker loaded {function} within {timeout:g} s")
+            if pending:
+                select.select(pending, [], [], left)
         return False, None
 
     def wakeup(self) -> None:

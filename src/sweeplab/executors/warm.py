@@ -232,7 +232,8 @@ class WarmPool:
             self._idle.clear()
             self._busy.clear()
         for worker in workers:
-            worker.close(kill=worker.busy)
+            # a worker still importing would only read its closed pipe once the import ends: kill it now
+            worker.close(kill=worker.busy or not worker.ready)
 
 
 class WarmAttempt(AttemptProcess):
