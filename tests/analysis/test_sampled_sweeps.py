@@ -101,6 +101,7 @@ def test_analyze_cli_reports_bins_best_trials_and_draws_the_figures(lhs_sweep: P
     assert "Best trials (highest y)" in report and "the best individual trials" in report
     assert "Shape along a: GRADUAL" in report and "Shape along b: a STEP" in report
     assert "Search result" not in report  # an LHS sweep writes no search.json
+    assert "unbalanced design" not in report  # sampled values are linear terms, not a grid to fill
     assert max(len(line) for line in report.splitlines()) <= 120
     # every per-level table row of a binned parameter holds at least MIN_PER_BIN trials
     rows = [line.split("|") for line in report.splitlines() if line.startswith("[") and line.count("|") == 7]
@@ -187,3 +188,21 @@ def test_bins_hold_at_least_three_trials_and_a_grid_with_replicates_is_not_binne
     assert should_bin([i / 11 for i in range(12)], "random") and not should_bin([i / 11 for i in range(12)], "grid")
     assert not should_bin([i / 4 for i in range(5)], "lhs")  # 5 trials: not two bins of three
     assert not should_bin([1, 2, 3, 1, 2, 3, 1, 2, 3], "random")  # an int range with repeats keeps its levels
+
+
+def test_a_sampled_parameter_enters_the_design_model_as_one_linear_term_even_with_few_values() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from sweeplab.analysis.compute.design import analyze_design
+
+    rng = np.random.default_rng(3)
+    a, b = rng.uniform(0, 1, 12), rng.integers(10, 40, 12)
+    frame = pd.DataFrame({"a": a.tolist(), "b": b.tolist(), "repeat": 0,
+                          "y": (2 * a + 0.01 * b + rng.normal(0, 0.1, 12)).tolist()})
+    as_levels = analyze_design(frame, ["a", "b"], "y")  # 12 and up to 12 levels: dummies saturate 12 trials
+    assert as_levels.status != "ok"
+    sampled = analyze_design(frame, ["a", "b"], "y", linear={"a", "b"})
+    terms = {t.term: t for t in sampled.terms}
+    assert sampled.status == "ok" and terms["a"].df == 1 and terms["b"].df == 1 and terms["a"].p_value < 0.05
+    assert not any("unbalanced" in w for w in sampled.warnings)

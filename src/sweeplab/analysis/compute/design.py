@@ -38,7 +38,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -199,6 +199,7 @@ class _Model:
 
 def _prepare(frame: pd.DataFrame, parameters: Sequence[str], metric: str, block: str | None,
              level_orders: Mapping[str, Sequence[Any]] | None, cache: dict[Any, Any] | None,
+             linear: Collection[str] = (),
              ) -> tuple[pd.DataFrame, _Model, list, list[str], Balance]:
     """The finite rows, the coded model, the alias groups, the notes about them and the balance.
 
@@ -209,7 +210,7 @@ def _prepare(frame: pd.DataFrame, parameters: Sequence[str], metric: str, block:
     key = ("structure", data.index.to_numpy().tobytes(), tuple(parameters), block)
     structure = cache.get(key) if cache is not None else None
     if structure is None:
-        structure = _structure(data, parameters, block, level_orders)
+        structure = _structure(data, parameters, block, level_orders, linear)
         if cache is not None:
             cache[key] = structure
     template, aliases, notes, balance = structure
@@ -219,7 +220,8 @@ def _prepare(frame: pd.DataFrame, parameters: Sequence[str], metric: str, block:
 
 
 def _structure(data: pd.DataFrame, parameters: Sequence[str], block: str | None,
-               level_orders: Mapping[str, Sequence[Any]] | None) -> tuple[_Model, list, list[str], Balance]:
+               level_orders: Mapping[str, Sequence[Any]] | None,
+               linear: Collection[str] = ()) -> tuple[_Model, list, list[str], Balance]:
     notes: list[str] = []
     aliases = find_aliases(data, parameters)
     merged = {q for group in aliases for q in group[1:]}
@@ -238,11 +240,13 @@ def _structure(data: pd.DataFrame, parameters: Sequence[str], block: str | None,
             continue
         name = " ≡ ".join(group)
         model.members[name] = group
-        if len(levels) > MAX_CATEGORICAL_LEVELS and all(is_numeric_level(v) for v in levels):
+        if (len(levels) > MAX_CATEGORICAL_LEVELS or p in linear) and all(is_numeric_level(v) for v in levels):
             column = np.array(values, dtype=float)
             model.columns[name] = (column - column.mean())[:, None]
             model.codes[name] = None
-            notes.append(f"{p} has {len(levels)} numeric levels: it enters the model as one linear term")
+            notes.append(f"{p} has {len(levels)} numeric levels: it enters the model as one linear term"
+                         if p not in linear or len(levels) > MAX_CATEGORICAL_LEVELS else
+                         f"{p} is sampled ({len(levels)} distinct values): it enters the model as one linear term")
         else:
             codes = _codes(values, levels)
             model.columns[name] = dummies(codes, len(levels))
@@ -250,7 +254,8 @@ def _structure(data: pd.DataFrame, parameters: Sequence[str], block: str | None,
     if block and block in data.columns and data[block].nunique() > 1:
         reps = data[block].to_numpy()
         model.block = np.unique(reps, return_inverse=True)[1]
-    balance = balance_report(data, [m[0] for m in model.members.values()])
+    # a linear term (a sampled or many-valued parameter) needs no level of its own filled: only factors count
+    balance = balance_report(data, [m[0] for name, m in model.members.items() if model.codes[name] is not None])
     if balance.warning:
         notes.append(balance.warning)
     return model, aliases, notes, balance
@@ -262,13 +267,14 @@ def _degrees(model: _Model, name: str) -> int:
 
 def analyze_design(frame: pd.DataFrame, parameters: Sequence[str], metric: str, *, block: str | None = "repeat",
                    level_orders: Mapping[str, Sequence[Any]] | None = None,
-                   cache: dict[Any, Any] | None = None) -> DesignAnalysis:
+                   cache: dict[Any, Any] | None = None, linear: Collection[str] = ()) -> DesignAnalysis:
     """Type-II ANOVA of ``metric`` on every parameter, their estimable pairwise interactions and the block.
 
     ``cache`` (a dict kept by the caller for one frame) lets metrics measured on the same trials
-    share the design's coding, cross-product matrix and factorizations.
+    share the design's coding, cross-product matrix and factorizations. ``linear`` names numeric
+    parameters that enter as one linear term whatever their number of values (sampled ones).
     """
-    data, model, aliases, notes, balance = _prepare(frame, parameters, metric, block, level_orders, cache)
+    data, model, aliases, notes, balance = _prepare(frame, parameters, metric, block, level_orders, cache, linear)
     y = model.y
     n = len(y)
     names = list(model.columns)
