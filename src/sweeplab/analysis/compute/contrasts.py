@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,8 +49,13 @@ class LevelContrast:
 
 def level_contrasts(frame: pd.DataFrame, parameter: str, metric: str, parameters: Sequence[str], *,
                     reference: Any = None, all_pairs: bool = False, block: str | None = "repeat",
-                    level_orders: Mapping[str, Sequence[Any]] | None = None) -> list[LevelContrast]:
-    """Each level of ``parameter`` against ``reference`` (or every pair) from the additive model."""
+                    level_orders: Mapping[str, Sequence[Any]] | None = None,
+                    linear: Collection[str] = ()) -> list[LevelContrast]:
+    """Each level of ``parameter`` against ``reference`` (or every pair) from the additive model.
+
+    ``linear`` names numeric parameters held as one linear term whatever their number of values
+    (sampled ones), as the design model holds them.
+    """
     import statsmodels.api as sm
 
     data = frame[np.isfinite(frame[metric].to_numpy(dtype=float))]
@@ -62,7 +67,8 @@ def level_contrasts(frame: pd.DataFrame, parameter: str, metric: str, parameters
     own: list[int] = []  # column of level i (level 0 is the baseline of the coding)
     for p in [parameter, *(q for q in parameters if q != parameter)]:
         p_levels = levels if p == parameter else order_levels(data[p].tolist(), orders.get(p))
-        if p != parameter and len(p_levels) > MAX_CATEGORICAL_LEVELS and all(map(is_numeric_level, p_levels)):
+        if p != parameter and (len(p_levels) > MAX_CATEGORICAL_LEVELS or p in linear) \
+                and all(map(is_numeric_level, p_levels)):
             values = data[p].to_numpy(dtype=float)  # as in the design model: one linear term
             columns.append(values - values.mean())
             continue

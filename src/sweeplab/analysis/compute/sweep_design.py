@@ -82,7 +82,7 @@ class DesignedExperimentView:
         path, metric = self.parameter(parameter_name), self.metric(metric_name)
         orders = {p: self.levels(p) for p in self.parameters}
         return level_contrasts(self._completed, path, metric, self.parameters, reference=reference,
-                               all_pairs=all_pairs, level_orders=orders)
+                               all_pairs=all_pairs, level_orders=orders, linear=set(self.binned_parameters()))
 
     def value_report(self, metric_name: str) -> MetricValueReport:
         """What the completed trials returned for the metric that is not a finite number, per level."""
