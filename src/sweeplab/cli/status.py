@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -33,33 +31,11 @@ def _read_config(folder: Path) -> dict[str, Any]:
     return config if isinstance(config, dict) else {}
 
 
-def _coordinator_gone(folder: Path) -> bool:
-    """True when the lock file names a coordinator on this host that no longer runs.
-
-    Only reads the lock file (taking the lock, even briefly, could make a starting resume fail).
-    """
-    # imported here: that module imports pydantic, and only a running sweep's state needs the name
-    from ..engine.folder import LOCK_NAME
-
-    try:
-        fields = dict(part.split("=", 1) for part in (folder / LOCK_NAME).read_text().split() if "=" in part)
-        pid = int(fields["pid"])
-    except (OSError, ValueError, KeyError):
-        return False
-    if fields.get("host") != socket.gethostname():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 def _state(info: dict[str, Any], folder: Path) -> str:
     """The journal's sweep state, except that a 'running' sweep whose coordinator died is 'stopped'."""
-    if info["state"] == "running" and _coordinator_gone(folder):
+    from ..engine.folder import coordinator_gone  # imported here: it brings pydantic
+
+    if info["state"] == "running" and coordinator_gone(folder):
         return "stopped"
     return info["state"]
 

@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import re
-import socket
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,28 +85,10 @@ def read_tail(folder: Path, name: str, root: Path, limit: int = TAIL_BYTES) -> s
 
 
 def coordinator_gone(folder: Path | None) -> bool:
-    """True when the sweep folder's lock names a coordinator on this host that no longer runs.
+    """True when the sweep folder's lock names a coordinator on this host that no longer runs."""
+    from ..engine.folder import coordinator_gone as gone  # imported here: it brings pydantic
 
-    The lock file is only read (taking the lock, even briefly, could make a starting resume fail).
-    """
-    if folder is None:
-        return False
-    from ..engine.folder import lock_fields  # imported here: it brings pydantic, needed only for this
-
-    fields = lock_fields(folder)
-    try:
-        pid = int(fields["pid"])
-    except (KeyError, ValueError):
-        return False
-    if fields.get("host") != socket.gethostname():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, someone else's
-        return False
-    return False
+    return gone(folder)
 
 
 @dataclass(frozen=True)

@@ -221,6 +221,30 @@ def lock_fields(sweep_dir: Path) -> dict[str, str]:
     return dict(fields, db=db) if db else fields
 
 
+def coordinator_gone(sweep_dir: Path | None) -> bool:
+    """True when the sweep folder's lock names a coordinator on this host that no longer runs.
+
+    The lock file is only read: taking the lock, even briefly, could make a starting resume fail.
+    A lock of another host, or of a process of another user, is taken as alive.
+    """
+    if sweep_dir is None:
+        return False
+    fields = lock_fields(sweep_dir)
+    try:
+        pid = int(fields["pid"])
+    except (KeyError, ValueError):
+        return False
+    if fields.get("host") != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, someone else's
+        return False
+    return False
+
+
 def _spec_in_journal(sweep_id: str, sweep_dir: Path) -> tuple[dict[str, Any], Path] | None:
     """The spec a sweep was run with, from a journal that holds it with this folder: the database its
     folder's lock names, else the default database. None when neither does."""
