@@ -477,3 +477,35 @@ def test_non_finite_sweep_value_names_the_parameter() -> None:
     assert "sweep parameter 'max_grad_norm': value 2 (inf) is infinity" in str(info.value)
     with pytest.raises(SpecError, match="sweep parameter 'b': value 1"):
         spec_from_mapping({**MINIMAL, "zip": [{"a": [1], "b": [float("nan")]}]})
+
+
+# --- the keys shared by objectives, searches, the trial contract and isolation -----------------------------
+
+@pytest.mark.parametrize(("extra", "needle"), [
+    ({"objective": {"metric": "loss"}}, "the required key 'objective.direction' is missing"),
+    ({"objective": {"metric": "loss", "direction": "down"}}, "expected {metric: NAME, direction: maximize|minimize}"),
+    ({"objective": {"metric": "loss", "direction": "minimize", "goal": 1}}, "unknown key 'goal'"),
+    ({"objective": "loss"}, "expected {metric: NAME, direction: maximize|minimize}"),
+    ({"strategy": "grd"}, "expected one of grid, random, lhs, sobol, bayesian, refine"),
+    ({"n_trials": 0}, "expected a whole number of trials, 1 or more"),
+    ({"isolation": "thread"}, "expected one of worker, process"),
+    ({"expect_metrics": ["loss", ""]}, "key 'expect_metrics.1' has the value '', which is not valid: expected a list of "
+                                       "metric names (none of them empty)"),
+    ({"max_failures": True}, "expected a whole number, 0 or more"),
+    ({"max_failures": -1}, "expected a whole number, 0 or more"),
+])
+def test_shared_keys_refuse_bad_values_by_name(extra: dict[str, Any], needle: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        spec_from_mapping({"base_config": "base.json", "sweep": {"lr": [1, 2]}, **extra})
+    assert needle in str(caught.value)
+
+
+def test_objectives_is_a_tuple_for_one_or_several() -> None:
+    one = spec_from_mapping({"base_config": "b.json", "sweep": {"lr": [1]},
+                             "objective": {"metric": "loss", "direction": "minimize"}})
+    several = spec_from_mapping({"base_config": "b.json", "sweep": {"lr": [1]},
+                                 "objective": [{"metric": "a", "direction": "maximize"},
+                                               {"metric": "b", "direction": "minimize"}]})
+    assert [(o.metric, o.direction) for o in one.objectives] == [("loss", "minimize")]
+    assert [o.metric for o in several.objectives] == ["a", "b"]
+    assert spec_from_mapping({"base_config": "b.json", "sweep": {"lr": [1]}}).objectives == ()

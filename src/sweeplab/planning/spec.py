@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -114,7 +114,7 @@ class SweepSpec(BaseModel):
     #: refine: its metric, resolution and levels per round
     refine: RefineOptions | None = None
     #: metrics every trial must report: a trial without one of them fails instead of completing
-    expect_metrics: list[str] = Field(default_factory=list)
+    expect_metrics: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
     #: stop admitting trials when the first N attempts all failed with the same error (0: never stop)
     max_failures: int = Field(default=5, ge=0)
     #: python runner: 'worker' (warm processes that run many trials) or 'process' (one per trial)
@@ -214,7 +214,7 @@ _EXPECTED = {
     "objective": "expected {metric: NAME, direction: maximize|minimize} (or a list of them for a multi-objective search)",
     "strategy": f"expected one of {', '.join(STRATEGIES)}",
     "n_trials": "expected a whole number of trials, 1 or more",
-    "expect_metrics": "expected a list of metric names",
+    "expect_metrics": "expected a list of metric names (none of them empty)",
     "max_failures": "expected a whole number, 0 or more (0: never stop for repeated failures)",
     "isolation": f"expected one of {', '.join(ISOLATIONS)}",
     "sampler": "expected the name of an Optuna sampler: tpe, gp, cmaes, random, qmc, nsgaii or nsgaiii",
@@ -247,7 +247,8 @@ def _explain(error: ValidationError, where: str) -> str:
                    tuple(Objective.model_fields) if loc.startswith("objective.") else
                    tuple(RefineOptions.model_fields) if loc.startswith("refine.") else _FIELDS)
         return _unknown_key_message(loc.split(".")[-1], f"{where}{' (' + loc + ')' if '.' in loc else ''}", choices)
-    message = _EXPECTED.get(loc) or first["msg"].removeprefix("Value error, ")
+    message = (_EXPECTED.get(loc) or (_EXPECTED.get(parts[0]) if parts[0] in ("expect_metrics", "tags") else None)
+               or first["msg"].removeprefix("Value error, "))
     return f"{where}: key '{loc}' has the value {short_repr(value)}, which is not valid: {message}"
 
 
