@@ -81,6 +81,20 @@ def test_equal_draws_stay_distinct_trials(tmp_path: Path) -> None:
     assert len({canonical for canonical in (json.dumps(t.params) for t in plan)}) == 2
 
 
+def test_drawn_floats_are_named_by_4_significant_digits_in_experiment_ids(tmp_path: Path) -> None:
+    (tmp_path / "base.json").write_text(json.dumps({"rate": 0.5, "cycles": 10}))
+    spec = spec_from_mapping({"base_config": str(tmp_path / "base.json"), "strategy": "lhs", "n_trials": 6,
+                              "sweep": {"rate": {"uniform": [0, 1]}, "cycles": {"int": [10, 40]}},
+                              "runner": "command", "command": ["true"], "sweep_id": "ids"})
+    for trial in Plan(resolve(spec)):
+        rate = trial.params["rate"]
+        assert trial.experiment_id == f"ids_exp{trial.index:04d}_rate={rate:.4g}_cycles={trial.params['cycles']}"
+        assert len(repr(rate)) > 8  # the value itself keeps every digit
+    grid = spec_from_mapping({"base_config": str(tmp_path / "base.json"), "sweep": {"rate": [0.123456789]},
+                              "runner": "command", "command": ["true"], "sweep_id": "ids"})
+    assert Plan(resolve(grid))[0].experiment_id == "ids_exp0001_rate=0.123456789"  # chosen values stay as given
+
+
 @pytest.mark.parametrize("keys, fragments", [
     ({"sweep": {"a": {"uniform": [0, 1]}}}, ["'a'", "distribution", "strategy", "random"]),
     ({"strategy": "lhs", "sweep": {"a": {"uniform": [0, 1]}}}, ["strategy lhs needs 'n_trials'"]),

@@ -44,9 +44,14 @@ def _short_names(paths: list[str]) -> dict[str, str]:
     return names
 
 
-def _id_text(value: Any) -> str:
+def _id_text(value: Any, *, drawn: bool = False) -> str:
+    """``value`` as a piece of an experiment id. ``drawn``: the value was drawn by a design or a search,
+    whose floats carry 16 digits nobody chose; 4 significant digits name it (the id's number and the
+    trial's key stay unique)."""
     if isinstance(value, bool):
         text = "true" if value else "false"
+    elif drawn and isinstance(value, float):
+        text = f"{value:.4g}"
     elif isinstance(value, (int, float, str)):
         text = str(value)
     else:
@@ -78,7 +83,7 @@ class Plan(Sequence[Trial]):
                 key_pieces = [f"{p}={canonical_json(v)}" for p, v in params.items()]
                 if axis.design:  # a design's points are numbered: equal draws stay distinct trials
                     key_pieces.append(f"design point #{point}")
-                id_part = "_".join(f"{_id_text(names[p])}={_id_text(v)}" for p, v in params.items())
+                id_part = "_".join(f"{_id_text(names[p])}={_id_text(v, drawn=axis.design)}" for p, v in params.items())
                 column.append((params, key_pieces, id_part))
             self._fragments.append(column)
         spec = sweep.spec

@@ -71,7 +71,7 @@ class SearchPlan(Plan):
         if label is not None:
             key_parts.append(f"label={label}")
         key = hashlib.sha256("\n".join(key_parts).encode()).hexdigest()[:12]
-        id_parts = [f"{_id_text(self._names.get(p, p))}={_id_text(v)}" for p, v in params.items()]
+        id_parts = [f"{_id_text(self._names.get(p, p))}={_id_text(v, drawn=True)}" for p, v in params.items()]
         if label is not None:
             id_parts.append(_id_text(label))
         # refine's replicates share seeds across levels (common random numbers), as a grid's do;
