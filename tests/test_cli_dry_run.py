@@ -314,3 +314,17 @@ def test_dry_run_warns_about_a_new_key_that_looks_like_a_typo(tmp_path: Path, ba
     assert "parameter 'opt.lrr' adds the key 'lrr' to 'opt', which has 'lr' instead: did you mean 'opt.lr'?" \
         in done.stderr
     assert "did you mean" not in done.stdout  # the plan itself stays on stdout, the warning on stderr
+
+
+def test_a_single_param_value_written_as_a_mapping_is_a_generator_or_a_distribution(tmp_path: Path,
+                                                                                    base: Path) -> None:
+    grid = _ok(sweeplab(["run", "--base", "base.json", "--command", COMMAND, "--param", "lr",
+                         "{start: 0, stop: 1, step: 0.25}", "--sweep-id", "g", "--dry-run"], tmp_path))
+    assert re.search(r"lr\s+0\.0, 0\.25, 0\.5, 0\.75, 1\.0\s+5", grid), grid
+    sampled = _ok(sweeplab(["run", "--base", "base.json", "--command", COMMAND, "--param", "lr", "{uniform: [0, 1]}",
+                            "--strategy", "sobol", "--n-trials", "4", "--sweep-id", "s", "--dry-run"], tmp_path))
+    assert re.search(r"trials\s*:\s*4\b", sampled), sampled
+    broken = sweeplab(["run", "--base", "base.json", "--command", COMMAND, "--param", "lr", "{start: 0, stop: 1",
+                       "--sweep-id", "b"], tmp_path)
+    assert broken.returncode == 2 and "--param lr '{start: 0, stop: 1' starts like a mapping" in broken.stderr
+    assert "Traceback" not in broken.stderr and not (tmp_path / "logs").exists()

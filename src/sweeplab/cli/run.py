@@ -58,6 +58,22 @@ def cli_value(token: str) -> Any:
     return scalar(token)
 
 
+def _mapping_value(path: str, token: str) -> Any:
+    """A single --param value written as a YAML flow mapping: a generator ``{start: 0, stop: 1, step: 0.1}``
+    or a distribution ``{uniform: [0, 1]}``, as the sweep file would hold it."""
+    import yaml
+
+    from ..planning.yaml_types import load_yaml
+    try:
+        value = load_yaml(token)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecError(f"--param {path} {token!r} starts like a mapping but does not read as one ({problem}): "
+                        "write it as in the sweep file, e.g. '{uniform: [0, 1]}' or '{start: 0, stop: 1, step: 0.5}'"
+                        ) from None
+    return value
+
+
 def add_execution_flags(parser: argparse.ArgumentParser) -> None:
     """Flags shared by ``run`` and ``resume``."""
     parser.add_argument("--parallel", type=_parallel, metavar="N|auto",
@@ -182,7 +198,9 @@ def build_spec(args: argparse.Namespace) -> tuple[SweepSpec, Path | None]:
             if path in seen:
                 raise SpecError(f"--param '{path}' is given twice: list all its values after one --param {path}")
             seen.add(path)
-            sweep[path] = [cli_value(v) for v in values] if len(values) > 1 else cli_value(values[0])
+            sweep[path] = ([cli_value(v) for v in values] if len(values) > 1 else
+                           _mapping_value(path, values[0]) if values[0].lstrip().startswith("{") else
+                           cli_value(values[0]))
         for path, typed in overrides:
             if path in seen:
                 raise SpecError(f"'{path}' is swept twice on the command line (--param and {path}=...): give its "
