@@ -329,8 +329,12 @@ def test_text_that_is_not_unicode(here: Path, capsys: pytest.CaptureFixture[str]
 
 
 def test_overlapping_parameters(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    refused([*CLI, "--param", "opt", '{"lr": 1}', "--param", "opt.lr", "0.1", "0.2", "--yes"], here, capsys,
-            "'opt' and 'opt.lr' overlap")
+    # a whole object as one swept value (a single --param value written as a mapping is a generator or
+    # a distribution, as in the sweep file: a list of objects says "these values")
+    refused(["run", "s.yaml", "--yes"], here, capsys, "'opt' and 'opt.lr' overlap",
+            files={"s.yaml": HEAD + "sweep:\n  opt: [{lr: 1}]\n  opt.lr: [0.1, 0.2]\n"})
+    refused([*CLI, "--param", "opt", '{"lr": 1}', '{"lr": 2}', "--param", "opt.lr", "0.1", "0.2", "--yes"], here,
+            capsys, "'opt' and 'opt.lr' overlap")
 
 
 # --- item 11: duplicate keys ----------------------------------------------------------------------
