@@ -254,16 +254,24 @@ class AttemptProcess:
         """
         if self.exited():
             return  # it ended on its own first: report that, not our reason
+        if self._schedule_end(reason, grace):
+            signal_group(self.pgid, signal.SIGTERM)
+
+    def _schedule_end(self, reason: EndReason, grace: float | None) -> bool:
+        """Keep the first reason and set the SIGKILL deadline ``grace`` seconds on (default: the launch's).
+
+        False when there is no grace: the attempt was killed at once and needs no SIGTERM.
+        """
         if self.ended_by is None:
             self.ended_by = reason
         self._term_at = None
         grace = self.launch.grace if grace is None else grace
         if grace <= 0:
             self._kill_now()
-            return
-        signal_group(self.pgid, signal.SIGTERM)
+            return False
         kill_at = time.monotonic() + grace
         self._kill_at = kill_at if self._kill_at is None else min(self._kill_at, kill_at)
+        return True
 
     def _kill_now(self) -> None:
         signal_group(self.pgid, signal.SIGKILL)

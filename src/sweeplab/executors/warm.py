@@ -312,16 +312,8 @@ class WarmAttempt(AttemptProcess):
         if self.pid is not None:
             super().terminate(reason, grace)
             return
-        if self.ended_by is None:
-            self.ended_by = reason
-        self._term_at = None
-        grace = self.launch.grace if grace is None else grace
-        if grace <= 0:
-            self._kill_now()
-            return
-        self._term_on_start = True
-        kill_at = time.monotonic() + grace
-        self._kill_at = kill_at if self._kill_at is None else min(self._kill_at, kill_at)
+        if self._schedule_end(reason, grace):
+            self._term_on_start = True
 
     def _kill_now(self) -> None:
         if self.pid is not None:
