@@ -104,7 +104,11 @@ def main() -> None:
         for process in processes:
             process.terminate()
         for process in processes:
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a worker stuck closing its comms must not lose the figures
+                process.kill()
+                process.wait()
         shutil.rmtree(folders, ignore_errors=True)
     ratios = [a / b for a, b in zip(ours, plain)]
     lines = [

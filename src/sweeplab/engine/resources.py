@@ -1,7 +1,10 @@
 """The machine's resources and the parallelism decision (``parallel: N | auto``, Jetson boards).
 
 The decision is a :class:`Budget`: trial slots plus RAM and CPU budgets. The scheduler admits
-a trial only when all three have room; a trial larger than the whole budget runs alone.
+a trial only when all three have room; a trial larger than the whole budget runs alone. On a Dask
+cluster whose worker threads cap how many trials run at once, a few more are submitted ahead
+(:attr:`Budget.ahead`): they wait in the cluster's queue, so a worker thread that frees starts the
+next trial without waiting for the coordinator.
 :func:`decide_budget` decides from a machine's figures; :func:`budget_for` applies it to a sweep
 (the trials' declared needs, or the Dask cluster's workers).
 """
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING
 import psutil
 
 from ..planning.resolve import probe_configs
+from ..planning.strategy import is_search
 from ..runners.base import trial_resources
 
 if TYPE_CHECKING:
@@ -50,13 +54,21 @@ class Machine:
 
 @dataclass(frozen=True)
 class Budget:
-    """How much may run at once, and why."""
+    """How much may run at once, and why.
+
+    ``slots`` trials run at once. ``ahead`` more may be submitted beyond them, only where something
+    else caps what runs at once (a Dask cluster's worker threads): they wait in its queue. The
+    lookahead begins once ``ahead_after`` attempts have ended, so that the first attempts, which
+    decide whether the sweep fails fast (``max_failures``), run as without it.
+    """
 
     slots: int
     memory_bytes: int
     cpus: int | None            # None: not limited by CPU (an explicit parallel count)
     jetson: bool
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    ahead: int = 0
+    ahead_after: int = 0
 
 
 def detect_jetson(root: Path = Path("/")) -> str | None:
@@ -127,25 +139,45 @@ def decide_budget(parallel: int | str, machine: Machine, *, jetson_forced: bool 
 
 
 def cluster_budget(sweep: ResolvedSweep, executor: Executor) -> Budget:
-    """The parallelism decision on a cluster: its worker threads, or the count asked for."""
+    """The parallelism decision on a cluster: its worker threads, or the count asked for.
+
+    When the slots are at least the worker threads (``auto``, or ``parallel`` that many or more), the
+    threads are what cap the trials running at once, and one more trial per thread is submitted ahead
+    (:attr:`Budget.ahead`): it waits on the cluster's scheduler, which hands it to the first thread that
+    frees, where waiting for the coordinator to hear of the end and submit costs a round trip per trial.
+    Below the threads, the count asked for is the cap, so nothing is submitted ahead; nor in a search
+    (bayesian, refine), whose every choice should see the results that could be in by then.
+    """
     capacity = executor.capacity
-    reasons = [f"Dask cluster at {sweep.spec.dask_scheduler}: {capacity.slots} worker thread(s), "
+    address = sweep.spec.dask_scheduler or getattr(executor, "address", None) or "(the executor's)"
+    reasons = [f"Dask cluster at {address}: {capacity.slots} worker thread(s), "
                f"{capacity.memory_bytes / 2**30:.1f} GB of worker memory"]
     if sweep.spec.parallel == "auto":
         slots = capacity.slots
         reasons.append("auto: one trial per worker thread")
     else:
         slots = int(sweep.spec.parallel)
+    ahead = capacity.slots if slots >= capacity.slots and not is_search(sweep.spec.strategy) else 0
+    if ahead:
+        reasons.append(f"+{ahead} submitted ahead, queued on the scheduler for the next free worker thread")
     return Budget(slots=slots, memory_bytes=capacity.memory_bytes, cpus=capacity.cpus, jetson=False,
-                  reasons=tuple(reasons))
+                  reasons=tuple(reasons), ahead=ahead, ahead_after=sweep.spec.max_failures if ahead else 0)
+
+
+def _is_cluster(executor: Executor) -> bool:
+    from ..executors.dask import DaskExecutor  # no Dask import: that module imports it when it connects
+
+    return isinstance(executor, DaskExecutor)
 
 
 def budget_for(sweep: ResolvedSweep, executor: Executor | None = None) -> Budget:
     """The parallelism decision for a sweep, from this machine and the trials' declared needs.
 
-    A sweep on a Dask cluster is sized by ``executor`` (connected to it), or provisionally when
-    the cluster was not contacted (a dry run).
+    A sweep on a Dask cluster (the spec's, or a Dask ``executor`` given to run it) is sized by
+    ``executor`` (connected to it), or provisionally when the cluster was not contacted (a dry run).
     """
+    if executor is not None and _is_cluster(executor):
+        return cluster_budget(sweep, executor)
     if sweep.spec.dask_scheduler:
         if executor is not None:
             return cluster_budget(sweep, executor)

@@ -2,6 +2,12 @@
 
 The scheduler holds no processes and writes nothing; the coordinator asks it for trials to
 launch (:meth:`Scheduler.take`) and tells it when one ends (:meth:`Scheduler.release`).
+
+With a lookahead (:attr:`~sweeplab.engine.resources.Budget.ahead`, on a Dask cluster whose worker
+threads cap what runs) it admits up to ``slots + ahead`` trials, and the RAM and CPU budgets it
+checks grow in the same proportion, so that they do not cancel the lookahead: the cluster's threads
+and its workers' ``MEMORY`` resources decide what actually runs at once. A trial larger than the
+whole (unscaled) budget still runs alone.
 """
 
 from __future__ import annotations
@@ -76,12 +82,19 @@ class Scheduler:
         self._running = 0
         self._memory = 0.0
         self._cpus = 0
+        self._ended = 0  # attempts released: the lookahead begins after budget.ahead_after of them
         self._warned: set[str] = set()
         self.closed = False  # no more launches (first Ctrl-C)
 
     @property
     def running(self) -> int:
         return self._running
+
+    @property
+    def admitted(self) -> int:
+        """How many trials may be out at once now: the slots, plus the lookahead once it has begun."""
+        budget = self.budget
+        return budget.slots + (budget.ahead if self._ended >= budget.ahead_after else 0)
 
     def retry(self, trial: Trial, attempt: int, now: float) -> float:
         """Queue ``attempt`` of ``trial`` after a backoff; returns the delay."""
@@ -104,27 +117,30 @@ class Scheduler:
         head = None if self.closed else self._peek(now)
         return None if head is None else (head[0], head[1])
 
-    def _fits(self, need: TrialResources) -> tuple[bool, bool]:
+    def _fits(self, need: TrialResources, admitted: int) -> tuple[bool, bool]:
         """(fits now, larger than the whole budget)."""
         memory = need.memory_gb * GIB if need.memory_gb else 0.0
         cpu_cap = self.budget.cpus
         oversize = memory > self.budget.memory_bytes or (cpu_cap is not None and need.cpu_threads > cpu_cap)
         if oversize:
             return self._running == 0, True
-        fits = self._memory + memory <= self.budget.memory_bytes and (
-            cpu_cap is None or self._cpus + need.cpu_threads <= cpu_cap)
+        # trials submitted ahead wait for a worker thread: the budgets grow with them (see the module docstring)
+        scale = admitted / max(1, self.budget.slots)
+        fits = self._memory + memory <= self.budget.memory_bytes * scale and (
+            cpu_cap is None or self._cpus + need.cpu_threads <= cpu_cap * scale)
         return fits, False
 
     def take(self, now: float) -> list[Ticket]:
-        """Trials to launch now, in order, as long as slots and budgets allow."""
+        """Trials to launch now, in order, as long as slots (plus the lookahead) and budgets allow."""
         tickets: list[Ticket] = []
-        while not self.closed and self._running < self.budget.slots:
+        admitted = self.admitted
+        while not self.closed and self._running < admitted:
             head = self._peek(now)
             if head is None:
                 break
             trial, attempt, is_retry = head
             need = self._demand(trial)
-            fits, oversize = self._fits(need)
+            fits, oversize = self._fits(need, admitted)
             if not fits:
                 break
             if is_retry:
@@ -144,6 +160,7 @@ class Scheduler:
     def release(self, ticket: Ticket) -> None:
         """A launched trial ended: give its slot and resources back."""
         self._running -= 1
+        self._ended += 1
         self._memory -= ticket.resources.memory_gb * GIB if ticket.resources.memory_gb else 0.0
         self._cpus -= ticket.resources.cpu_threads
 

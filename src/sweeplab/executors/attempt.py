@@ -31,7 +31,7 @@ from ..errors import ExecutorError
 from ..trial import TrialLaunch, TrialResult
 from .base import ATTEMPT_DIR_VARIABLE, STDERR_NAME, STDOUT_NAME
 from .outcome import EndReason, build_result, start_failure_result
-from .reaper import end_processes_of
+from .reaper import NARROW_SCAN_SECONDS, end_processes_of
 
 __all__ = [
     "AttemptProcess",
@@ -335,31 +335,36 @@ def run_attempt(launch: TrialLaunch, should_cancel: Callable[[], bool] | None = 
     the attempt as ``cancelled`` when it returns true (how a remote coordinator cancels). ``start``
     makes the attempt (default: a fresh process; a warm worker's attempt for python-runner launches).
     Meant for remote workers; a process that cannot start gives a ``failed`` result rather than an
-    exception.
+    exception. What left the attempt's process group ends with it (:func:`end_processes_of`).
     """
+    import select  # a poll object per attempt: no file descriptor of its own, unlike an epoll selector
+
     try:
         attempt = start(launch) if start is not None else AttemptProcess(launch)
     except OSError as exc:
         return start_failure_result(launch, exc)
-    with selectors.DefaultSelector() as selector:
-        selector.register(attempt.fileno(), selectors.EVENT_READ)
-        try:
-            while not attempt.ended_unreaped():
-                deadline = attempt.next_deadline()
-                wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-                if should_cancel is not None:
-                    wait = poll if wait is None else min(wait, poll)
-                if selector.select(wait) and attempt.exited():  # a warm worker's pipe carries other news too
-                    break
-                if should_cancel is not None and attempt.ended_by is None and should_cancel():
-                    attempt.terminate(EndReason.CANCEL)
-                attempt.service(time.monotonic())
-        except BaseException:
-            # interrupted (KeyboardInterrupt, a worker shutting down): leave nothing running
-            attempt.terminate(EndReason.CANCEL, grace=0)
-            attempt.finish()
-            end_processes_of(launch.attempt_dir)
-            raise
+    watcher = select.poll()
+    watcher.register(attempt.fileno(), select.POLLIN)
+    try:
+        while not attempt.ended_unreaped():
+            deadline = attempt.next_deadline()
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if should_cancel is not None:
+                wait = poll if wait is None else min(wait, poll)
+            if watcher.poll(None if wait is None else wait * 1000) and attempt.exited():
+                break  # (a warm worker's pipe carries other news too)
+            if should_cancel is not None and attempt.ended_by is None and should_cancel():
+                attempt.terminate(EndReason.CANCEL)
+            attempt.service(time.monotonic())
+    except BaseException:
+        # interrupted (KeyboardInterrupt, a worker shutting down): leave nothing running
+        attempt.terminate(EndReason.CANCEL, grace=0)
+        attempt.finish()
+        end_processes_of(launch.attempt_dir)
+        raise
     result = attempt.finish()
-    end_processes_of(launch.attempt_dir)  # what left the process group (setsid) ends with it too
+    # what left the process group (setsid) ends with it too; a short attempt's strays are among the
+    # processes started after its own
+    narrow = attempt.pid is not None and attempt.duration <= NARROW_SCAN_SECONDS
+    end_processes_of(launch.attempt_dir, since_pid=attempt.pid if narrow else None)
     return result

@@ -8,12 +8,22 @@ isolation runs in a process forked from a warm worker that the Dask worker proce
 folder the coordinator prepared, so the sweep folder must be on a file system both see (the
 usual shared home or scratch of a cluster; one machine trivially).
 
-Cancelling an attempt that still waits for a worker cancels its task; a running one is told
-through a :class:`distributed.Event` that the task looks at every quarter second, and it ends
-the trial's process group on its worker. The events are named after the attempt folders, so
-a coordinator resuming after a crash can cancel what its predecessor left. A trial counts as one
-slot of one worker thread: start workers with ``--nthreads`` equal to the trials each machine
-should run at once.
+A trial counts as one slot of one worker thread: start workers with ``--nthreads`` equal to the
+trials each machine should run at once. When the worker threads are what caps the trials running at
+once (``parallel: auto``, or a count at least the threads), one more trial per thread is submitted
+ahead (:attr:`~sweeplab.engine.resources.Budget.ahead`) and waits in the scheduler's queue, so a
+thread that frees starts the next trial at once instead of after the round trip through the
+coordinator.
+
+Cancelling an attempt writes a mark into its folder (:data:`CANCEL_MARK_NAME`) and sets a
+:class:`distributed.Event`. A task that has not started yet is cancelled outright, and should it
+start meanwhile, it finds the mark and never starts its trial (it does not claim the folder). A
+running task looks at the mark, and from a quarter second after its start on, at the event too, every
+quarter second; either ends the trial's process group on its worker. The event is what a worker sees
+at once when the shared file system shows it a new file late (NFS caches what a folder holds); it is
+not asked before then, so a short trial never pays the round trip to the scheduler. Mark and event
+are found from the attempt folder (the event's name from the folder and the random id that the task
+writes into its claim), so a coordinator resuming after a crash can cancel what its predecessor left.
 
 A worker that dies loses nothing that finished and runs nothing twice. A task's future is
 released the moment its result is fetched, so the scheduler never computes a finished trial
@@ -57,7 +67,7 @@ from typing import Any
 from ..errors import ExecutorError
 from ..trial import TrialLaunch, TrialResult, TrialStatus
 from .attempt import run_attempt
-from .base import CANCEL_ID_NAME, CLAIM_NAME, RESULT_NAME, Capacity, Executor, Job
+from .base import CLAIM_NAME, RESULT_NAME, Capacity, Executor, Job
 from .outcome import result_without_process
 from .reaper import end_processes_of
 from .wake import WakePipe
@@ -73,57 +83,77 @@ CANCEL_POLL = 0.25
 SHUTDOWN_MARGIN = 10.0
 #: the worker resource that holds the bytes of memory its trials may use together
 MEMORY_RESOURCE = "MEMORY"
+#: the file in an attempt folder that tells the task the coordinator cancelled the attempt
+CANCEL_MARK_NAME = ".sweeplab-cancelled"
 
 
 def cancel_event_name(attempt_dir: str, cancel_id: str | None = None) -> str:
     """The :class:`distributed.Event` that cancels the attempt writing into ``attempt_dir``.
 
-    Derived from the folder and the random id the submission wrote there (:data:`CANCEL_ID_NAME`; read
-    from the folder when not given), so that a coordinator resuming after a crash can cancel attempts
-    that its dead predecessor submitted, and an event set for an earlier attempt in a folder of the same
-    path (a sweep deleted and run again) never cancels a new one: events need no clearing per submission,
-    which cost a round trip to the scheduler for every trial.
+    Derived from the folder and a random id the submission chose (``cancel_id``; when not given, read
+    from the claim of the task that runs the attempt, which writes it there), so that a coordinator
+    resuming after a crash can cancel attempts that its dead predecessor submitted, and an event set for
+    an earlier attempt in a folder of the same path (a sweep deleted and run again) never cancels a new
+    one: events need no clearing per submission, which cost a round trip to the scheduler for every trial.
     """
     if cancel_id is None:
-        try:
-            with open(os.path.join(attempt_dir, CANCEL_ID_NAME), encoding="ascii") as handle:
-                cancel_id = handle.read().strip()
-        except (OSError, ValueError):
-            cancel_id = ""
+        cancel_id = _claimed_cancel_id(attempt_dir)
     return "sweeplab-cancel-" + hashlib.sha256(f"{attempt_dir}\0{cancel_id}".encode()).hexdigest()[:32]
 
 
-def _new_cancel_id(attempt_dir: str) -> str:
-    """Write a fresh random id into the attempt folder (see :func:`cancel_event_name`) and return it."""
-    cancel_id = uuid.uuid4().hex
-    fd = os.open(os.path.join(attempt_dir, CANCEL_ID_NAME), os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC,
-                 0o644)
+def _claimed_cancel_id(attempt_dir: str) -> str:
+    """The cancel id in the folder's claim ("" without a claim: the task has not started)."""
     try:
-        os.write(fd, cancel_id.encode())
-    finally:
-        os.close(fd)
-    return cancel_id
+        with open(os.path.join(attempt_dir, CLAIM_NAME), encoding="utf-8") as handle:
+            words = handle.read().split()
+    except (OSError, ValueError):
+        return ""
+    return next((word[len("cancel="):] for word in words if word.startswith("cancel=")), "")
 
 
-def _claim(attempt_dir: str) -> bool:
-    """Claim the attempt folder for this run; False if a run claimed it before (a task run again)."""
+def _mark_cancelled(attempt_dir: str) -> None:
+    """Write the cancel mark (:data:`CANCEL_MARK_NAME`); a folder that is gone needs none."""
+    try:
+        os.close(os.open(os.path.join(attempt_dir, CANCEL_MARK_NAME), os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
+    except OSError:
+        pass
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _claim(attempt_dir: str, cancel_id: str) -> bool:
+    """Claim the attempt folder for this run; False if a run claimed it before (a task run again).
+
+    The claim names the attempt's cancel id, which a resuming coordinator reads (:func:`cancel_event_name`).
+    """
     try:
         fd = os.open(os.path.join(attempt_dir, CLAIM_NAME), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
     except FileExistsError:
         return False
-    os.write(fd, f"pid={os.getpid()} host={socket.gethostname()}\n".encode())
-    os.close(fd)
+    try:
+        _write_all(fd, f"pid={os.getpid()} host={socket.gethostname()} cancel={cancel_id}\n".encode())
+    finally:
+        os.close(fd)
     return True
 
 
 def _store_result(result: TrialResult) -> None:
     """Keep the result beside what the trial left, written atomically, for a rerun of this task."""
     path = os.path.join(result.attempt_dir, RESULT_NAME)
-    record = dict(dataclasses.asdict(result), status=result.status.value)
+    # the fields as they are (json copies nothing): dataclasses.asdict would deep-copy the metrics first
+    record = {field.name: getattr(result, field.name) for field in dataclasses.fields(result)}
+    record["status"] = result.status.value
     temp = f"{path}.{os.getpid()}.tmp"
     try:
-        with open(temp, "w", encoding="utf-8") as handle:
-            json.dump(record, handle)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        try:
+            _write_all(fd, json.dumps(record).encode())
+        finally:
+            os.close(fd)
         os.replace(temp, path)
     except OSError as exc:  # the result still reaches the coordinator as the task's value
         logger.warning("cannot store the result of attempt %s: %s", result.attempt_dir, exc)
@@ -153,12 +183,32 @@ def _run_again(launch: TrialLaunch) -> TrialResult:
         f"folder {launch.attempt_dir} (a retry is a new attempt)")
 
 
-def _run_on_worker(launch: TrialLaunch, cancel_event: str) -> TrialResult:
-    """The task: run the attempt on this worker, ending it if the coordinator cancels it."""
-    from distributed import Event
+class _CancelWatch:
+    """``should_cancel`` of a running task: the cancel mark in the attempt folder, and once the trial
+    has run :data:`CANCEL_POLL` seconds, the cancel event (made then: a short trial never asks the
+    scheduler anything)."""
 
-    event = Event(cancel_event)
-    if event.is_set():  # cancelled while it waited for a worker: never start it
+    def __init__(self, attempt_dir: str, event_name: str) -> None:
+        self._mark = os.path.join(attempt_dir, CANCEL_MARK_NAME)
+        self._event_name = event_name
+        self._event: Any = None
+        self._event_from = time.monotonic() + CANCEL_POLL
+
+    def __call__(self) -> bool:
+        if os.path.exists(self._mark):
+            return True
+        if self._event is None:
+            if time.monotonic() < self._event_from:
+                return False
+            from distributed import Event
+
+            self._event = Event(self._event_name)
+        return bool(self._event.is_set())
+
+
+def _run_on_worker(launch: TrialLaunch, cancel_id: str) -> TrialResult:
+    """The task: run the attempt on this worker, ending it if the coordinator cancels it."""
+    if os.path.exists(os.path.join(launch.attempt_dir, CANCEL_MARK_NAME)):  # cancelled while it waited
         return result_without_process(launch, TrialStatus.CANCELLED, "cancelled")
     if not os.path.isdir(launch.attempt_dir):  # the coordinator made it: this worker does not see its files
         return result_without_process(
@@ -166,12 +216,13 @@ def _run_on_worker(launch: TrialLaunch, cancel_event: str) -> TrialResult:
             f"the attempt folder {launch.attempt_dir} does not exist on Dask worker {socket.gethostname()}: the "
             "sweep folder must be on a file system that the coordinator and every worker share (choose it with "
             "--output)", invalid_config=True)
-    if not _claim(launch.attempt_dir):
+    if not _claim(launch.attempt_dir, cancel_id):
         return _run_again(launch)
     function = warm_function(launch)
     pool = dask_worker_pool() if function is not None else None
     start = None if pool is None else (lambda launch: WarmAttempt(launch, pool, function))
-    result = run_attempt(launch, should_cancel=event.is_set, poll=CANCEL_POLL, start=start)
+    watch = _CancelWatch(launch.attempt_dir, cancel_event_name(launch.attempt_dir, cancel_id))
+    result = run_attempt(launch, should_cancel=watch, poll=CANCEL_POLL, start=start)
     _store_result(result)
     return result
 
@@ -227,9 +278,10 @@ class DaskJob(Job):
         self._cancelled = True
         from distributed import Event
 
-        # Running, the task sees the event and ends its trial's process group; the future is left
-        # alone, so that it is done only once the trial has ended. Still waiting for a worker, the
-        # task is cancelled outright (and, should it start meanwhile, the event stops it at once).
+        # Running, the task sees the mark or the event and ends its trial's process group; the future
+        # is left alone, so that it is done only once the trial has ended. Still waiting for a worker,
+        # the task is cancelled outright (and, should it start meanwhile, the mark stops it at once).
+        _mark_cancelled(self.launch.attempt_dir)
         client = self._executor.client
         Event(self._cancel_event, client=client).set()
         if not self._executing(client):
@@ -271,6 +323,8 @@ class DaskExecutor(Executor):
             self.client = client or Client(address, timeout=connect_timeout, set_as_default=False)
         except OSError as exc:
             raise ExecutorError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+        #: the scheduler's address, as the client knows it
+        self.address: str = address or str(getattr(self.client.scheduler, "address", "") or "")
         workers = self.client.scheduler_info().get("workers", {})
         threads = sum(int(w.get("nthreads", 1)) for w in workers.values())
         if not workers:
@@ -304,13 +358,10 @@ class DaskExecutor(Executor):
     def submit(self, launch: TrialLaunch) -> DaskJob:
         if self._closed:
             raise ExecutorError("this DaskExecutor has been shut down; create a new one")
-        try:
-            cancel_id = _new_cancel_id(launch.attempt_dir)
-        except OSError:  # no folder here: the task says why (it is on no file system the workers share)
-            cancel_id = ""
+        cancel_id = uuid.uuid4().hex  # the task writes it into its claim (see cancel_event_name)
         cancel_event = cancel_event_name(launch.attempt_dir, cancel_id)
-        future = self.client.submit(_run_on_worker, launch, cancel_event, pure=False,
-                                    key=f"sweeplab-{launch.key[:16]}-{launch.attempt}-{uuid.uuid4().hex[:8]}",
+        future = self.client.submit(_run_on_worker, launch, cancel_id, pure=False,
+                                    key=f"sweeplab-{launch.key[:16]}-{launch.attempt}-{cancel_id[:8]}",
                                     resources=self._resources_for(launch))
         job = DaskJob(self, launch, future, cancel_event)
         future.add_done_callback(lambda _: self._wake.wake())
@@ -336,13 +387,15 @@ class DaskExecutor(Executor):
     def end_leftovers(self, attempt_dirs: Iterable[str]) -> int:
         """Cancel attempts a dead coordinator submitted (by their folders); returns how many were asked.
 
-        A task still running on a worker sees its cancel event within a quarter second and ends
-        its trial's process group; a task that is gone is not affected.
+        A task still running on a worker sees its cancel mark or event within a quarter second and
+        ends its trial's process group; one still queued never starts its trial; a task that is gone
+        is not affected.
         """
         from distributed import Event
 
         count = 0
         for attempt_dir in attempt_dirs:
+            _mark_cancelled(attempt_dir)
             Event(cancel_event_name(attempt_dir), client=self.client).set()
             count += 1
         return count

@@ -13,7 +13,14 @@ Ctrl-C, its normal end. Two ways catch those, without privileges:
   attempt; the environment is read only of children that are not attempts (rare).
 * **Environment scan** (:func:`end_processes_of`, on a Dask worker, which is not a subreaper): after
   an attempt ends, every process of the machine whose ``SWEEPLAB_ATTEMPT_DIR`` is its folder is
-  killed (milliseconds on a busy machine, once per attempt).
+  killed. A stray is a descendant of the attempt's process, so it was created after it: Linux hands
+  out pids cyclically and ``/proc/sys/kernel/ns_last_pid`` is the newest, so given the attempt's pid
+  only the processes in the cyclic window from that pid to the newest are read
+  (:func:`pids_in_window`), a few on a machine that runs little else, where reading the environment
+  of every process took milliseconds per attempt. The window is right as long as the pids have not
+  gone all the way round during the attempt, which is why its caller narrows the scan only for an
+  attempt that lasted a few seconds at most (:data:`NARROW_SCAN_SECONDS`); without the pid, or
+  without ``ns_last_pid``, every process is read.
 
 Limits: a descendant that clears its environment, or that a program other than the trial's adopts
 first (another subreaper, a service manager), is not found. cgroups would find those too, but need
@@ -26,16 +33,24 @@ import ctypes
 import logging
 import os
 import signal
+from collections.abc import Iterable
 
 from .base import ATTEMPT_DIR_VARIABLE
 
-__all__ = ["StrayReaper", "end_processes_of", "attempt_dir_of", "set_child_subreaper"]
+__all__ = ["StrayReaper", "end_processes_of", "attempt_dir_of", "pids_in_window", "set_child_subreaper",
+           "NARROW_SCAN_SECONDS"]
 
 logger = logging.getLogger(__name__)
 
 PR_SET_CHILD_SUBREAPER = 36
 PR_GET_CHILD_SUBREAPER = 37
 _MARKER = ATTEMPT_DIR_VARIABLE.encode() + b"="
+#: the newest pid handed out in this process's pid namespace
+NS_LAST_PID = "/proc/sys/kernel/ns_last_pid"
+#: an attempt that lasted at most this long has its strays looked for among the pids handed out since
+#: its own (see the module docstring): even the smallest pid space (32768) would need thousands of
+#: new processes or threads a second to go round in that time; a longer attempt can afford the full scan
+NARROW_SCAN_SECONDS = 5.0
 
 
 def set_child_subreaper(on: bool) -> bool | None:
@@ -172,15 +187,45 @@ class StrayReaper:
         self.active = False
 
 
-def end_processes_of(attempt_dir: str) -> int:
-    """Kill every process of this machine whose ``SWEEPLAB_ATTEMPT_DIR`` is ``attempt_dir``; returns how many."""
+def pids_in_window(pids: Iterable[int], first: int, last: int) -> list[int]:
+    """The ``pids`` handed out from ``first`` to ``last``, both included, in the kernel's cyclic order.
+
+    Without wraparound (``first <= last``) that is ``first..last``; after it, the pids from ``first``
+    up to the top of the pid space and those from the bottom up to ``last``.
+
+    >>> pids_in_window([5, 100, 32000, 32767], first=32000, last=100)
+    [5, 100, 32000, 32767]
+    >>> pids_in_window([5, 100, 32000, 32767], first=100, last=32000)
+    [100, 32000]
+    """
+    if first <= last:
+        return [pid for pid in pids if first <= pid <= last]
+    return [pid for pid in pids if pid >= first or pid <= last]
+
+
+def _newest_pid() -> int | None:
+    try:
+        with open(NS_LAST_PID, "rb") as handle:
+            return int(handle.read())
+    except (OSError, ValueError):
+        return None
+
+
+def end_processes_of(attempt_dir: str, since_pid: int | None = None) -> int:
+    """Kill every process of this machine whose ``SWEEPLAB_ATTEMPT_DIR`` is ``attempt_dir``; returns how many.
+
+    ``since_pid``: the attempt's own pid, when the pids cannot have gone round since it started (see
+    :data:`NARROW_SCAN_SECONDS`): only the processes started after it are read.
+    """
     me = os.getpid()
+    pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    newest = _newest_pid() if since_pid is not None else None
+    if since_pid is not None and newest is not None:
+        pids = pids_in_window(pids, since_pid, newest)
     ended = 0
-    for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) == me:
-            continue
-        if attempt_dir_of(int(name)) == attempt_dir:
-            _kill(int(name))
+    for pid in pids:
+        if pid != me and attempt_dir_of(pid) == attempt_dir:
+            _kill(pid)
             ended += 1
     if ended:
         logger.info("ended %d process(es) left behind by attempt %s", ended, attempt_dir)
