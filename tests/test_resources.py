@@ -165,3 +165,43 @@ def test_auto_sizes_the_labs_full_factorial_by_what_a_trial_really_uses(monkeypa
     assert budget.slots == 2 and budget.cpus == 2
     assert any("1 busy thread(s) per trial (the phenomenology runner's need; the configs declare up to 2)" in reason
                for reason in budget.reasons), budget.reasons
+
+
+# --- cluster_budget: the lookahead ---------------------------------------------------------------
+
+class _Cluster:
+    """An executor's capacity as a Dask cluster of ``threads`` worker threads reports it."""
+
+    def __init__(self, threads: int) -> None:
+        from sweeplab.executors.base import Capacity
+
+        self.capacity = Capacity(slots=threads, memory_bytes=8 * GIB, cpus=threads)
+        self.address = "tcp://127.0.0.1:8786"
+
+
+def _cluster_sweep(parallel: int | str, strategy: str = "grid", max_failures: int = 5):  # noqa: ANN202
+    from types import SimpleNamespace
+
+    return SimpleNamespace(spec=SimpleNamespace(dask_scheduler="tcp://127.0.0.1:8786", parallel=parallel,
+                                                strategy=strategy, max_failures=max_failures))
+
+
+@pytest.mark.parametrize(("parallel", "slots", "ahead"), [("auto", 4, 4), (4, 4, 4), (6, 6, 4), (3, 3, 0), (1, 1, 0)])
+def test_a_cluster_gets_one_trial_per_thread_ahead_only_when_its_threads_cap_what_runs(
+        parallel: int | str, slots: int, ahead: int) -> None:
+    from sweeplab.engine.resources import cluster_budget
+
+    budget = cluster_budget(_cluster_sweep(parallel), _Cluster(threads=4))  # type: ignore[arg-type]
+    assert (budget.slots, budget.ahead) == (slots, ahead)
+    said = [reason for reason in budget.reasons if "submitted ahead" in reason]
+    assert said == ([f"+{ahead} submitted ahead, queued on the scheduler for the next free worker thread"]
+                    if ahead else [])
+    assert budget.ahead_after == (5 if ahead else 0)  # the fail-fast attempts run without it
+
+
+@pytest.mark.parametrize("strategy", ["bayesian", "refine"])
+def test_a_search_on_a_cluster_submits_nothing_ahead(strategy: str) -> None:
+    from sweeplab.engine.resources import cluster_budget
+
+    budget = cluster_budget(_cluster_sweep("auto", strategy=strategy), _Cluster(threads=4))  # type: ignore[arg-type]
+    assert budget.slots == 4 and budget.ahead == 0

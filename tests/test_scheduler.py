@@ -153,3 +153,50 @@ def test_order_by_hints_puts_the_longest_known_first_and_unknown_after_in_plan_o
     ordered = order_by_hints(pending, lambda t: hints.get(t.index))
     assert [t.index for t, _ in ordered] == [3, 6, 5, 1, 2, 4]
     assert order_by_hints([], lambda t: 1.0) == []
+
+
+# --- the lookahead on a cluster ------------------------------------------------------------------
+
+def test_the_lookahead_admits_slots_plus_ahead_once_the_fail_fast_attempts_have_ended() -> None:
+    from dataclasses import replace
+
+    scheduler = scheduler_for({i: {} for i in range(1, 12)}, replace(budget(slots=2), ahead=2, ahead_after=3))
+    first = scheduler.take(0.0)
+    assert indexes(first) == [1, 2]  # the first attempts decide max_failures: no lookahead yet
+    scheduler.release(first[0])
+    scheduler.release(first[1])
+    assert indexes(scheduler.take(0.0)) == [3, 4]
+    assert scheduler.running == 2
+    scheduler.release(first[0])  # the third ended attempt: from now on two more wait ahead
+    assert indexes(scheduler.take(0.0)) == [5, 6, 7] and scheduler.running == 4
+    assert scheduler.take(0.0) == []
+
+
+def test_the_lookahead_scales_the_ram_and_cpu_budgets_but_not_the_oversize_limit() -> None:
+    from dataclasses import replace
+
+    # 2 slots + 2 ahead: 4 trials of 3 GB out at once against an 8 GB budget (the cluster's MEMORY
+    # resources decide what runs); a 9 GB trial is still larger than the whole budget and runs alone
+    configs = {i: {"resource_constraints": {"ram_limit_gb": 3, "cpu_threads": 1}} for i in range(1, 7)}
+    configs[7] = {"resource_constraints": {"ram_limit_gb": 9}}
+    configs[8] = {"resource_constraints": {"ram_limit_gb": 1}}
+    scheduler = scheduler_for(configs, replace(budget(slots=2, memory_gb=8, cpus=2), ahead=2))
+    first = scheduler.take(0.0)
+    assert indexes(first) == [1, 2, 3, 4]  # 12 GB <= 8 GB x 4/2, 4 threads <= 2 x 4/2
+    for ticket in first:
+        scheduler.release(ticket)
+    second = scheduler.take(0.0)
+    assert indexes(second) == [5, 6]  # trial 7 is larger than the whole (unscaled) budget: it waits to run alone
+    for ticket in second:
+        scheduler.release(ticket)
+    (alone,) = scheduler.take(0.0)
+    assert alone.trial.index == 7 and alone.alone
+    assert scheduler.take(0.0) == []  # nothing beside it
+    scheduler.release(alone)
+    assert indexes(scheduler.take(0.0)) == [8]
+
+
+def test_without_a_lookahead_the_budgets_are_as_given() -> None:
+    configs = {i: {"resource_constraints": {"ram_limit_gb": 3}} for i in range(1, 5)}
+    scheduler = scheduler_for(configs, budget(slots=4, memory_gb=8))
+    assert indexes(scheduler.take(0.0)) == [1, 2]

@@ -83,6 +83,7 @@ class Scheduler:
         self._memory = 0.0
         self._cpus = 0
         self._ended = 0  # attempts released: the lookahead begins after budget.ahead_after of them
+        self._alone = 0  # running trials larger than the whole budget: nothing else runs beside them
         self._warned: set[str] = set()
         self.closed = False  # no more launches (first Ctrl-C)
 
@@ -124,6 +125,8 @@ class Scheduler:
         oversize = memory > self.budget.memory_bytes or (cpu_cap is not None and need.cpu_threads > cpu_cap)
         if oversize:
             return self._running == 0, True
+        if self._alone:  # (a scaled budget could make room beside it)
+            return False, False
         # trials submitted ahead wait for a worker thread: the budgets grow with them (see the module docstring)
         scale = admitted / max(1, self.budget.slots)
         fits = self._memory + memory <= self.budget.memory_bytes * scale and (
@@ -152,6 +155,7 @@ class Scheduler:
                 log.warning("trial %s needs more than the whole budget (%s GB RAM, %d threads); it runs alone",
                             trial.experiment_id, need.memory_gb, need.cpu_threads)
             self._running += 1
+            self._alone += oversize
             self._memory += need.memory_gb * GIB if need.memory_gb else 0.0
             self._cpus += need.cpu_threads
             tickets.append(Ticket(trial, attempt, need, alone=oversize))
@@ -161,6 +165,7 @@ class Scheduler:
         """A launched trial ended: give its slot and resources back."""
         self._running -= 1
         self._ended += 1
+        self._alone -= ticket.alone
         self._memory -= ticket.resources.memory_gb * GIB if ticket.resources.memory_gb else 0.0
         self._cpus -= ticket.resources.cpu_threads
 
