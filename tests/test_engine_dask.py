@@ -9,7 +9,8 @@ import socket
 import sys
 from pathlib import Path
 
-from helpers.engine_support import Workspace, kill_session, pid_gone, wait_until
+import pytest
+from helpers.engine_support import Workspace, finish, kill_session, leftover_trials, pid_gone, wait_until
 
 
 def test_a_sweep_runs_on_the_cluster_with_retries_and_merges(workspace: Workspace, dask_scheduler: str) -> None:
@@ -257,3 +258,70 @@ def test_a_sweep_folder_the_workers_do_not_share_is_refused_before_anything_is_w
     assert "not on a file system the Dask workers share" in message and "tcp://10.0.0.7:40001" in message
     assert "--output" in message
     assert not workspace.output.exists() and not workspace.db.exists()
+
+
+def _sweeplab_tasks(client) -> list[str]:  # noqa: ANN001 - a distributed.Client
+    """The keys of the sweeplab tasks the scheduler holds now (queued, on a worker or running)."""
+    return client.run_on_scheduler(
+        lambda dask_scheduler: sorted(str(key) for key in dask_scheduler.tasks if str(key).startswith("sweeplab-")))
+
+
+@pytest.mark.parametrize(("parallel", "submitted"), [("auto", 4), (1, 1)])
+def test_trials_wait_on_the_scheduler_ahead_of_free_threads_only_when_the_threads_cap_what_runs(
+        workspace: Workspace, dask_scheduler: str, parallel: int | str, submitted: int) -> None:
+    """Two worker threads: with auto, two trials run and two more wait on the scheduler; with parallel 1,
+    one trial is submitted and no more. A double Ctrl-C ends everything, and the trials that waited on
+    the scheduler never started (their folders have no claim)."""
+    from distributed import Client
+
+    sweep_id = f"ahead_{parallel}"
+    workspace.write_base(gate="go")  # every trial waits for the gate: none ends while the test looks
+    spec = workspace.spec(sweep_id, {"value": [float(v) for v in range(8)]}, parallel=parallel,
+                          dask_scheduler=dask_scheduler, max_failures=0)
+    running = min(2, submitted)
+    process = workspace.start("run", spec)
+    try:
+        wait_until(lambda: len(list(workspace.state.glob("*.1.pid"))) == running or process.poll() is not None,
+                   f"{running} trial(s) to start on the workers")
+        assert process.poll() is None
+        with Client(dask_scheduler, set_as_default=False) as client:
+            # the coordinator submits what it admits in one go, before any trial can start
+            assert len(_sweeplab_tasks(client)) == submitted
+            assert len(list(workspace.state.glob("*.1.pid"))) == running
+            os.kill(process.pid, signal.SIGINT)
+            wait_until(lambda: workspace.count_events(sweep_id, "stopping") >= 1, "the first Ctrl-C to be seen")
+            os.kill(process.pid, signal.SIGINT)
+            code, out, err = finish(process)
+            wait_until(lambda: _sweeplab_tasks(client) == [], "the cluster to forget the sweep's tasks")
+    finally:
+        kill_session(process)
+    assert code == 130, out + err
+    said = "+2 submitted ahead, queued on the scheduler for the next free worker thread"
+    assert (said in out) == (submitted > running), out
+    attempts = sorted((workspace.sweep_dir(sweep_id) / "trials").glob("*/attempt-1"))
+    claimed = [folder for folder in attempts if (folder / ".sweeplab-claim").exists()]
+    assert len(attempts) == submitted and len(claimed) == running
+    assert len(list(workspace.state.glob("*.pid"))) == running  # the queued trials never ran
+    statuses = workspace.query(f"SELECT status FROM attempts WHERE sweep_id = '{sweep_id}'")
+    assert sorted(status for (status,) in statuses) == ["cancelled"] * submitted
+    assert not leftover_trials(workspace.root)
+
+
+def test_a_task_that_finds_its_cancel_mark_never_starts_its_trial(tmp_path: Path, dask_scheduler: str) -> None:
+    """A resuming coordinator cancels what its dead predecessor submitted by folder (end_leftovers): a task
+    still queued then finds the mark when a worker takes it, before it claims the folder."""
+    from sweeplab.executors.dask import CANCEL_MARK_NAME, DaskExecutor
+    from sweeplab.trial import TrialStatus
+
+    cancelled, kept = _hang_launch(tmp_path, 1), _hang_launch(tmp_path, 2, argv=(sys.executable, "-c", "print(1)"))
+    with DaskExecutor(dask_scheduler) as executor:
+        assert executor.end_leftovers([cancelled.attempt_dir]) == 1
+        assert os.path.exists(os.path.join(cancelled.attempt_dir, CANCEL_MARK_NAME))
+        jobs = [executor.submit(cancelled), executor.submit(kept)]
+        executor.wait(jobs, timeout=60)
+        executor.wait([job for job in jobs if not job.done()], timeout=60)
+        assert [job.result().status for job in jobs] == [TrialStatus.CANCELLED, TrialStatus.COMPLETED]
+    folder = Path(cancelled.attempt_dir)
+    assert not (folder / ".sweeplab-claim").exists() and not (folder / "ready").exists()
+    assert sorted(path.name for path in folder.iterdir()) == [CANCEL_MARK_NAME]  # the trial never started
+    assert (Path(kept.attempt_dir) / ".sweeplab-claim").exists()
