@@ -49,6 +49,7 @@ def ok(config, context):
 
 
 def sleepy(config, context):
+    Path(context.trial_dir, "parent").write_text(str(os.getppid()))
     Path(context.trial_dir, "started").write_text(str(os.getpid()))
     time.sleep(600)
 
@@ -84,6 +85,15 @@ def escapes(config, context):
     return {"escaped": child.pid}
 
 
+def acts(config, context):
+    """One function for several faults (a worker serves one function): 0 returns, 1 sleeps, 2 aborts."""
+    if config["x"] == 1:
+        sleepy(config, context)
+    if config["x"] == 2:
+        os.abort()
+    return ok(config, context)
+
+
 def mutate(config, context):
     global COUNTER
     seen = {"counter": COUNTER, "cache": sorted(CACHE), "cwd": os.getcwd(),
@@ -111,8 +121,8 @@ class Harness:
         self.cwd.mkdir()
         self.count = 0
 
-    def launch(self, function: str, x: int = 1, **fields: Any) -> TrialLaunch:
-        runner = PythonRunner({"function": f"warm_trials:{function}", "isolation": self.isolation})
+    def launch(self, function: str, x: int = 1, module: str = "warm_trials", **fields: Any) -> TrialLaunch:
+        runner = PythonRunner({"function": f"{module}:{function}", "isolation": self.isolation})
         runner.folder = self.root
         self.count += 1
         config = self.root / f"config{self.count}.json"
@@ -228,8 +238,8 @@ def test_the_module_is_imported_once_per_worker(harness: Harness) -> None:
     assert all(r.status is TrialStatus.COMPLETED for r in results)
     imports = len(list(harness.imports.iterdir()))
     parents = {r.metrics["parent"] for r in results}
-    if harness.isolation == "worker":
-        assert imports <= 2 and len(parents) <= 2 and os.getpid() not in parents
+    if harness.isolation == "worker":  # the second slot's worker is a clone of the first, forked after its import
+        assert imports == 1 and len(parents) <= 2 and os.getpid() not in parents
     else:
         assert imports == len(results) and parents == {os.getpid()}
 
@@ -272,3 +282,93 @@ def test_cancel_ends_a_trial_whose_worker_is_still_importing(tmp_path: Path, mon
         result = job.result()
         assert result.status in (TrialStatus.CANCELLED, TrialStatus.COMPLETED)
         assert executor.submit(harness.launch("ok")).result().status is TrialStatus.COMPLETED
+
+
+SLOW_IMPORT = '''\
+"""A module whose import takes a while, as a heavy library's does."""
+import os
+import time
+from pathlib import Path
+
+time.sleep(float(os.environ.get("WARM_SLOW_IMPORT", "0")))
+Path(os.environ["WARM_IMPORTS"], f"{os.getpid()}").write_text("imported")
+
+
+def touch(config, context):
+    Path(context.trial_dir, "ran").write_text(str(os.getpid()))
+    return {"parent": os.getppid()}
+'''
+
+
+def _warm_processes(function: str) -> list[psutil.Process]:
+    """The warm workers of this machine serving ``function`` (fresh ones and clones alike)."""
+    found = []
+    for process in psutil.process_iter(["cmdline", "status"]):
+        cmdline = process.info["cmdline"] or []
+        if "sweeplab.executors.warm_server" in cmdline and function in cmdline \
+                and process.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(process)
+    return found
+
+
+def test_a_clone_outlives_the_worker_it_was_cloned_from(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    harness = Harness(tmp_path, "worker")
+    monkeypatch.setenv("WARM_IMPORTS", str(harness.imports))
+    with LocalExecutor(slots=2) as executor:
+        first = [executor.submit(harness.launch("ok", x=n)) for n in range(2)]
+        firsts = [job.result() for job in first]
+        (importer,) = (int(path.name) for path in harness.imports.iterdir())
+        parents = {result.metrics["parent"] for result in firsts}
+        assert len(parents) == 2 and importer in parents  # the importer and its clone, one trial each
+        (clone,) = parents - {importer}
+        assert psutil.Process(clone).ppid() == os.getpid()  # adopted by the executor, a subreaper
+        os.kill(importer, signal.SIGKILL)
+        wait_until(lambda: pid_gone(importer), "the first worker to die")
+        later = [executor.submit(harness.launch("ok", x=n)) for n in range(2)]
+        laters = [job.result() for job in later]
+    assert [result.status for result in firsts + laters] == [TrialStatus.COMPLETED] * 4
+    # the clone served on; the slot of the dead worker got a clone of the clone: still one import
+    assert clone in {result.metrics["parent"] for result in laters}
+    assert len(list(harness.imports.iterdir())) == 1
+    assert not _warm_processes("warm_trials:ok")  # shut down: no worker is left, clones included
+
+
+def test_a_trial_cancelled_while_its_clone_waits_for_the_import_never_runs(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    harness = Harness(tmp_path, "worker")
+    (tmp_path / "slow_import.py").write_text(SLOW_IMPORT)
+    monkeypatch.setenv("WARM_IMPORTS", str(harness.imports))
+    monkeypatch.setenv("WARM_SLOW_IMPORT", "3")
+    with LocalExecutor(slots=2) as executor:
+        kept, dropped = (harness.launch("touch", module="slow_import") for _ in range(2))
+        kept_job = executor.submit(kept)
+        dropped_job = executor.submit(dropped)  # its worker is a clone of the first, which still imports
+        dropped_job.cancel()
+        dropped_result = dropped_job.result()
+        assert dropped_result.status is TrialStatus.CANCELLED
+        assert not harness.imports.exists() or not list(harness.imports.iterdir())  # it ended before the import
+        assert kept_job.result().status is TrialStatus.COMPLETED
+        # the clone came to exist after the import, found its executor gone and did not start the attempt
+        wait_until(lambda: len(_warm_processes("slow_import:touch")) == 1, "the abandoned clone to exit")
+    assert Path(kept.attempt_dir, "ran").exists() and not Path(dropped.attempt_dir, "ran").exists()
+    assert len(list(harness.imports.iterdir())) == 1
+    assert not _warm_processes("slow_import:touch")
+
+
+def test_a_timeout_and_an_abort_on_a_clone_leave_it_serving(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    harness = Harness(tmp_path, "worker")
+    monkeypatch.setenv("WARM_IMPORTS", str(harness.imports))
+    with LocalExecutor(slots=2) as executor:
+        busy = executor.submit(harness.launch("acts", x=1, timeout=60))  # sleeps: holds the first worker
+        slept = harness.launch("acts", x=1, timeout=3)
+        timed_out = executor.submit(slept).result()  # on the clone
+        aborted = executor.submit(harness.launch("acts", x=2)).result()
+        after = executor.submit(harness.launch("acts", x=0)).result()
+        busy.cancel()
+        assert busy.result().status is TrialStatus.CANCELLED
+    assert Path(slept.attempt_dir, "started").exists()  # it ran, and its timeout ended it
+    assert (timed_out.status, aborted.status, after.status) == (
+        TrialStatus.TIMEOUT, TrialStatus.CRASHED, TrialStatus.COMPLETED)
+    # the clone survived its trials' timeout and abort and served the last one; nothing imported again
+    assert after.metrics["parent"] == int(Path(slept.attempt_dir, "parent").read_text())
+    assert len(list(harness.imports.iterdir())) == 1

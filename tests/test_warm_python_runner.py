@@ -131,28 +131,34 @@ def test_the_trial_is_told_its_isolation(tmp_path: Path, flag: list[str], isolat
 IMPORT_LOGGING = '''\
 import os
 
+IMPORTED_IN = os.getpid()
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "imports.txt"), "a") as log:
-    log.write(f"{os.getpid()}\\n")
+    log.write(f"{IMPORTED_IN}\\n")
 
 
 def train(config, context):
-    return {"loss": config["x"] * 2, "parent": os.getppid()}
+    return {"loss": config["x"] * 2, "parent": os.getppid(), "imported_in": IMPORTED_IN}
 '''
 
 
-@pytest.mark.parametrize("isolation, imports", [("worker", 2), ("process", 1 + 3)])
-def test_the_module_is_imported_once_per_warm_worker_whose_first_load_is_the_check(
+@pytest.mark.parametrize("isolation, imports", [("worker", 1), ("process", 1 + 4)])
+def test_the_module_is_imported_once_per_sweep_whose_first_load_is_the_check(
         tmp_path: Path, isolation: str, imports: int) -> None:
-    # worker: the check is the first warm worker's own import (2 workers for 2 slots), not one more
-    # import before them; process: the check's child, then one interpreter per trial
-    spec = _project(tmp_path, function="logged:train", isolation=isolation)
+    # worker: the check is the first warm worker's own import; the second slot's worker is its clone,
+    # forked after that import (not one more import); process: the check's child, then one interpreter
+    # per trial
+    spec = _project(tmp_path, function="logged:train", isolation=isolation, sweep={"x": [1, 2, 3, 4]})
     (spec.parent / "logged.py").write_text(IMPORT_LOGGING)
     done = _sweeplab(tmp_path, "run", spec, "--yes")
     assert done.returncode == 0, done.stderr
     importers = (spec.parent / "imports.txt").read_text().split()
     assert len(importers) == imports
-    if isolation == "worker":  # every trial ran in a process forked from one of the workers that imported
-        assert {str(row["metrics"]["parent"]) for row in _results(tmp_path)} <= set(importers)
+    results = _results(tmp_path)
+    if isolation == "worker":  # every trial ran in a process forked from the importer or from its clone
+        assert {str(row["metrics"]["imported_in"]) for row in results} == set(importers)
+        # the two slots' workers both ran trials: the importer and a process that never imported
+        parents = {row["metrics"]["parent"] for row in results}
+        assert len(parents) == 2 and parents & {int(importers[0])} == {int(importers[0])}
 
 
 def test_a_module_that_ends_the_interpreter_while_importing_exits_2(tmp_path: Path) -> None:

@@ -183,6 +183,7 @@ class LocalExecutor(Executor):
         function = warm_function(launch)
         if function is None or self._closed:
             return False, None
+        self._strays.start()  # the workers cloned from the first are adopted by this process
         pending = self._warm.prestart(launch, function, count)
         deadline = time.monotonic() + timeout
         while pending:

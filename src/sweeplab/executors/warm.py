@@ -4,7 +4,10 @@ A fresh interpreter per attempt costs tens of milliseconds, and a heavy import (
 seconds, for every trial. The python runner's launches with ``SWEEPLAB_ISOLATION=worker`` (the
 default; see :mod:`sweeplab.runners.python`) are run here instead: :class:`WarmPool` keeps up to one
 worker process per slot (:mod:`sweeplab.executors.warm_server`) for each function, working folder and
-environment; a worker loads the function once and forks one process per attempt.
+environment; a worker loads the function once and forks one process per attempt. Only the first worker
+of a function imports it: every other one is a clone forked from a live worker of the same function and
+setting once that worker's import is done (:mod:`.warm_server`), so a sweep imports scikit-learn once,
+not once per slot, and a worker replaced after a crash starts in milliseconds.
 
 The design is a fork server, not a process that calls many trials in itself, so that what holds for a
 fresh process holds for each attempt, unchanged:
@@ -27,7 +30,9 @@ replaced by the next attempt that needs one.
 On a Dask cluster, each Dask worker process keeps such a pool for its threads (:func:`dask_worker_pool`),
 so a python-runner task runs in a process forked from a warm worker on that machine.
 
-Limits: the first attempt of a worker waits for its import (its timeout counts from its submission, as
+Limits: a clone exists only once the worker it is cloned from has imported; killing that worker before
+(a trial's timeout shorter than the import) loses the clones it had not forked yet, and their attempts end
+``crashed`` (a retry gets a new worker). The first attempt of a worker waits for its import (its timeout counts from its submission, as
 a fresh process's counts its own import); what a module prints at import time is not in any trial's
 files; ``SWEEPLAB_*`` variables read at import time are not the trial's; a module that starts threads
 or a GPU context when imported cannot be forked safely and needs ``isolation: process``. An attempt's
@@ -41,7 +46,9 @@ import dataclasses
 import json
 import logging
 import os
+import select
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -74,25 +81,80 @@ def warm_function(launch: TrialLaunch) -> str | None:
     return None
 
 
-class WarmWorker:
-    """One worker process and its two pipes; runs one attempt at a time (see :mod:`.warm_server`)."""
+class _Adopted:
+    """The process of a cloned worker (a grandchild of the worker it was cloned from, adopted by this
+    process when it is a child subreaper, else by init): watched through a pidfd, since it may not be our
+    child. Its pid is known once the clone says ``C PID``; until then it counts as alive."""
 
-    def __init__(self, python: str, function: str, cwd: str, env: dict[str, str], key: tuple[object, ...]) -> None:
-        self.key = key
-        requests_read, self._requests = os.pipe()
-        self._answers, answers_write = os.pipe()
+    def __init__(self) -> None:
+        self.pid: int | None = None
+        self._pidfd: int | None = None
+        self.returncode: int | None = None
+
+    def attach(self, pid: int) -> None:
+        self.pid = pid
         try:
-            self.process = subprocess.Popen(
-                [python, "-m", "sweeplab.executors.warm_server", function, str(requests_read), str(answers_write)],
-                cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                start_new_session=True, pass_fds=(requests_read, answers_write))
+            self._pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:  # gone already (and reaped by whoever adopted it)
+            self.returncode = -signal.SIGKILL
+
+    def poll(self) -> int | None:
+        """None while it runs (or before it exists); its end once it is over."""
+        if self.returncode is None and self._pidfd is not None and select.select([self._pidfd], [], [], 0)[0]:
+            self._reaped()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        """Wait for its end (nothing to wait for before it exists); TimeoutExpired as :mod:`subprocess` has it."""
+        if self.returncode is None and self._pidfd is not None:
+            if not select.select([self._pidfd], [], [], timeout)[0]:
+                raise subprocess.TimeoutExpired(f"warm worker {self.pid}", timeout or 0)
+            self._reaped()
+        return self.returncode
+
+    def _reaped(self) -> None:
+        assert self.pid is not None and self._pidfd is not None
+        try:  # our child when this process is a subreaper: reap it, or it stays a zombie
+            _, status = os.waitpid(self.pid, os.WNOHANG)
+            self.returncode = os.waitstatus_to_exitcode(status) if status else 0
+        except ChildProcessError:
+            self.returncode = 0
+        os.close(self._pidfd)
+        self._pidfd = None
+
+
+#: what asks a worker for a clone (the server matches these bytes; see :mod:`.warm_server`)
+_CLONE_REQUEST = b'{"clone": true}\n'
+
+
+class WarmWorker:
+    """One worker process, its requests socket and its answers pipe; runs one attempt at a time (see
+    :mod:`.warm_server`). Made fresh (an interpreter that imports the function) or, with ``parent``, as a
+    clone of a worker of the same function and setting (forked from it once its import is done)."""
+
+    def __init__(self, python: str, function: str, cwd: str, env: dict[str, str], key: tuple[object, ...],
+                 parent: WarmWorker | None = None) -> None:
+        self.key = key
+        self._requests, requests_there = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._answers, answers_there = os.pipe()
+        self.process: subprocess.Popen[bytes] | _Adopted
+        try:
+            if parent is None:
+                self.process = subprocess.Popen(
+                    [python, "-m", "sweeplab.executors.warm_server", function, str(requests_there.fileno()),
+                     str(answers_there)],
+                    cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                    start_new_session=True, pass_fds=(requests_there.fileno(), answers_there))
+            else:
+                self.process = _Adopted()
+                parent.ask_clone(requests_there.fileno(), answers_there)
         except BaseException:
-            for fd in (self._requests, self._answers):
-                os.close(fd)
+            self._requests.close()
+            os.close(self._answers)
             raise
         finally:
-            os.close(requests_read)
-            os.close(answers_write)
+            requests_there.close()
+            os.close(answers_there)
         os.set_blocking(self._answers, False)
         self._buffer = b""
         self.ready = False       # the function is loaded (the server said R)
@@ -104,11 +166,18 @@ class WarmWorker:
         """The answers pipe: readable when the worker says something (or dies)."""
         return self._answers
 
+    def ask_clone(self, requests_fd: int, answers_fd: int) -> None:
+        """Ask this worker for a clone serving on these two descriptors (it forks it once its import is done)."""
+        try:
+            socket.send_fds(self._requests, [_CLONE_REQUEST], [requests_fd, answers_fd])
+        except OSError:  # this worker is gone: the clone's pipe, whose other end we close, reads as its end
+            self.lost = True
+
     def send(self, request: dict[str, object]) -> None:
         """Hand the worker one attempt."""
         self.busy = True
         try:
-            os.write(self._requests, (json.dumps(request) + "\n").encode())
+            self._requests.sendall((json.dumps(request) + "\n").encode())
         except OSError:  # a broken pipe: the worker is gone; its end is read as end of file
             self.lost = True
 
@@ -136,6 +205,8 @@ class WarmWorker:
                     self.ready = True
                 elif words[:1] == ["P"]:
                     self.problem = json.loads(line[2:])
+                elif words[:1] == ["C"] and isinstance(self.process, _Adopted):
+                    self.process.attach(int(words[1]))
                 else:
                     found.append(words)
             if self.lost:
@@ -145,13 +216,18 @@ class WarmWorker:
                 return found
 
     def close(self, kill: bool = False) -> None:
-        """Stop the worker: close its request pipe (it exits when idle) or kill it; reap it."""
+        """Stop the worker: close its requests socket (it exits when idle) or kill it; reap it.
+
+        A clone that does not exist yet cannot be killed: with its socket closed, it exits as soon as its
+        parent forks it, without starting an attempt asked for before."""
         self.lost = True
-        for fd in (self._requests, self._answers):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        self._requests.close()
+        try:
+            os.close(self._answers)
+        except OSError:
+            pass
+        if self.process.pid is None:
+            return
         if kill:
             signal_group(self.process.pid, signal.SIGKILL)
         try:
@@ -190,14 +266,26 @@ class WarmPool:
             return self._take(launch, function, env, key)
 
     def prestart(self, launch: TrialLaunch, function: str, count: int) -> list[WarmWorker]:
-        """Start up to ``count`` idle workers for launches like ``launch`` now (within the slots): their
-        imports run while the coordinator gets ready, and :meth:`take` hands them out like any idle one."""
+        """Start up to ``count`` idle workers for launches like ``launch`` now (within the slots): the first
+        one's import runs while the coordinator gets ready, the others are its clones, and :meth:`take`
+        hands them out like any idle one."""
         env, key = self._key(launch, function)
         with self._lock:
             room = self.slots - len(self._idle) - len(self._busy)
-            started = [WarmWorker(launch.argv[0], function, launch.cwd, env, key) for _ in range(min(count, room))]
-            self._idle.extend(started)
+            started: list[WarmWorker] = []
+            for _ in range(min(count, room)):
+                started.append(self._new(launch, function, env, key))
+                self._idle.append(started[-1])
         return started
+
+    def _new(self, launch: TrialLaunch, function: str, env: dict[str, str], key: tuple[object, ...]) -> WarmWorker:
+        """A new worker: a clone of a live worker of the same function and setting (the one that has loaded
+        it, if any), else a fresh interpreter that imports the function."""
+        same = [worker for worker in (*self._idle, *self._busy) if worker.key == key and not worker.lost]
+        parent = next((worker for worker in same if worker.ready), same[0] if same else None)
+        worker = WarmWorker(launch.argv[0], function, launch.cwd, env, key, parent=parent)
+        logger.debug("started warm worker for %s (%s)", function, "fresh" if parent is None else "a clone")
+        return worker
 
     def _take(self, launch: TrialLaunch, function: str, env: dict[str, str], key: tuple[object, ...]) -> WarmWorker:
         for worker in list(self._idle):
@@ -210,8 +298,7 @@ class WarmPool:
                 return worker
         while self._idle and len(self._idle) + len(self._busy) >= self.slots:
             self._idle.pop(0).close()  # a setting no longer asked for: make room
-        worker = WarmWorker(launch.argv[0], function, launch.cwd, env, key)
-        logger.debug("started warm worker pid %d for %s", worker.process.pid, function)
+        worker = self._new(launch, function, env, key)
         self._busy.add(worker)
         return worker
 
@@ -319,9 +406,15 @@ class WarmAttempt(AttemptProcess):
         if self.pid is not None:
             super()._kill_now()
             return
-        signal_group(self.worker.process.pid, signal.SIGKILL)  # its attempt never started
         self._kill_at = None
         self._watch_at = None
+        if self.worker.process.pid is not None:
+            signal_group(self.worker.process.pid, signal.SIGKILL)  # its attempt never started
+            return
+        # a clone its parent has not forked yet (the parent still imports): give up on it; it exits
+        # without starting the attempt when it comes to exist
+        self.worker.close()
+        self._absorb([["EOF"]])
 
     def _rss(self) -> int:
         return tree_rss(self.pid) if self.pid is not None else 0

@@ -2,14 +2,22 @@
 
 ``python -m sweeplab.executors.warm_server FUNCTION REQUESTS_FD ANSWERS_FD`` (started by
 :mod:`sweeplab.executors.warm`, never by hand). The worker loads ``FUNCTION`` (importing its module, or
-unpickling it) and says ``R``; then it reads one request at a time from the descriptor ``REQUESTS_FD`` and
-answers on ``ANSWERS_FD``, one line each:
+unpickling it) and says ``R``; then it reads one request at a time from ``REQUESTS_FD`` (a Unix stream
+socket) and answers on ``ANSWERS_FD`` (a pipe), one line each:
 
-* request (JSON): ``{"argv": [CONFIG, TRIAL_DIR, SEED, EXPERIMENT_ID, ATTEMPT], "env": {...}, "cwd": ...,
+* an attempt (JSON): ``{"argv": [CONFIG, TRIAL_DIR, SEED, EXPERIMENT_ID, ATTEMPT], "env": {...}, "cwd": ...,
   "dir": ATTEMPT_DIR, "memory": BYTES | null}``;
+* a clone: ``{"clone": true}``, sent with two descriptors (a requests socket and an answers pipe for the
+  new worker): the worker forks a sibling that has the function loaded already and serves on those two;
 * answers: ``P PROBLEM`` (JSON text) if the function cannot be loaded, then ``R``; ``S PID`` once the
   attempt's process exists, ``E PID CODE`` once it ended and was reaped (``CODE`` as :mod:`subprocess`
-  gives it: negative for a signal).
+  gives it: negative for a signal). A clone's first answer, on its own pipe, is ``C PID``.
+
+A clone is how the pool gets a second worker for the same function without a second import (one import
+of scikit-learn is a second and a half of CPU): the worker forks twice, so that the clone's parent is the
+executor (a child subreaper) once the middle process exits, and the clone leads a session of its own as a
+fresh worker does. A clone request is served at once, even while an attempt runs; the new worker starts
+from the state the worker had after its import, as every attempt does.
 
 The worker exits with ``os._exit`` when the executor goes away: the module's own exit handlers do not
 run in the worker (they run in each attempt's process, at its end).
@@ -27,12 +35,14 @@ The worker itself stays single-threaded: forking a process that runs threads is 
 
 from __future__ import annotations
 
+import array
 import atexit
 import json
 import os
 import resource
 import selectors
 import signal
+import socket
 import sys
 import traceback
 from collections.abc import Callable
@@ -114,22 +124,63 @@ def _run_child(request: dict[str, Any], function: Callable[..., Any] | None, pro
     return code
 
 
-class _Lines:
-    """Lines from a descriptor, read without a buffered file (the selector must see what is unread)."""
+#: room for the descriptors of up to 128 clone requests read at once
+_FDS_SPACE = socket.CMSG_SPACE(256 * array.array("i").itemsize)
+#: a clone request, exactly as the executor writes it (see :mod:`sweeplab.executors.warm`)
+_CLONE_REQUEST = b'{"clone": true}\n'
+
+
+class _Requests:
+    """Request lines from the executor's socket, read without a buffered file (the selector must see what
+    is unread), with the descriptors that clone requests carry."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        self.socket = socket.socket(fileno=fd)
         self.buffer = b""
+        self.fds: list[int] = []  # received with clone requests, in order, not yet used
+        self.ended = False  # end of file: the executor is gone
+
+    def fill(self, block: bool = True) -> bool:
+        """Read what is there (waiting for something if ``block``); False once the executor is gone."""
+        if self.ended:
+            return False
+        try:  # (socket.recv_fds would drop the flags)
+            data, ancillary, _, _ = self.socket.recvmsg(65536, _FDS_SPACE, 0 if block else socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return True
+        for level, kind, payload in ancillary:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds = array.array("i")
+                fds.frombytes(payload[:len(payload) - len(payload) % fds.itemsize])
+                self.fds.extend(fds)
+        if not data:
+            self.ended = True
+            return False
+        self.buffer += data
+        return True
 
     def next(self) -> bytes | None:
         """The next complete line, reading as needed; None at end of file."""
         while b"\n" not in self.buffer:
-            chunk = os.read(self.fd, 65536)
-            if not chunk:
+            if not self.fill():
                 return None
-            self.buffer += chunk
         line, _, self.buffer = self.buffer.partition(b"\n")
         return line
+
+    def clone_requests(self) -> int:
+        """Take the clone requests at the head of the buffer; how many there were."""
+        count = 0
+        while self.buffer.startswith(_CLONE_REQUEST):
+            self.buffer = self.buffer[len(_CLONE_REQUEST):]
+            count += 1
+        return count
+
+    def take_fds(self) -> tuple[int, int]:
+        """The two descriptors of the oldest clone request."""
+        requests, answers = self.fds[:2]
+        del self.fds[:2]
+        return requests, answers
 
 
 def _answer(fd: int, text: str) -> None:
@@ -143,14 +194,60 @@ def _end_group(pid: int) -> None:
         pass
 
 
+def _close_all_but(keep: tuple[int, ...]) -> None:
+    """Close every descriptor from 3 up except ``keep``."""
+    low = 3
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 1 << 16)
+
+
+def _clone(function: Callable[..., Any] | None, problem: str | None, fds: tuple[int, int]) -> None:
+    """Fork a new worker serving on ``fds``; it is orphaned at once, so the executor (a subreaper) adopts it."""
+    requests_fd, answers_fd = fds
+    try:
+        middle = os.fork()
+    except OSError:  # no process to be had: the executor reads the end of the clone's pipe, and replaces it
+        os.close(requests_fd)
+        os.close(answers_fd)
+        return
+    if middle == 0:
+        code = 0
+        try:
+            if os.fork() == 0:  # the clone
+                code = 1
+                os.setsid()
+                _close_all_but(fds)
+                _answer(answers_fd, f"C {os.getpid()}")
+                code = _start(function, problem, requests_fd, answers_fd)
+        finally:
+            os._exit(code)
+    os.close(requests_fd)
+    os.close(answers_fd)
+    os.waitpid(middle, 0)
+
+
+def _serve_clones(requests: _Requests, function: Callable[..., Any] | None, problem: str | None) -> None:
+    for _ in range(requests.clone_requests()):
+        _clone(function, problem, requests.take_fds())
+
+
 def _serve(function: Callable[..., Any] | None, problem: str | None, requests_fd: int, answers_fd: int) -> int:
-    requests = _Lines(requests_fd)
+    requests = _Requests(requests_fd)
     selector = selectors.DefaultSelector()
     selector.register(requests_fd, selectors.EVENT_READ)
     while True:
         line = requests.next()
         if line is None:
             return 0  # the executor is gone and nothing runs
+        if line + b"\n" == _CLONE_REQUEST:
+            _clone(function, problem, requests.take_fds())
+            continue
+        # an attempt asked for by an executor that is gone (it died, or gave up on this worker while it
+        # was importing) is not started
+        if not requests.fill(block=False):
+            return 0
         request = json.loads(line)
         pid = os.fork()
         if pid == 0:
@@ -160,16 +257,14 @@ def _serve(function: Callable[..., Any] | None, problem: str | None, requests_fd
         selector.register(pidfd, selectors.EVENT_READ)
         orphaned = False
         while True:
+            _serve_clones(requests, function, problem)  # a new worker waits for no attempt
             ready = {key.fd for key, _ in selector.select()}
             if pidfd in ready:
                 break
-            if requests_fd in ready:
-                chunk = os.read(requests_fd, 65536)
-                if not chunk:  # the executor died: its attempt must not run on unwatched
-                    orphaned = True
-                    _end_group(pid)
-                    break
-                requests.buffer += chunk
+            if requests_fd in ready and not requests.fill():  # the executor died: its attempt must not run on
+                orphaned = True
+                _end_group(pid)
+                break
         selector.unregister(pidfd)
         os.close(pidfd)
         # the attempt's main process has ended (or was killed): end what is left of its group while the
@@ -180,6 +275,14 @@ def _serve(function: Callable[..., Any] | None, problem: str | None, requests_fd
         if orphaned:
             return 0
         _answer(answers_fd, f"E {pid} {os.waitstatus_to_exitcode(status)}")
+
+
+def _start(function: Callable[..., Any] | None, problem: str | None, requests_fd: int, answers_fd: int) -> int:
+    """Say whether the function is usable (``P``, then ``R``) and serve until the executor goes away."""
+    if problem is not None:
+        _answer(answers_fd, "P " + json.dumps(problem))  # one line: the fail-fast check reads it
+    _answer(answers_fd, "R")
+    return _serve(function, problem, requests_fd, answers_fd)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,9 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         function = load_function(args[0])
     except FunctionUnusable as exc:
         problem = str(exc)  # every attempt reports it and exits 2, as a fresh process would
-        _answer(answers_fd, "P " + json.dumps(problem))  # one line: the fail-fast check reads it
-    _answer(answers_fd, "R")
-    return _serve(function, problem, requests_fd, answers_fd)
+    return _start(function, problem, requests_fd, answers_fd)
 
 
 if __name__ == "__main__":
