@@ -290,7 +290,7 @@ import os
 import time
 from pathlib import Path
 
-time.sleep(float(os.environ.get("WARM_SLOW_IMPORT", "0")))
+time.sleep(float(Path(os.environ["WARM_SLOW_IMPORT"]).read_text()))  # a file: a test changes it between imports
 Path(os.environ["WARM_IMPORTS"], f"{os.getpid()}").write_text("imported")
 
 
@@ -338,7 +338,8 @@ def test_a_trial_cancelled_while_its_clone_waits_for_the_import_never_runs(tmp_p
     harness = Harness(tmp_path, "worker")
     (tmp_path / "slow_import.py").write_text(SLOW_IMPORT)
     monkeypatch.setenv("WARM_IMPORTS", str(harness.imports))
-    monkeypatch.setenv("WARM_SLOW_IMPORT", "3")
+    (tmp_path / "import_seconds").write_text("3")
+    monkeypatch.setenv("WARM_SLOW_IMPORT", str(tmp_path / "import_seconds"))
     with LocalExecutor(slots=2) as executor:
         kept, dropped = (harness.launch("touch", module="slow_import") for _ in range(2))
         kept_job = executor.submit(kept)
@@ -372,3 +373,23 @@ def test_a_timeout_and_an_abort_on_a_clone_leave_it_serving(tmp_path: Path, monk
     # the clone survived its trials' timeout and abort and served the last one; nothing imported again
     assert after.metrics["parent"] == int(Path(slept.attempt_dir, "parent").read_text())
     assert len(list(harness.imports.iterdir())) == 1
+
+
+def test_the_clones_of_a_worker_killed_while_importing_end_their_trials_crashed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    harness = Harness(tmp_path, "worker")
+    (tmp_path / "slow_import.py").write_text(SLOW_IMPORT)
+    monkeypatch.setenv("WARM_IMPORTS", str(harness.imports))
+    (tmp_path / "import_seconds").write_text("30")
+    monkeypatch.setenv("WARM_SLOW_IMPORT", str(tmp_path / "import_seconds"))
+    with LocalExecutor(slots=2) as executor:
+        jobs = [executor.submit(harness.launch("touch", module="slow_import")) for _ in range(2)]
+        (importer,) = wait_until(lambda: _warm_processes("slow_import:touch") or None, "the first worker to start")
+        importer.kill()  # from outside, long before its import ends: its clone was never forked
+        results = [job.result() for job in jobs]
+        assert [result.status for result in results] == [TrialStatus.CRASHED] * 2
+        assert all(result.error.startswith("the warm worker running this trial died") for result in results)
+        (tmp_path / "import_seconds").write_text("0")  # the next worker is a fresh one: nothing is left to clone
+        again = executor.submit(harness.launch("touch", module="slow_import")).result()
+    assert again.status is TrialStatus.COMPLETED
+    assert not _warm_processes("slow_import:touch")
