@@ -300,6 +300,16 @@ def touch(config, context):
 '''
 
 
+def _slow_import_harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seconds: float) -> Harness:
+    """Warm workers of ``slow_import:touch``, whose import takes ``seconds`` (the file ``import_seconds``)."""
+    harness = Harness(tmp_path, "worker")
+    (tmp_path / "slow_import.py").write_text(SLOW_IMPORT)
+    monkeypatch.setenv("WARM_IMPORTS", str(harness.imports))
+    (tmp_path / "import_seconds").write_text(str(seconds))
+    monkeypatch.setenv("WARM_SLOW_IMPORT", str(tmp_path / "import_seconds"))
+    return harness
+
+
 def _warm_processes(function: str) -> list[psutil.Process]:
     """The warm workers of this machine serving ``function`` (fresh ones and clones alike)."""
     found = []
@@ -335,11 +345,7 @@ def test_a_clone_outlives_the_worker_it_was_cloned_from(tmp_path: Path, monkeypa
 
 def test_a_trial_cancelled_while_its_clone_waits_for_the_import_never_runs(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    harness = Harness(tmp_path, "worker")
-    (tmp_path / "slow_import.py").write_text(SLOW_IMPORT)
-    monkeypatch.setenv("WARM_IMPORTS", str(harness.imports))
-    (tmp_path / "import_seconds").write_text("3")
-    monkeypatch.setenv("WARM_SLOW_IMPORT", str(tmp_path / "import_seconds"))
+    harness = _slow_import_harness(tmp_path, monkeypatch, seconds=3)
     with LocalExecutor(slots=2) as executor:
         kept, dropped = (harness.launch("touch", module="slow_import") for _ in range(2))
         kept_job = executor.submit(kept)
@@ -377,11 +383,7 @@ def test_a_timeout_and_an_abort_on_a_clone_leave_it_serving(tmp_path: Path, monk
 
 def test_the_clones_of_a_worker_killed_while_importing_end_their_trials_crashed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    harness = Harness(tmp_path, "worker")
-    (tmp_path / "slow_import.py").write_text(SLOW_IMPORT)
-    monkeypatch.setenv("WARM_IMPORTS", str(harness.imports))
-    (tmp_path / "import_seconds").write_text("30")
-    monkeypatch.setenv("WARM_SLOW_IMPORT", str(tmp_path / "import_seconds"))
+    harness = _slow_import_harness(tmp_path, monkeypatch, seconds=30)
     with LocalExecutor(slots=2) as executor:
         jobs = [executor.submit(harness.launch("touch", module="slow_import")) for _ in range(2)]
         (importer,) = wait_until(lambda: _warm_processes("slow_import:touch") or None, "the first worker to start")
