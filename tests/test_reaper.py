@@ -75,15 +75,14 @@ def _start_daemon(tmp_path: Path, attempt_dir: str) -> int:
     subprocess.run([sys.executable, "-c", DAEMONISE, str(pid_file)], check=True, timeout=30,
                    env=dict(os.environ, **{ATTEMPT_DIR_VARIABLE: attempt_dir}))
     wait_until(pid_file.exists, "the daemon to start")
-    daemon = int(pid_file.read_text())
-    assert os.getsid(daemon) != os.getsid(0)  # a session of its own: no group signal reaches it
-    return daemon
+    return int(pid_file.read_text())
 
 
 def test_a_daemonised_stray_is_found_in_the_window_and_after_wraparound(tmp_path: Path) -> None:
     attempt_dir = str(tmp_path / "attempt-1")
     daemon = _start_daemon(tmp_path, attempt_dir)
     try:
+        assert os.getsid(daemon) != os.getsid(0)  # a session of its own: no group signal reaches it
         subprocess.run(["true"], check=True)  # a newer pid than the daemon's
         newest = reaper._newest_pid()
         if newest is None:
@@ -123,7 +122,11 @@ def test_a_short_attempt_on_a_remote_worker_ends_its_daemon_through_the_narrowed
     launch = TrialLaunch(sweep_id="s", key="k", experiment_id="e", attempt=1, cwd=str(tmp_path),
                          argv=(sys.executable, "-c", DAEMONISE, str(pid_file)), attempt_dir=str(attempt_dir))
     result = run_attempt(launch)
-    assert result.status is TrialStatus.COMPLETED, result.error
     daemon = int(pid_file.read_text())
-    assert scans == [result.pid] and result.pid is not None and result.duration < reaper.NARROW_SCAN_SECONDS
-    wait_until(lambda: pid_gone(daemon), "the daemon to end")
+    try:
+        assert result.status is TrialStatus.COMPLETED, result.error
+        assert scans == [result.pid] and result.pid is not None and result.duration < reaper.NARROW_SCAN_SECONDS
+        wait_until(lambda: pid_gone(daemon), "the daemon to end")
+    finally:
+        if not pid_gone(daemon):
+            os.kill(daemon, 9)
