@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -71,14 +72,21 @@ def _sweep(tmp: Path, name: str, function: str, sweep: dict, base: dict, isolati
     return elapsed
 
 
-def _optuna(objective, grid: dict[str, list] | None, n_trials: int) -> float:
-    """Optuna in memory with 2 threads; ``grid``: its GridSampler, else its RandomSampler (a grid of
-    hundreds of points makes GridSampler itself the cost, quadratic in the trials)."""
+def _optuna(objective, grid: dict[str, list] | None, n_trials: int, sampler_name: str = "random",
+            storage: str | None = None) -> float:
+    """Optuna with 2 threads; ``grid``: its GridSampler, else its RandomSampler (a grid of hundreds of
+    points makes GridSampler itself the cost, quadratic in the trials) or, with ``sampler_name="tpe"``,
+    its default TPE; ``storage``: an RDB URL (journaled, as sweeplab is), else in memory."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = optuna.samplers.GridSampler(grid, seed=0) if grid else optuna.samplers.RandomSampler(seed=0)
-    study = optuna.create_study(sampler=sampler)
+    if grid:
+        sampler = optuna.samplers.GridSampler(grid, seed=0)
+    elif sampler_name == "tpe":
+        sampler = optuna.samplers.TPESampler(seed=0)
+    else:
+        sampler = optuna.samplers.RandomSampler(seed=0)
+    study = optuna.create_study(sampler=sampler, storage=storage)
     started = time.perf_counter()
     study.optimize(objective, n_trials=n_trials, n_jobs=2)
     return time.perf_counter() - started
@@ -87,16 +95,23 @@ def _optuna(objective, grid: dict[str, list] | None, n_trials: int) -> float:
 def bench_trivial(rounds: int) -> list[str]:
     """500 trivial trials: warm workers, fresh processes, Optuna (in memory, 2 threads)."""
     n = 500
-    worker, process, optuna_times = [], [], []
+    worker, process, optuna_times, tpe, journaled = [], [], [], [], []
+
+    def objective(trial) -> int:  # noqa: ANN001 - an optuna.Trial
+        return trial.suggest_int("x", 0, n - 1) * 2
+
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         for number in range(rounds):
             worker.append(_sweep(tmp, f"w{number}", "trivial", {"x": {"start": 0, "stop": n, "step": 1}},
                                  {"x": 0}, "worker"))
-            optuna_times.append(_optuna(lambda trial: trial.suggest_int("x", 0, n - 1) * 2, None, n))
+            optuna_times.append(_optuna(objective, None, n))
+            tpe.append(_optuna(objective, None, n, sampler_name="tpe"))
+            journaled.append(_optuna(objective, None, n, storage=f"sqlite:///{tmp}/optuna{number}.db"))
         process.append(_sweep(tmp, "p0", "trivial", {"x": {"start": 0, "stop": n, "step": 1}}, {"x": 0},
                               "process"))
     w, p, o = statistics.median(worker), statistics.median(process), statistics.median(optuna_times)
+    t, j = statistics.median(tpe), statistics.median(journaled)
     return [
         f"[trivial] {n} trivial python-runner trials, parallel 2, journaled; {rounds} round(s) of worker and "
         "Optuna interleaved, 1 of process",
@@ -104,8 +119,11 @@ def bench_trivial(rounds: int) -> list[str]:
         f"  isolation: process   {p:7.2f} s = {n / p:6.1f} trials/s",
         f"  Optuna n_jobs=2      {o:7.2f} s = {n / o:6.1f} trials/s   (RandomSampler, in memory, no journal, "
         "no processes)",
-        f"  worker vs process: {p / w:.1f}x faster; worker vs Optuna: {o / w:.2f}x as fast (target: >= 150 trials/s, "
-        ">= 3x Optuna's 46/s measured before)",
+        f"  Optuna n_jobs=2      {t:7.2f} s = {n / t:6.1f} trials/s   (its default TPESampler, in memory)",
+        f"  Optuna n_jobs=2      {j:7.2f} s = {n / j:6.1f} trials/s   (RandomSampler, SQLite storage: journaled "
+        "like sweeplab)",
+        f"  worker vs process: {p / w:.1f}x faster; worker vs Optuna: {o / w:.2f}x as fast in memory/random, "
+        f"{t / w:.2f}x TPE, {j / w:.2f}x journaled (target: >= 150 trials/s, >= 3x Optuna's 46/s measured before)",
     ]
 
 
@@ -169,10 +187,16 @@ optuna.create_study(sampler=optuna.samplers.GridSampler(grid, seed=0)).optimize(
 '''
 
 
-def _timed(argv: list[str], cwd: Path) -> float:
+def _timed(argv: list[str], cwd: Path, cpu: list[float] | None = None) -> float:
+    """Wall seconds of the command; its CPU seconds (user and system, its processes') appended to ``cpu``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(argv, cwd=cwd, check=True, capture_output=True, stdin=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if cpu is not None:
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return elapsed
 
 
 def bench_sklearn_cli(rounds: int) -> list[str]:
@@ -180,6 +204,7 @@ def bench_sklearn_cli(rounds: int) -> list[str]:
     each a fresh interpreter that imports what it needs (as the issue measured them)."""
     grid = {"n_estimators": N_ESTIMATORS, "max_depth": MAX_DEPTH}
     times: dict[str, list[float]] = {"worker": [], "process": [], "optuna": []}
+    cpu: dict[str, list[float]] = {"worker": [], "process": [], "optuna": []}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         (tmp / "bench_functions_warm.py").write_text(FOREST)
@@ -192,16 +217,21 @@ def bench_sklearn_cli(rounds: int) -> list[str]:
                         "parallel": 2, "output_dir": "sweeps", "db_path": "journal.db"}
                 (tmp / f"{isolation}{number}.yaml").write_text(json.dumps(spec))
                 times[isolation].append(_timed([sys.executable, "-m", "sweeplab", "run", f"{isolation}{number}.yaml",
-                                                "--yes", "-q"], tmp))
-            times["optuna"].append(_timed([sys.executable, "optuna_sweep.py"], tmp))
+                                                "--yes", "-q"], tmp, cpu[isolation]))
+            times["optuna"].append(_timed([sys.executable, "optuna_sweep.py"], tmp, cpu["optuna"]))
     w, p, o = (statistics.median(times[name]) for name in ("worker", "process", "optuna"))
+    wc, pc, oc = (statistics.median(cpu[name]) for name in ("worker", "process", "optuna"))
+    paired = sorted(a / b for a, b in zip(times["worker"], times["optuna"]))
     return [
         f"[sklearn, from the shell] the same 18 fits: 'sweeplab run' vs 'python optuna_sweep.py' (n_jobs=2), each a "
         f"fresh interpreter with its imports; {rounds} interleaved round(s)",
         f"  sweeplab, isolation: worker    {w:6.2f} s   (rounds: {', '.join(f'{t:.2f}' for t in times['worker'])})",
         f"  sweeplab, isolation: process   {p:6.2f} s   (rounds: {', '.join(f'{t:.2f}' for t in times['process'])})",
         f"  Optuna n_jobs=2                {o:6.2f} s   (rounds: {', '.join(f'{t:.2f}' for t in times['optuna'])})",
-        f"  worker / Optuna = {w / o:.2f}x (target <= 1.1x); process / Optuna = {p / o:.2f}x",
+        f"  worker / Optuna = {w / o:.2f}x (target <= 1.1x; per round: {', '.join(f'{r:.2f}' for r in paired)}); "
+        f"process / Optuna = {p / o:.2f}x",
+        f"  CPU seconds (user + system, every process): worker {wc:.2f}, process {pc:.2f}, Optuna {oc:.2f}; "
+        f"worker / Optuna = {wc / oc:.2f}x",
     ]
 
 
