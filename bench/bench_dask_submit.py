@@ -6,7 +6,9 @@ The scheduler and the two single-thread workers run as their own processes (``da
 ``dask worker`` on 127.0.0.1), so the CPU time of this process is the coordinator's alone (sweeplab's
 loop and the Dask client's thread): with an in-process ``LocalCluster`` it would include the
 scheduler's. Each round runs both sides on the same cluster, alternating which goes first; the
-figures are medians of paired ratios. With ``--profile`` the last sweeplab round is profiled
+figures are medians of paired ratios. The cost of making a file on this disk (what staging an attempt
+does a few times) and the load average are printed beside them: on a shared virtual machine both change
+from minute to minute, and the coordinator's CPU per trial with them. With ``--profile`` the last sweeplab round is profiled
 (cProfile, the coordinator's thread) and its top entries printed. Results: bench/results/dask_submit.txt.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import shutil
 import statistics
@@ -34,6 +37,15 @@ DASK = [sys.executable, "-m", "distributed.cli"]
 
 def _run_command(_: int) -> int:
     return subprocess.run(TRIVIAL, capture_output=True, check=True).returncode
+
+
+def _file_cost(folder: Path, count: int = 200) -> float:
+    """Milliseconds of CPU to make a folder and a file in it, as staging an attempt does."""
+    started = time.process_time()
+    for number in range(count):
+        os.mkdir(folder / f"probe{number}")
+        os.close(os.open(folder / f"probe{number}" / "file", os.O_WRONLY | os.O_CREAT, 0o644))
+    return (time.process_time() - started) / count * 1000
 
 
 def _start_cluster(folder: Path) -> tuple[str, list[subprocess.Popen[bytes]]]:
@@ -63,6 +75,7 @@ def main() -> None:
     args = parser.parse_args()
     folders = Path(tempfile.mkdtemp(prefix="sweeplab-dask-submit-"))
     scheduler_file, processes = _start_cluster(folders)
+    file_cost, load = [_file_cost(Path(tempfile.mkdtemp(dir=folders)))], [os.getloadavg()[0]]
     ours, plain, cpu_per_trial, main_thread = [], [], [], []
     profile = cProfile.Profile()
     try:
@@ -100,6 +113,8 @@ def main() -> None:
                 else:
                     ours.append(sweeplab_round(profiled))
                     plain.append(plain_round())
+        file_cost.append(_file_cost(Path(tempfile.mkdtemp(dir=folders))))
+        load.append(os.getloadavg()[0])
     finally:
         for process in processes:
             process.terminate()
@@ -122,6 +137,8 @@ def main() -> None:
         f"  coordinator CPU (this process: sweeplab and the Dask client's thread): median "
         f"{statistics.median(cpu_per_trial) * 1000:.2f} ms per trial (target <= 3 ms), of which sweeplab's thread "
         f"{statistics.median(main_thread) * 1000:.2f} ms (user and system time: file-system calls included)",
+        f"  a folder and a file made: {file_cost[0]:.2f} ms CPU before the rounds, {file_cost[1]:.2f} ms after; "
+        f"load average {load[0]:.2f} before, {load[1]:.2f} after",
     ]
     print("\n".join(lines))
     if args.profile:
