@@ -186,8 +186,9 @@ def _cluster_sweep(parallel: int | str, strategy: str = "grid", max_failures: in
                                                 strategy=strategy, max_failures=max_failures))
 
 
-@pytest.mark.parametrize(("parallel", "slots", "ahead"), [("auto", 4, 4), (4, 4, 4), (6, 6, 4), (3, 3, 0), (1, 1, 0)])
-def test_a_cluster_gets_one_trial_per_thread_ahead_only_when_its_threads_cap_what_runs(
+@pytest.mark.parametrize(("parallel", "slots", "ahead"), [("auto", 4, 4), (4, 4, 4), (6, 6, 2), (8, 8, 0), (3, 3, 0),
+                                                         (1, 1, 0)])
+def test_a_cluster_gets_one_trial_per_thread_waiting_only_when_its_threads_cap_what_runs(
         parallel: int | str, slots: int, ahead: int) -> None:
     from sweeplab.engine.resources import cluster_budget
 

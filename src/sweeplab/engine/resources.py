@@ -142,9 +142,10 @@ def cluster_budget(sweep: ResolvedSweep, executor: Executor) -> Budget:
     """The parallelism decision on a cluster: its worker threads, or the count asked for.
 
     When the slots are at least the worker threads (``auto``, or ``parallel`` that many or more), the
-    threads are what cap the trials running at once, and one more trial per thread is submitted ahead
-    (:attr:`Budget.ahead`): it waits on the cluster's scheduler, which hands it to the first thread that
-    frees, where waiting for the coordinator to hear of the end and submit costs a round trip per trial.
+    threads are what cap the trials running at once, and trials are submitted ahead (:attr:`Budget.ahead`)
+    until one per thread waits on the cluster's scheduler, which hands it to the first thread that frees,
+    where waiting for the coordinator to hear of the end and submit costs a round trip per trial (slots
+    beyond the threads already queue that many: ``parallel`` twice the threads or more needs none).
     Below the threads, the count asked for is the cap, so nothing is submitted ahead; nor in a search
     (bayesian, refine), whose every choice should see the results that could be in by then.
     """
@@ -157,7 +158,8 @@ def cluster_budget(sweep: ResolvedSweep, executor: Executor) -> Budget:
         reasons.append("auto: one trial per worker thread")
     else:
         slots = int(sweep.spec.parallel)
-    ahead = capacity.slots if slots >= capacity.slots and not is_search(sweep.spec.strategy) else 0
+    threads = capacity.slots
+    ahead = max(0, 2 * threads - slots) if slots >= threads and not is_search(sweep.spec.strategy) else 0
     if ahead:
         reasons.append(f"+{ahead} submitted ahead, queued on the scheduler for the next free worker thread")
     return Budget(slots=slots, memory_bytes=capacity.memory_bytes, cpus=capacity.cpus, jetson=False,
