@@ -162,14 +162,41 @@ def test_the_lookahead_admits_slots_plus_ahead_once_the_fail_fast_attempts_have_
 
     scheduler = scheduler_for({i: {} for i in range(1, 12)}, replace(budget(slots=2), ahead=2, ahead_after=3))
     first = scheduler.take(0.0)
-    assert indexes(first) == [1, 2]  # the first attempts decide max_failures: no lookahead yet
+    # the first 3 attempts decide max_failures: 3 may start, as many as would have by the third end without
+    # the lookahead (2 at once, refilled after the first and second ends: 4), never more
+    assert indexes(first) == [1, 2, 3]
     scheduler.release(first[0])
+    assert scheduler.take(0.0) == []  # 1 ended, 2 out: 3 in all, not more
     scheduler.release(first[1])
-    assert indexes(scheduler.take(0.0)) == [3, 4]
-    assert scheduler.running == 2
-    scheduler.release(first[0])  # the third ended attempt: from now on two more wait ahead
+    assert indexes(scheduler.take(0.0)) == [4]  # 2 ended: 2 out, as without the lookahead
+    scheduler.release(first[2])  # the third ended attempt: from now on two more wait ahead
     assert indexes(scheduler.take(0.0)) == [5, 6, 7] and scheduler.running == 4
     assert scheduler.take(0.0) == []
+
+
+@pytest.mark.parametrize(("slots", "ahead", "after"), [(2, 2, 5), (2, 2, 1), (4, 4, 3), (1, 1, 5), (3, 3, 0)])
+def test_before_the_fail_fast_decision_the_lookahead_starts_no_more_trials_than_without_it(
+        slots: int, ahead: int, after: int) -> None:
+    """Trials end one at a time; whenever ``after`` attempts have not all ended yet, the trials started in all
+    are at most what the same ends would have started without the lookahead."""
+    from dataclasses import replace
+
+    with_ahead = scheduler_for({i: {} for i in range(1, 40)}, replace(budget(slots=slots), ahead=ahead,
+                                                                      ahead_after=after))
+    without = scheduler_for({i: {} for i in range(1, 40)}, budget(slots=slots))
+    out_with, out_without = with_ahead.take(0.0), without.take(0.0)
+    started_with, started_without = len(out_with), len(out_without)
+    for ended in range(1, 30):
+        if ended <= after:  # the start before this end: what the guard can still stop
+            assert started_with <= max(started_without, after), (ended, started_with, started_without)
+        with_ahead.release(out_with.pop(0))
+        without.release(out_without.pop(0))
+        more_with, more_without = with_ahead.take(0.0), without.take(0.0)
+        out_with += more_with
+        out_without += more_without
+        started_with += len(more_with)
+        started_without += len(more_without)
+    assert with_ahead.running == slots + ahead and without.running == slots
 
 
 def test_the_lookahead_scales_the_ram_and_cpu_budgets_but_not_the_oversize_limit() -> None:

@@ -57,9 +57,9 @@ class Budget:
     """How much may run at once, and why.
 
     ``slots`` trials run at once. ``ahead`` more may be submitted beyond them, only where something
-    else caps what runs at once (a Dask cluster's worker threads): they wait in its queue. The
-    lookahead begins once ``ahead_after`` attempts have ended, so that the first attempts, which
-    decide whether the sweep fails fast (``max_failures``), run as without it.
+    else caps what runs at once (a Dask cluster's worker threads): they wait in its queue. Until
+    ``ahead_after`` attempts have ended (the first attempts, which decide whether the sweep fails fast:
+    ``max_failures``), the lookahead starts no trial that would not have started without it by then.
     """
 
     slots: int

@@ -93,9 +93,17 @@ class Scheduler:
 
     @property
     def admitted(self) -> int:
-        """How many trials may be out at once now: the slots, plus the lookahead once it has begun."""
+        """How many trials may be out at once now: the slots plus the lookahead.
+
+        Until ``budget.ahead_after`` attempts have ended (the first attempts, which decide whether the
+        sweep fails fast), no more trials start in all than without the lookahead by the time the last of
+        them ends: ``ahead_after``, or the ended ones plus the slots.
+        """
         budget = self.budget
-        return budget.slots + (budget.ahead if self._ended >= budget.ahead_after else 0)
+        most = budget.slots + budget.ahead
+        if self._ended >= budget.ahead_after:
+            return most
+        return max(budget.slots, min(most, budget.ahead_after - self._ended))
 
     def retry(self, trial: Trial, attempt: int, now: float) -> float:
         """Queue ``attempt`` of ``trial`` after a backoff; returns the delay."""
