@@ -307,6 +307,40 @@ def test_trials_wait_on_the_scheduler_ahead_of_free_threads_only_when_the_thread
     assert not leftover_trials(workspace.root)
 
 
+def test_a_single_ctrl_c_withdraws_the_trials_waiting_on_the_scheduler_and_lets_the_running_ones_finish(
+        workspace: Workspace, dask_scheduler: str) -> None:
+    """The first Ctrl-C means "start nothing new": the two trials submitted ahead have not started, so they
+    are withdrawn (cancelled, their folders never claimed), while the two running ones finish and are
+    recorded completed."""
+    from distributed import Client
+
+    sweep_id = "ahead_single_stop"
+    workspace.write_base(gate="go")
+    spec = workspace.spec(sweep_id, {"value": [float(v) for v in range(8)]}, parallel="auto",
+                          dask_scheduler=dask_scheduler, max_failures=0)
+    process = workspace.start("run", spec)
+    try:
+        wait_until(lambda: len(list(workspace.state.glob("*.1.pid"))) == 2 or process.poll() is not None,
+                   "two trials to start on the workers")
+        with Client(dask_scheduler, set_as_default=False) as client:
+            assert len(_sweeplab_tasks(client)) == 4
+            os.kill(process.pid, signal.SIGINT)
+            wait_until(lambda: len(_sweeplab_tasks(client)) == 2, "the queued trials to be withdrawn")
+            assert process.poll() is None  # the running two hold the sweep open
+            (workspace.state / "go").write_text("")
+            code, out, err = finish(process)
+    finally:
+        kill_session(process)
+    assert code == 130, out + err
+    assert "waiting for 2 running trial(s)" in err, err
+    attempts = sorted((workspace.sweep_dir(sweep_id) / "trials").glob("*/attempt-1"))
+    assert len(attempts) == 4 and len([folder for folder in attempts if (folder / ".sweeplab-claim").exists()]) == 2
+    assert len(list(workspace.state.glob("*.pid"))) == 2  # the withdrawn trials never ran
+    statuses = workspace.query(f"SELECT status FROM attempts WHERE sweep_id = '{sweep_id}'")
+    assert sorted(status for (status,) in statuses) == ["cancelled", "cancelled", "completed", "completed"]
+    assert not leftover_trials(workspace.root)
+
+
 def test_a_task_that_finds_its_cancel_mark_never_starts_its_trial(tmp_path: Path, dask_scheduler: str) -> None:
     """A resuming coordinator cancels what its dead predecessor submitted by folder (end_leftovers): a task
     still queued then finds the mark when a worker takes it, before it claims the folder."""

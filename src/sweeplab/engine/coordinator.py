@@ -242,8 +242,10 @@ class Coordinator:
                 announced = self._stop_requests
                 scheduler.closed = True
                 force = self._stop_requests >= 2
-                self.observer.stopping(force, len(running))
-                events.write("stopping", force=force, running=len(running))
+                # trials submitted ahead that no worker has started are not running: they do not start
+                withdrawn = 0 if force else _withdraw_queued(running)
+                self.observer.stopping(force, len(running) - withdrawn)
+                events.write("stopping", force=force, running=len(running) - withdrawn, withdrawn=withdrawn)
                 events.flush()
                 if force:
                     for job in running:
@@ -260,7 +262,7 @@ class Coordinator:
             tickets = [running.pop(job) for job in finished]
             for ticket in tickets:
                 scheduler.release(ticket)
-            self._watch_failures(scheduler, finished)  # fail fast decides before a freed slot is refilled
+            self._watch_failures(scheduler, finished, running)  # fail fast decides before a freed slot is refilled
             # Fill the freed slots first: the next trial should not wait for us to read the
             # finished ones' files and journal them.
             now = time.monotonic()
@@ -316,7 +318,7 @@ class Coordinator:
                          attempt=ticket.attempt)
         return starts
 
-    def _watch_failures(self, scheduler: Scheduler, finished: list[Job]) -> None:
+    def _watch_failures(self, scheduler: Scheduler, finished: list[Job], running: dict[Job, Ticket]) -> None:
         """max_failures: stop admitting trials when the first attempts all failed alike. Reads the results
         only while that can still happen (the first attempts of a run), so it costs nothing later."""
         if not self._guard.armed:
@@ -325,6 +327,7 @@ class Coordinator:
             result = check_expected(job.result(), self.sweep.spec.expect_metrics)
             if self._guard.record(result):
                 scheduler.closed = True  # the running trials end; nothing new starts
+                _withdraw_queued(running)
                 self.warnings.append(self._guard.message(result, self.sweep.sweep_id,
                                                          str(self.sweep.sweep_dir.parent)))
 
@@ -354,3 +357,8 @@ class Coordinator:
         self.observer.trial_finished(ticket.trial, result, retry_in)
         if final and self._search is not None:  # journaled: the search learns what the journal holds
             self._search.tell(ticket.trial, result)
+
+
+def _withdraw_queued(running: dict[Job, Ticket]) -> int:
+    """Cancel the attempts that wait in the executor's queue and have not started; how many there were."""
+    return sum(job.withdraw() for job in list(running))

@@ -78,6 +78,11 @@ class Job(ABC):
     def cancel(self) -> None:
         """Terminate the attempt (its whole process group); its result becomes ``cancelled``."""
 
+    def withdraw(self) -> bool:
+        """Cancel the attempt if it has not started yet (it waits in the executor's queue, as trials
+        submitted ahead to a cluster do); True if it was withdrawn. A started attempt is left alone."""
+        return False
+
     @property
     def pid(self) -> int | None:
         """Pid of the attempt's main process on the coordinator's host, when it runs there."""

@@ -287,6 +287,13 @@ class DaskJob(Job):
         if not self._executing(client):
             self._future.cancel()
 
+    def withdraw(self) -> bool:
+        """Cancel the attempt if no worker runs it yet (it waits on the scheduler, submitted ahead)."""
+        if self.done() or self._executing(self._executor.client):
+            return False
+        self.cancel()  # (should it start meanwhile, the cancel mark stops it before its trial starts)
+        return True
+
     def _executing(self, client: Any) -> bool:
         """Whether a worker runs the task now. A task the scheduler has not heard of yet (its submission
         is still on the way, on the same ordered stream a cancel takes) is not running."""
