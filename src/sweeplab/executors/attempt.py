@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import os
 import resource
-import selectors
 import signal
 import subprocess
 import time

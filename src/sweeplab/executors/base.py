@@ -21,8 +21,8 @@ contract rather than from another side's internals:
 * :data:`CLAIM_NAME`, :data:`RESULT_NAME`: a remote (Dask) attempt's claim on its folder and the
   result it stored there, which make a folder one-shot: a task the cluster runs again (its worker
   died) never runs the trial a second time in the same folder;
-* :data:`CANCEL_ID_NAME`: the random name part of a remote attempt's cancel event, written by the
-  coordinator when it submits the attempt (a resume reads it to cancel what a dead coordinator left).
+* the cancel mark and the cancel event of a remote attempt are the Dask executor's
+  (:mod:`sweeplab.executors.dask`): the random part of the event's name travels in the claim.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from ..trial import TrialLaunch, TrialResult
 
-__all__ = ["ATTEMPT_DIR_VARIABLE", "CANCEL_ID_NAME", "CLAIM_NAME", "RESULT_NAME", "METRICS_NAME", "STDERR_NAME",
+__all__ = ["ATTEMPT_DIR_VARIABLE", "CLAIM_NAME", "RESULT_NAME", "METRICS_NAME", "STDERR_NAME",
            "STDOUT_NAME", "Capacity", "Executor", "Job"]
 
 #: the trial's standard output, in its attempt folder
@@ -48,8 +48,6 @@ ATTEMPT_DIR_VARIABLE = "SWEEPLAB_ATTEMPT_DIR"
 CLAIM_NAME = ".sweeplab-claim"
 #: the result of a remote attempt, stored in its folder when it ended (JSON of a TrialResult)
 RESULT_NAME = ".sweeplab-result.json"
-#: the random part of a remote attempt's cancel-event name, in its folder
-CANCEL_ID_NAME = ".sweeplab-cancel-id"
 
 
 @dataclass(frozen=True)
