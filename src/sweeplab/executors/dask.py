@@ -52,13 +52,9 @@ Example::
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
 import logging
 import os
 import selectors
-import socket
 import time
 import uuid
 from collections.abc import Iterable
@@ -66,165 +62,19 @@ from typing import Any
 
 from ..errors import ExecutorError
 from ..trial import TrialLaunch, TrialResult, TrialStatus
-from .attempt import run_attempt
-from .base import CLAIM_NAME, RESULT_NAME, Capacity, Executor, Job
+from .base import Capacity, Executor, Job
+from .dask_task import CANCEL_MARK_NAME, cancel_event_name, mark_cancelled, run_on_worker, stored_result
 from .outcome import result_without_process
-from .reaper import end_processes_of
 from .wake import WakePipe
-from .warm import WarmAttempt, dask_worker_pool, warm_function
 
-__all__ = ["DaskExecutor", "DaskJob"]
+__all__ = ["CANCEL_MARK_NAME", "DaskExecutor", "DaskJob", "cancel_event_name"]
 
 logger = logging.getLogger(__name__)
 
-#: how often a running task asks whether its attempt was cancelled (seconds)
-CANCEL_POLL = 0.25
 #: seconds beyond the grace period that shutdown waits for cancelled tasks to end
 SHUTDOWN_MARGIN = 10.0
 #: the worker resource that holds the bytes of memory its trials may use together
 MEMORY_RESOURCE = "MEMORY"
-#: the file in an attempt folder that tells the task the coordinator cancelled the attempt
-CANCEL_MARK_NAME = ".sweeplab-cancelled"
-
-
-def cancel_event_name(attempt_dir: str, cancel_id: str | None = None) -> str:
-    """The :class:`distributed.Event` that cancels the attempt writing into ``attempt_dir``.
-
-    Derived from the folder and a random id the submission chose (``cancel_id``; when not given, read
-    from the claim of the task that runs the attempt, which writes it there), so that a coordinator
-    resuming after a crash can cancel attempts that its dead predecessor submitted, and an event set for
-    an earlier attempt in a folder of the same path (a sweep deleted and run again) never cancels a new
-    one: events need no clearing per submission, which cost a round trip to the scheduler for every trial.
-    """
-    if cancel_id is None:
-        cancel_id = _claimed_cancel_id(attempt_dir)
-    return "sweeplab-cancel-" + hashlib.sha256(f"{attempt_dir}\0{cancel_id}".encode()).hexdigest()[:32]
-
-
-def _claimed_cancel_id(attempt_dir: str) -> str:
-    """The cancel id in the folder's claim ("" without a claim: the task has not started)."""
-    try:
-        with open(os.path.join(attempt_dir, CLAIM_NAME), encoding="utf-8") as handle:
-            words = handle.read().split()
-    except (OSError, ValueError):
-        return ""
-    return next((word[len("cancel="):] for word in words if word.startswith("cancel=")), "")
-
-
-def _mark_cancelled(attempt_dir: str) -> None:
-    """Write the cancel mark (:data:`CANCEL_MARK_NAME`); a folder that is gone needs none."""
-    try:
-        os.close(os.open(os.path.join(attempt_dir, CANCEL_MARK_NAME), os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
-    except OSError:
-        pass
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def _claim(attempt_dir: str, cancel_id: str) -> bool:
-    """Claim the attempt folder for this run; False if a run claimed it before (a task run again).
-
-    The claim names the attempt's cancel id, which a resuming coordinator reads (:func:`cancel_event_name`).
-    """
-    try:
-        fd = os.open(os.path.join(attempt_dir, CLAIM_NAME), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-    except FileExistsError:
-        return False
-    try:
-        _write_all(fd, f"pid={os.getpid()} host={socket.gethostname()} cancel={cancel_id}\n".encode())
-    finally:
-        os.close(fd)
-    return True
-
-
-def _store_result(result: TrialResult) -> None:
-    """Keep the result beside what the trial left, written atomically, for a rerun of this task."""
-    path = os.path.join(result.attempt_dir, RESULT_NAME)
-    # the fields as they are (json copies nothing): dataclasses.asdict would deep-copy the metrics first
-    record = {field.name: getattr(result, field.name) for field in dataclasses.fields(result)}
-    record["status"] = result.status.value
-    temp = f"{path}.{os.getpid()}.tmp"
-    try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-        try:
-            _write_all(fd, json.dumps(record).encode())
-        finally:
-            os.close(fd)
-        os.replace(temp, path)
-    except OSError as exc:  # the result still reaches the coordinator as the task's value
-        logger.warning("cannot store the result of attempt %s: %s", result.attempt_dir, exc)
-
-
-def _stored_result(launch: TrialLaunch) -> TrialResult | None:
-    try:
-        with open(os.path.join(launch.attempt_dir, RESULT_NAME), encoding="utf-8") as handle:
-            record = json.load(handle)
-        return TrialResult(**dict(record, status=TrialStatus(record["status"])))
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
-
-
-def _run_again(launch: TrialLaunch) -> TrialResult:
-    """A task the cluster runs a second time, because the worker that ran it died: the folder is
-    one-shot. The result the first run stored is its value; without one, the first run never ended,
-    and this attempt is lost (sweeplab's retry makes a new attempt in a new folder)."""
-    stored = _stored_result(launch)
-    if stored is not None:
-        return stored
-    # the first run's trial, orphaned by its dead worker, may still run here: it must not run on
-    end_processes_of(launch.attempt_dir)
-    return result_without_process(
-        launch, TrialStatus.CRASHED,
-        f"the Dask worker running this attempt was lost before it ended; the attempt is not run again in its "
-        f"folder {launch.attempt_dir} (a retry is a new attempt)")
-
-
-class _CancelWatch:
-    """``should_cancel`` of a running task: the cancel mark in the attempt folder, and once the trial
-    has run :data:`CANCEL_POLL` seconds, the cancel event (made then: a short trial never asks the
-    scheduler anything)."""
-
-    def __init__(self, attempt_dir: str, event_name: str) -> None:
-        self._mark = os.path.join(attempt_dir, CANCEL_MARK_NAME)
-        self._event_name = event_name
-        self._event: Any = None
-        self._event_from = time.monotonic() + CANCEL_POLL
-
-    def __call__(self) -> bool:
-        if os.path.exists(self._mark):
-            return True
-        if self._event is None:
-            if time.monotonic() < self._event_from:
-                return False
-            from distributed import Event
-
-            self._event = Event(self._event_name)
-        return bool(self._event.is_set())
-
-
-def _run_on_worker(launch: TrialLaunch, cancel_id: str) -> TrialResult:
-    """The task: run the attempt on this worker, ending it if the coordinator cancels it."""
-    if os.path.exists(os.path.join(launch.attempt_dir, CANCEL_MARK_NAME)):  # cancelled while it waited
-        return result_without_process(launch, TrialStatus.CANCELLED, "cancelled")
-    if not os.path.isdir(launch.attempt_dir):  # the coordinator made it: this worker does not see its files
-        return result_without_process(
-            launch, TrialStatus.FAILED,
-            f"the attempt folder {launch.attempt_dir} does not exist on Dask worker {socket.gethostname()}: the "
-            "sweep folder must be on a file system that the coordinator and every worker share (choose it with "
-            "--output)", invalid_config=True)
-    if not _claim(launch.attempt_dir, cancel_id):
-        return _run_again(launch)
-    function = warm_function(launch)
-    pool = dask_worker_pool() if function is not None else None
-    start = None if pool is None else (lambda launch: WarmAttempt(launch, pool, function))
-    watch = _CancelWatch(launch.attempt_dir, cancel_event_name(launch.attempt_dir, cancel_id))
-    result = run_attempt(launch, should_cancel=watch, poll=CANCEL_POLL, start=start)
-    _store_result(result)
-    return result
 
 
 class DaskJob(Job):
@@ -251,7 +101,7 @@ class DaskJob(Job):
             future = self._future
             # A finished task stored its result in the attempt folder, which the coordinator shares: reading
             # it there costs a file read, where fetching it from the worker costs a round trip per trial.
-            stored = _stored_result(self.launch) if future.status == "finished" else None
+            stored = stored_result(self.launch) if future.status == "finished" else None
             if stored is not None and stored.attempt == self.launch.attempt:
                 self._result = stored
             else:
@@ -281,7 +131,7 @@ class DaskJob(Job):
         # Running, the task sees the mark or the event and ends its trial's process group; the future
         # is left alone, so that it is done only once the trial has ended. Still waiting for a worker,
         # the task is cancelled outright (and, should it start meanwhile, the mark stops it at once).
-        _mark_cancelled(self.launch.attempt_dir)
+        mark_cancelled(self.launch.attempt_dir)
         client = self._executor.client
         Event(self._cancel_event, client=client).set()
         if not self._executing(client):
@@ -367,7 +217,7 @@ class DaskExecutor(Executor):
             raise ExecutorError("this DaskExecutor has been shut down; create a new one")
         cancel_id = uuid.uuid4().hex  # the task writes it into its claim (see cancel_event_name)
         cancel_event = cancel_event_name(launch.attempt_dir, cancel_id)
-        future = self.client.submit(_run_on_worker, launch, cancel_id, pure=False,
+        future = self.client.submit(run_on_worker, launch, cancel_id, pure=False,
                                     key=f"sweeplab-{launch.key[:16]}-{launch.attempt}-{cancel_id[:8]}",
                                     resources=self._resources_for(launch))
         job = DaskJob(self, launch, future, cancel_event)
@@ -402,7 +252,7 @@ class DaskExecutor(Executor):
 
         count = 0
         for attempt_dir in attempt_dirs:
-            _mark_cancelled(attempt_dir)
+            mark_cancelled(attempt_dir)
             Event(cancel_event_name(attempt_dir), client=self.client).set()
             count += 1
         return count
