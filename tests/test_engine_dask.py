@@ -359,3 +359,23 @@ def test_a_task_that_finds_its_cancel_mark_never_starts_its_trial(tmp_path: Path
     assert not (folder / ".sweeplab-claim").exists() and not (folder / "ready").exists()
     assert sorted(path.name for path in folder.iterdir()) == [CANCEL_MARK_NAME]  # the trial never started
     assert (Path(kept.attempt_dir) / ".sweeplab-claim").exists()
+
+
+def test_only_the_attempts_a_worker_took_count_as_started(tmp_path: Path, dask_scheduler: str) -> None:
+    """Four hanging attempts on two worker threads: two run, two wait on the scheduler. The progress line
+    counts the started ones (Job.started: the task claimed its folder), not everything submitted."""
+    from sweeplab.engine.coordinator import _running_now
+    from sweeplab.executors.dask import DaskExecutor
+
+    with DaskExecutor(dask_scheduler) as executor:
+        jobs = [executor.submit(_hang_launch(tmp_path, n)) for n in range(4)]
+        try:
+            wait_until(lambda: len(list(tmp_path.glob("trial*/attempt-1/ready"))) == 2, "two attempts to run")
+            started = [job.started for job in jobs]
+            running = [(tmp_path / f"trial{n}" / "attempt-1" / "ready").exists() for n in range(4)]
+            assert started == running and started.count(True) == 2
+            assert _running_now(dict.fromkeys(jobs)) == 2  # type: ignore[arg-type]
+        finally:
+            for job in jobs:
+                job.cancel()
+            executor.wait(jobs, timeout=30)

@@ -251,7 +251,7 @@ class Coordinator:
                     for job in running:
                         job.cancel()
             batch.add_starts(self._fill(events, scheduler, running), now)
-            self.observer.attempts_running(len(running))
+            self.observer.attempts_running(_running_now(running))
             if not running and (scheduler.closed or scheduler.exhausted(now)):
                 break
             retry_in = scheduler.next_retry_in(now)
@@ -268,7 +268,7 @@ class Coordinator:
             now = time.monotonic()
             # (a search waits: the freed slot's next trial is chosen once the results are told)
             batch.add_starts(self._fill(events, scheduler, running) if finished and not self._search else [], now)
-            self.observer.attempts_running(len(running))  # exact before the ends are announced
+            self.observer.attempts_running(_running_now(running))  # exact before the ends are announced
             for job, ticket in zip(finished, tickets):
                 result = job.result()
                 end, retry_in = self._decide(scheduler, ticket, result)
@@ -362,3 +362,8 @@ class Coordinator:
 def _withdraw_queued(running: dict[Job, Ticket]) -> int:
     """Cancel the attempts that wait in the executor's queue and have not started; how many there were."""
     return sum(job.withdraw() for job in list(running))
+
+
+def _running_now(running: dict[Job, Ticket]) -> int:
+    """The launched attempts that run now: not those still waiting in a cluster's queue (submitted ahead)."""
+    return sum(1 for job in running if job.started)

@@ -76,6 +76,12 @@ class Job(ABC):
     def cancel(self) -> None:
         """Terminate the attempt (its whole process group); its result becomes ``cancelled``."""
 
+    @property
+    def started(self) -> bool:
+        """Whether the attempt has started: false only while it waits in the executor's queue (a trial
+        submitted ahead to a cluster); a local attempt starts when it is submitted. Cheap to ask."""
+        return True
+
     def withdraw(self) -> bool:
         """Cancel the attempt if it has not started yet (it waits in the executor's queue, as trials
         submitted ahead to a cluster do); True if it was withdrawn. A started attempt is left alone."""

@@ -62,7 +62,7 @@ from typing import Any
 
 from ..errors import ExecutorError
 from ..trial import TrialLaunch, TrialResult, TrialStatus
-from .base import Capacity, Executor, Job
+from .base import CLAIM_NAME, Capacity, Executor, Job
 from .dask_task import CANCEL_MARK_NAME, cancel_event_name, mark_cancelled, run_on_worker, stored_result
 from .outcome import result_without_process
 from .wake import WakePipe
@@ -87,6 +87,7 @@ class DaskJob(Job):
         self._cancel_event = cancel_event
         self._cancelled = False
         self._result: TrialResult | None = None
+        self._claimed = False  # a worker started the task (seen once, never unseen)
 
     def done(self) -> bool:
         return self._result is not None or self._future.done()
@@ -136,6 +137,15 @@ class DaskJob(Job):
         Event(self._cancel_event, client=client).set()
         if not self._executing(client):
             self._future.cancel()
+
+    @property
+    def started(self) -> bool:
+        """Whether a worker has started the attempt: its task claimed the folder (one look at the shared
+        folder per call until then)."""
+        if not self._claimed:
+            self._claimed = self._result is not None or os.path.exists(
+                os.path.join(self.launch.attempt_dir, CLAIM_NAME))
+        return self._claimed
 
     def withdraw(self) -> bool:
         """Cancel the attempt if no worker runs it yet (it waits on the scheduler, submitted ahead)."""
