@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
+from helpers.engine_support import sweeplab_cli as sweeplab
 
 HELPERS = Path(__file__).parent / "helpers"
 
@@ -30,10 +30,6 @@ def _spec(root: Path, sweep_id: str, **keys: Any) -> Path:
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
 
-
-def sweeplab(root: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sweeplab", *args], cwd=root, capture_output=True, text=True,
-                          timeout=timeout)
 
 
 def _trials(root: Path, sweep_id: str) -> list[tuple[int, str, dict[str, Any], dict[str, Any]]]:

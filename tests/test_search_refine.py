@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import random
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from helpers.engine_support import sweeplab_cli as sweeplab
 
 from sweeplab.planning.values import clean_float
 from sweeplab.search.refine import MIN_STEP_Z, locate, next_round
@@ -126,10 +125,6 @@ def _refine_spec(root: Path, sweep_id: str, **keys: object) -> Path:
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
 
-
-def sweeplab(root: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sweeplab", *args], cwd=root, capture_output=True, text=True,
-                          timeout=timeout)
 
 
 def test_a_refine_sweep_through_the_engine_locates_the_planted_step(tmp_path: Path) -> None:

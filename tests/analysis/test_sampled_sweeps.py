@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from helpers.engine_support import sweeplab_cli as sweeplab
 
 from sweeplab.analysis import SweepAnalyzer
 from sweeplab.analysis.compute.sampled import MIN_PER_BIN, bin_codes, should_bin
@@ -45,10 +44,6 @@ def _write(root: Path, sweep_id: str, data: dict[str, Any]) -> Path:
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
 
-
-def sweeplab(root: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sweeplab", *args], cwd=root, capture_output=True, text=True,
-                          timeout=timeout)
 
 
 def _run(root: Path, spec: Path) -> None:

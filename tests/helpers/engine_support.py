@@ -54,6 +54,12 @@ def clean_env() -> dict[str, str]:
     return env
 
 
+def sweeplab_cli(cwd: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """``sweeplab ARGS`` run in ``cwd`` as a user runs it (a fresh interpreter), its output captured."""
+    return subprocess.run([sys.executable, "-m", "sweeplab", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout)
+
+
 class Workspace:
     """One test's sweep world: a base config, spec files, the sweep folder root and the database."""
 

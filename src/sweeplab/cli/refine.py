@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import SpecError
 from ..planning.spec import spec_from_mapping
+from ..planning.strategy import SEARCH_FILE
 from .run import add_execution_flags, make_screen, run_sweep, set_verbosity
 
 __all__ = ["refine_main", "refine_parser", "format_refine_summary"]
@@ -108,7 +109,7 @@ def format_refine_summary(summary: dict[str, Any]) -> str:
 
 
 def _show(folder: Path, sweep_id: str) -> int:
-    path = folder / "search.json"
+    path = folder / SEARCH_FILE
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -139,6 +140,6 @@ def refine_main(argv: list[str]) -> int:
     data = _refined_spec(spec.model_dump(exclude_unset=True), args, trials_so_far)
     resolved = resolve(spec_from_mapping(data, where="sweeplab refine"), spec_dir=spec_dir)
     code = run_sweep(resolved, make_screen(args), yes=True, allow_drift=args.allow_drift)
-    if (folder / "search.json").is_file():
+    if (folder / SEARCH_FILE).is_file():
         _show(folder, args.sweep_id)
     return code

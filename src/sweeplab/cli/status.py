@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import JournalError, SweepNotFoundError
 from ..journal.reader import DROPPED, JournalReader
 from ..journal.storage import StorageError, check_database
+from ..planning.strategy import SEARCH_FILE
 
 __all__ = ["status_main", "list_main"]
 
@@ -134,7 +135,7 @@ def _search_line(folder: Path) -> str | None:
     """One line from the search's ``search.json`` (bayesian: best trial or Pareto front; refine: the
     threshold with its interval), or None when the sweep has none."""
     try:
-        search = json.loads((folder / "search.json").read_text(encoding="utf-8"))
+        search = json.loads((folder / SEARCH_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(search, dict):

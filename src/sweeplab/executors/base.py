@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from ..trial import TrialLaunch, TrialResult
 
-__all__ = ["ATTEMPT_DIR_VARIABLE", "CLAIM_NAME", "RESULT_NAME", "METRICS_NAME", "STDERR_NAME",
+__all__ = ["ATTEMPT_DIR_VARIABLE", "CLAIM_NAME", "CLONE_REQUEST", "RESULT_NAME", "METRICS_NAME", "STDERR_NAME",
            "STDOUT_NAME", "Capacity", "Executor", "Job"]
 
 #: the trial's standard output, in its attempt folder
@@ -44,6 +44,8 @@ STDERR_NAME = "stderr.txt"
 METRICS_NAME = "metrics.json"
 #: the environment variable holding the absolute attempt folder, set in every trial process
 ATTEMPT_DIR_VARIABLE = "SWEEPLAB_ATTEMPT_DIR"
+#: the line that asks a warm worker for a clone, as the executor writes it and the worker matches it
+CLONE_REQUEST = b'{"clone": true}\n'
 #: made (O_EXCL) by the one run of a remote attempt, in its folder, before the trial starts
 CLAIM_NAME = ".sweeplab-claim"
 #: the result of a remote attempt, stored in its folder when it ended (JSON of a TrialResult)

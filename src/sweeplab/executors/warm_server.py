@@ -49,7 +49,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..runners._trial_call import FunctionUnusable, load_function, run_trial
-from .base import STDERR_NAME, STDOUT_NAME
+from .base import CLONE_REQUEST, STDERR_NAME, STDOUT_NAME
 
 _OUT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
 _RESET_SIGNALS = tuple(getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ") if hasattr(signal, name))
@@ -126,8 +126,6 @@ def _run_child(request: dict[str, Any], function: Callable[..., Any] | None, pro
 
 #: room for the descriptors of up to 128 clone requests read at once
 _FDS_SPACE = socket.CMSG_SPACE(256 * array.array("i").itemsize)
-#: a clone request, exactly as the executor writes it (see :mod:`sweeplab.executors.warm`)
-_CLONE_REQUEST = b'{"clone": true}\n'
 
 
 class _Requests:
@@ -135,7 +133,6 @@ class _Requests:
     is unread), with the descriptors that clone requests carry."""
 
     def __init__(self, fd: int) -> None:
-        self.fd = fd
         self.socket = socket.socket(fileno=fd)
         self.buffer = b""
         self.fds: list[int] = []  # received with clone requests, in order, not yet used
@@ -171,8 +168,8 @@ class _Requests:
     def clone_requests(self) -> int:
         """Take the clone requests at the head of the buffer; how many there were."""
         count = 0
-        while self.buffer.startswith(_CLONE_REQUEST):
-            self.buffer = self.buffer[len(_CLONE_REQUEST):]
+        while self.buffer.startswith(CLONE_REQUEST):
+            self.buffer = self.buffer[len(CLONE_REQUEST):]
             count += 1
         return count
 
@@ -241,7 +238,7 @@ def _serve(function: Callable[..., Any] | None, problem: str | None, requests_fd
         line = requests.next()
         if line is None:
             return 0  # the executor is gone and nothing runs
-        if line + b"\n" == _CLONE_REQUEST:
+        if line + b"\n" == CLONE_REQUEST:
             _clone(function, problem, requests.take_fds())
             continue
         # an attempt asked for by an executor that is gone (it died, or gave up on this worker while it

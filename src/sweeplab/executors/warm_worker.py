@@ -16,6 +16,7 @@ import socket
 import subprocess
 
 from .attempt import signal_group
+from .base import CLONE_REQUEST
 
 __all__ = ["WarmWorker"]
 
@@ -62,10 +63,6 @@ class _Adopted:
         self._pidfd = None
 
 
-#: what asks a worker for a clone (the server matches these bytes; see :mod:`.warm_server`)
-_CLONE_REQUEST = b'{"clone": true}\n'
-
-
 class WarmWorker:
     """One worker process, its requests socket and its answers pipe; runs one attempt at a time (see
     :mod:`.warm_server`). Made fresh (an interpreter that imports the function) or, with ``parent``, as a
@@ -108,7 +105,7 @@ class WarmWorker:
     def ask_clone(self, requests_fd: int, answers_fd: int) -> None:
         """Ask this worker for a clone serving on these two descriptors (it forks it once its import is done)."""
         try:
-            socket.send_fds(self._requests, [_CLONE_REQUEST], [requests_fd, answers_fd])
+            socket.send_fds(self._requests, [CLONE_REQUEST], [requests_fd, answers_fd])
         except OSError:  # this worker is gone: the clone's pipe, whose other end we close, reads as its end
             self.lost = True
 

@@ -17,9 +17,11 @@ from .distributions import DISTRIBUTION_KINDS, SAMPLED_STRATEGIES, is_distributi
 from .json_data import short_repr
 from .values import expand_values
 
-__all__ = ["check_strategy", "describe_strategy", "SAMPLERS", "MULTI_OBJECTIVE_SAMPLERS", "REFINE_MIN_LEVELS", "is_search",
+__all__ = ["check_strategy", "describe_strategy", "SEARCH_FILE", "SAMPLERS", "MULTI_OBJECTIVE_SAMPLERS", "REFINE_MIN_LEVELS", "is_search",
            "swept_paths"]
 
+#: what a search (bayesian, refine) writes in its sweep folder: its state and its result
+SEARCH_FILE = "search.json"
 #: Optuna samplers a bayesian sweep may name
 SAMPLERS = ("tpe", "gp", "cmaes", "random", "qmc", "nsgaii", "nsgaiii")
 #: the samplers that handle more than one objective

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..journal.views import write_json_atomic
+from ..planning.strategy import SEARCH_FILE
 from ..trial import Trial, TrialResult, TrialStatus
 
 if TYPE_CHECKING:
@@ -38,10 +39,6 @@ if TYPE_CHECKING:
 __all__ = ["SearchSource", "SEARCH_FILE", "metric_value"]
 
 log = logging.getLogger(__name__)
-
-#: the search's own view in the sweep folder: its state, best trial or threshold, rounds
-SEARCH_FILE = "search.json"
-
 
 def metric_value(metrics: dict[str, Any], name: str) -> float | None:
     """The finite number a trial reported as ``name``, or None."""

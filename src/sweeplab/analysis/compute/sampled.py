@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 
 from ...planning.binning import DEFAULT_BINS, MAX_LEVELS, bin_label, needs_bins
+from ...planning.distributions import SAMPLED_STRATEGIES
+from ...planning.strategy import SEARCH_FILE, is_search
 
 __all__ = ["SamplingInfo", "BinnedLevels", "sampling_info", "should_bin", "bin_codes", "read_search_result",
            "MIN_PER_BIN", "SEARCH_FILE"]
@@ -31,12 +33,8 @@ log = logging.getLogger(__name__)
 
 #: a bin holds at least this many trials (fewer bins when there are fewer trials)
 MIN_PER_BIN = 3
-#: what a search writes in the sweep folder
-SEARCH_FILE = "search.json"
-#: strategies that draw every trial's values independently of the results
-SAMPLED = ("random", "lhs", "sobol")
-#: strategies that choose the next trials from the results so far
-ADAPTIVE = ("bayesian", "refine")
+#: strategies whose values are drawn rather than gridded (a design drawn up front, or a bayesian search)
+_DRAWN = (*SAMPLED_STRATEGIES, "bayesian")
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,7 @@ def sampling_info(config: dict[str, Any]) -> SamplingInfo:
     """The strategy of a stored sweep config (``grid`` when it names none)."""
     spec = config.get("spec") if isinstance(config.get("spec"), dict) else {}
     strategy = str(spec.get("strategy") or config.get("strategy") or "grid")
-    return SamplingInfo(strategy, strategy in ADAPTIVE, strategy in (*SAMPLED, "bayesian"))
+    return SamplingInfo(strategy, is_search(strategy), strategy in _DRAWN)
 
 
 def should_bin(values: list[Any], strategy: str) -> bool:
@@ -75,7 +73,7 @@ def should_bin(values: list[Any], strategy: str) -> bool:
     Never for a refine sweep, whose levels repeat by design."""
     if strategy == "refine":
         return False
-    limit = 2 * MIN_PER_BIN - 1 if strategy in (*SAMPLED, "bayesian") else MAX_LEVELS
+    limit = 2 * MIN_PER_BIN - 1 if strategy in _DRAWN else MAX_LEVELS
     if not needs_bins(values, max_levels=limit):
         return False
     present = [v for v in values if v is not None]
