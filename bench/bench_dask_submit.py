@@ -48,6 +48,16 @@ def _file_cost(folder: Path, count: int = 200) -> float:
     return (time.process_time() - started) / count * 1000
 
 
+def _cpu(processes: list[subprocess.Popen[bytes]]) -> tuple[float, float, float]:
+    """CPU seconds so far of the scheduler, the workers themselves, and the trials the workers ran."""
+    import psutil
+
+    times = [psutil.Process(process.pid).cpu_times() for process in processes]
+    scheduler, workers = times[0], times[1:]
+    return (scheduler.user + scheduler.system, sum(t.user + t.system for t in workers),
+            sum(t.children_user + t.children_system for t in workers))
+
+
 def _start_cluster(folder: Path) -> tuple[str, list[subprocess.Popen[bytes]]]:
     address_file = folder / "scheduler.json"
     log = open(folder / "cluster.log", "wb")  # noqa: SIM115 - kept open for the processes' lifetime
@@ -77,10 +87,17 @@ def main() -> None:
     scheduler_file, processes = _start_cluster(folders)
     file_cost, load = [_file_cost(Path(tempfile.mkdtemp(dir=folders)))], [os.getloadavg()[0]]
     ours, plain, cpu_per_trial, main_thread = [], [], [], []
-    profile = cProfile.Profile()
+    by_process: dict[str, list[tuple[float, ...]]] = {"sweeplab": [], "plain": []}
+    profile = cProfile.Profile(time.thread_time)  # CPU of the coordinator's thread, not waiting
     try:
         with Client(scheduler_file=scheduler_file, set_as_default=False) as client:
             client.wait_for_workers(2, timeout=60)
+
+            def measured(side: str, run: object) -> float:
+                before = _cpu(processes)
+                elapsed = run()  # type: ignore[operator]
+                by_process[side].append(tuple((b - a) / N * 1000 for a, b in zip(before, _cpu(processes))))
+                return elapsed
 
             def sweeplab_round(profiled: bool) -> float:
                 resolved = sweep_in(Path(tempfile.mkdtemp(dir=folders)), {
@@ -108,11 +125,11 @@ def main() -> None:
             for number in range(args.rounds):
                 profiled = args.profile and number == args.rounds - 1
                 if number % 2:
-                    plain.append(plain_round())
-                    ours.append(sweeplab_round(profiled))
+                    plain.append(measured("plain", plain_round))
+                    ours.append(measured("sweeplab", lambda profiled=profiled: sweeplab_round(profiled)))
                 else:
-                    ours.append(sweeplab_round(profiled))
-                    plain.append(plain_round())
+                    ours.append(measured("sweeplab", lambda profiled=profiled: sweeplab_round(profiled)))
+                    plain.append(measured("plain", plain_round))
         file_cost.append(_file_cost(Path(tempfile.mkdtemp(dir=folders))))
         load.append(os.getloadavg()[0])
     finally:
@@ -137,12 +154,16 @@ def main() -> None:
         f"  coordinator CPU (this process: sweeplab and the Dask client's thread): median "
         f"{statistics.median(cpu_per_trial) * 1000:.2f} ms per trial (target <= 3 ms), of which sweeplab's thread "
         f"{statistics.median(main_thread) * 1000:.2f} ms (user and system time: file-system calls included)",
+        "  CPU per trial by process, median ms (scheduler / the workers themselves / the trials): "
+        + "; ".join(f"{side} " + " / ".join(f"{statistics.median(column):.2f}" for column in zip(*rows))
+                    for side, rows in by_process.items()),
         f"  a folder and a file made: {file_cost[0]:.2f} ms CPU before the rounds, {file_cost[1]:.2f} ms after; "
         f"load average {load[0]:.2f} before, {load[1]:.2f} after",
     ]
     print("\n".join(lines))
     if args.profile:
-        pstats.Stats(profile).sort_stats("tottime").print_stats(15)
+        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+        pstats.Stats(profile).sort_stats("cumtime").print_stats(40)
     else:
         (Path(__file__).parent / "results" / "dask_submit.txt").write_text("\n".join(lines) + "\n")
 

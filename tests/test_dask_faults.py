@@ -63,8 +63,10 @@ def test_killing_a_worker_mid_sweep_reruns_no_finished_trial_and_no_folder(works
         assert rows[eid][1] == len(folders)  # one journaled attempt per run
     lost = workspace.query("SELECT COUNT(*) FROM attempts WHERE sweep_id = ? AND status = 'crashed'", sweep_id)
     assert lost[0][0] == len(again)
-    # every completed attempt's folder holds the result its one run stored
-    for folder in per_folder:
-        stored = os.path.join(folder, ".sweeplab-result.json")
-        if os.path.exists(stored):
-            assert json.loads(Path(stored).read_text())["attempt_dir"] == folder
+    # every completed attempt's claim holds the result its one run stored, as its second line
+    completed = {row[0] for row in workspace.query(
+        "SELECT attempt_dir FROM attempts WHERE sweep_id = ? AND status = 'completed'", sweep_id)}
+    assert completed and completed <= set(per_folder)
+    for folder in completed:
+        claim, stored = Path(folder, ".sweeplab-claim").read_text().splitlines()
+        assert claim.startswith("pid=") and json.loads(stored)["attempt_dir"] == folder

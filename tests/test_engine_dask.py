@@ -266,10 +266,10 @@ def _sweeplab_tasks(client) -> list[str]:  # noqa: ANN001 - a distributed.Client
         lambda dask_scheduler: sorted(str(key) for key in dask_scheduler.tasks if str(key).startswith("sweeplab-")))
 
 
-@pytest.mark.parametrize(("parallel", "submitted"), [("auto", 4), (1, 1)])
+@pytest.mark.parametrize(("parallel", "submitted"), [("auto", 6), (1, 1)])
 def test_trials_wait_on_the_scheduler_ahead_of_free_threads_only_when_the_threads_cap_what_runs(
         workspace: Workspace, dask_scheduler: str, parallel: int | str, submitted: int) -> None:
-    """Two worker threads: with auto, two trials run and two more wait on the scheduler; with parallel 1,
+    """Two worker threads: with auto, two trials run and four more wait on the scheduler; with parallel 1,
     one trial is submitted and no more. A double Ctrl-C ends everything, and the trials that waited on
     the scheduler never started (their folders have no claim)."""
     from distributed import Client
@@ -296,7 +296,7 @@ def test_trials_wait_on_the_scheduler_ahead_of_free_threads_only_when_the_thread
     finally:
         kill_session(process)
     assert code == 130, out + err
-    said = "+2 submitted ahead, queued on the scheduler for the next free worker thread"
+    said = "+4 submitted ahead, queued on the scheduler for the next free worker thread, 2 at a time"
     assert (said in out) == (submitted > running), out
     attempts = sorted((workspace.sweep_dir(sweep_id) / "trials").glob("*/attempt-1"))
     claimed = [folder for folder in attempts if (folder / ".sweeplab-claim").exists()]
@@ -309,7 +309,7 @@ def test_trials_wait_on_the_scheduler_ahead_of_free_threads_only_when_the_thread
 
 def test_a_single_ctrl_c_withdraws_the_trials_waiting_on_the_scheduler_and_lets_the_running_ones_finish(
         workspace: Workspace, dask_scheduler: str) -> None:
-    """The first Ctrl-C means "start nothing new": the two trials submitted ahead have not started, so they
+    """The first Ctrl-C means "start nothing new": the four trials submitted ahead have not started, so they
     are withdrawn (cancelled, their folders never claimed), while the two running ones finish and are
     recorded completed."""
     from distributed import Client
@@ -323,7 +323,7 @@ def test_a_single_ctrl_c_withdraws_the_trials_waiting_on_the_scheduler_and_lets_
         wait_until(lambda: len(list(workspace.state.glob("*.1.pid"))) == 2 or process.poll() is not None,
                    "two trials to start on the workers")
         with Client(dask_scheduler, set_as_default=False) as client:
-            assert len(_sweeplab_tasks(client)) == 4
+            assert len(_sweeplab_tasks(client)) == 6
             os.kill(process.pid, signal.SIGINT)
             wait_until(lambda: len(_sweeplab_tasks(client)) == 2, "the queued trials to be withdrawn")
             assert process.poll() is None  # the running two hold the sweep open
@@ -334,10 +334,10 @@ def test_a_single_ctrl_c_withdraws_the_trials_waiting_on_the_scheduler_and_lets_
     assert code == 130, out + err
     assert "waiting for 2 running trial(s)" in err, err
     attempts = sorted((workspace.sweep_dir(sweep_id) / "trials").glob("*/attempt-1"))
-    assert len(attempts) == 4 and len([folder for folder in attempts if (folder / ".sweeplab-claim").exists()]) == 2
+    assert len(attempts) == 6 and len([folder for folder in attempts if (folder / ".sweeplab-claim").exists()]) == 2
     assert len(list(workspace.state.glob("*.pid"))) == 2  # the withdrawn trials never ran
     statuses = workspace.query(f"SELECT status FROM attempts WHERE sweep_id = '{sweep_id}'")
-    assert sorted(status for (status,) in statuses) == ["cancelled", "cancelled", "completed", "completed"]
+    assert sorted(status for (status,) in statuses) == ["cancelled"] * 4 + ["completed"] * 2
     assert not leftover_trials(workspace.root)
 
 
@@ -379,3 +379,29 @@ def test_only_the_attempts_a_worker_took_count_as_started(tmp_path: Path, dask_s
             for job in jobs:
                 job.cancel()
             executor.wait(jobs, timeout=30)
+
+
+def test_fetched_results_are_released_in_groups_and_all_at_shutdown(tmp_path: Path, dask_scheduler: str) -> None:
+    """The futures of fetched results are released RELEASE_BATCH at a time (one message for many): the
+    scheduler keeps fewer than a batch of finished trials for us at any time, and none after shutdown."""
+    from distributed import Client
+
+    from sweeplab.executors.dask import RELEASE_BATCH, DaskExecutor
+    from sweeplab.trial import TrialStatus
+
+    count = RELEASE_BATCH + 5
+    quick = (sys.executable, "-c", "print(1)")
+    with Client(dask_scheduler, set_as_default=False) as client:
+        def ours() -> list[str]:
+            return [key for key in client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.tasks))
+                    if str(key).startswith("sweeplab-")]
+
+        executor = DaskExecutor(client=client)
+        jobs = [executor.submit(_hang_launch(tmp_path, n, argv=quick)) for n in range(count)]
+        while not all(job.done() for job in jobs):
+            executor.wait(jobs, timeout=60)
+        assert [job.result().status for job in jobs] == [TrialStatus.COMPLETED] * count
+        # one group let go, the last few (fewer than a group) still held
+        wait_until(lambda: len(ours()) == count - RELEASE_BATCH, "the first group to be released")
+        executor.shutdown()
+        wait_until(lambda: not ours(), "the rest to be released at shutdown")

@@ -125,6 +125,18 @@ def test_metrics_from_last_json_line_of_stdout(executor: Executor, make_launch: 
     assert result.metrics == {"acc": 0.9, "n": 3}
 
 
+def test_several_attempts_submitted_together_each_get_their_own_result(executor: Executor,
+                                                                      make_launch: LaunchFactory) -> None:
+    """submit_many: one job per launch, in order (a cluster sends them in one message)."""
+    launches = [make_launch("stdout-json"), make_launch("fail"), make_launch("metrics-file")]
+    jobs = executor.submit_many(launches)
+    assert [job.launch for job in jobs] == launches  # type: ignore[attr-defined]
+    results = [wait_done(executor, job) for job in jobs]
+    assert [result.status for result in results] == [TrialStatus.COMPLETED, TrialStatus.FAILED, TrialStatus.COMPLETED]
+    assert [result.attempt_dir for result in results] == [launch.attempt_dir for launch in launches]
+    assert results[0].metrics == {"acc": 0.9, "n": 3} and results[2].metrics == {"loss": 0.25, "steps": 10, "ok": 1}
+
+
 def test_a_trial_starts_clean(executor: Executor, make_launch: LaunchFactory) -> None:
     """Own session and group, stdin empty, no descriptor of ours, the launch's cwd."""
     launch = make_launch("hygiene")

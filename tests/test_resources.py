@@ -186,17 +186,19 @@ def _cluster_sweep(parallel: int | str, strategy: str = "grid", max_failures: in
                                                 strategy=strategy, max_failures=max_failures))
 
 
-@pytest.mark.parametrize(("parallel", "slots", "ahead"), [("auto", 4, 4), (4, 4, 4), (6, 6, 2), (8, 8, 0), (3, 3, 0),
-                                                         (1, 1, 0)])
-def test_a_cluster_gets_one_trial_per_thread_waiting_only_when_its_threads_cap_what_runs(
-        parallel: int | str, slots: int, ahead: int) -> None:
+@pytest.mark.parametrize(("parallel", "slots", "ahead", "refill"),
+                         [("auto", 4, 8, 4), (4, 4, 8, 4), (6, 6, 6, 4), (10, 10, 2, 2), (12, 12, 0, 1),
+                          (3, 3, 0, 1), (1, 1, 0, 1)])
+def test_a_cluster_gets_trials_waiting_a_threads_worth_at_a_time_only_when_its_threads_cap_what_runs(
+        parallel: int | str, slots: int, ahead: int, refill: int) -> None:
     from sweeplab.engine.resources import cluster_budget
 
     budget = cluster_budget(_cluster_sweep(parallel), _Cluster(threads=4))  # type: ignore[arg-type]
-    assert (budget.slots, budget.ahead) == (slots, ahead)
+    assert (budget.slots, budget.ahead, budget.refill) == (slots, ahead, refill)
     said = [reason for reason in budget.reasons if "submitted ahead" in reason]
-    assert said == ([f"+{ahead} submitted ahead, queued on the scheduler for the next free worker thread"]
-                    if ahead else [])
+    expected = (f"+{ahead} submitted ahead, queued on the scheduler for the next free worker thread, "
+                f"{refill} at a time")
+    assert said == ([expected] if ahead else [])
     assert budget.ahead_after == (5 if ahead else 0)  # the fail-fast attempts run without it
 
 

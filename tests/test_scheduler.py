@@ -174,6 +174,26 @@ def test_the_lookahead_admits_slots_plus_ahead_once_the_fail_fast_attempts_have_
     assert scheduler.take(0.0) == []
 
 
+def test_past_the_fail_fast_attempts_the_lookahead_is_refilled_in_groups() -> None:
+    """With refill 2, trials are admitted once two places are free, two at a time (one message to the
+    cluster); before the fail-fast attempts have ended, every end may start the next, as without it."""
+    from dataclasses import replace
+
+    scheduler = scheduler_for({i: {} for i in range(1, 30)}, replace(budget(slots=2), ahead=4, ahead_after=2,
+                                                                      refill=2))
+    first = scheduler.take(0.0)
+    assert indexes(first) == [1, 2]  # (the fail-fast attempts: no more out than without the lookahead)
+    scheduler.release(first[0])
+    assert indexes(scheduler.take(0.0)) == [3]  # one end, one start: the group rule waits for the decision
+    scheduler.release(first[1])
+    out = scheduler.take(0.0)
+    assert indexes(out) == [4, 5, 6, 7, 8] and scheduler.running == 6
+    scheduler.release(out[0])
+    assert scheduler.take(0.0) == []  # one place free: not yet
+    scheduler.release(out[1])
+    assert indexes(scheduler.take(0.0)) == [9, 10] and scheduler.running == 6
+
+
 @pytest.mark.parametrize(("slots", "ahead", "after"), [(2, 2, 5), (2, 2, 1), (4, 4, 3), (1, 1, 5), (3, 3, 0)])
 def test_before_the_fail_fast_decision_the_lookahead_starts_no_more_trials_than_without_it(
         slots: int, ahead: int, after: int) -> None:

@@ -334,3 +334,28 @@ def test_the_best_trial_is_one_query_by_metric_and_direction(tmp_path: Path) -> 
         assert reader.best_trial("s", "val.loss", maximize=True) == ("s_exp1", {"lr": 1}, 0.3)
         assert reader.best_trial("s", 'odd"name', maximize=True) == ("s_exp4", {"lr": 4}, 5.0)
         assert reader.best_trial("s", "missing", maximize=True) is None
+
+
+@pytest.mark.parametrize("outputs", [True, False])
+def test_staging_makes_the_output_files_only_for_an_executor_that_asks(tmp_path: Path, outputs: bool) -> None:
+    """A local executor has stdout/stderr made when the attempt is staged (its start then only opens
+    them); a cluster's coordinator leaves them to the worker's start (stages_outputs false)."""
+    from sweeplab.engine.staging import Staging
+    from sweeplab.executors.dask import DaskExecutor
+    from sweeplab.executors.local import LocalExecutor
+    from sweeplab.planning.plan import Plan
+    from sweeplab.planning.resolve import resolve
+    from sweeplab.planning.spec import spec_from_mapping
+
+    assert LocalExecutor.stages_outputs and not DaskExecutor.stages_outputs
+    (tmp_path / "base.json").write_text('{"x": 0}')
+    sweep = resolve(spec_from_mapping({"base_config": str(tmp_path / "base.json"), "sweep_id": "staged",
+                                       "output_dir": str(tmp_path / "out"), "command": ["true"],
+                                       "sweep": {"x": [1, 2]}}))
+    plan = Plan(sweep)
+    os.makedirs(sweep.sweep_dir / "trials")
+    staging = Staging(sweep, plan, reuse_leftovers=True, outputs=outputs)
+    _, attempt_dir = staging.stage(plan[0], 1)
+    expected = {"stderr.txt", "stdout.txt"} if outputs else set()
+    assert set(os.listdir(attempt_dir)) == expected
+    assert json.loads((Path(attempt_dir).parent / "config.json").read_text())["x"] == 1

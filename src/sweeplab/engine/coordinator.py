@@ -99,7 +99,7 @@ class Coordinator:
         self.observer = observer or Observer()
         self.warnings = list(drift_warnings)
         self.host = socket.gethostname()
-        self.staging = Staging(sweep, plan, reuse_leftovers=executor.ends_leftovers)
+        self.staging = Staging(sweep, plan, reuse_leftovers=executor.ends_leftovers, outputs=executor.stages_outputs)
         self._stop_requests = 0
         self._retries: dict[str, int] = {}
         self._completed_now = 0  # trials completed by this run
@@ -124,19 +124,22 @@ class Coordinator:
         return restore
 
     # --- trials ---------------------------------------------------------------------------
-    def _launch(self, ticket: Ticket) -> tuple[Job, AttemptStart, Ticket]:
-        """Start the ticket's attempt (its files staged first if that was not done ahead).
+    def _launch(self, tickets: list[Ticket]) -> list[tuple[Job, AttemptStart, Ticket]]:
+        """Start the tickets' attempts (their files staged first if that was not done ahead), together.
 
-        Returns the ticket as started: its attempt number may have moved on (see
-        :meth:`Staging.stage`). The start (with the process group, when the process runs on this
+        Returns each ticket as started: its attempt number may have moved on (see
+        :meth:`Staging.stage`). A start (with the process group, when the process runs on this
         host) is journaled in the next group commit, after the process exists: should the
         coordinator die in between, a resume finds the process by its ``SWEEPLAB_ATTEMPT_DIR``.
         """
-        launch, ticket = self.staging.launch_for(ticket)
-        job = self.executor.submit(launch)
-        start = AttemptStart(ticket.trial, ticket.attempt, launch.attempt_dir, self.host, utc_now(), job.pid, job.pgid)
-        self.observer.trial_started(ticket.trial, ticket.attempt)
-        return job, start, ticket
+        staged = [self.staging.launch_for(ticket) for ticket in tickets]
+        jobs = self.executor.submit_many([launch for launch, _ in staged])  # a cluster: one message for all
+        started = []
+        for job, (launch, ticket) in zip(jobs, staged):
+            started.append((job, AttemptStart(ticket.trial, ticket.attempt, launch.attempt_dir, self.host, utc_now(),
+                                              job.pid, job.pgid), ticket))
+            self.observer.trial_started(ticket.trial, ticket.attempt)
+        return started
 
     # --- the loop -------------------------------------------------------------------------
     def run(self) -> SweepOutcome:
@@ -310,8 +313,7 @@ class Coordinator:
         if scheduler.closed:
             return []
         starts = []
-        for ticket in scheduler.take(time.monotonic()):
-            job, start, ticket = self._launch(ticket)
+        for job, start, ticket in self._launch(scheduler.take(time.monotonic())):
             running[job] = ticket
             starts.append(start)
             events.write("started", key=ticket.trial.key, experiment_id=ticket.trial.experiment_id,

@@ -4,7 +4,8 @@ The decision is a :class:`Budget`: trial slots plus RAM and CPU budgets. The sch
 a trial only when all three have room; a trial larger than the whole budget runs alone. On a Dask
 cluster whose worker threads cap how many trials run at once, a few more are submitted ahead
 (:attr:`Budget.ahead`): they wait in the cluster's queue, so a worker thread that frees starts the
-next trial without waiting for the coordinator.
+next trial without waiting for the coordinator. They are sent in groups (:attr:`Budget.refill`), one
+message to the cluster's scheduler for several trials.
 :func:`decide_budget` decides from a machine's figures; :func:`budget_for` applies it to a sweep
 (the trials' declared needs, or the Dask cluster's workers).
 """
@@ -60,6 +61,8 @@ class Budget:
     else caps what runs at once (a Dask cluster's worker threads): they wait in its queue. Until
     ``ahead_after`` attempts have ended (the first attempts, which decide whether the sweep fails fast:
     ``max_failures``), the lookahead starts no trial that would not have started without it by then.
+    From then on, with a lookahead, trials are admitted once ``refill`` of the admitted places are free,
+    and then as many as fit: they go to the cluster together (``ahead`` leaves enough queued meanwhile).
     """
 
     slots: int
@@ -69,6 +72,7 @@ class Budget:
     reasons: tuple[str, ...] = field(default_factory=tuple)
     ahead: int = 0
     ahead_after: int = 0
+    refill: int = 1
 
 
 def detect_jetson(root: Path = Path("/")) -> str | None:
@@ -143,9 +147,12 @@ def cluster_budget(sweep: ResolvedSweep, executor: Executor) -> Budget:
 
     When the slots are at least the worker threads (``auto``, or ``parallel`` that many or more), the
     threads are what cap the trials running at once, and trials are submitted ahead (:attr:`Budget.ahead`)
-    until one per thread waits on the cluster's scheduler, which hands it to the first thread that frees,
-    where waiting for the coordinator to hear of the end and submit costs a round trip per trial (slots
-    beyond the threads already queue that many: ``parallel`` twice the threads or more needs none).
+    until one to two per thread wait on the cluster's scheduler, which hands one to the first thread that
+    frees, where waiting for the coordinator to hear of the end and submit costs a round trip per trial.
+    They are sent a thread's worth at a time (:attr:`Budget.refill`): the scheduler, the workers and the
+    coordinator each handle one message for them, where one a trial cost about a millisecond of CPU per
+    trial more in all (slots beyond the threads already queue: ``parallel`` three times the threads or
+    more needs no lookahead).
     Below the threads, the count asked for is the cap, so nothing is submitted ahead; nor in a search
     (bayesian, refine), whose every choice should see the results that could be in by then.
     """
@@ -159,11 +166,14 @@ def cluster_budget(sweep: ResolvedSweep, executor: Executor) -> Budget:
     else:
         slots = int(sweep.spec.parallel)
     threads = capacity.slots
-    ahead = max(0, 2 * threads - slots) if slots >= threads and not is_search(sweep.spec.strategy) else 0
+    ahead = max(0, 3 * threads - slots) if slots >= threads and not is_search(sweep.spec.strategy) else 0
+    refill = min(ahead, threads) if ahead else 1
     if ahead:
-        reasons.append(f"+{ahead} submitted ahead, queued on the scheduler for the next free worker thread")
+        reasons.append(f"+{ahead} submitted ahead, queued on the scheduler for the next free worker thread, "
+                       f"{refill} at a time")
     return Budget(slots=slots, memory_bytes=capacity.memory_bytes, cpus=capacity.cpus, jetson=False,
-                  reasons=tuple(reasons), ahead=ahead, ahead_after=sweep.spec.max_failures if ahead else 0)
+                  reasons=tuple(reasons), ahead=ahead, ahead_after=sweep.spec.max_failures if ahead else 0,
+                  refill=refill)
 
 
 def _is_cluster(executor: Executor) -> bool:

@@ -7,7 +7,8 @@ With a lookahead (:attr:`~sweeplab.engine.resources.Budget.ahead`, on a Dask clu
 threads cap what runs) it admits up to ``slots + ahead`` trials, and the RAM and CPU budgets it
 checks grow in the same proportion, so that they do not cancel the lookahead: the cluster's threads
 and its workers' ``MEMORY`` resources decide what actually runs at once. A trial larger than the
-whole (unscaled) budget still runs alone.
+whole (unscaled) budget still runs alone. Past the first attempts, it admits trials only once
+``budget.refill`` places are free, so that they go to the cluster together.
 """
 
 from __future__ import annotations
@@ -145,6 +146,8 @@ class Scheduler:
         """Trials to launch now, in order, as long as slots (plus the lookahead) and budgets allow."""
         tickets: list[Ticket] = []
         admitted = self.admitted
+        if self._ended >= self.budget.ahead_after and self._running > admitted - self.budget.refill:
+            return tickets  # (a lookahead: the next ones go out together, once ``refill`` places are free)
         while not self.closed and self._running < admitted:
             head = self._peek(now)
             if head is None:

@@ -89,12 +89,15 @@ class Staging:
     ``reuse_leftovers``: whether an attempt folder left by a crash may be emptied and reused (the
     executor ends leftover processes itself, as local processes are); if not, a remote worker
     may still be writing there and the next free attempt number is taken instead.
+    ``outputs``: whether to make the trial's stdout and stderr files too (see
+    :attr:`~sweeplab.executors.base.Executor.stages_outputs`); the start makes them otherwise.
     """
 
-    def __init__(self, sweep: ResolvedSweep, plan: Plan, *, reuse_leftovers: bool) -> None:
+    def __init__(self, sweep: ResolvedSweep, plan: Plan, *, reuse_leftovers: bool, outputs: bool = True) -> None:
         self.sweep = sweep
         self.plan = plan
         self.reuse_leftovers = reuse_leftovers
+        self._outputs = (STDOUT_NAME, STDERR_NAME) if outputs else ()
         self.sweep_dir = str(sweep.sweep_dir.resolve())
         self.trials_dir = os.path.join(self.sweep_dir, "trials")
         # the spec's folder, so that 'python train.py' and a module next to the YAML are found from anywhere
@@ -185,7 +188,7 @@ class Staging:
                     os.mkdir(attempt_dir)
                     break
                 attempt += 1
-        for name in (STDOUT_NAME, STDERR_NAME):  # created now, so the start only has to open them
+        for name in self._outputs:  # created now, so the start only has to open them
             os.close(os.open(join(attempt_dir, name), os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o644))
         # Rewritten by any rerun, and read only once the trial has started, so a plain write is
         # enough; the original layout's exp…_config.json is the same file under its readable name.

@@ -18,8 +18,8 @@ contract rather than from another side's internals:
   JSON line on stdout;
 * :data:`ATTEMPT_DIR_VARIABLE`: the environment variable that carries the attempt folder into
   the trial's processes (and by which a resume recognises them);
-* :data:`CLAIM_NAME`, :data:`RESULT_NAME`: a remote (Dask) attempt's claim on its folder and the
-  result it stored there, which make a folder one-shot: a task the cluster runs again (its worker
+* :data:`CLAIM_NAME`: a remote (Dask) attempt's claim on its folder, and, as its second line, the
+  result the attempt stored there when it ended: they make a folder one-shot: a task the cluster runs again (its worker
   died) never runs the trial a second time in the same folder;
 * the cancel mark and the cancel event of a remote attempt are the Dask executor's
   (:mod:`sweeplab.executors.dask`): the random part of the event's name travels in the claim.
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from ..trial import TrialLaunch, TrialResult
 
-__all__ = ["ATTEMPT_DIR_VARIABLE", "CLAIM_NAME", "CLONE_REQUEST", "RESULT_NAME", "METRICS_NAME", "STDERR_NAME",
+__all__ = ["ATTEMPT_DIR_VARIABLE", "CLAIM_NAME", "CLONE_REQUEST", "METRICS_NAME", "STDERR_NAME",
            "STDOUT_NAME", "Capacity", "Executor", "Job"]
 
 #: the trial's standard output, in its attempt folder
@@ -46,10 +46,9 @@ METRICS_NAME = "metrics.json"
 ATTEMPT_DIR_VARIABLE = "SWEEPLAB_ATTEMPT_DIR"
 #: the line that asks a warm worker for a clone, as the executor writes it and the worker matches it
 CLONE_REQUEST = b'{"clone": true}\n'
-#: made (O_EXCL) by the one run of a remote attempt, in its folder, before the trial starts
+#: made (O_EXCL) by the one run of a remote attempt, in its folder, before the trial starts; its
+#: second line is the attempt's result once it ended (JSON of a TrialResult)
 CLAIM_NAME = ".sweeplab-claim"
-#: the result of a remote attempt, stored in its folder when it ended (JSON of a TrialResult)
-RESULT_NAME = ".sweeplab-result.json"
 
 
 @dataclass(frozen=True)
@@ -107,6 +106,11 @@ class Executor(ABC):
     #: whether a resume can end attempts a dead coordinator left running here (local processes:
     #: found by their environment); if not, a rerun never reuses a leftover attempt's folder
     ends_leftovers: bool = False
+    #: whether the coordinator makes the trial's stdout and stderr files when it stages the attempt
+    #: (ahead of its start, so that starting it only opens them); an executor that starts trials on
+    #: other hosts says no: the start makes them there, and the coordinator's CPU, which every
+    #: trial of a cluster shares, is spared two file creations a trial
+    stages_outputs: bool = True
 
     @property
     @abstractmethod
@@ -120,6 +124,11 @@ class Executor(ABC):
     @abstractmethod
     def wait(self, jobs: Iterable[Job], timeout: float | None) -> list[Job]:
         """Block until at least one of ``jobs`` is done or ``timeout`` passes; return the done ones."""
+
+    def submit_many(self, launches: list[TrialLaunch]) -> list[Job]:
+        """Start several attempts, in order; a cluster's executor sends them in one message to its
+        scheduler. Default: :meth:`submit` each."""
+        return [self.submit(launch) for launch in launches]
 
     def end_leftovers(self, attempt_dirs: Iterable[str]) -> int:
         """Ask attempts a dead coordinator left on this executor (named by their folders) to end.

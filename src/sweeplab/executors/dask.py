@@ -25,14 +25,15 @@ not asked before then, so a short trial never pays the round trip to the schedul
 are found from the attempt folder (the event's name from the folder and the random id that the task
 writes into its claim), so a coordinator resuming after a crash can cancel what its predecessor left.
 
-A worker that dies loses nothing that finished and runs nothing twice. A task's future is
-released the moment its result is fetched, so the scheduler never computes a finished trial
-again for a client that still wants it. An attempt folder is one-shot: the task claims it
-(:data:`~sweeplab.executors.base.CLAIM_NAME`) before the trial starts and stores the result
-there (:data:`~sweeplab.executors.base.RESULT_NAME`) when it ends. When the scheduler runs a task
-again because its worker died, the new run finds the claim: it returns the stored result if the
-first run ended, and otherwise a ``crashed`` result (after ending the orphaned trial, if it runs on
-its host), and the coordinator's retry makes a new attempt in a new folder.
+A worker that dies loses nothing that finished and runs nothing twice. An attempt folder is
+one-shot: the task claims it (:data:`~sweeplab.executors.base.CLAIM_NAME`) before the trial starts and
+stores the result in the claim when it ends. When the scheduler runs a task again because its worker
+died, the new run finds the claim: it returns the stored result if the first run ended, and otherwise
+a ``crashed`` result (after ending the orphaned trial, if it runs on its host), and the coordinator's
+retry makes a new attempt in a new folder. The futures of fetched results are released in groups
+(:data:`RELEASE_BATCH`, and all at shutdown): one message to the scheduler for many, where a release
+per trial cost the scheduler and the workers a message each. A finished task not released yet, on a
+worker that dies, is run again by the scheduler, and that run returns the stored result.
 
 Memory-aware placement: start every worker with a ``MEMORY`` resource, the bytes its trials may
 use together (``dask worker tcp://scheduler:8786 --nthreads 4 --resources "MEMORY=16e9"``). Each
@@ -73,6 +74,8 @@ logger = logging.getLogger(__name__)
 
 #: seconds beyond the grace period that shutdown waits for cancelled tasks to end
 SHUTDOWN_MARGIN = 10.0
+#: how many fetched results' futures are released together (see the module's notes)
+RELEASE_BATCH = 32
 #: the worker resource that holds the bytes of memory its trials may use together
 MEMORY_RESOURCE = "MEMORY"
 
@@ -80,14 +83,20 @@ MEMORY_RESOURCE = "MEMORY"
 class DaskJob(Job):
     """A handle on one attempt running as a Dask task."""
 
-    def __init__(self, executor: DaskExecutor, launch: TrialLaunch, future: Any, cancel_event: str) -> None:
+    def __init__(self, executor: DaskExecutor, launch: TrialLaunch, cancel_id: str) -> None:
         self.launch = launch
         self._executor = executor
-        self._future: Any = future  # None once its result is here: the cluster then forgets the task
-        self._cancel_event = cancel_event
+        self._future: Any = None  # set when the task is sent; None again once its result is here
+        self._cancel_id = cancel_id
+        self._cancel_event = cancel_event_name(launch.attempt_dir, cancel_id)
         self._cancelled = False
         self._result: TrialResult | None = None
         self._claimed = False  # a worker started the task (seen once, never unseen)
+
+    @property
+    def key(self) -> str:
+        """The task's key on the cluster."""
+        return f"sweeplab-{self.launch.key[:16]}-{self.launch.attempt}-{self._cancel_id[:8]}"
 
     def done(self) -> bool:
         return self._result is not None or self._future.done()
@@ -95,8 +104,7 @@ class DaskJob(Job):
     def result(self) -> TrialResult:
         """The attempt's outcome, waiting for it if needed; a task the cluster lost is ``crashed``.
 
-        The task's future is released as soon as its result is fetched: a finished task the client
-        still wanted would be computed again by the scheduler if the worker holding its result died.
+        The task's future is handed to the executor, which releases it with others (:data:`RELEASE_BATCH`).
         """
         if self._result is None:
             future = self._future
@@ -114,7 +122,7 @@ class DaskJob(Job):
                     else:
                         self._result = result_without_process(
                             self.launch, TrialStatus.CRASHED, f"the Dask cluster lost the attempt: {exc!r}")
-            future.release()
+            self._executor._let_go(future)
             self._future = None
         return self._result
 
@@ -158,7 +166,7 @@ class DaskJob(Job):
         """Whether a worker runs the task now. A task the scheduler has not heard of yet (its submission
         is still on the way, on the same ordered stream a cancel takes) is not running."""
         try:
-            return any(client.call_stack(keys=[self._future.key]).values())
+            return any(client.call_stack(keys=[self.key]).values())
         except KeyError:
             return False
 
@@ -176,6 +184,7 @@ class DaskExecutor(Executor):
     """
 
     name = "dask"
+    stages_outputs = False  # the worker makes them when it starts the trial
 
     def __init__(self, address: str | None = None, *, client: Any = None, slots: int | None = None,
                  memory_bytes: int | None = None, cpus: int | None = None, connect_timeout: float = 30) -> None:
@@ -216,6 +225,7 @@ class DaskExecutor(Executor):
         self._selector.register(self._wake, selectors.EVENT_READ)
         self._woken = False
         self._jobs: list[DaskJob] = []
+        self._fetched: list[Any] = []  # futures whose results are here, until released together
         self._closed = False
 
     @property
@@ -223,17 +233,40 @@ class DaskExecutor(Executor):
         return self._capacity
 
     def submit(self, launch: TrialLaunch) -> DaskJob:
+        return self.submit_many([launch])[0]
+
+    def submit_many(self, launches: list[TrialLaunch]) -> list[DaskJob]:  # type: ignore[override]
+        """Send the attempts' tasks: one ``client.map`` (one message to the scheduler) for those that ask
+        the same resources, each group in the order given."""
         if self._closed:
             raise ExecutorError("this DaskExecutor has been shut down; create a new one")
-        cancel_id = uuid.uuid4().hex  # the task writes it into its claim (see cancel_event_name)
-        cancel_event = cancel_event_name(launch.attempt_dir, cancel_id)
-        future = self.client.submit(run_on_worker, launch, cancel_id, pure=False,
-                                    key=f"sweeplab-{launch.key[:16]}-{launch.attempt}-{cancel_id[:8]}",
-                                    resources=self._resources_for(launch))
-        job = DaskJob(self, launch, future, cancel_event)
-        future.add_done_callback(lambda _: self._wake.wake())
-        self._jobs.append(job)
-        return job
+        # the random id names the attempt's cancel event; its task writes it into its claim (cancel_event_name)
+        jobs = [DaskJob(self, launch, uuid.uuid4().hex) for launch in launches]
+        groups: dict[int | None, list[DaskJob]] = {}
+        for job in jobs:
+            resources = self._resources_for(job.launch)
+            groups.setdefault(None if resources is None else resources[MEMORY_RESOURCE], []).append(job)
+        for memory, group in groups.items():
+            futures = self.client.map(run_on_worker, [job.launch for job in group],
+                                      [job._cancel_id for job in group], key=[job.key for job in group],
+                                      pure=False, resources=None if memory is None else {MEMORY_RESOURCE: memory})
+            for job, future in zip(group, futures):
+                job._future = future
+                future.add_done_callback(lambda _: self._wake.wake())
+        self._jobs.extend(jobs)
+        return jobs
+
+    def _let_go(self, future: Any) -> None:
+        """Release ``future`` with the others fetched, once there are :data:`RELEASE_BATCH` of them."""
+        self._fetched.append(future)
+        if len(self._fetched) >= RELEASE_BATCH:
+            self._release_fetched()
+
+    def _release_fetched(self) -> None:
+        # each release is queued on the client's loop, which sends them to the scheduler as one message
+        for future in self._fetched:
+            future.release()
+        self._fetched.clear()
 
     def _resources_for(self, launch: TrialLaunch) -> dict[str, int] | None:
         """The worker resources the attempt asks for: its memory grant, when workers declare memory."""
@@ -313,6 +346,7 @@ class DaskExecutor(Executor):
             else:
                 job._result = result_without_process(job.launch, TrialStatus.CANCELLED,
                                                  "cancelled (the cluster did not confirm the end)")
+        self._release_fetched()
         self._selector.close()
         self._wake.close()
         if self._owns_client:

@@ -1,11 +1,11 @@
 """What runs on a Dask worker for one attempt (the task of :mod:`sweeplab.executors.dask`), and the
 files of the attempt folder it shares with the coordinator.
 
-:func:`run_on_worker` claims the folder (:data:`~sweeplab.executors.base.CLAIM_NAME`, which also
-carries the random part of the attempt's cancel-event name), runs the attempt with
+:func:`run_on_worker` claims the folder (:data:`~sweeplab.executors.base.CLAIM_NAME`, whose first line
+also carries the random part of the attempt's cancel-event name), runs the attempt with
 :func:`~sweeplab.executors.attempt.run_attempt` (a python-runner attempt with warm-worker isolation
-in a process forked from a warm worker of this Dask worker process), and stores the result beside it
-(:data:`~sweeplab.executors.base.RESULT_NAME`). The coordinator cancels through a mark file
+in a process forked from a warm worker of this Dask worker process), and stores the result as the
+claim's second line. The coordinator cancels through a mark file
 (:data:`CANCEL_MARK_NAME`, looked at before the trial starts) and a :class:`distributed.Event` (asked
 every :data:`CANCEL_POLL` seconds once the trial has run that long).
 """
@@ -23,7 +23,7 @@ from typing import Any
 
 from ..trial import TrialLaunch, TrialResult, TrialStatus
 from .attempt import run_attempt
-from .base import CLAIM_NAME, RESULT_NAME
+from .base import CLAIM_NAME
 from .outcome import result_without_process
 from .reaper import end_processes_of
 from .warm import WarmAttempt, dask_worker_pool, warm_function
@@ -56,7 +56,7 @@ def _claimed_cancel_id(attempt_dir: str) -> str:
     """The cancel id in the folder's claim ("" without a claim: the task has not started)."""
     try:
         with open(os.path.join(attempt_dir, CLAIM_NAME), encoding="utf-8") as handle:
-            words = handle.read().split()
+            words = handle.readline().split()
     except (OSError, ValueError):
         return ""
     return next((word[len("cancel="):] for word in words if word.startswith("cancel=")), "")
@@ -76,44 +76,51 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _claim(attempt_dir: str, cancel_id: str) -> bool:
-    """Claim the attempt folder for this run; False if a run claimed it before (a task run again).
+def _claim(attempt_dir: str, cancel_id: str) -> int | None:
+    """Claim the attempt folder for this run; returns the claim file, open, for the result to follow
+    (:func:`_store_result`), or None if a run claimed the folder before (a task run again).
 
-    The claim names the attempt's cancel id, which a resuming coordinator reads (:func:`cancel_event_name`).
+    The claim's first line names the attempt's cancel id, which a resuming coordinator reads
+    (:func:`cancel_event_name`).
     """
     try:
         fd = os.open(os.path.join(attempt_dir, CLAIM_NAME), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
     except FileExistsError:
-        return False
+        return None
     try:
         _write_all(fd, f"pid={os.getpid()} host={socket.gethostname()} cancel={cancel_id}\n".encode())
-    finally:
+    except BaseException:
         os.close(fd)
-    return True
+        raise
+    return fd
 
 
-def _store_result(result: TrialResult) -> None:
-    """Keep the result beside what the trial left, written atomically, for a rerun of this task."""
-    path = os.path.join(result.attempt_dir, RESULT_NAME)
+def _store_result(claim: int, result: TrialResult) -> None:
+    """Keep the result in the claim file, as its second line, for the coordinator and a rerun of this task.
+
+    One write of one line: a reader takes it only whole (ending in a newline) and the coordinator reads
+    it only once the task has ended. The claim file being open already, this costs no file creation.
+    """
     # the fields as they are (json copies nothing): dataclasses.asdict would deep-copy the metrics first
     record = {field.name: getattr(result, field.name) for field in dataclasses.fields(result)}
     record["status"] = result.status.value
-    temp = f"{path}.{os.getpid()}.tmp"
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-        try:
-            _write_all(fd, json.dumps(record).encode())
-        finally:
-            os.close(fd)
-        os.replace(temp, path)
+        _write_all(claim, (json.dumps(record) + "\n").encode())
     except OSError as exc:  # the result still reaches the coordinator as the task's value
         logger.warning("cannot store the result of attempt %s: %s", result.attempt_dir, exc)
+    finally:
+        os.close(claim)
 
 
 def stored_result(launch: TrialLaunch) -> TrialResult | None:
+    """The result the run of ``launch``'s task stored (None while it runs, or if it never ended)."""
     try:
-        with open(os.path.join(launch.attempt_dir, RESULT_NAME), encoding="utf-8") as handle:
-            record = json.load(handle)
+        with open(os.path.join(launch.attempt_dir, CLAIM_NAME), encoding="utf-8") as handle:
+            text = handle.read()
+        _, _, line = text.partition("\n")
+        if not line.endswith("\n"):
+            return None
+        record = json.loads(line)
         return TrialResult(**dict(record, status=TrialStatus(record["status"])))
     except (OSError, ValueError, TypeError, KeyError):
         return None
@@ -167,12 +174,17 @@ def run_on_worker(launch: TrialLaunch, cancel_id: str) -> TrialResult:
             f"the attempt folder {launch.attempt_dir} does not exist on Dask worker {socket.gethostname()}: the "
             "sweep folder must be on a file system that the coordinator and every worker share (choose it with "
             "--output)", invalid_config=True)
-    if not _claim(launch.attempt_dir, cancel_id):
+    claim = _claim(launch.attempt_dir, cancel_id)
+    if claim is None:
         return _run_again(launch)
     function = warm_function(launch)
     pool = dask_worker_pool() if function is not None else None
     start = None if pool is None else (lambda launch: WarmAttempt(launch, pool, function))
     watch = _CancelWatch(launch.attempt_dir, cancel_event_name(launch.attempt_dir, cancel_id))
-    result = run_attempt(launch, should_cancel=watch, poll=CANCEL_POLL, start=start)
-    _store_result(result)
+    try:
+        result = run_attempt(launch, should_cancel=watch, poll=CANCEL_POLL, start=start)
+    except BaseException:
+        os.close(claim)
+        raise
+    _store_result(claim, result)
     return result
