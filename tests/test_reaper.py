@@ -70,6 +70,26 @@ def test_a_scan_reads_only_the_window_and_all_without_the_newest_pid(monkeypatch
     assert len(read) == 7
 
 
+def test_a_short_window_is_probed_pid_by_pid_without_listing_proc(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ten pids handed out since the attempt's own (100): those ten are read, /proc is not listed."""
+    read: list[int] = []
+    real_listdir = os.listdir
+
+    def no_proc_listing(path: str) -> list[str]:
+        assert path != "/proc", "listed /proc"
+        return real_listdir(path)
+
+    monkeypatch.setattr(os, "listdir", no_proc_listing)
+    monkeypatch.setattr(reaper, "attempt_dir_of", lambda pid: read.append(pid) or None)
+    monkeypatch.setattr(reaper, "_newest_pid", lambda: 110)
+    assert end_processes_of("/attempt", since_pid=100) == 0
+    assert read == list(range(101, 111))
+    read.clear()  # a window as wide as PROBE_WINDOW or wider: /proc is listed
+    monkeypatch.setattr(reaper, "_newest_pid", lambda: 100 + reaper.PROBE_WINDOW)
+    with pytest.raises(AssertionError, match="listed /proc"):
+        end_processes_of("/attempt", since_pid=100)
+
+
 def _start_daemon(tmp_path: Path, attempt_dir: str) -> int:
     pid_file = tmp_path / "daemon.pid"
     subprocess.run([sys.executable, "-c", DAEMONISE, str(pid_file)], check=True, timeout=30,
@@ -94,6 +114,22 @@ def test_a_daemonised_stray_is_found_in_the_window_and_after_wraparound(tmp_path
         # an attempt whose pid is above the newest one: the pids wrapped, and the daemon, below the
         # newest, is in the window's lower part
         assert end_processes_of(attempt_dir, since_pid=newest + 1000) == 1
+        wait_until(lambda: pid_gone(daemon), "the daemon to end")
+    finally:
+        if not pid_gone(daemon):
+            os.kill(daemon, 9)
+
+
+def test_a_daemonised_stray_is_found_by_probing_the_few_pids_since_the_attempts(tmp_path: Path) -> None:
+    attempt_dir = str(tmp_path / "attempt-1")
+    daemon = _start_daemon(tmp_path, attempt_dir)
+    try:
+        newest = reaper._newest_pid()
+        if newest is None:
+            pytest.skip("no /proc/sys/kernel/ns_last_pid here: every scan is the full one")
+        if not 0 <= newest - (daemon - 1) < reaper.PROBE_WINDOW:
+            pytest.skip("the machine handed out too many pids meanwhile for a short window")
+        assert end_processes_of(attempt_dir, since_pid=daemon - 1) == 1
         wait_until(lambda: pid_gone(daemon), "the daemon to end")
     finally:
         if not pid_gone(daemon):

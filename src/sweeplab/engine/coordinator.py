@@ -132,6 +132,8 @@ class Coordinator:
         host) is journaled in the next group commit, after the process exists: should the
         coordinator die in between, a resume finds the process by its ``SWEEPLAB_ATTEMPT_DIR``.
         """
+        if not tickets:
+            return []
         staged = [self.staging.launch_for(ticket) for ticket in tickets]
         jobs = self.executor.submit_many([launch for launch, _ in staged])  # a cluster: one message for all
         started = []
@@ -254,7 +256,6 @@ class Coordinator:
                     for job in running:
                         job.cancel()
             batch.add_starts(self._fill(events, scheduler, running), now)
-            self.observer.attempts_running(_running_now(running))
             if not running and (scheduler.closed or scheduler.exhausted(now)):
                 break
             retry_in = scheduler.next_retry_in(now)

@@ -47,6 +47,8 @@ PR_GET_CHILD_SUBREAPER = 37
 _MARKER = ATTEMPT_DIR_VARIABLE.encode() + b"="
 #: the newest pid handed out in this process's pid namespace
 NS_LAST_PID = "/proc/sys/kernel/ns_last_pid"
+#: up to this many pids handed out since a short attempt started are read one by one (see end_processes_of)
+PROBE_WINDOW = 64
 #: an attempt that lasted at most this long has its strays looked for among the pids handed out since
 #: its own (see the module docstring): even the smallest pid space (32768) would need thousands of
 #: new processes or threads a second to go round in that time; a longer attempt can afford the full scan
@@ -215,13 +217,18 @@ def end_processes_of(attempt_dir: str, since_pid: int | None = None) -> int:
     """Kill every process of this machine whose ``SWEEPLAB_ATTEMPT_DIR`` is ``attempt_dir``; returns how many.
 
     ``since_pid``: the attempt's own pid, when the pids cannot have gone round since it started (see
-    :data:`NARROW_SCAN_SECONDS`): only the processes started after it are read.
+    :data:`NARROW_SCAN_SECONDS`): only the processes started after it are read. When few pids were handed
+    out since (:data:`PROBE_WINDOW`), each is looked at directly, without listing ``/proc``.
     """
     me = os.getpid()
-    pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
     newest = _newest_pid() if since_pid is not None else None
-    if since_pid is not None and newest is not None:
-        pids = pids_in_window(pids, since_pid, newest)
+    pids: Iterable[int]
+    if since_pid is not None and newest is not None and 0 <= newest - since_pid < PROBE_WINDOW:
+        pids = range(since_pid + 1, newest + 1)  # (its own process is reaped by now)
+    else:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+        if since_pid is not None and newest is not None:
+            pids = pids_in_window(pids, since_pid, newest)
     ended = 0
     for pid in pids:
         if pid != me and attempt_dir_of(pid) == attempt_dir:
