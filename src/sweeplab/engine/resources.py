@@ -147,11 +147,11 @@ def cluster_budget(sweep: ResolvedSweep, executor: Executor) -> Budget:
 
     When the slots are at least the worker threads (``auto``, or ``parallel`` that many or more), the
     threads are what cap the trials running at once, and trials are submitted ahead (:attr:`Budget.ahead`)
-    until one to two per thread wait on the cluster's scheduler, which hands one to the first thread that
+    until two to four per thread wait on the cluster's scheduler, which hands one to the first thread that
     frees, where waiting for the coordinator to hear of the end and submit costs a round trip per trial.
-    They are sent a thread's worth at a time (:attr:`Budget.refill`): the scheduler, the workers and the
-    coordinator each handle one message for them, where one a trial cost about a millisecond of CPU per
-    trial more in all (slots beyond the threads already queue: ``parallel`` three times the threads or
+    They are sent two per thread at a time (:attr:`Budget.refill`): the scheduler, the workers and the
+    coordinator each handle one message for them, where one message a trial cost 1-2 ms of CPU per
+    trial more in all (slots beyond the threads already queue: ``parallel`` five times the threads or
     more needs no lookahead).
     Below the threads, the count asked for is the cap, so nothing is submitted ahead; nor in a search
     (bayesian, refine), whose every choice should see the results that could be in by then.
@@ -166,8 +166,8 @@ def cluster_budget(sweep: ResolvedSweep, executor: Executor) -> Budget:
     else:
         slots = int(sweep.spec.parallel)
     threads = capacity.slots
-    ahead = max(0, 3 * threads - slots) if slots >= threads and not is_search(sweep.spec.strategy) else 0
-    refill = min(ahead, threads) if ahead else 1
+    ahead = max(0, 5 * threads - slots) if slots >= threads and not is_search(sweep.spec.strategy) else 0
+    refill = min(ahead, 2 * threads) if ahead else 1
     if ahead:
         reasons.append(f"+{ahead} submitted ahead, queued on the scheduler for the next free worker thread, "
                        f"{refill} at a time")
