@@ -1,8 +1,9 @@
 """Staging: what a trial about to start needs on disk, and the launch record the executor gets.
 
-For every attempt: ``trials/<folder>/attempt-<n>/`` with empty ``stdout.txt`` and ``stderr.txt``,
-the trial's ``trials/<folder>/config.json``, and the original layout's ``exp…_config.json`` beside
-it in the sweep folder (a hard link, or a copy). A trial's folder has a readable name
+For every attempt: ``trials/<folder>/attempt-<n>/`` with empty ``stdout.txt`` and ``stderr.txt`` (for
+an executor that starts trials on other hosts, its start makes them there: see ``outputs``), the
+trial's ``trials/<folder>/config.json``, and the original layout's ``exp…_config.json`` beside it in
+the sweep folder (a hard link, or a copy). A trial's folder has a readable name
 (:func:`trial_folder_name`: ``exp0003_lr=0.1_rep2``) and holds its key in the file ``key``
 (:func:`folder_key`); folders of older versions, named by the key alone, are still found and used.
 Every attempt runs in the sweep spec's folder (the folder of the sweep YAML; without one, the folder
