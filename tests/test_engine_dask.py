@@ -375,10 +375,35 @@ def test_only_the_attempts_a_worker_took_count_as_started(tmp_path: Path, dask_s
             running = [(tmp_path / f"trial{n}" / "attempt-1" / "ready").exists() for n in range(4)]
             assert started == running and started.count(True) == 2
             assert _running_now(dict.fromkeys(jobs)) == 2  # type: ignore[arg-type]
+            # a running one cancelled, its thread takes a queued one, which is seen started
+            jobs[started.index(True)].cancel()
+            waiting = [job for job, is_started in zip(jobs, started) if not is_started]
+            wait_until(lambda: any(job.started for job in waiting), "a queued attempt to be seen started")
         finally:
             for job in jobs:
                 job.cancel()
             executor.wait(jobs, timeout=30)
+
+
+def test_started_looks_at_the_folder_at_most_once_per_interval(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The coordinator asks every queued attempt each round; the folder is looked at once per
+    STARTED_LOOK_INTERVAL, and a claim is seen at the first look after it appeared."""
+    from sweeplab.executors import dask as dask_module
+    from sweeplab.executors.dask import STARTED_LOOK_INTERVAL, DaskJob
+
+    clock = [1000.0]
+    monkeypatch.setattr(dask_module.time, "monotonic", lambda: clock[0])
+    launch = _hang_launch(tmp_path, 1)
+    job = DaskJob(None, launch, "0" * 32)  # type: ignore[arg-type] - started needs no executor
+    assert not job.started
+    (Path(launch.attempt_dir) / ".sweeplab-claim").write_text("pid=1 host=h cancel=0\n")
+    clock[0] += STARTED_LOOK_INTERVAL / 2
+    assert not job.started  # not looked at again yet
+    clock[0] += STARTED_LOOK_INTERVAL / 2
+    assert job.started
+    (Path(launch.attempt_dir) / ".sweeplab-claim").unlink()
+    assert job.started  # seen once, started for good
 
 
 def test_fetched_results_are_released_in_groups_and_all_at_shutdown(tmp_path: Path, dask_scheduler: str) -> None:

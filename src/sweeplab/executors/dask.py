@@ -75,6 +75,8 @@ logger = logging.getLogger(__name__)
 
 #: seconds beyond the grace period that shutdown waits for cancelled tasks to end
 SHUTDOWN_MARGIN = 10.0
+#: seconds between two looks of DaskJob.started at an attempt's folder while no worker has claimed it
+STARTED_LOOK_INTERVAL = 0.2
 #: how many fetched results' futures are released together (see the module's notes)
 RELEASE_BATCH = 32
 #: the worker resource that holds the bytes of memory its trials may use together
@@ -93,6 +95,7 @@ class DaskJob(Job):
         self._cancelled = False
         self._result: TrialResult | None = None
         self._claimed = False  # a worker started the task (seen once, never unseen)
+        self._look_after = 0.0  # (monotonic) when started may look at the folder again
 
     @property
     def key(self) -> str:
@@ -149,11 +152,20 @@ class DaskJob(Job):
 
     @property
     def started(self) -> bool:
-        """Whether a worker has started the attempt: its task claimed the folder (one look at the shared
-        folder per call until then)."""
+        """Whether a worker has started the attempt: its task claimed the folder.
+
+        Until then, one look at the shared folder at most every :data:`STARTED_LOOK_INTERVAL` seconds: the
+        coordinator asks about every queued attempt once per round, which with many worker threads and short
+        trials would be thousands of looks a second.
+        """
         if not self._claimed:
-            self._claimed = self._result is not None or os.path.exists(
-                os.path.join(self.launch.attempt_dir, CLAIM_NAME))
+            if self._result is not None:
+                self._claimed = True
+            else:
+                now = time.monotonic()
+                if now >= self._look_after:
+                    self._look_after = now + STARTED_LOOK_INTERVAL
+                    self._claimed = os.path.exists(os.path.join(self.launch.attempt_dir, CLAIM_NAME))
         return self._claimed
 
     def withdraw(self) -> bool:
