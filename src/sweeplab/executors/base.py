@@ -5,8 +5,9 @@ its timeout and memory grant, and hands back a :class:`Job`. It never writes swe
 coordinator turns finished jobs into journal rows. All methods are called from the
 coordinator's single thread.
 
-Lifecycle: ``submit`` → poll with ``wait`` → ``job.result()`` once ``job.done()``;
-``cancel`` ends a running job (status ``cancelled``); ``shutdown`` releases everything.
+Lifecycle: ``submit`` (or ``submit_many``, several at once: a cluster sends them in one message)
+→ poll with ``wait`` → ``job.result()`` once ``job.done()``; ``cancel`` ends a running job (status
+``cancelled``); ``shutdown`` releases everything.
 
 The attempt folder (``launch.attempt_dir``) is shared by the coordinator, the executor and the
 trial; the names of what lives there are defined here, so that each side imports them from the
