@@ -343,9 +343,24 @@ def test_a_clone_outlives_the_worker_it_was_cloned_from(tmp_path: Path, monkeypa
     assert not _warm_processes("warm_trials:ok")  # shut down: no worker is left, clones included
 
 
+def _zombie_children(besides: set[int]) -> list[int]:
+    """This process's children that have ended and were never reaped, other than ``besides``."""
+    found = []
+    for child in psutil.Process().children():
+        try:
+            if child.status() == psutil.STATUS_ZOMBIE and child.pid not in besides:
+                found.append(child.pid)
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
 def test_a_trial_cancelled_while_its_clone_waits_for_the_import_never_runs(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """... and the clone, closed before it existed, is reaped once it comes and goes: no zombie is left in
+    this process, the clone's subreaper (a notebook's kernel would collect them for its whole life)."""
     harness = _slow_import_harness(tmp_path, monkeypatch, seconds=3)
+    before = {child.pid for child in psutil.Process().children()}
     with LocalExecutor(slots=2) as executor:
         kept, dropped = (harness.launch("touch", module="slow_import") for _ in range(2))
         kept_job = executor.submit(kept)
@@ -360,6 +375,7 @@ def test_a_trial_cancelled_while_its_clone_waits_for_the_import_never_runs(tmp_p
     assert Path(kept.attempt_dir, "ran").exists() and not Path(dropped.attempt_dir, "ran").exists()
     assert len(list(harness.imports.iterdir())) == 1
     assert not _warm_processes("slow_import:touch")
+    assert _zombie_children(before) == []
 
 
 def test_a_timeout_and_an_abort_on_a_clone_leave_it_serving(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

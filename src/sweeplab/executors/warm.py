@@ -54,13 +54,15 @@ from ..trial import TrialLaunch, TrialResult
 from .attempt import AttemptProcess, child_env, signal_group, tree_rss
 from .base import ATTEMPT_DIR_VARIABLE
 from .outcome import EndReason
-from .warm_worker import WarmWorker
+from .warm_worker import WarmWorker, reap_unborn_clones
 
 __all__ = ["WarmAttempt", "WarmPool", "WarmWorker", "warm_function", "dask_worker_pool", "TRIAL_CALL_MODULE",
            "ISOLATION_VARIABLE"]
 
 logger = logging.getLogger(__name__)
 
+#: seconds the pool's close waits for the clones closed before they existed to come and go
+UNBORN_WAIT = 10.0
 #: the module a python-runner launch runs (``python -m``): its argv is ``[python, -m, module, FUNCTION, ...]``
 TRIAL_CALL_MODULE = "sweeplab.runners._trial_call"
 #: ``worker`` in a launch's environment asks for a warm worker (the python runner sets it)
@@ -129,6 +131,7 @@ class WarmPool:
         return worker
 
     def _take(self, launch: TrialLaunch, function: str, env: dict[str, str], key: tuple[object, ...]) -> WarmWorker:
+        reap_unborn_clones()  # (a look at their pipes, if there are any)
         for worker in list(self._idle):
             if worker.process.poll() is not None:  # died while idle (killed from outside): never handed out
                 self._idle.remove(worker)
@@ -162,6 +165,10 @@ class WarmPool:
         for worker in workers:
             # a worker still importing would only read its closed pipe once the import ends: kill it now
             worker.close(kill=worker.busy or not worker.ready)
+        # clones closed before they existed: their parents are closed or killed now, so each comes and goes
+        # (or its pipe ends) at once
+        if reap_unborn_clones(timeout=UNBORN_WAIT):
+            logger.warning("a warm worker's clone did not report; it may stay a zombie of this process")
 
 
 class WarmAttempt(AttemptProcess):

@@ -11,7 +11,8 @@ socket) and answers on ``ANSWERS_FD`` (a pipe), one line each:
   new worker): the worker forks a sibling that has the function loaded already and serves on those two;
 * answers: ``P PROBLEM`` (JSON text) if the function cannot be loaded, then ``R``; ``S PID`` once the
   attempt's process exists, ``E PID CODE`` once it ended and was reaped (``CODE`` as :mod:`subprocess`
-  gives it: negative for a signal). A clone's first answer, on its own pipe, is ``C PID``.
+  gives it: negative for a signal). A clone's pid comes on its own pipe as ``C PID``, said by the clone and
+by the process that forked it (so it is known even of a clone that dies at once; the line may come twice).
 
 A clone is how the pool gets a second worker for the same function without a second import (one import
 of scikit-learn is a second and a half of CPU): the worker forks twice, so that the clone's parent is the
@@ -212,12 +213,15 @@ def _clone(function: Callable[..., Any] | None, problem: str | None, fds: tuple[
     if middle == 0:
         code = 0
         try:
-            if os.fork() == 0:  # the clone
+            clone = os.fork()
+            if clone == 0:
                 code = 1
                 os.setsid()
                 _close_all_but(fds)
                 _answer(answers_fd, f"C {os.getpid()}")
                 code = _start(function, problem, requests_fd, answers_fd)
+            else:  # said here too, so that the executor can reap a clone that dies before it says it
+                _answer(answers_fd, f"C {clone}")
         finally:
             os._exit(code)
     os.close(requests_fd)

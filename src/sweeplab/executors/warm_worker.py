@@ -14,11 +14,13 @@ import select
 import signal
 import socket
 import subprocess
+import threading
+import time
 
 from .attempt import signal_group
 from .base import CLONE_REQUEST
 
-__all__ = ["WarmWorker"]
+__all__ = ["WarmWorker", "reap_unborn_clones"]
 
 
 class _Adopted:
@@ -32,6 +34,8 @@ class _Adopted:
         self.returncode: int | None = None
 
     def attach(self, pid: int) -> None:
+        if self.pid is not None:  # (said twice: by the clone and by the process that forked it)
+            return
         self.pid = pid
         try:
             self._pidfd = os.pidfd_open(pid)
@@ -61,6 +65,24 @@ class _Adopted:
             self.returncode = 0
         os.close(self._pidfd)
         self._pidfd = None
+
+
+#: clones closed before they existed, whose pid is still to come (see WarmWorker.close)
+_UNBORN: list[WarmWorker] = []
+_UNBORN_LOCK = threading.Lock()
+
+
+def reap_unborn_clones(timeout: float = 0.0) -> int:
+    """Reap the clones closed before they existed, once they have (or end their pipes if they never will),
+    waiting up to ``timeout`` seconds in all; returns how many are still to come."""
+    with _UNBORN_LOCK:
+        waiting = list(_UNBORN)
+        _UNBORN.clear()
+    deadline = time.monotonic() + timeout
+    left = [worker for worker in waiting if not worker.reap_unborn(max(0.0, deadline - time.monotonic()))]
+    with _UNBORN_LOCK:
+        _UNBORN.extend(left)
+        return len(_UNBORN)
 
 
 class WarmWorker:
@@ -155,13 +177,16 @@ class WarmWorker:
         """Stop the worker: close its requests socket (it exits when idle) or kill it; reap it.
 
         A clone that does not exist yet cannot be killed: with its socket closed, it exits as soon as its
-        parent forks it, without starting an attempt asked for before."""
+        parent forks it, without starting an attempt asked for before. Its answers pipe is kept open then,
+        to learn its pid and reap it later (:func:`reap_unborn_clones`): else it would stay a zombie of this
+        process, its subreaper, for as long as the process lives (a notebook's kernel, a Dask worker)."""
         self.lost = True
         self._requests.close()
-        try:
-            os.close(self._answers)
-        except OSError:
-            pass
+        if self.process.pid is None and isinstance(self.process, _Adopted) and self._answers >= 0:
+            with _UNBORN_LOCK:
+                _UNBORN.append(self)
+            return
+        self._close_answers()
         if self.process.pid is None:
             return
         if kill:
@@ -171,3 +196,30 @@ class WarmWorker:
         except subprocess.TimeoutExpired:
             signal_group(self.process.pid, signal.SIGKILL)
             self.process.wait()
+
+    def _close_answers(self) -> None:
+        if self._answers >= 0:
+            os.close(self._answers)
+            self._answers = -1
+
+    def reap_unborn(self, timeout: float = 0.0) -> bool:
+        """For a clone closed before it existed: read its pipe until its pid comes (then end and reap it) or
+        the pipe ends (it never came to be), for up to ``timeout`` seconds. True when done with it."""
+        deadline = time.monotonic() + timeout
+        while self.process.pid is None:
+            if ["EOF"] in self.messages():  # (an attempt's words are of no interest now)
+                break  # the pipe ended without a pid: no clone was made
+            if self.process.pid is not None:
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            select.select([self._answers], [], [], left)
+        self._close_answers()
+        if self.process.pid is not None:
+            try:  # its requests socket is closed: it exits at once
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                signal_group(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        return True
