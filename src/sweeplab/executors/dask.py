@@ -91,7 +91,6 @@ class DaskJob(Job):
         self._executor = executor
         self._future: Any = None  # set when the task is sent; None again once its result is here
         self._cancel_id = cancel_id
-        self._cancel_event = cancel_event_name(launch.attempt_dir, cancel_id)
         self._cancelled = False
         self._result: TrialResult | None = None
         self._claimed = False  # a worker started the task (seen once, never unseen)
@@ -146,7 +145,7 @@ class DaskJob(Job):
         # the task is cancelled outright (and, should it start meanwhile, the mark stops it at once).
         mark_cancelled(self.launch.attempt_dir)
         client = self._executor.client
-        Event(self._cancel_event, client=client).set()
+        Event(cancel_event_name(self.launch.attempt_dir, self._cancel_id), client=client).set()
         if not self._executing(client):
             self._future.cancel()
 

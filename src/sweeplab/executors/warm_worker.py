@@ -119,6 +119,7 @@ class WarmWorker:
         self.problem: str | None = None  # why the function cannot be loaded (the server said P)
         self.lost = False        # the process ended or its pipe broke: never used again
         self.busy = False
+        self._awaiting_pid = False  # closed before its pid came: in _UNBORN until it does
 
     def fileno(self) -> int:
         """The answers pipe: readable when the worker says something (or dies)."""
@@ -182,13 +183,13 @@ class WarmWorker:
         process, its subreaper, for as long as the process lives (a notebook's kernel, a Dask worker)."""
         self.lost = True
         self._requests.close()
-        if self.process.pid is None and isinstance(self.process, _Adopted) and self._answers >= 0:
+        if self.process.pid is None:  # (only a clone's pid can be unknown)
             with _UNBORN_LOCK:
-                _UNBORN.append(self)
+                if not self._awaiting_pid:  # (closed again: the attempt's kill, then the pool's give_back)
+                    self._awaiting_pid = True
+                    _UNBORN.append(self)
             return
         self._close_answers()
-        if self.process.pid is None:
-            return
         if kill:
             signal_group(self.process.pid, signal.SIGKILL)
         try:
@@ -206,7 +207,7 @@ class WarmWorker:
         """For a clone closed before it existed: read its pipe until its pid comes (then end and reap it) or
         the pipe ends (it never came to be), for up to ``timeout`` seconds. True when done with it."""
         deadline = time.monotonic() + timeout
-        while self.process.pid is None:
+        while self.process.pid is None and self._answers >= 0:
             if ["EOF"] in self.messages():  # (an attempt's words are of no interest now)
                 break  # the pipe ended without a pid: no clone was made
             if self.process.pid is not None:
