@@ -266,17 +266,17 @@ def _sweeplab_tasks(client) -> list[str]:  # noqa: ANN001 - a distributed.Client
         lambda dask_scheduler: sorted(str(key) for key in dask_scheduler.tasks if str(key).startswith("sweeplab-")))
 
 
-@pytest.mark.parametrize(("parallel", "submitted"), [("auto", 10), (1, 1)])
+@pytest.mark.parametrize(("parallel", "submitted"), [("auto", 20), (1, 1)])
 def test_trials_wait_on_the_scheduler_ahead_of_free_threads_only_when_the_threads_cap_what_runs(
         workspace: Workspace, dask_scheduler: str, parallel: int | str, submitted: int) -> None:
-    """Two worker threads: with auto, two trials run and eight more wait on the scheduler; with parallel 1,
+    """Two worker threads: with auto, two trials run and eighteen more wait on the scheduler; with parallel 1,
     one trial is submitted and no more. A double Ctrl-C ends everything, and the trials that waited on
     the scheduler never started (their folders have no claim)."""
     from distributed import Client
 
     sweep_id = f"ahead_{parallel}"
     workspace.write_base(gate="go")  # every trial waits for the gate: none ends while the test looks
-    spec = workspace.spec(sweep_id, {"value": [float(v) for v in range(14)]}, parallel=parallel,
+    spec = workspace.spec(sweep_id, {"value": [float(v) for v in range(24)]}, parallel=parallel,
                           dask_scheduler=dask_scheduler, max_failures=0)
     running = min(2, submitted)
     process = workspace.start("run", spec)
@@ -296,7 +296,7 @@ def test_trials_wait_on_the_scheduler_ahead_of_free_threads_only_when_the_thread
     finally:
         kill_session(process)
     assert code == 130, out + err
-    said = "+8 submitted ahead, queued on the scheduler for the next free worker thread, 4 at a time"
+    said = "+18 submitted ahead, queued on the scheduler for the next free worker thread, 8 at a time"
     assert (said in out) == (submitted > running), out
     attempts = sorted((workspace.sweep_dir(sweep_id) / "trials").glob("*/attempt-1"))
     claimed = [folder for folder in attempts if (folder / ".sweeplab-claim").exists()]
@@ -309,21 +309,21 @@ def test_trials_wait_on_the_scheduler_ahead_of_free_threads_only_when_the_thread
 
 def test_a_single_ctrl_c_withdraws_the_trials_waiting_on_the_scheduler_and_lets_the_running_ones_finish(
         workspace: Workspace, dask_scheduler: str) -> None:
-    """The first Ctrl-C means "start nothing new": the eight trials submitted ahead have not started, so they
+    """The first Ctrl-C means "start nothing new": the eighteen trials submitted ahead have not started, so they
     are withdrawn (cancelled, their folders never claimed), while the two running ones finish and are
     recorded completed."""
     from distributed import Client
 
     sweep_id = "ahead_single_stop"
     workspace.write_base(gate="go")
-    spec = workspace.spec(sweep_id, {"value": [float(v) for v in range(14)]}, parallel="auto",
+    spec = workspace.spec(sweep_id, {"value": [float(v) for v in range(24)]}, parallel="auto",
                           dask_scheduler=dask_scheduler, max_failures=0)
     process = workspace.start("run", spec)
     try:
         wait_until(lambda: len(list(workspace.state.glob("*.1.pid"))) == 2 or process.poll() is not None,
                    "two trials to start on the workers")
         with Client(dask_scheduler, set_as_default=False) as client:
-            assert len(_sweeplab_tasks(client)) == 10
+            assert len(_sweeplab_tasks(client)) == 20
             os.kill(process.pid, signal.SIGINT)
             wait_until(lambda: len(_sweeplab_tasks(client)) == 2, "the queued trials to be withdrawn")
             assert process.poll() is None  # the running two hold the sweep open
@@ -334,10 +334,10 @@ def test_a_single_ctrl_c_withdraws_the_trials_waiting_on_the_scheduler_and_lets_
     assert code == 130, out + err
     assert "waiting for 2 running trial(s)" in err, err
     attempts = sorted((workspace.sweep_dir(sweep_id) / "trials").glob("*/attempt-1"))
-    assert len(attempts) == 10 and len([folder for folder in attempts if (folder / ".sweeplab-claim").exists()]) == 2
+    assert len(attempts) == 20 and len([folder for folder in attempts if (folder / ".sweeplab-claim").exists()]) == 2
     assert len(list(workspace.state.glob("*.pid"))) == 2  # the withdrawn trials never ran
     statuses = workspace.query(f"SELECT status FROM attempts WHERE sweep_id = '{sweep_id}'")
-    assert sorted(status for (status,) in statuses) == ["cancelled"] * 8 + ["completed"] * 2
+    assert sorted(status for (status,) in statuses) == ["cancelled"] * 18 + ["completed"] * 2
     assert not leftover_trials(workspace.root)
 
 

@@ -187,9 +187,9 @@ def _cluster_sweep(parallel: int | str, strategy: str = "grid", max_failures: in
 
 
 @pytest.mark.parametrize(("parallel", "slots", "ahead", "refill"),
-                         [("auto", 4, 16, 8), (4, 4, 16, 8), (6, 6, 14, 8), (18, 18, 2, 2), (20, 20, 0, 1),
-                          (3, 3, 0, 1), (1, 1, 0, 1)])
-def test_a_cluster_gets_trials_waiting_two_per_thread_at_a_time_only_when_its_threads_cap_what_runs(
+                         [("auto", 4, 36, 16), (4, 4, 36, 16), (6, 6, 34, 16), (30, 30, 10, 10), (39, 39, 1, 1),
+                          (40, 40, 0, 1), (3, 3, 0, 1), (1, 1, 0, 1)])
+def test_a_cluster_gets_trials_waiting_four_per_thread_at_a_time_only_when_its_threads_cap_what_runs(
         parallel: int | str, slots: int, ahead: int, refill: int) -> None:
     from sweeplab.engine.resources import cluster_budget
 

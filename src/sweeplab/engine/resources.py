@@ -142,17 +142,24 @@ def decide_budget(parallel: int | str, machine: Machine, *, jetson_forced: bool 
     return Budget(slots=slots, memory_bytes=memory, cpus=None, jetson=jetson, reasons=tuple(reasons))
 
 
+#: on a cluster, how many trials a worker thread may have submitted at once (running or waiting), and
+QUEUED_PER_THREAD = 10
+#: how many a thread are sent together (one message): five to nine a thread wait
+SENT_PER_THREAD = 4
+
+
 def cluster_budget(sweep: ResolvedSweep, executor: Executor) -> Budget:
     """The parallelism decision on a cluster: its worker threads, or the count asked for.
 
     When the slots are at least the worker threads (``auto``, or ``parallel`` that many or more), the
     threads are what cap the trials running at once, and trials are submitted ahead (:attr:`Budget.ahead`)
-    until two to four per thread wait on the cluster's scheduler, which hands one to the first thread that
-    frees, where waiting for the coordinator to hear of the end and submit costs a round trip per trial.
-    They are sent two per thread at a time (:attr:`Budget.refill`): the scheduler, the workers and the
-    coordinator each handle one message for them, where one message a trial cost 1-2 ms of CPU per
-    trial more in all (slots beyond the threads already queue: ``parallel`` five times the threads or
-    more needs no lookahead).
+    until :data:`QUEUED_PER_THREAD` trials a thread are submitted, running or waiting on the cluster's
+    scheduler, which hands one to the first thread that frees, where waiting for the coordinator to hear of
+    the end and submit costs a round trip per trial. They are sent :data:`SENT_PER_THREAD` a thread at a
+    time (:attr:`Budget.refill`): the scheduler and the coordinator each handle one message for them, where
+    one message a trial cost 1-2 ms of CPU per trial more in all, and groups of two a thread 0.15-0.25 ms
+    of the coordinator's CPU a trial more than groups of four (bench/bench_dask_submit.py). Slots beyond the
+    threads already queue: ``parallel`` that many times the threads or more needs no lookahead.
     Below the threads, the count asked for is the cap, so nothing is submitted ahead; nor in a search
     (bayesian, refine), whose every choice should see the results that could be in by then.
     """
@@ -166,8 +173,9 @@ def cluster_budget(sweep: ResolvedSweep, executor: Executor) -> Budget:
     else:
         slots = int(sweep.spec.parallel)
     threads = capacity.slots
-    ahead = max(0, 5 * threads - slots) if slots >= threads and not is_search(sweep.spec.strategy) else 0
-    refill = min(ahead, 2 * threads) if ahead else 1
+    ahead = max(0, QUEUED_PER_THREAD * threads - slots) if slots >= threads and not is_search(sweep.spec.strategy) \
+        else 0
+    refill = min(ahead, SENT_PER_THREAD * threads) if ahead else 1
     if ahead:
         reasons.append(f"+{ahead} submitted ahead, queued on the scheduler for the next free worker thread, "
                        f"{refill} at a time")

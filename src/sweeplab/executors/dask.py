@@ -10,10 +10,10 @@ usual shared home or scratch of a cluster; one machine trivially).
 
 A trial counts as one slot of one worker thread: start workers with ``--nthreads`` equal to the
 trials each machine should run at once. When the worker threads are what caps the trials running at
-once (``parallel: auto``, or a count at least the threads), two to four more trials per thread are
+once (``parallel: auto``, or a count at least the threads), five to nine more trials per thread are
 submitted ahead (:attr:`~sweeplab.engine.resources.Budget.ahead`) and wait in the scheduler's queue, so
 a thread that frees starts the next trial at once instead of after the round trip through the
-coordinator. They are sent two per thread at a time (:meth:`DaskExecutor.submit_many`: one
+coordinator. They are sent four per thread at a time (:meth:`DaskExecutor.submit_many`: one
 ``client.map``, one message to the scheduler).
 
 Cancelling an attempt writes a mark into its folder (:data:`CANCEL_MARK_NAME`) and sets a
