@@ -54,6 +54,7 @@ Example::
 
 from __future__ import annotations
 
+import collections
 import logging
 import os
 import selectors
@@ -237,6 +238,10 @@ class DaskExecutor(Executor):
         self._selector.register(self._wake, selectors.EVENT_READ)
         self._woken = False
         self._jobs: list[DaskJob] = []
+        # jobs whose task has ended, appended by the done callbacks (deque appends are thread-safe): a wait
+        # looks at these, not at every job it waits for
+        self._ended: collections.deque[DaskJob] = collections.deque()
+        self._ready: dict[DaskJob, None] = {}  # (in the order they ended)
         self._fetched: list[Any] = []  # futures whose results are here, until released together
         self._closed = False
 
@@ -264,9 +269,14 @@ class DaskExecutor(Executor):
                                       pure=False, resources=None if memory is None else {MEMORY_RESOURCE: memory})
             for job, future in zip(group, futures):
                 job._future = future
-                future.add_done_callback(lambda _: self._wake.wake())
+                future.add_done_callback(lambda _, job=job: self._ended_now(job))
         self._jobs.extend(jobs)
         return jobs
+
+    def _ended_now(self, job: DaskJob) -> None:
+        """The done callback of ``job``'s task (in Dask's callback thread)."""
+        self._ended.append(job)
+        self._wake.wake()
 
     def _let_go(self, future: Any) -> None:
         """Release ``future`` with the others fetched, once there are :data:`RELEASE_BATCH` of them."""
@@ -323,10 +333,20 @@ class DaskExecutor(Executor):
             if not isinstance(job, DaskJob) or job._executor is not self:
                 raise ExecutorError(f"{job!r} was not submitted to this executor")
         end = None if timeout is None else time.monotonic() + timeout
+        waiting = set(wanted)
         while True:
-            finished = [job for job in wanted if job.done()]
-            if finished or not wanted or self._woken or (end is not None and time.monotonic() >= end):
+            while self._ended:
+                job = self._ended.popleft()
+                if job._future is not None:  # (its result not fetched yet)
+                    self._ready[job] = None
+            finished = [job for job in self._ready if job in waiting]
+            over = end is not None and time.monotonic() >= end
+            if over and not finished:  # (a done callback never missed so far: one look at them all)
+                finished = [job for job in wanted if job.done()]
+            if finished or not wanted or self._woken or over:
                 self._woken = False
+                for job in finished:
+                    self._ready.pop(job, None)
                 for job in finished:
                     job.result()  # fetched now, and its future released (see DaskJob.result)
                 self._jobs = [job for job in self._jobs if job._result is None]
