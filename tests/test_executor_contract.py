@@ -251,6 +251,24 @@ def test_wait_returns_a_finished_job_promptly(executor: Executor, make_launch: L
     assert wait_done(executor, slow).status is TrialStatus.CANCELLED
 
 
+def test_jobs_that_end_while_others_are_waited_for_are_returned_by_a_later_wait(
+        executor: Executor, make_launch: LaunchFactory) -> None:
+    """A wait returns only the jobs it was asked about; the others that ended meanwhile wait for the next."""
+    first, second = executor.submit(make_launch("stdout-json")), executor.submit(make_launch("stdout-json"))
+    hang = executor.submit(make_launch("hang", timeout=30, grace=0.5))
+    end = time.monotonic() + 20
+    while not (first.done() and second.done()):
+        assert executor.wait([hang], timeout=0.2) == []
+        assert time.monotonic() < end, "the two quick trials did not end"
+    started = time.monotonic()
+    assert {id(job) for job in executor.wait([second, hang, first], timeout=20)} == {id(first), id(second)}
+    assert time.monotonic() - started < 10  # at once: not found by a last look when the wait times out
+    assert first.result().status is second.result().status is TrialStatus.COMPLETED
+    assert executor.wait([hang], timeout=0.1) == []
+    hang.cancel()
+    assert wait_done(executor, hang).status is TrialStatus.CANCELLED
+
+
 def test_wait_honours_its_timeout(executor: Executor, make_launch: LaunchFactory) -> None:
     job = executor.submit(make_launch("hang", timeout=30, grace=0.5))
     started = time.monotonic()
