@@ -21,7 +21,7 @@ from helpers.engine_support import (
 )
 
 from sweeplab import ExperimentSweep
-from sweeplab.engine.staging import trial_folders
+from sweeplab.engine.staging import recorded_keys, trial_folders
 
 ORIGINAL_FIELDS = {"experiment_id", "parameters", "status", "start_time", "end_time", "total_cycles",
                    "total_crashes", "total_messages", "error_message", "db_path"}
@@ -65,7 +65,7 @@ def test_run_writes_the_sweep_folder_and_merges_each_trial_once(workspace: Works
         flat = json.loads((folder / f"{short}_config.json").read_text())
         assert flat["value"] == params["value"] and flat["metrics_file"] == params["metrics_file"]
         trial_dir = folder / "trials" / os.path.basename(trial_folders(str(folder / "trials"))[key])  # a readable name, the key inside
-        assert trial_dir.name.startswith(short) and (trial_dir / "key").read_text() == key + "\n"
+        assert trial_dir.name.startswith(short) and recorded_keys(str(folder / "trials"))[trial_dir.name] == key
         assert json.loads((trial_dir / "config.json").read_text()) == flat
         attempt = trial_dir / "attempt-1"
         assert (attempt / "stdout.txt").read_text().splitlines()[-1] == "done"

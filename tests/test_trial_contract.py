@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from sweeplab.cli import main
-from sweeplab.engine.staging import trial_folders
+from sweeplab.engine.staging import KEYS_FILE, recorded_keys, trial_folders
 from sweeplab.journal.reader import JournalReader
 from sweeplab.journal.writer import Journal
 
@@ -222,9 +222,11 @@ def test_trial_folders_are_readable_and_keep_their_key(lab: Lab) -> None:
     assert names == ["exp0001_x=0.1_rep1", "exp0002_x=0.1_rep2", "exp0003_x=a-b-c_rep1", "exp0004_x=a-b-c_rep2"]
     keys = {t["key"] for t in lab.trials("names")}
     assert set(folders) == keys
-    for key, folder in folders.items():
-        assert (Path(folder) / "key").read_text().strip() == key
+    recorded = recorded_keys(str(lab.root / "out" / "names" / "trials"))  # trials/keys.tsv: folder<TAB>key
+    assert recorded == {Path(folder).name: key for key, folder in folders.items()}
+    for folder in folders.values():
         assert (Path(folder) / "attempt-1" / "stdout.txt").is_file()
+        assert not (Path(folder) / "key").exists()  # one line in keys.tsv, not a file in each folder
 
 
 def test_a_long_folder_name_is_cut_and_kept_unique(lab: Lab) -> None:
@@ -240,8 +242,8 @@ def test_resume_uses_the_trial_folders_of_an_older_version(lab: Lab) -> None:
     assert lab.cli("run", lab.spec("legacy", {"x": [1, 2]}, max_failures=0))[0] == 1
     trials_dir = lab.root / "out" / "legacy" / "trials"
     for key, folder in trial_folders(str(trials_dir)).items():  # as an older version named them: by key
-        (Path(folder) / "key").unlink()
         Path(folder).rename(trials_dir / key)
+    (trials_dir / KEYS_FILE).unlink()
     (lab.root / "gate").write_text("")
     code, _, err = lab.cli("resume", "legacy", "--sweep-dir", "out")
     assert code == 0, err
@@ -249,6 +251,25 @@ def test_resume_uses_the_trial_folders_of_an_older_version(lab: Lab) -> None:
         assert trial["status"] == "completed"
         assert (trials_dir / trial["key"] / "attempt-2" / "stdout.txt").read_text().strip()
     assert sorted(p.name for p in trials_dir.iterdir()) == sorted(t["key"] for t in lab.trials("legacy"))
+
+
+def test_resume_uses_readable_folders_that_hold_their_key_in_a_file(lab: Lab) -> None:
+    """The layout before keys.tsv: readable folder names, each folder's key in its file 'key'."""
+    lab.write_base(how="gate", x=0)
+    assert lab.cli("run", lab.spec("keyfiles", {"x": [1, 2]}, max_failures=0))[0] == 1
+    trials_dir = lab.root / "out" / "keyfiles" / "trials"
+    before = trial_folders(str(trials_dir))
+    for key, folder in before.items():
+        (Path(folder) / "key").write_text(key + "\n")
+    (trials_dir / KEYS_FILE).unlink()
+    (lab.root / "gate").write_text("")
+    code, _, err = lab.cli("resume", "keyfiles", "--sweep-dir", "out")
+    assert code == 0, err
+    assert trial_folders(str(trials_dir)) == before  # the same folders, no new ones
+    for trial in lab.trials("keyfiles"):
+        assert trial["status"] == "completed"
+        assert (Path(before[trial["key"]]) / "attempt-2" / "stdout.txt").read_text().strip()
+    assert recorded_keys(str(trials_dir)) == {}  # found by their key files, nothing recorded again
 
 
 def test_a_lost_journal_is_rebuilt_from_readable_trial_folders(lab: Lab) -> None:
@@ -359,3 +380,50 @@ def test_staging_makes_the_output_files_only_for_an_executor_that_asks(tmp_path:
     expected = {"stderr.txt", "stdout.txt"} if outputs else set()
     assert set(os.listdir(attempt_dir)) == expected
     assert json.loads((Path(attempt_dir).parent / "config.json").read_text())["x"] == 1
+
+
+def _staging(tmp_path: Path, values: list[int]) -> tuple[Any, Any]:  # (Staging, Plan)
+    from sweeplab.engine.staging import Staging
+    from sweeplab.planning.plan import Plan
+    from sweeplab.planning.resolve import resolve
+    from sweeplab.planning.spec import spec_from_mapping
+
+    (tmp_path / "base.json").write_text('{"x": 0}')
+    sweep = resolve(spec_from_mapping({"base_config": str(tmp_path / "base.json"), "sweep_id": "keys",
+                                       "output_dir": str(tmp_path / "out"), "command": ["true"],
+                                       "sweep": {"x": values}}))
+    plan = Plan(sweep)
+    os.makedirs(sweep.sweep_dir / "trials", exist_ok=True)
+    return Staging(sweep, plan, reuse_leftovers=True), plan
+
+
+def test_a_folder_name_another_trial_holds_is_not_reused(tmp_path: Path) -> None:
+    """keys.tsv says whose a folder is: a trial whose readable name another trial's folder holds (a plan
+    changed under a resume) gets the name with its key's start; a recorded folder that is gone is free."""
+    staging, plan = _staging(tmp_path, [1])
+    trials_dir = Path(staging.trials_dir)
+    (trials_dir / "exp0001_x=1").mkdir()
+    (trials_dir / KEYS_FILE).write_text("exp0001_x=1\tffffffffffff\n")
+    trial = plan[0]
+    assert Path(staging.trial_dir(trial)).name == f"exp0001_x=1_{trial.key[:8]}"
+    staging.close()
+    assert recorded_keys(str(trials_dir)) == {"exp0001_x=1": "ffffffffffff", f"exp0001_x=1_{trial.key[:8]}": trial.key}
+    shutil.rmtree(trials_dir / "exp0001_x=1")  # the other trial's folder is gone: its name is free again
+    shutil.rmtree(trials_dir / f"exp0001_x=1_{trial.key[:8]}")
+    again, plan = _staging(tmp_path, [1])
+    assert Path(again.trial_dir(plan[0])).name == "exp0001_x=1"
+    again.close()
+    assert recorded_keys(str(trials_dir))["exp0001_x=1"] == trial.key
+    assert trial_folders(str(trials_dir)) == {trial.key: str(trials_dir / "exp0001_x=1")}
+
+
+def test_a_keys_line_cut_short_by_a_crash_is_left_out_and_the_next_goes_on_its_own_line(tmp_path: Path) -> None:
+    staging, plan = _staging(tmp_path, [1, 2])
+    trials_dir = Path(staging.trials_dir)
+    (trials_dir / KEYS_FILE).write_text("exp0001_x=1\t0123")  # the first folder's line, cut short
+    assert recorded_keys(str(trials_dir)) == {}
+    folder = staging.trial_dir(plan[1])
+    staging.close()
+    assert (trials_dir / KEYS_FILE).read_text() == f"exp0001_x=1\t0123\nexp0002_x=2\t{plan[1].key}\n"
+    assert recorded_keys(str(trials_dir)) == {"exp0001_x=1": "0123", "exp0002_x=2": plan[1].key}
+    assert trial_folders(str(trials_dir)) == {plan[1].key: folder}  # (exp0001's folder was never made)

@@ -217,6 +217,7 @@ class Coordinator:
             interrupted = self._loop(journal, events, todo)
         finally:
             staging.unstage()
+            staging.close()
         counts = journal.counts(sweep.sweep_id)
         completed = done + self._completed_now  # of the plan's trials (the journal may hold dropped ones)
         if self._search is not None:  # its trials: those it chose; done when it stopped choosing

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from ..journal.reader import TrialState
 from ..trial import Trial, TrialStatus, canonical_json
 from .scheduler import MAX_SORTED, order_by_hints
-from .staging import folder_key
+from .staging import folder_keys
 
 if TYPE_CHECKING:
     from ..executors.base import Executor
@@ -65,13 +65,11 @@ def _leftover_folders(sweep: ResolvedSweep, journal: Journal, trials_dir: str) -
     """Attempt folders whose attempt may still run: journaled as running, or never journaled."""
     journaled = {(row["key"], row["attempt"]): row["status"] for row in journal.attempt_states(sweep.sweep_id)}
     folders = []
-    for trial_dir in os.scandir(trials_dir):
-        if not trial_dir.is_dir():
-            continue
-        for entry in os.scandir(trial_dir.path):
+    for trial_dir, key in folder_keys(trials_dir).items():
+        for entry in os.scandir(trial_dir):
             name = entry.name
             if entry.is_dir() and name.startswith("attempt-") and name[8:].isdigit():
-                status = journaled.get((folder_key(trial_dir.path), int(name[8:])))
+                status = journaled.get((key, int(name[8:])))
                 if status is None or status == "running":
                     folders.append(entry.path)
     return folders

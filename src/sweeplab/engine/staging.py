@@ -4,8 +4,11 @@ For every attempt: ``trials/<folder>/attempt-<n>/`` with empty ``stdout.txt`` an
 an executor that starts trials on other hosts, its start makes them there: see ``outputs``), the
 trial's ``trials/<folder>/config.json``, and the original layout's ``exp…_config.json`` beside it in
 the sweep folder (a hard link, or a copy). A trial's folder has a readable name
-(:func:`trial_folder_name`: ``exp0003_lr=0.1_rep2``) and holds its key in the file ``key``
-(:func:`folder_key`); folders of older versions, named by the key alone, are still found and used.
+(:func:`trial_folder_name`: ``exp0003_lr=0.1_rep2``); ``trials/keys.tsv`` (:data:`KEYS_FILE`) names
+each folder's trial key, a line ``<folder>\t<key>`` written before the folder is made (one write to
+a file already open, where a file in each folder cost a file creation a trial: on some disks the
+dearest call of all). Folders of older versions, which hold their key in a file ``key`` or are named
+by the key alone, are still found and used (:func:`folder_keys`).
 Every attempt runs in the sweep spec's folder (the folder of the sweep YAML; without one, the folder
 sweeplab was started in), whatever its runner. The coordinator stages the trial likely to
 start next while others run, so that when a slot frees up only the process start stands between
@@ -34,9 +37,11 @@ if TYPE_CHECKING:
     from ..planning.resolve import ResolvedSweep
     from .scheduler import Scheduler, Ticket
 
-__all__ = ["Staging", "trial_folder_name", "folder_key", "trial_folders", "KEY_FILE", "MAX_FOLDER_NAME"]
+__all__ = ["Staging", "trial_folder_name", "folder_keys", "trial_folders", "KEYS_FILE", "KEY_FILE", "MAX_FOLDER_NAME"]
 
-#: the file in a trial's folder that holds the trial's key
+#: the file in the trials folder that names the key of each trial folder, a line ``<folder>\t<key>`` each
+KEYS_FILE = "keys.tsv"
+#: the file in a trial's folder that held the trial's key in older versions (still read)
 KEY_FILE = "key"
 #: a trial folder's readable name is cut to this many characters (a hash of the key keeps it unique)
 MAX_FOLDER_NAME = 80
@@ -62,25 +67,43 @@ def trial_folder_name(trial: Trial, sweep_id: str, replicates: int = 1) -> str:
     return name
 
 
-def folder_key(path: str) -> str:
-    """The key of the trial whose folder is ``path``: its ``key`` file, else (older versions) its name."""
+def recorded_keys(trials_dir: str) -> dict[str, str]:
+    """folder name → trial key, as :data:`KEYS_FILE` records them (the last line for a name counts)."""
     try:
-        with open(os.path.join(path, KEY_FILE), encoding="utf-8") as handle:
-            return handle.read().strip() or os.path.basename(path)
+        with open(os.path.join(trials_dir, KEYS_FILE), encoding="utf-8") as handle:
+            text = handle.read()
     except OSError:
-        return os.path.basename(path)
+        return {}
+    keys = {}
+    for line in text.split("\n")[:-1]:  # (a last line without its newline was cut short: left out)
+        name, tab, key = line.partition("\t")
+        if tab and key:
+            keys[name] = key
+    return keys
+
+
+def _key_file(folder: str) -> str | None:
+    """The key in an older version's ``key`` file of ``folder`` (None without one)."""
+    try:
+        with open(os.path.join(folder, KEY_FILE), encoding="utf-8") as handle:
+            return handle.read().strip() or None
+    except OSError:
+        return None
+
+
+def folder_keys(trials_dir: str) -> dict[str, str]:
+    """folder → trial key of every trial folder under ``trials_dir`` (empty if there is none): recorded in
+    :data:`KEYS_FILE`, else in the folder's ``key`` file, else (the oldest layout) the folder's name."""
+    recorded = recorded_keys(trials_dir)
+    return {entry.path: recorded.get(entry.name) or _key_file(entry.path) or entry.name
+            for entry in _scan(trials_dir) if entry.is_dir()}
 
 
 def trial_folders(trials_dir: str) -> dict[str, str]:
-    """key → folder of every trial folder under ``trials_dir`` (both layouts; empty if there is none)."""
+    """key → folder of every trial folder under ``trials_dir`` (every layout; empty if there is none)."""
     found: dict[str, str] = {}
-    try:
-        entries = list(os.scandir(trials_dir))
-    except OSError:
-        return found
-    for entry in entries:
-        if entry.is_dir():
-            found.setdefault(folder_key(entry.path), entry.path)
+    for folder, key in folder_keys(trials_dir).items():
+        found.setdefault(key, folder)
     return found
 
 
@@ -104,6 +127,8 @@ class Staging:
         # the spec's folder, so that 'python train.py' and a module next to the YAML are found from anywhere
         self._cwd = str(sweep.spec_dir.resolve()) if sweep.spec_dir is not None else os.getcwd()
         self._folders: dict[str, str] = {}  # key -> its trial folder, once made or found
+        self._keys: dict[str, str] | None = None  # folder name -> key, as KEYS_FILE records (read once)
+        self._keys_fd: int | None = None  # KEYS_FILE, open for appending
         self._legacy: set[str] | None = None  # folders named by key alone (a sweep begun by an older version)
         self._configs: dict[str, dict[str, Any]] = {}
         self._demands: dict[str, TrialResources] = {}
@@ -139,29 +164,49 @@ class Staging:
             folder = os.path.join(self.trials_dir, trial.key)
         else:
             name = trial_folder_name(trial, self.sweep.sweep_id, self.sweep.replicates)
-            folder = self._claim(os.path.join(self.trials_dir, name), trial.key)
-            if folder is None:  # another trial holds that name (a plan that changed under a resume)
-                folder = self._claim(os.path.join(self.trials_dir, f"{name}_{trial.key[:8]}"), trial.key)
-            if folder is None:
-                folder = self._claim(os.path.join(self.trials_dir, trial.key), trial.key) or \
-                    os.path.join(self.trials_dir, trial.key)
+            # another trial may hold the name (a plan that changed under a resume): then the next
+            folder = self._claim(name, trial.key) or self._claim(f"{name}_{trial.key[:8]}", trial.key) or \
+                self._claim(trial.key, trial.key) or os.path.join(self.trials_dir, trial.key)
         self._folders[trial.key] = folder
         return folder
 
-    @staticmethod
-    def _claim(folder: str, key: str) -> str | None:
-        """``folder`` made for ``key`` (its key file written), or found holding ``key``; None if another's."""
+    def _claim(self, name: str, key: str) -> str | None:
+        """The folder ``name`` made for ``key`` (recorded first), or found holding it; None if another's."""
+        folder = os.path.join(self.trials_dir, name)
+        keys = self._recorded()
+        owner = keys.get(name)
+        if owner != key:
+            if os.path.isdir(folder):  # (a name recorded for another trial whose folder is gone is free)
+                return folder if owner is None and _key_file(folder) == key else None
+            self._record(name, key)
+            keys[name] = key
         try:
             os.mkdir(folder)  # 'trials' exists since the run began; one call, not makedirs' several
         except FileExistsError:
-            return folder if folder_key(folder) == key else None
-        fd = os.open(os.path.join(folder, KEY_FILE), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW,
-                     0o644)
-        try:
-            os.write(fd, (key + "\n").encode())
-        finally:
-            os.close(fd)
+            pass
         return folder
+
+    def _recorded(self) -> dict[str, str]:
+        if self._keys is None:
+            self._keys = recorded_keys(self.trials_dir)
+        return self._keys
+
+    def _record(self, name: str, key: str) -> None:
+        """Append "name<TAB>key" to :data:`KEYS_FILE` (before the folder is made: a folder is never unnamed)."""
+        if self._keys_fd is None:
+            fd = os.open(os.path.join(self.trials_dir, KEYS_FILE),
+                         os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                os.write(fd, b"\n")  # a line cut short by a crash stays alone on its line, left out
+            self._keys_fd = fd
+        os.write(self._keys_fd, f"{name}\t{key}\n".encode())
+
+    def close(self) -> None:
+        """Close :data:`KEYS_FILE` (staging again opens it again)."""
+        if self._keys_fd is not None:
+            os.close(self._keys_fd)
+            self._keys_fd = None
 
     def readable_config(self, trial: Trial) -> str:
         """The original layout's ``exp…_config.json`` of ``trial`` in the sweep folder."""
