@@ -1,0 +1,79 @@
+"""What making a file costs on this disk: in fresh space, and where many files were just deleted.
+
+    python bench/bench_inodes.py [FOLDER]      # about two minutes; FOLDER defaults to the temporary folder
+
+A sweep keeps files for every trial (its folder, the attempt's folder, config.json, stdout and stderr;
+on a cluster the worker's claim too), and their cost is the file system's. This prints the CPU time
+of one file creation (a folder and a file in it, halved) in a fresh folder, after 15,000 files were
+made there (the allocator in fresh space), and just after those were deleted and at intervals since;
+and beside them the calls a sweep makes that create no file (a hard link, appending a line). On the
+ext4 disk of the machine in bench/README.md, making a file cost 0.02 ms in fresh space and 0.3-0.9 ms
+near many recently freed ones, for minutes: a benchmark that deletes its folders slows the next one's
+sweeplab side, which makes files, and not a side that makes none. Results: bench/results/inodes.txt.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench_engine import machine
+
+PROBES = 300
+
+
+def _file_cost(base: str, tag: str) -> float:
+    """CPU milliseconds a file creation (a folder, then a file in it: two) in a new folder under ``base``."""
+    folder = os.path.join(base, f"probe-{tag}")
+    os.mkdir(folder)
+    started = time.process_time()
+    for number in range(PROBES):
+        os.mkdir(f"{folder}/d{number}")
+        os.close(os.open(f"{folder}/d{number}/f", os.O_WRONLY | os.O_CREAT, 0o644))
+    return (time.process_time() - started) / PROBES / 2 * 1000
+
+
+def _call_cost(call: object) -> float:
+    started = time.process_time()
+    for number in range(PROBES):
+        call(number)  # type: ignore[operator]
+    return (time.process_time() - started) / PROBES * 1000
+
+
+def main() -> None:
+    base = tempfile.mkdtemp(prefix="sweeplab-inodes-", dir=sys.argv[1] if len(sys.argv) > 1 else None)
+    rows = [("a fresh folder", _file_cost(base, "fresh"))]
+    many = os.path.join(base, "many")
+    os.mkdir(many)
+    for number in range(3000):  # 15,000 files: a few benchmark rounds' trial folders
+        os.mkdir(f"{many}/t{number}")
+        for name in ("config.json", "stdout.txt", "stderr.txt", "claim"):
+            os.close(os.open(f"{many}/t{number}/{name}", os.O_WRONLY | os.O_CREAT, 0o644))
+    rows.append(("after 15,000 made there", _file_cost(base, "after-made")))
+    shutil.rmtree(many)
+    deleted = time.monotonic()
+    rows.append(("just after they were deleted", _file_cost(base, "after-deleted")))
+    for wait in (30, 60, 120):
+        time.sleep(max(0.0, deleted + wait - time.monotonic()))
+        rows.append((f"{wait} s after they were deleted", _file_cost(base, f"after-{wait}")))
+    target = os.path.join(base, "probe-fresh", "d0", "f")
+    index = os.open(os.path.join(base, "index"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    link = _call_cost(lambda number: os.link(target, os.path.join(base, f"link{number}")))
+    append = _call_cost(lambda number: os.write(index, f"exp{number:04d}_x={number}\t0123456789ab\n".encode()))
+    os.close(index)
+    shutil.rmtree(base, ignore_errors=True)
+    lines = [machine(), "", f"[inodes] CPU time of one file creation, {PROBES} folders and files each, under "
+             f"{Path(base).parent}"]
+    lines += [f"  {label:34s} {cost:6.3f} ms" for label, cost in rows]
+    lines += [f"  {'a hard link (no file made)':34s} {link:6.3f} ms",
+              f"  {'a line appended to an open file':34s} {append:6.3f} ms"]
+    print("\n".join(lines))
+    (Path(__file__).parent / "results" / "inodes.txt").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
