@@ -1,15 +1,16 @@
-"""What making a file costs on this disk: in fresh space, and where many files were just deleted.
+"""What making a file costs on this disk, in a fresh folder, beside many files, and after many were deleted.
 
     python bench/bench_inodes.py [FOLDER]      # about two minutes; FOLDER defaults to the temporary folder
 
 A sweep keeps files for every trial (its folder, the attempt's folder, config.json, stdout and stderr;
 on a cluster the worker's claim too), and their cost is the file system's. This prints the CPU time
 of one file creation (a folder and a file in it, halved) in a fresh folder, after 15,000 files were
-made there (the allocator in fresh space), and just after those were deleted and at intervals since;
-and beside them the calls a sweep makes that create no file (a hard link, appending a line). On the
-ext4 disk of the machine in bench/README.md, making a file cost 0.02 ms in fresh space and 0.3-0.9 ms
-near many recently freed ones, for minutes: a benchmark that deletes its folders slows the next one's
-sweeplab side, which makes files, and not a side that makes none. Results: bench/results/inodes.txt.
+made beside it, just after those were deleted and at intervals since; and beside them the calls a sweep
+makes that create no file (a hard link, appending a line). On the ext4 disk of the machine in
+bench/README.md a file creation cost 0.02 ms of CPU at times and 0.13-0.9 ms at others, changing from
+minute to minute and from folder to folder, in no order these steps control (results/inodes.txt has
+the runs): a benchmark's side that makes files pays it, a side that makes none does not.
+Results: bench/results/inodes.txt.
 """
 
 from __future__ import annotations
@@ -72,7 +73,9 @@ def main() -> None:
     lines += [f"  {'a hard link (no file made)':34s} {link:6.3f} ms",
               f"  {'a line appended to an open file':34s} {append:6.3f} ms"]
     print("\n".join(lines))
-    (Path(__file__).parent / "results" / "inodes.txt").write_text("\n".join(lines) + "\n")
+    results = Path(__file__).parent / "results" / "inodes.txt"
+    earlier = results.read_text().split("\n\n", 1)[1] if results.exists() else ""  # the runs before, kept
+    results.write_text("\n".join(lines) + "\n\n" + earlier)
 
 
 if __name__ == "__main__":
