@@ -430,3 +430,36 @@ def test_fetched_results_are_released_in_groups_and_all_at_shutdown(tmp_path: Pa
         wait_until(lambda: len(ours()) == count - RELEASE_BATCH, "the first group to be released")
         executor.shutdown()
         wait_until(lambda: not ours(), "the rest to be released at shutdown")
+
+
+def test_a_sweep_beside_its_scheduler_hands_the_gil_over_every_millisecond_and_restores_it(
+        dask_scheduler: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The session's cluster has its scheduler in this process (as a notebook's Client() has): while the
+    sweep runs, the switch interval is a millisecond; afterwards it is what it was. A scheduler elsewhere
+    changes nothing (its process is not ours)."""
+    import sys
+
+    from sweeplab.engine.launch import run_resolved
+    from sweeplab.executors.dask import SHARED_SWITCH_INTERVAL, DaskExecutor
+    from sweeplab.planning.resolve import resolve
+    from sweeplab.planning.spec import spec_from_mapping
+
+    before = sys.getswitchinterval()
+    (tmp_path / "base.json").write_text('{"x": 0}')
+    sweep = resolve(spec_from_mapping({"base_config": str(tmp_path / "base.json"), "sweep_id": "gil",
+                                       "output_dir": str(tmp_path / "out"), "db_path": str(tmp_path / "db.sqlite"),
+                                       "command": [sys.executable, "-c", "print(1)"],
+                                       "sweep": {"x": [1, 2, 3]}}))
+    intervals: list[float] = []
+    real = sys.setswitchinterval
+    monkeypatch.setattr(sys, "setswitchinterval", lambda seconds: (intervals.append(seconds), real(seconds))[1])
+    executor = DaskExecutor(dask_scheduler, slots=2)
+    try:
+        assert run_resolved(sweep, executor=executor).exit_code == 0
+        assert intervals == [SHARED_SWITCH_INTERVAL, before] and sys.getswitchinterval() == before
+        monkeypatch.setattr(executor.client, "run_on_scheduler", lambda function: -1)  # a scheduler elsewhere
+        with executor.during_sweep():
+            assert sys.getswitchinterval() == before
+        assert intervals == [SHARED_SWITCH_INTERVAL, before]
+    finally:
+        executor.shutdown()

