@@ -10,7 +10,9 @@ scheduler's. Each round runs every side on the same cluster, each first in turn:
 output in a folder of its own (3 files made a trial, where sweeplab makes 8). The figures are medians of
 paired ratios. The cost of making a file on this disk (what staging an attempt
 does a few times) and the load average are printed beside them: on a shared virtual machine both change
-from minute to minute, and the coordinator's CPU per trial with them. With ``--profile`` the last sweeplab round is profiled
+from minute to minute, and the coordinator's CPU per trial with them. The rounds begin once a file costs
+at most 0.06 ms of CPU (up to seven minutes of waiting; ``--no-wait`` not to): on this machine's ext4,
+which has no journal, files made within minutes of many deletions nearby cost 5-40 times that. With ``--profile`` the last sweeplab round is profiled
 (cProfile, the coordinator's thread) and its top entries printed. Results: bench/results/dask_submit.txt.
 """
 
@@ -28,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_engine import TRIVIAL, machine, sweep_in
+from bench_engine import TRIVIAL, machine, sweep_in, wait_for_cheap_files
 
 from sweeplab.engine.launch import run_resolved
 from sweeplab.executors.dask import DaskExecutor
@@ -95,7 +97,10 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--dir", help="where the sweep folders are made (default: the temporary folder); "
                                       "/dev/shm shows the Dask path without this disk's cost of making files")
+    parser.add_argument("--no-wait", action="store_true",
+                        help="start at once, even while making files is dear after recent deletions")
     args = parser.parse_args()
+    disk = "no waiting asked" if args.no_wait else wait_for_cheap_files(args.dir)
     folders = Path(tempfile.mkdtemp(prefix="sweeplab-dask-submit-", dir=args.dir))
     scheduler_file, processes = _start_cluster(folders)
     file_cost, load = [_file_cost(Path(tempfile.mkdtemp(dir=folders)))], [os.getloadavg()[0]]
@@ -182,7 +187,7 @@ def main() -> None:
         + "; ".join(f"{side} " + " / ".join(f"{statistics.median(column):.2f}" for column in zip(*rows))
                     for side, rows in by_process.items()),
         f"  a folder and a file made: {file_cost[0]:.2f} ms CPU before the rounds, {file_cost[1]:.2f} ms after; "
-        f"load average {load[0]:.2f} before, {load[1]:.2f} after",
+        f"load average {load[0]:.2f} before, {load[1]:.2f} after; {disk}",
     ]
     print("\n".join(lines))
     if args.profile:
