@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_engine import machine
+from bench_engine import machine, wait_for_cheap_files
 
 from sweeplab.engine.launch import prepare
 from sweeplab.planning.resolve import resolve
@@ -82,6 +82,7 @@ def main() -> None:
     if args.trial_only:
         print("\n".join(what_a_trial_uses()))
         return
+    disk = wait_for_cheap_files()
     load_before = os.getloadavg()[0]
     times: dict[int | str, list[float]] = {setting: [] for setting in SETTINGS}
     decided: tuple[int, tuple[str, ...]] = (0, ())
@@ -103,7 +104,7 @@ def main() -> None:
         *(f"  parallel {setting!s:>4}   median {medians[setting]:6.2f} s" for setting in SETTINGS),
         f"  auto / best (--parallel {best}) = {medians['auto'] / medians[best]:.3f}x (target <= 1.05x); "
         f"auto / --parallel 2 = {medians['auto'] / medians[2]:.3f}x",
-        f"  load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other work on the machine)",
+        f"  load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other work on the machine); {disk}",
         *what_a_trial_uses(),
     ]
     print("\n".join(lines))

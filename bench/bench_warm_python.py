@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_engine import machine
+from bench_engine import machine, wait_for_cheap_files
 
 from sweeplab.engine.launch import run_resolved
 from sweeplab.planning.resolve import resolve
@@ -240,7 +240,7 @@ def main() -> None:
     parser.add_argument("part", nargs="?", choices=["trivial", "sklearn", "sklearn-cli"], default=None)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    lines = [machine(), ""]
+    lines = [machine(), wait_for_cheap_files(), ""]  # (a sweep's trial folders are files the other sides do not make)
     if args.part in (None, "trivial"):
         lines += bench_trivial(args.rounds) + [""]
     if args.part in (None, "sklearn"):
