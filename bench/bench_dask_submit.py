@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_engine import TRIVIAL, machine, sweep_in, wait_for_cheap_files
+from bench_engine import TRIVIAL, file_cost, machine, sweep_in, wait_for_cheap_files
 
 from sweeplab.engine.launch import run_resolved
 from sweeplab.executors.dask import DaskExecutor
@@ -50,15 +50,6 @@ def _run_command_keeping_output(number: int, folder: str) -> int:
     os.mkdir(trial)
     with open(os.path.join(trial, "stdout.txt"), "wb") as out, open(os.path.join(trial, "stderr.txt"), "wb") as err:
         return subprocess.run(TRIVIAL, stdout=out, stderr=err, check=True).returncode
-
-
-def _file_cost(folder: Path, count: int = 200) -> float:
-    """Milliseconds of CPU to make a folder and a file in it, as staging an attempt does."""
-    started = time.process_time()
-    for number in range(count):
-        os.mkdir(folder / f"probe{number}")
-        os.close(os.open(folder / f"probe{number}" / "file", os.O_WRONLY | os.O_CREAT, 0o644))
-    return (time.process_time() - started) / count * 1000
 
 
 def _cpu(processes: list[subprocess.Popen[bytes]]) -> tuple[float, float, float]:
@@ -103,7 +94,7 @@ def main() -> None:
     disk = "no waiting asked" if args.no_wait else wait_for_cheap_files(args.dir)
     folders = Path(tempfile.mkdtemp(prefix="sweeplab-dask-submit-", dir=args.dir))
     scheduler_file, processes = _start_cluster(folders)
-    file_cost, load = [_file_cost(Path(tempfile.mkdtemp(dir=folders)))], [os.getloadavg()[0]]
+    pair_cost, load = [2 * file_cost(str(folders), 200)], [os.getloadavg()[0]]  # (a folder and a file)
     ours, plain, kept, cpu_per_trial, main_thread = [], [], [], [], []
     by_process: dict[str, list[tuple[float, ...]]] = {"sweeplab": [], "plain": [], "plain, outputs kept": []}
     profile = cProfile.Profile(time.thread_time)  # CPU of the coordinator's thread, not waiting
@@ -154,7 +145,7 @@ def main() -> None:
                          (plain, "plain", plain_round), (kept, "plain, outputs kept", kept_round)]
                 for times, side, run in sides[number % 3:] + sides[:number % 3]:  # each side first in turn
                     times.append(measured(side, run))
-        file_cost.append(_file_cost(Path(tempfile.mkdtemp(dir=folders))))
+        pair_cost.append(2 * file_cost(str(folders), 200))
         load.append(os.getloadavg()[0])
     finally:
         for process in processes:
@@ -186,7 +177,7 @@ def main() -> None:
         "  CPU per trial by process, median ms (scheduler / the workers themselves / the trials): "
         + "; ".join(f"{side} " + " / ".join(f"{statistics.median(column):.2f}" for column in zip(*rows))
                     for side, rows in by_process.items()),
-        f"  a folder and a file made: {file_cost[0]:.2f} ms CPU before the rounds, {file_cost[1]:.2f} ms after; "
+        f"  a folder and a file made: {pair_cost[0]:.2f} ms CPU before the rounds, {pair_cost[1]:.2f} ms after; "
         f"load average {load[0]:.2f} before, {load[1]:.2f} after; {disk}",
     ]
     print("\n".join(lines))

@@ -55,11 +55,9 @@ CHEAP_FILE_MS = 0.06
 
 
 def file_cost(folder: str | None = None, count: int = 50) -> float:
-    """Milliseconds of CPU one file creation costs under ``folder`` now. The folders and files made are kept
-    (under ``sweeplab-bench-probes``; delete it at leisure): deleting them would make the next ones dear."""
-    parent = os.path.join(folder or tempfile.gettempdir(), "sweeplab-bench-probes")
-    os.makedirs(parent, exist_ok=True)
-    probe = tempfile.mkdtemp(dir=parent)
+    """Milliseconds of CPU one file creation costs now, in a new folder under ``folder``: ``count`` folders
+    and a file in each, all kept (deleting them would make the next files made nearby dear)."""
+    probe = tempfile.mkdtemp(dir=folder)
     started = time.process_time()
     for number in range(count):
         os.mkdir(f"{probe}/d{number}")
@@ -75,11 +73,13 @@ def wait_for_cheap_files(folder: str | None = None, patience: float = 420.0) -> 
     the last 60-360 s. A side that makes files would pay for its predecessor's cleanup. Returns what was
     found, for the report.
     """
+    probes = os.path.join(folder or tempfile.gettempdir(), "sweeplab-bench-probes")  # (delete it at leisure)
+    os.makedirs(probes, exist_ok=True)
     started = time.monotonic()
-    cost = file_cost(folder)
+    cost = file_cost(probes)
     while cost > CHEAP_FILE_MS and time.monotonic() - started < patience:
         time.sleep(15)
-        cost = file_cost(folder)
+        cost = file_cost(probes)
     waited = time.monotonic() - started
     return (f"a file creation cost {cost:.3f} ms of CPU when the rounds began"
             + (f", after {waited:.0f} s of waiting for it to fall to {CHEAP_FILE_MS} ms" if waited >= 1 else "")

@@ -23,20 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_engine import machine
+from bench_engine import file_cost, machine
 
 PROBES = 300
-
-
-def _file_cost(base: str, tag: str) -> float:
-    """CPU milliseconds a file creation (a folder, then a file in it: two) in a new folder under ``base``."""
-    folder = os.path.join(base, f"probe-{tag}")
-    os.mkdir(folder)
-    started = time.process_time()
-    for number in range(PROBES):
-        os.mkdir(f"{folder}/d{number}")
-        os.close(os.open(f"{folder}/d{number}/f", os.O_WRONLY | os.O_CREAT, 0o644))
-    return (time.process_time() - started) / PROBES / 2 * 1000
 
 
 def _call_cost(call: object) -> float:
@@ -48,21 +37,22 @@ def _call_cost(call: object) -> float:
 
 def main() -> None:
     base = tempfile.mkdtemp(prefix="sweeplab-inodes-", dir=sys.argv[1] if len(sys.argv) > 1 else None)
-    rows = [("a fresh folder", _file_cost(base, "fresh"))]
+    rows = [("a fresh folder", file_cost(base, PROBES))]
     many = os.path.join(base, "many")
     os.mkdir(many)
     for number in range(3000):  # 15,000 files: a few benchmark rounds' trial folders
         os.mkdir(f"{many}/t{number}")
         for name in ("config.json", "stdout.txt", "stderr.txt", "claim"):
             os.close(os.open(f"{many}/t{number}/{name}", os.O_WRONLY | os.O_CREAT, 0o644))
-    rows.append(("after 15,000 made there", _file_cost(base, "after-made")))
+    rows.append(("after 15,000 made there", file_cost(base, PROBES)))
     shutil.rmtree(many)
     deleted = time.monotonic()
-    rows.append(("just after they were deleted", _file_cost(base, "after-deleted")))
+    rows.append(("just after they were deleted", file_cost(base, PROBES)))
     for wait in (30, 60, 120):
         time.sleep(max(0.0, deleted + wait - time.monotonic()))
-        rows.append((f"{wait} s after they were deleted", _file_cost(base, f"after-{wait}")))
-    target = os.path.join(base, "probe-fresh", "d0", "f")
+        rows.append((f"{wait} s after they were deleted", file_cost(base, PROBES)))
+    target = os.path.join(base, "target")
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o644))
     index = os.open(os.path.join(base, "index"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     link = _call_cost(lambda number: os.link(target, os.path.join(base, f"link{number}")))
     append = _call_cost(lambda number: os.write(index, f"exp{number:04d}_x={number}\t0123456789ab\n".encode()))

@@ -142,9 +142,9 @@ def decide_budget(parallel: int | str, machine: Machine, *, jetson_forced: bool 
     return Budget(slots=slots, memory_bytes=memory, cpus=None, jetson=jetson, reasons=tuple(reasons))
 
 
-#: on a cluster, how many trials a worker thread may have submitted at once (running or waiting), and
+#: on a cluster, how many trials a worker thread may have submitted at once (running or waiting)
 QUEUED_PER_THREAD = 10
-#: how many a thread are sent together (one message): five to nine a thread wait
+#: on a cluster, how many trials a worker thread are sent together (one message): five to nine a thread wait
 SENT_PER_THREAD = 4
 
 

@@ -179,7 +179,6 @@ class Staging:
             if os.path.isdir(folder):  # (a name recorded for another trial whose folder is gone is free)
                 return folder if owner is None and _key_file(folder) == key else None
             self._record(name, key)
-            keys[name] = key
         try:
             os.mkdir(folder)  # 'trials' exists since the run began; one call, not makedirs' several
         except FileExistsError:
@@ -201,6 +200,7 @@ class Staging:
                 os.write(fd, b"\n")  # a line cut short by a crash stays alone on its line, left out
             self._keys_fd = fd
         os.write(self._keys_fd, f"{name}\t{key}\n".encode())
+        self._recorded()[name] = key
 
     def close(self) -> None:
         """Close :data:`KEYS_FILE` (staging again opens it again)."""

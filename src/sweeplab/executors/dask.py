@@ -362,7 +362,6 @@ class DaskExecutor(Executor):
                 self._woken = False
                 for job in finished:
                     self._ready.pop(job, None)
-                for job in finished:
                     job.result()  # fetched now, and its future released (see DaskJob.result)
                 self._jobs = [job for job in self._jobs if job._result is None]
                 return finished
